@@ -1,0 +1,260 @@
+//! OTLP trace payloads (`ExportTraceServiceRequest`) in the JSON mapping and in protobuf.
+//!
+//! Parsing is done by `opentelemetry-proto`'s generated types (prost for protobuf, serde for the
+//! JSON mapping: hex ids, 64-bit integers as strings or numbers, unknown fields ignored); this
+//! module validates ids and flattens the nested resource/scope/span structure into a [`Batch`].
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1 as proto_common;
+use opentelemetry_proto::tonic::trace::v1 as proto_trace;
+use prost::Message;
+
+use crate::ids::{IdError, SpanId, TraceId};
+use crate::model::{
+    AnyValue, Batch, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status,
+    StatusCode,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OtlpError {
+    #[error("invalid OTLP JSON at line {line} column {column}: {message}")]
+    Json { line: usize, column: usize, message: String },
+    #[error("invalid OTLP protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+}
+
+/// Spans the decoder dropped, reported to exporters as OTLP `partialSuccess`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RejectedSpans {
+    pub count: u64,
+    /// The first reason, e.g. `span 3 ("GET /"): trace id: an all-zero id is invalid`.
+    pub first_reason: Option<String>,
+}
+
+impl RejectedSpans {
+    fn record(&mut self, reason: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first_reason.is_none() {
+            self.first_reason = Some(reason());
+        }
+    }
+}
+
+/// The spans a payload decoded into, and those it could not keep.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    pub batch: Batch,
+    pub rejected: RejectedSpans,
+}
+
+/// Decodes an `ExportTraceServiceRequest` in the OTLP JSON mapping.
+pub fn decode_json(bytes: &[u8]) -> Result<Decoded, OtlpError> {
+    let request: ExportTraceServiceRequest =
+        serde_json::from_slice(bytes).map_err(|error| OtlpError::Json {
+            line: error.line(),
+            column: error.column(),
+            message: strip_position(&error.to_string()),
+        })?;
+    Ok(from_request(request))
+}
+
+/// Decodes an `ExportTraceServiceRequest` in protobuf.
+pub fn decode_protobuf(bytes: &[u8]) -> Result<Decoded, OtlpError> {
+    let request = ExportTraceServiceRequest::decode(bytes)?;
+    Ok(from_request(request))
+}
+
+/// serde_json appends " at line L column C"; we report the position in our own fields.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+pub fn from_request(request: ExportTraceServiceRequest) -> Decoded {
+    let mut decoded = Decoded::default();
+    let mut span_position = 0usize;
+    for resource_spans in request.resource_spans {
+        let resource = resource_spans.resource.unwrap_or_default();
+        decoded.batch.resources.push(Resource {
+            attributes: convert_attributes(resource.attributes),
+            schema_url: resource_spans.schema_url,
+        });
+        let resource_idx = (decoded.batch.resources.len() - 1) as u32;
+        for scope_spans in resource_spans.scope_spans {
+            let scope = scope_spans.scope.unwrap_or_default();
+            decoded.batch.scopes.push(Scope {
+                name: scope.name,
+                version: scope.version,
+                attributes: convert_attributes(scope.attributes),
+                schema_url: scope_spans.schema_url,
+            });
+            let scope_idx = (decoded.batch.scopes.len() - 1) as u32;
+            for proto_span in scope_spans.spans {
+                let position = span_position;
+                span_position += 1;
+                let name = proto_span.name.clone();
+                match convert_span(proto_span, resource_idx, scope_idx) {
+                    Ok(span) => decoded.batch.spans.push(span),
+                    Err(problem) => decoded
+                        .rejected
+                        .record(|| format!("span {position} ({name:?}): {problem}")),
+                }
+            }
+        }
+    }
+    decoded
+}
+
+fn convert_span(
+    span: proto_trace::Span,
+    resource_idx: u32,
+    scope_idx: u32,
+) -> Result<Span, String> {
+    let trace_id =
+        TraceId::from_bytes(&span.trace_id).map_err(|error| format!("trace id: {error}"))?;
+    let span_id = SpanId::from_bytes(&span.span_id).map_err(|error| format!("span id: {error}"))?;
+    let parent_span_id = match SpanId::from_bytes(&span.parent_span_id) {
+        Ok(parent) => Some(parent),
+        // Empty and all-zero parent ids both mean "no parent" in practice.
+        Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
+        Err(error) => return Err(format!("parent span id: {error}")),
+    };
+    let mut links = Vec::with_capacity(span.links.len());
+    for link in span.links {
+        links.push(Link {
+            trace_id: TraceId::from_bytes(&link.trace_id)
+                .map_err(|error| format!("link trace id: {error}"))?,
+            span_id: SpanId::from_bytes(&link.span_id)
+                .map_err(|error| format!("link span id: {error}"))?,
+            trace_state: link.trace_state,
+            attributes: convert_attributes(link.attributes),
+        });
+    }
+    let events = span
+        .events
+        .into_iter()
+        .map(|event| Event {
+            name: event.name,
+            time_nanos: event.time_unix_nano,
+            attributes: convert_attributes(event.attributes),
+        })
+        .collect();
+    let status = span.status.unwrap_or_default();
+    Ok(Span {
+        trace_id,
+        span_id,
+        parent_span_id,
+        name: span.name,
+        kind: SpanKind::from_otlp(span.kind),
+        start_nanos: span.start_time_unix_nano,
+        end_nanos: span.end_time_unix_nano,
+        attributes: convert_attributes(span.attributes),
+        events,
+        links,
+        status: Status { code: StatusCode::from_otlp(status.code), message: status.message },
+        trace_state: span.trace_state,
+        flags: span.flags,
+        dropped: Dropped {
+            attributes: span.dropped_attributes_count,
+            events: span.dropped_events_count,
+            links: span.dropped_links_count,
+        },
+        resource_idx,
+        scope_idx,
+    })
+}
+
+fn convert_attributes(attributes: Vec<proto_common::KeyValue>) -> Vec<KeyValue> {
+    attributes
+        .into_iter()
+        .map(|attribute| KeyValue {
+            key: attribute.key,
+            value: attribute.value.map_or(AnyValue::Empty, convert_value),
+        })
+        .collect()
+}
+
+fn convert_value(value: proto_common::AnyValue) -> AnyValue {
+    use proto_common::any_value::Value;
+    match value.value {
+        Some(Value::StringValue(text)) => AnyValue::String(text),
+        Some(Value::BoolValue(flag)) => AnyValue::Bool(flag),
+        Some(Value::IntValue(number)) => AnyValue::Int(number),
+        Some(Value::DoubleValue(number)) => AnyValue::Double(number),
+        Some(Value::BytesValue(bytes)) => AnyValue::Bytes(bytes),
+        Some(Value::ArrayValue(array)) => {
+            AnyValue::Array(array.values.into_iter().map(convert_value).collect())
+        }
+        Some(Value::KvlistValue(list)) => AnyValue::KvList(convert_attributes(list.values)),
+        // Newer OTLP versions add value kinds (e.g. string table references) we do not know yet.
+        #[allow(unreachable_patterns)]
+        Some(_) | None => AnyValue::Empty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_SPANS: &str = r#"{"resourceSpans":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"order-service"}}]},
+      "scopeSpans":[{"scope":{"name":"demo","version":"1.0"},"spans":[
+        {"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+         "name":"GET /orders/{id}","kind":2,
+         "startTimeUnixNano":"1544712660000000001","endTimeUnixNano":1544712661000000000,
+         "attributes":[{"key":"http.status_code","value":{"intValue":"200"}},
+                       {"key":"ratio","value":{"doubleValue":0.5}},
+                       {"key":"ids","value":{"arrayValue":{"values":[{"intValue":1},{"boolValue":true}]}}}],
+         "status":{"code":2,"message":"boom"},"unknownField":42},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000001",
+         "parentSpanId":"eee19b7ec3c1b174","name":"SELECT","kind":3,
+         "startTimeUnixNano":"1544712660100000000","endTimeUnixNano":"1544712660200000000"}
+      ]}]}]}"#;
+
+    #[test]
+    fn decodes_json_mapping_exactly() {
+        let decoded = decode_json(TWO_SPANS.as_bytes()).unwrap();
+        assert_eq!(decoded.rejected, RejectedSpans::default());
+        let batch = decoded.batch;
+        assert_eq!(batch.spans.len(), 2);
+        let root = &batch.spans[0];
+        assert_eq!(root.trace_id.to_string(), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(root.start_nanos, 1_544_712_660_000_000_001);
+        assert_eq!(root.end_nanos, 1_544_712_661_000_000_000);
+        assert_eq!(root.kind, SpanKind::Server);
+        assert_eq!(root.status.code, StatusCode::Error);
+        assert_eq!(root.attributes[0].value, AnyValue::Int(200));
+        assert_eq!(
+            root.attributes[2].value,
+            AnyValue::Array(vec![AnyValue::Int(1), AnyValue::Bool(true)])
+        );
+        assert_eq!(batch.service_of(root), "order-service");
+        assert_eq!(batch.spans[1].parent_span_id, Some(root.span_id));
+    }
+
+    #[test]
+    fn rejects_spans_with_bad_ids_and_keeps_the_rest() {
+        let payload = TWO_SPANS.replace("EEE19B7EC3C1B174", "00000000000000000000");
+        let decoded = decode_json(payload.as_bytes()).unwrap();
+        assert_eq!(decoded.batch.spans.len(), 1);
+        assert_eq!(decoded.rejected.count, 1);
+        let reason = decoded.rejected.first_reason.unwrap();
+        assert!(reason.contains("span 0") && reason.contains("span id"), "{reason}");
+    }
+
+    #[test]
+    fn reports_where_json_is_broken() {
+        let error = decode_json(&TWO_SPANS.as_bytes()[..200]).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("invalid OTLP JSON at line 4 column"), "{message}");
+    }
+
+    #[test]
+    fn protobuf_round_trip_matches_json() {
+        let request: ExportTraceServiceRequest = serde_json::from_str(TWO_SPANS).unwrap();
+        let from_protobuf = decode_protobuf(&request.encode_to_vec()).unwrap();
+        assert_eq!(from_protobuf, decode_json(TWO_SPANS.as_bytes()).unwrap());
+    }
+}

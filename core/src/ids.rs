@@ -1,0 +1,146 @@
+//! Trace and span identifiers: fixed-size byte arrays, shown and serialised as lower-case hex.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("expected {expected} hex digits, got {actual}")]
+    WrongLength { expected: usize, actual: usize },
+    #[error("invalid hex digit {digit:?} at position {position}")]
+    InvalidDigit { digit: char, position: usize },
+    #[error("an all-zero id is invalid")]
+    AllZero,
+    #[error("expected {expected} bytes, got {actual}")]
+    WrongByteLength { expected: usize, actual: usize },
+}
+
+macro_rules! define_id {
+    ($name:ident, $len:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub [u8; $len]);
+
+        impl $name {
+            pub const BYTE_LEN: usize = $len;
+
+            /// Accepts exactly `BYTE_LEN` bytes that are not all zero (the OTLP rule for valid ids).
+            pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdError> {
+                let array: [u8; $len] = bytes.try_into().map_err(|_| IdError::WrongByteLength {
+                    expected: $len,
+                    actual: bytes.len(),
+                })?;
+                if array == [0u8; $len] {
+                    return Err(IdError::AllZero);
+                }
+                Ok(Self(array))
+            }
+
+            pub fn to_hex(&self) -> String {
+                let mut out = String::with_capacity($len * 2);
+                for byte in self.0 {
+                    out.push(HEX_DIGITS[(byte >> 4) as usize] as char);
+                    out.push(HEX_DIGITS[(byte & 0x0f) as usize] as char);
+                }
+                out
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+
+            /// Parses hex case-insensitively (the OTLP examples use upper case).
+            fn from_str(hex: &str) -> Result<Self, IdError> {
+                let bytes = decode_hex(hex, $len)?;
+                Self::from_bytes(&bytes)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.to_hex())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.to_hex())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let hex = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                hex.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+define_id!(TraceId, 16, "A 16-byte W3C trace id.");
+define_id!(SpanId, 8, "An 8-byte span id.");
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+fn decode_hex(hex: &str, byte_len: usize) -> Result<Vec<u8>, IdError> {
+    if hex.len() != byte_len * 2 {
+        return Err(IdError::WrongLength { expected: byte_len * 2, actual: hex.len() });
+    }
+    let mut bytes = Vec::with_capacity(byte_len);
+    let digits: Vec<char> = hex.chars().collect();
+    for (pair_idx, pair) in digits.chunks(2).enumerate() {
+        let mut byte = 0u8;
+        for (offset, digit) in pair.iter().enumerate() {
+            let value = digit.to_digit(16).ok_or(IdError::InvalidDigit {
+                digit: *digit,
+                position: pair_idx * 2 + offset,
+            })?;
+            byte = (byte << 4) | value as u8;
+        }
+        bytes.push(byte);
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_upper_case_and_prints_lower_case() {
+        let id: TraceId = "5B8EFFF798038103D269B633813FC60C".parse().unwrap();
+        assert_eq!(id.to_string(), "5b8efff798038103d269b633813fc60c");
+    }
+
+    #[test]
+    fn rejects_bad_ids_with_a_reason() {
+        assert_eq!(
+            "abc".parse::<SpanId>(),
+            Err(IdError::WrongLength { expected: 16, actual: 3 })
+        );
+        assert_eq!("0000000000000000".parse::<SpanId>(), Err(IdError::AllZero));
+        assert_eq!(
+            "00000000000000zz".parse::<SpanId>(),
+            Err(IdError::InvalidDigit { digit: 'z', position: 14 })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn hex_round_trips(bytes in any::<[u8; 16]>().prop_filter("non-zero", |b| *b != [0; 16])) {
+            let id = TraceId(bytes);
+            prop_assert_eq!(id.to_hex().parse::<TraceId>(), Ok(id));
+            let json = serde_json::to_string(&id).unwrap();
+            prop_assert_eq!(serde_json::from_str::<TraceId>(&json).unwrap(), id);
+        }
+    }
+}

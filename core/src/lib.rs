@@ -1,0 +1,20 @@
+//! spanview-core: the trace model, file formats and analysis shared by the server, the CLI and the
+//! browser. Pure Rust without I/O or async, so it builds natively and for `wasm32-unknown-unknown`.
+//!
+//! API boundary: the serde representation of [`model`] types is the JSON contract between the
+//! server and the app. Changing a field name here is an API change.
+
+pub mod analysis;
+pub mod formats;
+pub mod ids;
+pub mod layout;
+pub mod model;
+pub mod scenario;
+pub mod summary;
+pub mod tree;
+
+pub use ids::{SpanId, TraceId};
+pub use model::{AnyValue, Batch, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status};
+pub use model::{StatusCode, Trace};
+pub use summary::TraceSummary;
+pub use tree::SpanTree;
