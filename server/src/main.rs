@@ -1,1 +1,108 @@
-fn main() {}
+//! The `spanview` command line: `spanview serve` runs the receiver, API and UI.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use spanview_server::store::sqlite::SqliteStore;
+use spanview_server::{AppState, Limits, app, demo};
+
+#[derive(Parser)]
+#[command(name = "spanview", version, about = "A fast, self-hosted viewer for distributed traces")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address for the receiver, the API and the UI (OTLP/HTTP's standard port).
+    #[arg(long, env = "SPANVIEW_LISTEN", default_value = "127.0.0.1:4318")]
+    listen: SocketAddr,
+    /// Directory of the embedded store.
+    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
+    /// Load the demo traces (the slow order page and its fix) if they are not stored yet.
+    #[arg(long)]
+    demo: bool,
+    /// Largest accepted request body in bytes, after decompression.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+}
+
+/// `$XDG_DATA_HOME/spanview`, `~/.local/share/spanview`, or `./spanview-data`.
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|value| !value.is_empty()) {
+        return PathBuf::from(xdg).join("spanview");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/spanview"),
+        None => PathBuf::from("spanview-data"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "spanview=info,spanview_server=info,tower_http=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&args.data_dir)
+        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let store = Arc::new(store);
+    if args.demo {
+        let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
+        tracing::info!(traces_added = added, "demo traces loaded");
+    }
+    let state = AppState { store, limits: Limits { max_body_bytes: args.max_body_bytes } };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr()?;
+    if !address.ip().is_loopback() {
+        tracing::warn!(%address, "listening on a non-loopback address: anyone who can reach it can read and write traces");
+    }
+    // Tests and scripts read this line to find the port when listening on port 0.
+    tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on http://{address}");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

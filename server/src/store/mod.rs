@@ -1,0 +1,35 @@
+//! Span storage behind one small trait, so that the embedded SQLite store and a ClickHouse store
+//! are interchangeable.
+//!
+//! Architecture invariant: `write` returns only after the spans are durable; the receiver's
+//! `200` relies on it.
+
+pub mod sqlite;
+
+use spanview_core::{Batch, Trace, TraceId, TraceSummary};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("cannot open the store at {path}: {source}")]
+    Open { path: String, source: std::io::Error },
+}
+
+/// What a write added; exact duplicates of stored spans (exporter retries) are not added twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub n_spans_added: u64,
+}
+
+/// Blocking trace storage; async callers use `tokio::task::spawn_blocking`.
+pub trait TraceStore: Send + Sync + 'static {
+    /// Stores the batch durably; spans of one trace may come in any number of writes.
+    fn write(&self, batch: &Batch) -> Result<WriteOutcome, StoreError>;
+    /// All stored spans of a trace, or `None` when no span of it is stored.
+    fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError>;
+    /// Summaries of the most recently started traces, newest first.
+    fn recent_traces(&self, limit: usize) -> Result<Vec<TraceSummary>, StoreError>;
+}
