@@ -1,1 +1,13 @@
-fn main() {}
+//! spanview's web UI: a Leptos client-side app. Pages fetch JSON from the server's API and hand
+//! it to `spanview-core`, which computes everything shown; components only place it.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -12,6 +12,7 @@ pub mod model;
 pub mod scenario;
 pub mod summary;
 pub mod tree;
+pub mod waterfall;
 
 pub use ids::{SpanId, TraceId};
 pub use model::{AnyValue, Batch, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status};

@@ -6,7 +6,8 @@ use axum::response::{Html, IntoResponse, Response};
 use rust_embed::Embed;
 
 #[derive(Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../dist"]
+// Relative to this crate's Cargo.toml.
+#[folder = "../dist"]
 #[allow_missing = true]
 struct UiAssets;
 

@@ -1,0 +1,28 @@
+//! The shell: header and routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::trace::TracePage;
+use crate::pages::traces::TracesPage;
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"spanview"</A>
+                <nav>
+                    <A href="/">"Traces"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
+                    <Route path=path!("/") view=TracesPage />
+                    <Route path=path!("/trace/:trace_id") view=TracePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

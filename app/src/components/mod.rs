@@ -1,0 +1,3 @@
+//! Reusable views, thin wiring over `spanview-core`.
+
+pub mod waterfall;

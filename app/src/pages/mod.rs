@@ -1,0 +1,4 @@
+//! Route-level views.
+
+pub mod trace;
+pub mod traces;

@@ -1,0 +1,52 @@
+// Exports spans described in a JSON file with the real OpenTelemetry JS SDK and OTLP/HTTP
+// exporter, then prints the ids the SDK generated, so a test can read them back from spanview.
+//
+// usage: node export-spans.mjs SPEC.json
+// SPEC: { endpoint, protocol: "json" | "proto", serviceName,
+//         spans: [{ name, parent: index|null, kind, startNanos: "…", endNanos: "…", attributes }] }
+import { readFileSync } from 'node:fs';
+import { context, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const Exporter = spec.protocol === 'proto' ? ProtoExporter : JsonExporter;
+const exporter = new Exporter({ url: spec.endpoint, headers: spec.headers ?? {} });
+const provider = new TracerProvider({
+  resource: resourceFromAttributes({ 'service.name': spec.serviceName }),
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+});
+const tracer = provider.getTracer('spanview-e2e', '1.0.0');
+
+// Nanosecond strings to HrTime [seconds, nanoseconds], exact beyond 2^53.
+const hrTime = (nanos) => {
+  const value = BigInt(nanos);
+  return [Number(value / 1_000_000_000n), Number(value % 1_000_000_000n)];
+};
+
+const started = [];
+for (const span of spec.spans) {
+  const parentContext = span.parent === null || span.parent === undefined
+    ? context.active()
+    : trace.setSpan(context.active(), started[span.parent]);
+  started.push(tracer.startSpan(span.name, {
+    kind: span.kind ?? 0,
+    startTime: hrTime(span.startNanos),
+    attributes: span.attributes ?? {},
+  }, parentContext));
+}
+// End children before parents, as real code does.
+for (let idx = started.length - 1; idx >= 0; idx--) {
+  started[idx].end(hrTime(spec.spans[idx].endNanos));
+}
+await provider.forceFlush();
+await provider.shutdown();
+
+process.stdout.write(JSON.stringify(started.map((span, idx) => ({
+  name: spec.spans[idx].name,
+  traceId: span.spanContext().traceId,
+  spanId: span.spanContext().spanId,
+  parentSpanId: span.parentSpanContext?.spanId ?? null,
+}))));
