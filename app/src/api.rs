@@ -37,5 +37,8 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ApiErr
             Err(_) => format!("{url} answered HTTP {status}"),
         });
     }
-    response.json::<T>().await.map_err(|error| format!("unreadable answer from {url}: {error}"))
+    response
+        .json::<T>()
+        .await
+        .map_err(|error| format!("unreadable answer from {url}: {error}"))
 }

@@ -1,6 +1,11 @@
 //! spanview's web UI: a Leptos client-side app. Pages fetch JSON from the server's API and hand
 //! it to `spanview-core`, which computes everything shown; components only place it.
 
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "Leptos components take their props by value"
+)]
+
 mod api;
 mod app;
 mod components;

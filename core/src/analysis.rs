@@ -64,6 +64,9 @@ mod tests {
 
     #[test]
     fn parallel_children_are_not_counted_twice() {
-        assert_eq!(covered_nanos(0, 100, vec![(10, 50), (20, 60), (90, 200)]), 60);
+        assert_eq!(
+            covered_nanos(0, 100, vec![(10, 50), (20, 60), (90, 200)]),
+            60
+        );
     }
 }

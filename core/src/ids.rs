@@ -92,7 +92,10 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 fn decode_hex(hex: &str, byte_len: usize) -> Result<Vec<u8>, IdError> {
     if hex.len() != byte_len * 2 {
-        return Err(IdError::WrongLength { expected: byte_len * 2, actual: hex.len() });
+        return Err(IdError::WrongLength {
+            expected: byte_len * 2,
+            actual: hex.len(),
+        });
     }
     let mut bytes = Vec::with_capacity(byte_len);
     let digits: Vec<char> = hex.chars().collect();
@@ -125,12 +128,18 @@ mod tests {
     fn rejects_bad_ids_with_a_reason() {
         assert_eq!(
             "abc".parse::<SpanId>(),
-            Err(IdError::WrongLength { expected: 16, actual: 3 })
+            Err(IdError::WrongLength {
+                expected: 16,
+                actual: 3
+            })
         );
         assert_eq!("0000000000000000".parse::<SpanId>(), Err(IdError::AllZero));
         assert_eq!(
             "00000000000000zz".parse::<SpanId>(),
-            Err(IdError::InvalidDigit { digit: 'z', position: 14 })
+            Err(IdError::InvalidDigit {
+                digit: 'z',
+                position: 14
+            })
         );
     }
 

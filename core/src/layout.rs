@@ -13,8 +13,14 @@ pub struct TimeWindow {
 impl TimeWindow {
     pub fn of_spans(spans: &[Span]) -> Option<Self> {
         let start_nanos = spans.iter().map(|span| span.start_nanos).min()?;
-        let end_nanos = spans.iter().map(|span| span.end_nanos.max(span.start_nanos)).max()?;
-        Some(Self { start_nanos, end_nanos })
+        let end_nanos = spans
+            .iter()
+            .map(|span| span.end_nanos.max(span.start_nanos))
+            .max()?;
+        Some(Self {
+            start_nanos,
+            end_nanos,
+        })
     }
 
     pub fn duration_nanos(&self) -> u64 {
@@ -42,7 +48,10 @@ pub struct Bar {
 pub fn bar(span: &Span, window: TimeWindow) -> Bar {
     let left_percent = window.percent_at(span.start_nanos);
     let right_percent = window.percent_at(span.end_nanos.max(span.start_nanos));
-    Bar { left_percent, width_percent: right_percent - left_percent }
+    Bar {
+        left_percent,
+        width_percent: right_percent - left_percent,
+    }
 }
 
 /// `part` as a percentage of `total` (the root row is 100 %).
@@ -64,7 +73,10 @@ pub struct Tick {
 pub fn ticks(window: TimeWindow, target_count: u32) -> Vec<Tick> {
     let duration = window.duration_nanos();
     if duration == 0 || target_count == 0 {
-        return vec![Tick { left_percent: 0.0, label: "0".to_owned() }];
+        return vec![Tick {
+            left_percent: 0.0,
+            label: "0".to_owned(),
+        }];
     }
     let raw_step = (duration / u64::from(target_count)).max(1);
     let mut magnitude = 1u64;
@@ -81,7 +93,11 @@ pub fn ticks(window: TimeWindow, target_count: u32) -> Vec<Tick> {
     while offset <= duration {
         out.push(Tick {
             left_percent: offset as f64 * 100.0 / duration as f64,
-            label: if offset == 0 { "0".to_owned() } else { format_duration(offset) },
+            label: if offset == 0 {
+                "0".to_owned()
+            } else {
+                format_duration(offset)
+            },
         });
         offset = match offset.checked_add(step) {
             Some(next) => next,
@@ -144,14 +160,23 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_cover_the_window() {
-        let window = TimeWindow { start_nanos: 1_000, end_nanos: 1_000 + 3_200_000_000 };
-        let labels: Vec<String> = ticks(window, 6).into_iter().map(|tick| tick.label).collect();
+        let window = TimeWindow {
+            start_nanos: 1_000,
+            end_nanos: 1_000 + 3_200_000_000,
+        };
+        let labels: Vec<String> = ticks(window, 6)
+            .into_iter()
+            .map(|tick| tick.label)
+            .collect();
         assert_eq!(labels, ["0", "1000 ms", "2000 ms", "3000 ms"]);
     }
 
     #[test]
     fn percent_of_total_matches_the_scenario() {
-        assert_eq!(format_percent(percent_of(2_800_000_000, 3_200_000_000)), "87.5 %");
+        assert_eq!(
+            format_percent(percent_of(2_800_000_000, 3_200_000_000)),
+            "87.5 %"
+        );
         assert_eq!(percent_of(5, 0), 0.0);
     }
 }

@@ -129,7 +129,10 @@ impl Batch {
         let mut traces = Vec::with_capacity(trace_order.len());
         for trace_id in trace_order {
             let spans = spans_by_trace.remove(&trace_id).unwrap_or_default();
-            traces.push(Trace { trace_id, batch: reindex(&self.resources, &self.scopes, spans) });
+            traces.push(Trace {
+                trace_id,
+                batch: reindex(&self.resources, &self.scopes, spans),
+            });
         }
         traces
     }
@@ -256,7 +259,10 @@ pub struct KeyValue {
 
 impl KeyValue {
     pub fn new(key: impl Into<String>, value: impl Into<AnyValue>) -> Self {
-        Self { key: key.into(), value: value.into() }
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -353,10 +359,12 @@ impl From<f64> for AnyValue {
 
 /// The first string attribute named `key`.
 pub fn find_string<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    attributes.iter().find_map(|attribute| match &attribute.value {
-        AnyValue::String(text) if attribute.key == key => Some(text.as_str()),
-        _ => None,
-    })
+    attributes
+        .iter()
+        .find_map(|attribute| match &attribute.value {
+            AnyValue::String(text) if attribute.key == key => Some(text.as_str()),
+            _ => None,
+        })
 }
 
 fn is_zero(value: &u32) -> bool {
@@ -395,6 +403,8 @@ mod bytes_as_base64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
     }
 }

@@ -2,9 +2,7 @@
 //! memory. They feed the demo data and the tests, so that both reproduce the scenario's figures.
 
 use crate::ids::{SpanId, TraceId};
-use crate::model::{
-    Batch, KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode, Trace,
-};
+use crate::model::{Batch, KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode, Trace};
 
 pub const SLOW_ORDER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 pub const FIXED_ORDER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4737";
@@ -14,20 +12,57 @@ const MS: u64 = 1_000_000;
 /// The 3.2 s order page: `inventory-service GET /stock` takes 2800 ms, 87.5 % of the total.
 pub fn slow_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
     let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
-    let root = trace.span(None, "order-service", "GET /orders/12345", SpanKind::Server, 0, 3200);
+    let root = trace.span(
+        None,
+        "order-service",
+        "GET /orders/12345",
+        SpanKind::Server,
+        0,
+        3200,
+    );
     trace.attributes(root, http_attributes("GET", "/orders/12345", 200));
-    let select = trace.span(Some(root), "database", "SELECT orders", SpanKind::Client, 5, 50);
-    trace.attributes(select, vec![
-        KeyValue::new("db.system", "mysql"),
-        KeyValue::new("db.statement", "SELECT * FROM orders WHERE id = ?"),
-    ]);
-    let users = trace.span(Some(root), "user-service", "GET /users/6789", SpanKind::Server, 60, 80);
+    let select = trace.span(
+        Some(root),
+        "database",
+        "SELECT orders",
+        SpanKind::Client,
+        5,
+        50,
+    );
+    trace.attributes(
+        select,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM orders WHERE id = ?"),
+        ],
+    );
+    let users = trace.span(
+        Some(root),
+        "user-service",
+        "GET /users/6789",
+        SpanKind::Server,
+        60,
+        80,
+    );
     trace.attributes(users, http_attributes("GET", "/users/6789", 200));
-    let products =
-        trace.span(Some(root), "product-service", "GET /products/batch", SpanKind::Server, 145, 120);
+    let products = trace.span(
+        Some(root),
+        "product-service",
+        "GET /products/batch",
+        SpanKind::Server,
+        145,
+        120,
+    );
     trace.attributes(products, http_attributes("GET", "/products/batch", 200));
 
-    let stock = trace.span(Some(root), "inventory-service", "GET /stock", SpanKind::Server, 270, 2800);
+    let stock = trace.span(
+        Some(root),
+        "inventory-service",
+        "GET /stock",
+        SpanKind::Server,
+        270,
+        2800,
+    );
     let mut stock_attributes = http_attributes("GET", "/api/v1/inventory/stock", 200);
     stock_attributes.extend([
         KeyValue::new("db.system", "mysql"),
@@ -39,29 +74,67 @@ pub fn slow_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         KeyValue::new("inventory.cache_hit", false),
     ]);
     trace.attributes(stock, stock_attributes);
-    let cache =
-        trace.span(Some(stock), "redis", "GET cache:inventory:*", SpanKind::Client, 275, 10);
-    trace.attributes(cache, vec![
-        KeyValue::new("db.system", "redis"),
-        KeyValue::new("cache.hit", false),
-    ]);
-    let mysql =
-        trace.span(Some(stock), "mysql", "SELECT FROM inventory", SpanKind::Client, 290, 2750);
-    trace.attributes(mysql, vec![
-        KeyValue::new("db.system", "mysql"),
-        KeyValue::new(
-            "db.statement",
-            "SELECT product_id, quantity, warehouse_id\n  FROM inventory\n \
+    let cache = trace.span(
+        Some(stock),
+        "redis",
+        "GET cache:inventory:*",
+        SpanKind::Client,
+        275,
+        10,
+    );
+    trace.attributes(
+        cache,
+        vec![
+            KeyValue::new("db.system", "redis"),
+            KeyValue::new("cache.hit", false),
+        ],
+    );
+    let mysql = trace.span(
+        Some(stock),
+        "mysql",
+        "SELECT FROM inventory",
+        SpanKind::Client,
+        290,
+        2750,
+    );
+    trace.attributes(
+        mysql,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new(
+                "db.statement",
+                "SELECT product_id, quantity, warehouse_id\n  FROM inventory\n \
              WHERE product_id IN (1, 2, 3, ..., 50)\n   AND deleted_at IS NULL",
-        ),
-        KeyValue::new("db.execution_time_ms", 2700),
-        KeyValue::new("db.rows_examined", 1_500_000),
-        KeyValue::new("db.rows_returned", 50),
-    ]);
-    trace.span(Some(mysql), "mysql", "Query Execution", SpanKind::Internal, 290, 2700);
-    trace.span(Some(mysql), "mysql", "Result Fetch", SpanKind::Internal, 2990, 50);
-    let discounts =
-        trace.span(Some(root), "promotion-service", "GET /discounts", SpanKind::Server, 3075, 60);
+            ),
+            KeyValue::new("db.execution_time_ms", 2700),
+            KeyValue::new("db.rows_examined", 1_500_000),
+            KeyValue::new("db.rows_returned", 50),
+        ],
+    );
+    trace.span(
+        Some(mysql),
+        "mysql",
+        "Query Execution",
+        SpanKind::Internal,
+        290,
+        2700,
+    );
+    trace.span(
+        Some(mysql),
+        "mysql",
+        "Result Fetch",
+        SpanKind::Internal,
+        2990,
+        50,
+    );
+    let discounts = trace.span(
+        Some(root),
+        "promotion-service",
+        "GET /discounts",
+        SpanKind::Server,
+        3075,
+        60,
+    );
     trace.attributes(discounts, http_attributes("GET", "/discounts", 200));
     trace.finish()
 }
@@ -69,28 +142,90 @@ pub fn slow_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
 /// The same page after the index and the batched cache read: 350 ms.
 pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
     let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
-    let root = trace.span(None, "order-service", "GET /orders/12345", SpanKind::Server, 0, 350);
+    let root = trace.span(
+        None,
+        "order-service",
+        "GET /orders/12345",
+        SpanKind::Server,
+        0,
+        350,
+    );
     trace.attributes(root, http_attributes("GET", "/orders/12345", 200));
-    trace.span(Some(root), "database", "SELECT orders", SpanKind::Client, 5, 50);
-    trace.span(Some(root), "user-service", "GET /users/6789", SpanKind::Server, 60, 80);
-    trace.span(Some(root), "product-service", "GET /products/batch", SpanKind::Server, 60, 120);
-    let stock = trace.span(Some(root), "inventory-service", "GET /stock", SpanKind::Server, 185, 60);
+    trace.span(
+        Some(root),
+        "database",
+        "SELECT orders",
+        SpanKind::Client,
+        5,
+        50,
+    );
+    trace.span(
+        Some(root),
+        "user-service",
+        "GET /users/6789",
+        SpanKind::Server,
+        60,
+        80,
+    );
+    trace.span(
+        Some(root),
+        "product-service",
+        "GET /products/batch",
+        SpanKind::Server,
+        60,
+        120,
+    );
+    let stock = trace.span(
+        Some(root),
+        "inventory-service",
+        "GET /stock",
+        SpanKind::Server,
+        185,
+        60,
+    );
     let mut stock_attributes = http_attributes("GET", "/api/v1/inventory/stock", 200);
     stock_attributes.push(KeyValue::new("inventory.cache_hit", true));
     trace.attributes(stock, stock_attributes);
-    let cache = trace.span(Some(stock), "redis", "GET cache:inventory:*", SpanKind::Client, 186, 50);
-    trace.attributes(cache, vec![
-        KeyValue::new("db.system", "redis"),
-        KeyValue::new("cache.hits", 48),
-        KeyValue::new("cache.misses", 2),
-    ]);
-    let mysql = trace.span(Some(stock), "mysql", "SELECT FROM inventory", SpanKind::Client, 236, 8);
-    trace.attributes(mysql, vec![
-        KeyValue::new("db.system", "mysql"),
-        KeyValue::new("db.rows_examined", 2),
-        KeyValue::new("db.rows_returned", 2),
-    ]);
-    trace.span(Some(root), "promotion-service", "GET /discounts", SpanKind::Server, 250, 60);
+    let cache = trace.span(
+        Some(stock),
+        "redis",
+        "GET cache:inventory:*",
+        SpanKind::Client,
+        186,
+        50,
+    );
+    trace.attributes(
+        cache,
+        vec![
+            KeyValue::new("db.system", "redis"),
+            KeyValue::new("cache.hits", 48),
+            KeyValue::new("cache.misses", 2),
+        ],
+    );
+    let mysql = trace.span(
+        Some(stock),
+        "mysql",
+        "SELECT FROM inventory",
+        SpanKind::Client,
+        236,
+        8,
+    );
+    trace.attributes(
+        mysql,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.rows_examined", 2),
+            KeyValue::new("db.rows_returned", 2),
+        ],
+    );
+    trace.span(
+        Some(root),
+        "promotion-service",
+        "GET /discounts",
+        SpanKind::Server,
+        250,
+        60,
+    );
     trace.finish()
 }
 
@@ -112,11 +247,18 @@ struct TraceBuilder {
 impl TraceBuilder {
     fn new(trace_id: &str, start_unix_nanos: u64) -> Self {
         let batch = Batch {
-            scopes: vec![Scope { name: "spanview-scenario".into(), ..Scope::default() }],
+            scopes: vec![Scope {
+                name: "spanview-scenario".into(),
+                ..Scope::default()
+            }],
             ..Batch::default()
         };
         let trace_id = trace_id.parse().expect("scenario trace ids are valid");
-        Self { trace_id, start_unix_nanos, batch }
+        Self {
+            trace_id,
+            start_unix_nanos,
+            batch,
+        }
     }
 
     fn span(
@@ -146,7 +288,10 @@ impl TraceBuilder {
             attributes: Vec::new(),
             events: Vec::new(),
             links: Vec::new(),
-            status: Status { code: StatusCode::Unset, message: String::new() },
+            status: Status {
+                code: StatusCode::Unset,
+                message: String::new(),
+            },
             trace_state: String::new(),
             flags: 1,
             dropped: Default::default(),
@@ -157,13 +302,23 @@ impl TraceBuilder {
     }
 
     fn attributes(&mut self, span_id: SpanId, attributes: Vec<KeyValue>) {
-        if let Some(span) = self.batch.spans.iter_mut().find(|span| span.span_id == span_id) {
+        if let Some(span) = self
+            .batch
+            .spans
+            .iter_mut()
+            .find(|span| span.span_id == span_id)
+        {
             span.attributes.extend(attributes);
         }
     }
 
     fn resource_for(&mut self, service: &str) -> u32 {
-        if let Some(idx) = self.batch.resources.iter().position(|r| r.service_name() == service) {
+        if let Some(idx) = self
+            .batch
+            .resources
+            .iter()
+            .position(|r| r.service_name() == service)
+        {
             return idx as u32;
         }
         self.batch.resources.push(Resource {
@@ -178,7 +333,10 @@ impl TraceBuilder {
     }
 
     fn finish(self) -> Trace {
-        Trace { trace_id: self.trace_id, batch: self.batch }
+        Trace {
+            trace_id: self.trace_id,
+            batch: self.batch,
+        }
     }
 }
 
@@ -194,7 +352,13 @@ pub struct SpanSpec {
 
 impl SpanSpec {
     pub fn new(id: u64, parent: Option<u64>, name: &'static str, start: u64, end: u64) -> Self {
-        Self { id, parent, name, start_nanos: start, end_nanos: end }
+        Self {
+            id,
+            parent,
+            name,
+            start_nanos: start,
+            end_nanos: end,
+        }
     }
 }
 
@@ -238,13 +402,22 @@ mod tests {
         let stock = spans.iter().find(|span| span.name == "GET /stock").unwrap();
         assert_eq!(trace.batch.service_of(stock), "inventory-service");
         assert_eq!(stock.duration_nanos(), 2_800 * MS);
-        assert_eq!(format_percent(percent_of(stock.duration_nanos(), total)), "87.5 %");
+        assert_eq!(
+            format_percent(percent_of(stock.duration_nanos(), total)),
+            "87.5 %"
+        );
     }
 
     #[test]
     fn the_fix_takes_350_ms() {
         let trace = fixed_order(FIXED_ORDER_TRACE_ID, 0);
         assert_eq!(trace.batch.spans[0].duration_nanos(), 350 * MS);
-        assert!(trace.batch.spans.iter().all(|span| span.end_nanos <= 350 * MS));
+        assert!(
+            trace
+                .batch
+                .spans
+                .iter()
+                .all(|span| span.end_nanos <= 350 * MS)
+        );
     }
 }

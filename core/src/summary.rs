@@ -111,7 +111,10 @@ mod tests {
         let summary =
             TraceSummary::of_spans(trace.trace_id, &trace.batch, &trace.batch.spans).unwrap();
         let root = summary.root.as_ref().unwrap();
-        assert_eq!((root.service.as_str(), root.name.as_str()), ("order-service", "GET /orders/12345"));
+        assert_eq!(
+            (root.service.as_str(), root.name.as_str()),
+            ("order-service", "GET /orders/12345")
+        );
         assert_eq!(summary.duration_nanos(), 3_200_000_000);
         assert_eq!(summary.n_spans, 10);
         assert_eq!(summary.services.len(), 8);
@@ -126,7 +129,9 @@ mod tests {
             // The late half first, as when the root span arrives last.
             let mut merged =
                 TraceSummary::of_spans(trace.trace_id, &trace.batch, &spans[cut..]).unwrap();
-            merged.merge(TraceSummary::of_spans(trace.trace_id, &trace.batch, &spans[..cut]).unwrap());
+            merged.merge(
+                TraceSummary::of_spans(trace.trace_id, &trace.batch, &spans[..cut]).unwrap(),
+            );
             assert_eq!(merged, whole, "split at {cut}");
         }
     }

@@ -75,7 +75,10 @@ impl SpanTree {
         }
         top_level.sort_by(|(a, _), (b, _)| by_start(a, b));
 
-        let mut tree = SpanTree { rows: Vec::with_capacity(n_spans), row_of_span: vec![u32::MAX; n_spans] };
+        let mut tree = SpanTree {
+            rows: Vec::with_capacity(n_spans),
+            row_of_span: vec![u32::MAX; n_spans],
+        };
         for (span_idx, root_kind) in top_level {
             tree.push_subtree(span_idx, root_kind, &children);
         }
@@ -145,7 +148,10 @@ mod tests {
                 _ => "",
             };
             let name = &spans[row.span_idx as usize].name;
-            out.push_str(&format!("{}{name}{marker}\n", "  ".repeat(row.depth as usize)));
+            out.push_str(&format!(
+                "{}{name}{marker}\n",
+                "  ".repeat(row.depth as usize)
+            ));
         }
         out
     }

@@ -72,7 +72,12 @@ impl Waterfall {
             });
         }
         let n_errors = rows.iter().filter(|row| row.is_error).count();
-        Some(Self { window, rows, services, n_errors })
+        Some(Self {
+            window,
+            rows,
+            services,
+            n_errors,
+        })
     }
 
     pub fn duration_nanos(&self) -> u64 {
@@ -91,8 +96,15 @@ mod tests {
         let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_700_000_000_000_000_000);
         let waterfall = Waterfall::build(&trace).unwrap();
         assert_eq!(waterfall.duration_nanos(), 3_200_000_000);
-        let stock = waterfall.rows.iter().find(|row| row.name == "GET /stock").unwrap();
-        assert_eq!((stock.service.as_str(), stock.depth), ("inventory-service", 1));
+        let stock = waterfall
+            .rows
+            .iter()
+            .find(|row| row.name == "GET /stock")
+            .unwrap();
+        assert_eq!(
+            (stock.service.as_str(), stock.depth),
+            ("inventory-service", 1)
+        );
         assert_eq!(format_percent(stock.percent_of_total), "87.5 %");
         assert_eq!(format_percent(stock.bar.width_percent), "87.5 %");
         assert!((stock.bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
@@ -102,7 +114,10 @@ mod tests {
 
     #[test]
     fn an_empty_trace_has_no_waterfall() {
-        let trace = Trace { trace_id: crate::TraceId([1; 16]), batch: Default::default() };
+        let trace = Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: Default::default(),
+        };
         assert!(Waterfall::build(&trace).is_none());
     }
 }

@@ -8,7 +8,9 @@ use crate::store::{StoreError, TraceStore};
 
 /// Stores the scenario traces unless they are already stored. Returns how many were added.
 pub fn load_scenario(store: &dyn TraceStore) -> Result<usize, StoreError> {
-    let now_nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let now_nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let minute = 60 * 1_000_000_000;
     let traces = [
         scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, now_nanos - 10 * minute),

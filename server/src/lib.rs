@@ -21,7 +21,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body_bytes: 20 * 1024 * 1024 }
+        Self {
+            max_body_bytes: 20 * 1024 * 1024,
+        }
     }
 }
 
@@ -33,7 +35,7 @@ pub struct AppState {
 
 /// The whole HTTP application: receiver, API, health check and UI.
 pub fn app(state: AppState) -> Router {
-    api::router(state.clone())
+    api::router(state)
         .fallback(ui::serve_asset)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

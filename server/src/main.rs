@@ -10,7 +10,11 @@ use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo};
 
 #[derive(Parser)]
-#[command(name = "spanview", version, about = "A fast, self-hosted viewer for distributed traces")]
+#[command(
+    name = "spanview",
+    version,
+    about = "A fast, self-hosted viewer for distributed traces"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
     }
-    let state = AppState { store, limits: Limits { max_body_bytes: args.max_body_bytes } };
+    let state = AppState {
+        store,
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+        },
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

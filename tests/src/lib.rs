@@ -1,1 +1,251 @@
-//! Helpers shared by the end-to-end tests live in `tests/src/lib.rs`.
+//! Helpers for the end-to-end tests: a real `spanview` process on a free port, the real
+//! OpenTelemetry JS exporter as a client, and headless Chromium.
+//!
+//! The binary under test is `$SPANVIEW_BIN`, or `target/release/spanview` (what `./x test`
+//! builds, with the web UI embedded).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+fn spanview_bin() -> PathBuf {
+    let path = std::env::var_os("SPANVIEW_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/release/spanview"));
+    assert!(
+        path.exists(),
+        "spanview binary not found at {}: run `./x test` (or `./x build`) first",
+        path.display()
+    );
+    path
+}
+
+/// A running `spanview serve`, killed on drop. Its log is kept for failure messages.
+pub struct Spanview {
+    child: Child,
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl Spanview {
+    /// Starts spanview on a fresh data directory.
+    pub fn start(extra_args: &[&str]) -> Self {
+        let temp_dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp_dir.path().join("data");
+        let mut spanview = Self::start_in(&data_dir, extra_args);
+        spanview._temp_dir = Some(temp_dir);
+        spanview
+    }
+
+    /// Starts spanview on `data_dir` (which may hold data from an earlier run).
+    pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Self {
+        let mut child = Command::new(spanview_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn spanview");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = mpsc::channel();
+        let log_writer = log.clone();
+        // Keep draining stderr for the whole run: a full pipe would block the server's logging.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(address) = listening_address(&line) {
+                    let _ = address_tx.send(address);
+                }
+                log_writer.lock().unwrap().push(line);
+            }
+        });
+        let base_url = match address_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(address) => format!("http://{address}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "spanview did not start; its log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        let spanview = Self {
+            child,
+            base_url,
+            data_dir: data_dir.to_owned(),
+            log,
+            _temp_dir: None,
+        };
+        spanview.wait_healthy();
+        spanview
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(response) = ureq::get(&self.url("/healthz")).call()
+                && response.status() == 200
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("spanview never answered /healthz; its log:\n{}", self.log());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let mut response = ureq::get(&self.url(path))
+            .call()
+            .unwrap_or_else(|error| panic!("GET {path} failed: {error}\nlog:\n{}", self.log()));
+        response.body_mut().read_json().expect("JSON body")
+    }
+
+    /// Kills the process without a chance to clean up, as `kill -9` does.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spanview {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address in spanview's "listening on http://ADDR" log line.
+fn listening_address(line: &str) -> Option<String> {
+    let rest = line.split("listening on http://").nth(1)?;
+    let address: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == ':')
+        .collect();
+    (!address.is_empty()).then_some(address)
+}
+
+/// A span as the JS SDK reported it after exporting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedSpan {
+    pub name: String,
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+}
+
+/// Exports spans with the real `@opentelemetry/exporter-trace-otlp-{http,proto}` (see
+/// `tests/clients/node/export-spans.mjs` for the spec format).
+pub fn node_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpan>> {
+    let client_dir = workspace_root().join("tests/clients/node");
+    if !client_dir
+        .join("node_modules/@opentelemetry/exporter-trace-otlp-http")
+        .exists()
+    {
+        bail!(
+            "npm test clients missing: run `./x test` or `npm ci` in {}",
+            client_dir.display()
+        );
+    }
+    let spec_file = tempfile::NamedTempFile::new()?;
+    std::fs::write(spec_file.path(), serde_json::to_vec(spec)?)?;
+    let output = Command::new("node")
+        .arg(client_dir.join("export-spans.mjs"))
+        .arg(spec_file.path())
+        .current_dir(&client_dir)
+        .output()
+        .context("running node")?;
+    if !output.status.success() {
+        bail!(
+            "node exporter failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "unreadable exporter output: {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// Headless Chromium as this machine runs it: no sandbox (root), no background networking,
+/// and a fresh profile (returned, to live as long as the command) so that runs never collide.
+pub fn chromium_command() -> (Command, tempfile::TempDir) {
+    let binary = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|out| out.status.success())
+        })
+        .expect("Chromium not found: ./x test installs it (Debian package chromium)");
+    let mut command = Command::new(binary);
+    let profile = tempfile::tempdir().expect("chromium profile dir");
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.path().display()));
+    (command, profile)
+}
+
+/// The DOM of `url` after the app has rendered (Chromium's virtual time lets fetches finish).
+pub fn rendered_dom(url: &str) -> String {
+    let (mut command, _profile) = chromium_command();
+    let output = command
+        .args(["--virtual-time-budget=10000", "--dump-dom", url])
+        .output()
+        .expect("run chromium");
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Saves a screenshot of `url` to `path` (for looking at, not asserting on).
+pub fn screenshot(url: &str, path: &Path, width: u32, height: u32) {
+    let (mut command, _profile) = chromium_command();
+    let status = command
+        .args(["--virtual-time-budget=10000", "--hide-scrollbars"])
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(url)
+        .stderr(Stdio::null())
+        .status()
+        .expect("run chromium");
+    assert!(status.success());
+}

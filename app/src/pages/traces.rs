@@ -30,7 +30,12 @@ pub fn TracesPage() -> impl IntoView {
 
 #[component]
 fn TraceTable(traces: Vec<TraceSummary>) -> impl IntoView {
-    let slowest = traces.iter().map(TraceSummary::duration_nanos).max().unwrap_or(0).max(1);
+    let slowest = traces
+        .iter()
+        .map(TraceSummary::duration_nanos)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let rows = traces
         .into_iter()
         .map(|summary| {
@@ -91,9 +96,8 @@ fn EmptyState() -> impl IntoView {
     let origin = web_sys::window()
         .and_then(|window| window.location().origin().ok())
         .unwrap_or_else(|| String::from("http://127.0.0.1:4318"));
-    let env_lines = format!(
-        "OTEL_EXPORTER_OTLP_ENDPOINT={origin}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
-    );
+    let env_lines =
+        format!("OTEL_EXPORTER_OTLP_ENDPOINT={origin}\nOTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
     view! {
         <div class="empty-state">
             <h2>"No traces yet"</h2>

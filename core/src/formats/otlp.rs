@@ -18,7 +18,11 @@ use crate::model::{
 #[derive(Debug, thiserror::Error)]
 pub enum OtlpError {
     #[error("invalid OTLP JSON at line {line} column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("invalid OTLP protobuf: {0}")]
     Protobuf(#[from] prost::DecodeError),
 }
@@ -153,7 +157,10 @@ fn convert_span(
         attributes: convert_attributes(span.attributes),
         events,
         links,
-        status: Status { code: StatusCode::from_otlp(status.code), message: status.message },
+        status: Status {
+            code: StatusCode::from_otlp(status.code),
+            message: status.message,
+        },
         trace_state: span.trace_state,
         flags: span.flags,
         dropped: Dropped {
@@ -220,7 +227,10 @@ mod tests {
         let batch = decoded.batch;
         assert_eq!(batch.spans.len(), 2);
         let root = &batch.spans[0];
-        assert_eq!(root.trace_id.to_string(), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            root.trace_id.to_string(),
+            "5b8efff798038103d269b633813fc60c"
+        );
         assert_eq!(root.start_nanos, 1_544_712_660_000_000_001);
         assert_eq!(root.end_nanos, 1_544_712_661_000_000_000);
         assert_eq!(root.kind, SpanKind::Server);
@@ -241,14 +251,20 @@ mod tests {
         assert_eq!(decoded.batch.spans.len(), 1);
         assert_eq!(decoded.rejected.count, 1);
         let reason = decoded.rejected.first_reason.unwrap();
-        assert!(reason.contains("span 0") && reason.contains("span id"), "{reason}");
+        assert!(
+            reason.contains("span 0") && reason.contains("span id"),
+            "{reason}"
+        );
     }
 
     #[test]
     fn reports_where_json_is_broken() {
         let error = decode_json(&TWO_SPANS.as_bytes()[..200]).unwrap_err();
         let message = error.to_string();
-        assert!(message.starts_with("invalid OTLP JSON at line 4 column"), "{message}");
+        assert!(
+            message.starts_with("invalid OTLP JSON at line 4 column"),
+            "{message}"
+        );
     }
 
     #[test]

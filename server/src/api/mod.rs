@@ -13,7 +13,10 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     // Browser SDKs (the OTel web exporter) export cross-origin.
-    let otlp_cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
+    let otlp_cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any);
     // Compressed bodies are bounded here; decompressed size is bounded while inflating.
     let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
     Router::new()

@@ -56,7 +56,10 @@ struct Rejection {
 
 impl Rejection {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
 }
 
@@ -83,7 +86,9 @@ async fn receive(
     encoding: Encoding,
 ) -> Result<ExportTraceServiceResponse, Rejection> {
     let limit = state.limits.max_body_bytes;
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let raw = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))?;
     let payload = decompress(headers, raw, limit)?;
     let decoded = match encoding {
         Encoding::Json => otlp::decode_json(&payload),
@@ -94,9 +99,11 @@ async fn receive(
     if !decoded.batch.spans.is_empty() {
         let store = state.store.clone();
         let batch = decoded.batch;
-        blocking(move || store.write(&batch)).await.map_err(|error| {
-            Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-        })?;
+        blocking(move || store.write(&batch))
+            .await
+            .map_err(|error| {
+                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+            })?;
     }
     let partial_success = (decoded.rejected.count > 0).then(|| ExportTracePartialSuccess {
         rejected_spans: decoded.rejected.count as i64,
@@ -110,7 +117,12 @@ fn request_encoding(headers: &HeaderMap) -> Result<Encoding, Rejection> {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media_type.as_str() {
         "application/json" => Ok(Encoding::Json),
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
@@ -142,7 +154,10 @@ fn decompress(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, Re
                 .take(limit as u64 + 1)
                 .read_to_end(&mut inflated)
                 .map_err(|error| {
-                    Rejection::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {error}"))
+                    Rejection::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("invalid gzip body: {error}"),
+                    )
                 })?;
             if inflated.len() > limit {
                 return Err(too_large(limit));
@@ -174,18 +189,30 @@ fn error_response(encoding: Encoding, rejection: Rejection) -> Response {
     } else {
         tracing::debug!(status = %rejection.status, error = %rejection.message, "otlp export rejected");
     }
-    encode(encoding, rejection.status, &RpcStatus { code, message: rejection.message })
+    encode(
+        encoding,
+        rejection.status,
+        &RpcStatus {
+            code,
+            message: rejection.message,
+        },
+    )
 }
 
-fn encode<T: Message + serde::Serialize>(encoding: Encoding, status: StatusCode, body: &T) -> Response {
+fn encode<T: Message + serde::Serialize>(
+    encoding: Encoding,
+    status: StatusCode,
+    body: &T,
+) -> Response {
     let bytes = match encoding {
         Encoding::Json => json_without_nulls(body),
         Encoding::Protobuf => body.encode_to_vec(),
     };
     let mut response = (status, bytes).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(encoding.content_type()),
+    );
     response
 }
 

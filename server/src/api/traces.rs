@@ -41,6 +41,8 @@ pub async fn trace_get(
     let store = state.store.clone();
     match blocking(move || store.trace(trace_id)).await? {
         Some(trace) => Ok(Json(trace)),
-        None => Err(ApiError::NotFound(format!("trace {trace_id} is not stored"))),
+        None => Err(ApiError::NotFound(format!(
+            "trace {trace_id} is not stored"
+        ))),
     }
 }

@@ -15,7 +15,10 @@ pub enum StoreError {
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("cannot open the store at {path}: {source}")]
-    Open { path: String, source: std::io::Error },
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// What a write added; exact duplicates of stored spans (exporter retries) are not added twice.

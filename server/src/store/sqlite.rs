@@ -68,13 +68,17 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
-        Ok(Self { connection: Mutex::new(connection) })
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a transaction half-applied (SQLite rolls
         // back), so a poisoned lock is safe to reuse.
-        self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -122,9 +126,11 @@ impl TraceStore for SqliteStore {
                 continue;
             };
             let stored: Option<String> = transaction
-                .query_row("SELECT summary FROM traces WHERE trace_id = ?1", [trace_id.0], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    "SELECT summary FROM traces WHERE trace_id = ?1",
+                    [trace_id.0],
+                    |row| row.get(0),
+                )
                 .optional()?;
             if let Some(stored) = stored {
                 let mut merged: TraceSummary = serde_json::from_str(&stored)?;
@@ -162,8 +168,20 @@ impl TraceStore for SqliteStore {
             let scope_id: i64 = row.get(1)?;
             let body: String = row.get(2)?;
             let mut span: Span = serde_json::from_str(&body)?;
-            span.resource_idx = local_index(&connection, "resources", resource_id, &mut resource_idx_of, &mut batch.resources)?;
-            span.scope_idx = local_index(&connection, "scopes", scope_id, &mut scope_idx_of, &mut batch.scopes)?;
+            span.resource_idx = local_index(
+                &connection,
+                "resources",
+                resource_id,
+                &mut resource_idx_of,
+                &mut batch.resources,
+            )?;
+            span.scope_idx = local_index(
+                &connection,
+                "scopes",
+                scope_id,
+                &mut scope_idx_of,
+                &mut batch.scopes,
+            )?;
             batch.spans.push(span);
         }
         if batch.spans.is_empty() {
@@ -186,7 +204,11 @@ impl TraceStore for SqliteStore {
 
 /// Stored spans carry their resource and scope as row ids, not as batch indexes.
 fn span_without_indexes(span: &Span) -> Span {
-    Span { resource_idx: 0, scope_idx: 0, ..span.clone() }
+    Span {
+        resource_idx: 0,
+        scope_idx: 0,
+        ..span.clone()
+    }
 }
 
 /// Stores each resource or scope once and returns its row id, in input order.
@@ -195,8 +217,9 @@ fn intern_all<T: serde::Serialize>(
     table: &str,
     items: &[T],
 ) -> Result<Vec<i64>, StoreError> {
-    let mut insert = transaction
-        .prepare_cached(&format!("INSERT OR IGNORE INTO {table} (content_hash, body) VALUES (?1, ?2)"))?;
+    let mut insert = transaction.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO {table} (content_hash, body) VALUES (?1, ?2)"
+    ))?;
     let mut select =
         transaction.prepare_cached(&format!("SELECT id FROM {table} WHERE content_hash = ?1"))?;
     let mut ids = Vec::with_capacity(items.len());
@@ -244,7 +267,12 @@ mod tests {
             let mut late_half = trace.batch.clone();
             let early_half = late_half.spans.drain(..4).collect();
             store.write(&late_half).unwrap();
-            store.write(&Batch { spans: early_half, ..trace.batch.clone() }).unwrap();
+            store
+                .write(&Batch {
+                    spans: early_half,
+                    ..trace.batch.clone()
+                })
+                .unwrap();
             // An exporter retry adds nothing.
             assert_eq!(store.write(&trace.batch).unwrap().n_spans_added, 0);
         }
@@ -254,13 +282,25 @@ mod tests {
             .batch
             .spans
             .iter()
-            .map(|span| (trace.batch.service_of(span).to_owned(), span.name.clone(), span.start_nanos))
+            .map(|span| {
+                (
+                    trace.batch.service_of(span).to_owned(),
+                    span.name.clone(),
+                    span.start_nanos,
+                )
+            })
             .collect();
         let mut actual: Vec<(String, String, u64)> = stored
             .batch
             .spans
             .iter()
-            .map(|span| (stored.batch.service_of(span).to_owned(), span.name.clone(), span.start_nanos))
+            .map(|span| {
+                (
+                    stored.batch.service_of(span).to_owned(),
+                    span.name.clone(),
+                    span.start_nanos,
+                )
+            })
             .collect();
         expected.sort();
         actual.sort();
@@ -269,7 +309,10 @@ mod tests {
         let summaries = store.recent_traces(10).unwrap();
         assert_eq!(summaries.len(), 1);
         assert_eq!(summaries[0].n_spans, 10);
-        assert_eq!(summaries[0].root.as_ref().unwrap().name, "GET /orders/12345");
+        assert_eq!(
+            summaries[0].root.as_ref().unwrap().name,
+            "GET /orders/12345"
+        );
         assert_eq!(summaries[0].duration_nanos(), 3_200_000_000);
     }
 

@@ -20,14 +20,21 @@ pub fn WaterfallRowView(row: WaterfallRow) -> impl IntoView {
     );
     let share_style = format!("width: {:.2}%", row.percent_of_total);
     let marker = match row.root_kind {
-        Some(RootKind::Orphan) => Some(view! { <span class="marker" title="Its parent span is not in this trace">"orphan"</span> }),
-        Some(RootKind::CycleBreak) => Some(view! { <span class="marker" title="Its parent links form a cycle">"cycle"</span> }),
+        Some(RootKind::Orphan) => Some(
+            view! { <span class="marker" title="Its parent span is not in this trace">"orphan"</span> },
+        ),
+        Some(RootKind::CycleBreak) => Some(
+            view! { <span class="marker" title="Its parent links form a cycle">"cycle"</span> },
+        ),
         _ => None,
     };
     let duration = format_duration(row.duration_nanos);
     let percent = format_percent(row.percent_of_total);
     let self_time = format!("self {}", format_duration(row.self_nanos));
-    let title = format!("{}: {} ({duration}, {percent} of total, {self_time})", row.service, row.name);
+    let title = format!(
+        "{}: {} ({duration}, {percent} of total, {self_time})",
+        row.service, row.name
+    );
     view! {
         <div class="wf-row" role="row" class:error=row.is_error data-depth=row.depth title=title>
             <div class="wf-label" role="cell" style=label_style>
@@ -35,7 +42,7 @@ pub fn WaterfallRowView(row: WaterfallRow) -> impl IntoView {
                 <span class="name">{row.name.clone()}</span>
                 {marker}
             </div>
-            <div class="wf-duration" role="cell">{duration.clone()}</div>
+            <div class="wf-duration" role="cell">{duration}</div>
             <div class="wf-share" role="cell">
                 <span class="share-bar"><span style=share_style></span></span>
                 <span class="share-text">{percent}</span>

@@ -1,0 +1,82 @@
+//! Issue 3: the UI in real headless Chromium lists stored traces at `/` and opens one at
+//! `/trace/{id}` as a waterfall.
+
+use spanview_core::scenario::SLOW_ORDER_TRACE_ID;
+use spanview_e2e::{Spanview, rendered_dom};
+
+#[test]
+fn the_trace_list_shows_the_demo_traces() {
+    let spanview = Spanview::start(&["--demo"]);
+    let dom = rendered_dom(&spanview.url("/"));
+    assert!(
+        dom.contains("Recent traces"),
+        "the app did not render:\n{dom}"
+    );
+    assert_eq!(dom.matches("class=\"trace-row\"").count(), 2, "{dom}");
+    assert!(
+        dom.contains(&format!("href=\"/trace/{SLOW_ORDER_TRACE_ID}\"")),
+        "{dom}"
+    );
+    assert!(dom.contains("GET /orders/12345"));
+    assert!(dom.contains("3200 ms") && dom.contains("350 ms"));
+}
+
+#[test]
+fn the_waterfall_shows_every_span_in_tree_order_with_its_share() {
+    let spanview = Spanview::start(&["--demo"]);
+    let dom = rendered_dom(&spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}")));
+    // One row per span plus the header row.
+    assert_eq!(dom.matches("class=\"wf-row").count(), 11, "{dom}");
+    let order = [
+        "GET /orders/12345",
+        "SELECT orders",
+        "GET /users/6789",
+        "GET /products/batch",
+        "GET /stock",
+        "GET cache:inventory:*",
+        "SELECT FROM inventory",
+        "Query Execution",
+        "Result Fetch",
+        "GET /discounts",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|name| {
+            dom.find(&format!(">{name}<"))
+                .unwrap_or_else(|| panic!("{name} missing:\n{dom}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "rows out of tree order"
+    );
+    // The slow span's share of the total, and its bar at 270/3200 of the width.
+    assert!(dom.contains("87.5 %"), "{dom}");
+    assert!(
+        dom.contains("left: 8.4375%; width: max(87.5000%, 1px)"),
+        "{dom}"
+    );
+    // Depths give the indentation.
+    assert!(dom.contains("data-depth=\"2\"") && dom.contains("data-depth=\"3\""));
+}
+
+#[test]
+fn span_data_is_shown_as_text_never_as_html() {
+    let spanview = Spanview::start(&[]);
+    let name = "<img src=x onerror=alert(1)>";
+    let body = serde_json::json!({ "resourceSpans": [{ "scopeSpans": [{ "spans": [{
+        "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331",
+        "name": name, "startTimeUnixNano": "1", "endTimeUnixNano": "2" }] }] }] });
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .send_json(&body)
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for path in ["/", "/trace/0af7651916cd43dd8448eb211c80319c"] {
+        let dom = rendered_dom(&spanview.url(path));
+        assert!(
+            dom.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}:\n{dom}"
+        );
+        assert!(!dom.contains("<img"), "{path} rendered span data as HTML");
+    }
+}
