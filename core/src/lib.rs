@@ -9,6 +9,8 @@ pub mod formats;
 pub mod ids;
 pub mod layout;
 pub mod model;
+pub mod query;
+pub mod redact;
 pub mod scenario;
 pub mod summary;
 pub mod tree;

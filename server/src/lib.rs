@@ -3,26 +3,33 @@
 
 pub mod api;
 pub mod demo;
+pub mod metrics;
 pub mod store;
 pub mod ui;
 
 use std::sync::Arc;
 
 use axum::Router;
+use spanview_core::redact::Redactor;
+use tokio::sync::Semaphore;
 
+use crate::metrics::Metrics;
 use crate::store::TraceStore;
 
-/// Limits that protect the server from oversized input.
+/// Limits that protect the server from oversized input and overload.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest accepted request body, after decompression.
     pub max_body_bytes: usize,
+    /// Export requests decoding or waiting for the store at once; more get `503 Retry-After`.
+    pub max_pending_exports: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
+            max_pending_exports: 64,
         }
     }
 }
@@ -31,6 +38,31 @@ impl Default for Limits {
 pub struct AppState {
     pub store: Arc<dyn TraceStore>,
     pub limits: Limits,
+    /// When set, ingest, the API and metrics require `Authorization: Bearer <token>`.
+    pub auth_token: Option<Arc<str>>,
+    pub metrics: Arc<Metrics>,
+    /// Admission control for the write path (see [`Limits::max_pending_exports`]).
+    pub export_permits: Arc<Semaphore>,
+    /// Applied to every batch before it is stored.
+    pub redactor: Arc<Redactor>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn TraceStore>, limits: Limits, auth_token: Option<String>) -> Self {
+        Self {
+            store,
+            limits,
+            auth_token: auth_token.filter(|token| !token.is_empty()).map(Arc::from),
+            metrics: Arc::new(Metrics::default()),
+            export_permits: Arc::new(Semaphore::new(limits.max_pending_exports)),
+            redactor: Arc::new(Redactor::default()),
+        }
+    }
+
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Arc::new(redactor);
+        self
+    }
 }
 
 /// The whole HTTP application: receiver, API, health check and UI.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use spanview_core::redact::Redactor;
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo};
 
@@ -40,6 +41,16 @@ struct ServeArgs {
     /// Largest accepted request body in bytes, after decompression.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Export requests in flight at once; more are answered 503 with Retry-After.
+    #[arg(long, default_value_t = Limits::default().max_pending_exports as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_pending_exports: u64,
+    /// Require `Authorization: Bearer TOKEN` on ingest, the API and metrics.
+    #[arg(long, env = "SPANVIEW_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
+    /// Replace the values of attributes whose keys contain any of these (case-insensitive,
+    /// comma-separated), e.g. `password,authorization,token`, before storing.
+    #[arg(long, env = "SPANVIEW_REDACT_KEYS", value_delimiter = ',')]
+    redact_keys: Vec<String>,
 }
 
 /// `$XDG_DATA_HOME/spanview`, `~/.local/share/spanview`, or `./spanview-data`.
@@ -76,18 +87,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
     }
-    let state = AppState {
-        store,
-        limits: Limits {
-            max_body_bytes: args.max_body_bytes,
-        },
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_pending_exports: usize::try_from(args.max_pending_exports).unwrap_or(usize::MAX),
     };
+    let has_token = args
+        .auth_token
+        .as_deref()
+        .is_some_and(|token| !token.is_empty());
+    let state = AppState::new(store, limits, args.auth_token)
+        .with_redactor(Redactor::new(&args.redact_keys));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    if !address.ip().is_loopback() {
-        tracing::warn!(%address, "listening on a non-loopback address: anyone who can reach it can read and write traces");
+    if !address.ip().is_loopback() && !has_token {
+        tracing::warn!(
+            %address,
+            "listening on a non-loopback address without --auth-token: anyone who can reach it can read and write traces"
+        );
     }
     // Tests and scripts read this line to find the port when listening on port 0.
     tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on http://{address}");

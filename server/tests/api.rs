@@ -24,19 +24,33 @@ fn export_json(span_id: &str, name: &str) -> String {
 
 struct TestApp {
     router: Router,
+    store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
 }
 
 fn test_app(max_body_bytes: usize) -> TestApp {
+    test_app_with(
+        Limits {
+            max_body_bytes,
+            ..Limits::default()
+        },
+        None,
+    )
+    .0
+}
+
+fn test_app_with(limits: Limits, auth_token: Option<&str>) -> (TestApp, AppState) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    TestApp {
-        router: app(AppState {
+    let state = AppState::new(store.clone(), limits, auth_token.map(str::to_owned));
+    (
+        TestApp {
+            router: app(state.clone()),
             store,
-            limits: Limits { max_body_bytes },
-        }),
-        _dir: dir,
-    }
+            _dir: dir,
+        },
+        state,
+    )
 }
 
 async fn send(app: &TestApp, request: Request<Body>) -> (StatusCode, Vec<u8>) {
@@ -255,4 +269,225 @@ async fn api_errors_are_json_with_a_reason() {
         (status, body.as_slice()),
         (StatusCode::OK, b"ok".as_slice())
     );
+}
+
+/// Trace ids of a search, in result order.
+async fn search(app: &TestApp, query: &str) -> Vec<String> {
+    let (status, body) = send(app, get(&format!("/api/traces?{query}"))).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{query}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    json(&body)["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|summary| summary["traceId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_filters_are_trace_level() {
+    use spanview_core::scenario::{
+        self, FIXED_ORDER_TRACE_ID as FIXED, SLOW_ORDER_TRACE_ID as SLOW,
+    };
+    use spanview_server::store::TraceStore;
+    let app = test_app(1 << 20);
+    let minute = 60_000_000_000u64;
+    let t0 = 1_800_000_000_000_000_000u64;
+    app.store
+        .write(&scenario::slow_order(SLOW, t0).batch)
+        .unwrap();
+    app.store
+        .write(&scenario::fixed_order(FIXED, t0 + minute).batch)
+        .unwrap();
+
+    // Scenario step 1: service = order-service, duration > 2 s.
+    assert_eq!(
+        search(&app, "service=order-service&minDuration=2s").await,
+        [SLOW]
+    );
+    assert_eq!(
+        search(&app, "service=order-service").await,
+        [FIXED, SLOW],
+        "newest first"
+    );
+    assert_eq!(search(&app, "maxDuration=1s").await, [FIXED]);
+    // A span deep in the trace matches the whole trace.
+    assert_eq!(
+        search(&app, "service=mysql&operation=Query%20Execution").await,
+        [SLOW]
+    );
+    assert_eq!(
+        search(&app, "operation=GET%20%2Fstock").await,
+        [FIXED, SLOW]
+    );
+    assert_eq!(search(&app, "service=nobody").await, Vec::<String>::new());
+    // Span attributes (typed values compared as text) and resource attributes.
+    assert_eq!(search(&app, "attr=inventory.cache_hit:false").await, [SLOW]);
+    assert_eq!(search(&app, "attr=db.rows_examined:1500000").await, [SLOW]);
+    assert_eq!(
+        search(&app, "attr=service.version:1.4.2&limit=1").await,
+        [FIXED]
+    );
+    assert_eq!(
+        search(&app, "attr=inventory.cache_hit:true&attr=db.system:mysql").await,
+        [FIXED]
+    );
+    // Time range on the trace start.
+    assert_eq!(search(&app, &format!("start={}", t0 + 1)).await, [FIXED]);
+    assert_eq!(search(&app, &format!("end={}", t0)).await, [SLOW]);
+    assert_eq!(search(&app, "errors=true").await, Vec::<String>::new());
+
+    let (_, body) = send(&app, get("/api/services")).await;
+    let services = json(&body)["services"].clone();
+    assert_eq!(services.as_array().unwrap().len(), 8);
+    assert_eq!(services[0], "database");
+    let (_, body) = send(&app, get("/api/services/mysql/operations")).await;
+    assert_eq!(
+        json(&body)["operations"],
+        serde_json::json!(["Query Execution", "Result Fetch", "SELECT FROM inventory"])
+    );
+
+    let (status, body) = send(&app, get("/api/traces?minduration=2s")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        json(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("known parameters")
+    );
+}
+
+#[tokio::test]
+async fn a_token_protects_ingest_api_and_metrics_but_not_health_or_ui() {
+    let (app, _) = test_app_with(Limits::default(), Some("s3cret"));
+    let with_token = |request: Request<Body>, token: &str| {
+        let (mut parts, body) = request.into_parts();
+        parts.headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        Request::from_parts(parts, body)
+    };
+    for path in ["/api/traces", "/api/services", "/metrics"] {
+        let response = app.router.clone().oneshot(get(path)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(
+            send(&app, with_token(get(path), "wrong")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            send(&app, with_token(get(path), "s3cret")).await.0,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    let export = || {
+        post(
+            "application/json",
+            None,
+            export_json("eee19b7ec3c1b174", "x").into_bytes(),
+        )
+    };
+    assert_eq!(send(&app, export()).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&app, with_token(export(), "s3cret")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, get("/")).await.0, StatusCode::OK);
+
+    // A browser exporter's CORS preflight carries no credentials and must succeed.
+    let preflight = Request::options("/v1/traces")
+        .header(header::ORIGIN, "http://localhost:3000")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            "content-type,authorization",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(preflight).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+}
+
+#[tokio::test]
+async fn the_query_api_is_not_cross_origin() {
+    let app = test_app(1 << 20);
+    let request = Request::get("/api/traces")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_saturated_write_path_answers_503_with_retry_after() {
+    let limits = Limits {
+        max_pending_exports: 2,
+        ..Limits::default()
+    };
+    let (app, state) = test_app_with(limits, None);
+    let held = state
+        .export_permits
+        .clone()
+        .acquire_many_owned(2)
+        .await
+        .unwrap();
+    let export = || {
+        post(
+            "application/json",
+            None,
+            export_json("eee19b7ec3c1b174", "later").into_bytes(),
+        )
+    };
+    let response = app.router.clone().oneshot(export()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    drop(held);
+    assert_eq!(send(&app, export()).await.0, StatusCode::OK);
+    assert_eq!(stored_span_names(&app).await, ["later"]);
+}
+
+#[tokio::test]
+async fn metrics_count_received_rejected_and_stored_spans() {
+    let app = test_app(1 << 20);
+    let two_spans = export_json("eee19b7ec3c1b174", "kept").replace(
+        r#"{"traceId""#,
+        r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000000","name":"bad"},{"traceId""#,
+    );
+    let (status, body) = send(&app, post("application/json", None, two_spans.into_bytes())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        send(&app, post("text/plain", None, b"x".to_vec())).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let (status, body) = send(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    for line in [
+        "spanview_spans_received_total 1",
+        "spanview_spans_rejected_total 1",
+        "spanview_spans_stored_total 1",
+        "spanview_export_requests_total{encoding=\"json\",status=\"200\"} 1",
+        "spanview_export_requests_total{encoding=\"unknown\",status=\"415\"} 1",
+        "spanview_export_duration_seconds_count 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(text.contains("spanview_store_bytes "), "{text}");
 }

@@ -171,17 +171,47 @@ pub fn node_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpan>
             client_dir.display()
         );
     }
+    run_client(
+        Command::new("node").arg(client_dir.join("export-spans.mjs")),
+        &client_dir,
+        spec,
+    )
+}
+
+/// Exports spans with the real Python SDK and `opentelemetry-exporter-otlp-proto-http`, gzip
+/// (see `tests/clients/python/export_spans.py` for the spec format).
+pub fn python_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpan>> {
+    let client_dir = workspace_root().join("tests/clients/python");
+    let python = client_dir.join(".venv/bin/python");
+    if !python.exists() {
+        bail!(
+            "Python test clients missing: run `./x test` (it creates {})",
+            python.display()
+        );
+    }
+    run_client(
+        Command::new(python).arg(client_dir.join("export_spans.py")),
+        &client_dir,
+        spec,
+    )
+}
+
+/// Runs an exporter script with the spec in a file and reads the ids it prints.
+fn run_client(
+    command: &mut Command,
+    client_dir: &Path,
+    spec: &serde_json::Value,
+) -> anyhow::Result<Vec<ExportedSpan>> {
     let spec_file = tempfile::NamedTempFile::new()?;
     std::fs::write(spec_file.path(), serde_json::to_vec(spec)?)?;
-    let output = Command::new("node")
-        .arg(client_dir.join("export-spans.mjs"))
+    let output = command
         .arg(spec_file.path())
-        .current_dir(&client_dir)
+        .current_dir(client_dir)
         .output()
-        .context("running node")?;
+        .context("running the exporter client")?;
     if !output.status.success() {
         bail!(
-            "node exporter failed: {}",
+            "exporter client failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     }

@@ -1,29 +1,62 @@
 //! HTTP endpoints, one module per area.
 
+pub mod auth;
 pub mod error;
 pub mod otlp;
+pub mod services;
 pub mod traces;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
+use axum::http::header;
+use axum::middleware;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
-    // Browser SDKs (the OTel web exporter) export cross-origin.
+    // Browser SDKs (the OTel web exporter) export cross-origin; preflights pass the token check.
+    // Only ingest is cross-origin: the query API must not be readable by other sites' pages.
     let otlp_cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods(Any)
         .allow_headers(Any);
     // Compressed bodies are bounded here; decompressed size is bounded while inflating.
     let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
-    Router::new()
+    let protected = Router::new()
         .route("/v1/traces", post(otlp::traces_export).layer(otlp_cors))
-        .route("/api/traces", get(traces::traces_list))
+        .route("/api/services", get(services::services_list))
+        .route(
+            "/api/services/{service}/operations",
+            get(services::operations_list),
+        )
+        .route("/api/traces", get(traces::traces_search))
         .route("/api/traces/{trace_id}", get(traces::trace_get))
+        .route("/metrics", get(metrics_get))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .merge(protected)
         .route("/healthz", get(|| async { "ok" }))
         .layer(body_limit)
         .with_state(state)
+}
+
+async fn metrics_get(State(state): State<AppState>) -> impl IntoResponse {
+    let store = state.store.clone();
+    let store_bytes = error::blocking(move || store.size_bytes())
+        .await
+        .unwrap_or(0);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(store_bytes),
+    )
 }

@@ -27,6 +27,13 @@ enum Encoding {
 }
 
 impl Encoding {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Protobuf => "protobuf",
+        }
+    }
+
     fn content_type(self) -> &'static str {
         match self {
             Self::Json => "application/json",
@@ -48,6 +55,7 @@ struct RpcStatus {
 const GRPC_INVALID_ARGUMENT: i32 = 3;
 const GRPC_RESOURCE_EXHAUSTED: i32 = 8;
 const GRPC_INTERNAL: i32 = 13;
+const GRPC_UNAVAILABLE: i32 = 14;
 
 struct Rejection {
     status: StatusCode,
@@ -71,13 +79,46 @@ pub async fn traces_export(
     // Errors are answered in the request's encoding where it is known, JSON otherwise.
     let encoding = match request_encoding(&headers) {
         Ok(encoding) => encoding,
-        Err(rejection) => return error_response(Encoding::Json, rejection),
+        Err(rejection) => {
+            state
+                .metrics
+                .record_export("unknown", rejection.status.as_u16());
+            return error_response(Encoding::Json, rejection);
+        }
     };
-    match receive(state, &headers, body, encoding).await {
+    // Admission control: past the limit, exporters are told to retry later instead of
+    // queueing without bound (OTLP/HTTP: 503 with Retry-After is retryable).
+    let Ok(_permit) = state.export_permits.clone().try_acquire_owned() else {
+        state
+            .metrics
+            .record_export(encoding.label(), StatusCode::SERVICE_UNAVAILABLE.as_u16());
+        let mut response = error_response(
+            encoding,
+            Rejection::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "spanview is saturated: retry later",
+            ),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+        return response;
+    };
+    let started = std::time::Instant::now();
+    let metrics = state.metrics.clone();
+    let response = match receive(state, &headers, body, encoding).await {
         Ok(response) => encode(encoding, StatusCode::OK, &response),
         Err(rejection) => error_response(encoding, rejection),
-    }
+    };
+    metrics
+        .export_duration_seconds
+        .observe(started.elapsed().as_secs_f64());
+    metrics.record_export(encoding.label(), response.status().as_u16());
+    response
 }
+
+const RETRY_AFTER_SECONDS: &str = "1";
 
 async fn receive(
     state: AppState,
@@ -95,15 +136,22 @@ async fn receive(
         Encoding::Protobuf => otlp::decode_protobuf(&payload),
     }
     .map_err(|error| Rejection::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    let metrics = state.metrics.clone();
+    metrics
+        .spans_received
+        .inc_by(decoded.batch.spans.len() as u64);
+    metrics.spans_rejected.inc_by(decoded.rejected.count);
 
     if !decoded.batch.spans.is_empty() {
         let store = state.store.clone();
-        let batch = decoded.batch;
-        blocking(move || store.write(&batch))
+        let mut batch = decoded.batch;
+        state.redactor.redact_batch(&mut batch);
+        let outcome = blocking(move || store.write(&batch))
             .await
             .map_err(|error| {
                 Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
             })?;
+        metrics.spans_stored.inc_by(outcome.n_spans_added);
     }
     let partial_success = (decoded.rejected.count > 0).then(|| ExportTracePartialSuccess {
         rejected_spans: decoded.rejected.count as i64,
@@ -181,10 +229,11 @@ fn too_large(limit: usize) -> Rejection {
 fn error_response(encoding: Encoding, rejection: Rejection) -> Response {
     let code = match rejection.status {
         StatusCode::PAYLOAD_TOO_LARGE => GRPC_RESOURCE_EXHAUSTED,
+        StatusCode::SERVICE_UNAVAILABLE => GRPC_UNAVAILABLE,
         status if status.is_server_error() => GRPC_INTERNAL,
         _ => GRPC_INVALID_ARGUMENT,
     };
-    if rejection.status.is_server_error() {
+    if rejection.status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(error = %rejection.message, "otlp export failed");
     } else {
         tracing::debug!(status = %rejection.status, error = %rejection.message, "otlp export rejected");

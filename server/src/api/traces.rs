@@ -1,34 +1,107 @@
-//! The trace query API: recent traces and one trace by id.
+//! The trace query API: search and one trace by id.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use serde::Deserialize;
+use axum::extract::{Path, RawQuery, State};
+use spanview_core::query::{DEFAULT_LIMIT, MAX_LIMIT, TraceQuery, parse_duration};
 use spanview_core::{Trace, TraceId, TraceSummary};
 
 use super::error::{ApiError, blocking};
 use crate::AppState;
-
-#[derive(Debug, Deserialize)]
-pub struct TracesQuery {
-    limit: Option<usize>,
-}
 
 #[derive(Debug, serde::Serialize)]
 pub struct TracesResponse {
     traces: Vec<TraceSummary>,
 }
 
-const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 1000;
-
-pub async fn traces_list(
+/// `GET /api/traces?service=&operation=&attr=key:value&minDuration=&maxDuration=&start=&end=&errors=&limit=`
+pub async fn traces_search(
     State(state): State<AppState>,
-    Query(query): Query<TracesQuery>,
+    RawQuery(raw_query): RawQuery,
 ) -> Result<Json<TracesResponse>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let query = parse_trace_query(raw_query.as_deref().unwrap_or(""))?;
     let store = state.store.clone();
-    let traces = blocking(move || store.recent_traces(limit)).await?;
+    let traces = blocking(move || store.search(&query)).await?;
     Ok(Json(TracesResponse { traces }))
+}
+
+const KNOWN_PARAMETERS: &str =
+    "service, operation, attr, minDuration, maxDuration, start, end, errors, limit";
+
+/// Parses the search parameters; `attr` may repeat. Unknown parameters are refused, so that a
+/// typo (`minduration`) does not silently return everything.
+pub fn parse_trace_query(raw_query: &str) -> Result<TraceQuery, ApiError> {
+    let mut query = TraceQuery {
+        limit: DEFAULT_LIMIT,
+        ..TraceQuery::default()
+    };
+    for (name, value) in form_urlencoded::parse(raw_query.as_bytes()) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue; // an empty form field means "no filter"
+        }
+        let bad = |reason: String| ApiError::BadRequest(format!("parameter {name}: {reason}"));
+        match name.as_ref() {
+            "service" => query.service = Some(value.to_owned()),
+            "operation" => query.operation = Some(value.to_owned()),
+            "attr" => {
+                let (key, attribute_value) = value
+                    .split_once(':')
+                    .or_else(|| value.split_once('='))
+                    .ok_or_else(|| bad(format!("expected key:value, got {value:?}")))?;
+                query
+                    .attributes
+                    .push((key.trim().to_owned(), attribute_value.trim().to_owned()));
+            }
+            "minDuration" => {
+                query.min_duration_nanos =
+                    Some(parse_duration(value).map_err(|error| bad(error.to_string()))?)
+            }
+            "maxDuration" => {
+                query.max_duration_nanos =
+                    Some(parse_duration(value).map_err(|error| bad(error.to_string()))?)
+            }
+            "start" => query.start_after_nanos = Some(parse_instant(value).map_err(bad)?),
+            "end" => query.start_before_nanos = Some(parse_instant(value).map_err(bad)?),
+            "errors" => {
+                query.errors_only = match value {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(bad(format!("expected true or false, got {value:?}"))),
+                }
+            }
+            "limit" => {
+                let limit: usize = value
+                    .parse()
+                    .map_err(|_| bad(format!("expected a number, got {value:?}")))?;
+                if !(1..=MAX_LIMIT).contains(&limit) {
+                    return Err(bad(format!("must be between 1 and {MAX_LIMIT}")));
+                }
+                query.limit = limit;
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter {other:?}; known parameters: {KNOWN_PARAMETERS}"
+                )));
+            }
+        }
+    }
+    Ok(query)
+}
+
+/// An instant as Unix nanoseconds, or an RFC 3339 timestamp (`2026-11-24T12:00:00Z`).
+fn parse_instant(value: &str) -> Result<u64, String> {
+    if let Ok(nanos) = value.parse::<u64>() {
+        return Ok(nanos);
+    }
+    let time = humantime::parse_rfc3339_weak(value).map_err(|_| {
+        format!(
+            "expected Unix nanoseconds or an RFC 3339 time like 2026-11-24T12:00:00Z, got {value:?}"
+        )
+    })?;
+    let since_epoch = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("{value:?} is before 1970"))?;
+    u64::try_from(since_epoch.as_nanos()).map_err(|_| format!("{value:?} is too far in the future"))
 }
 
 pub async fn trace_get(
@@ -44,5 +117,60 @@ pub async fn trace_get(
         None => Err(ApiError::NotFound(format!(
             "trace {trace_id} is not stored"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_search() {
+        let query = parse_trace_query(
+            "service=order-service&operation=GET%20%2Forders&attr=http.status_code:500\
+             &attr=region%3Deu&minDuration=2s&maxDuration=1.5m&start=1000&end=2026-11-24T12:00:00Z\
+             &errors=true&limit=50",
+        )
+        .unwrap();
+        assert_eq!(query.service.as_deref(), Some("order-service"));
+        assert_eq!(query.operation.as_deref(), Some("GET /orders"));
+        assert_eq!(
+            query.attributes,
+            [
+                ("http.status_code".into(), "500".into()),
+                ("region".into(), "eu".into())
+            ]
+        );
+        assert_eq!(query.min_duration_nanos, Some(2_000_000_000));
+        assert_eq!(query.max_duration_nanos, Some(90_000_000_000));
+        assert_eq!(query.start_after_nanos, Some(1000));
+        assert_eq!(query.start_before_nanos, Some(1_795_521_600_000_000_000));
+        assert!(query.errors_only);
+        assert_eq!(query.limit, 50);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read() {
+        for (raw, expected) in [
+            ("minduration=2s", "unknown parameter \"minduration\""),
+            (
+                "minDuration=fast",
+                "parameter minDuration: invalid duration",
+            ),
+            ("attr=novalue", "parameter attr: expected key:value"),
+            ("limit=0", "parameter limit: must be between 1 and 1000"),
+            (
+                "start=yesterday",
+                "parameter start: expected Unix nanoseconds",
+            ),
+            ("errors=maybe", "parameter errors: expected true or false"),
+        ] {
+            let message = parse_trace_query(raw).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{raw}: {message}");
+        }
+        assert_eq!(
+            parse_trace_query("service=&limit=").unwrap().limit,
+            DEFAULT_LIMIT
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod sqlite;
 
+use spanview_core::query::TraceQuery;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,12 @@ pub enum StoreError {
     Open {
         path: String,
         source: std::io::Error,
+    },
+    #[error("the store at {path} has schema version {found}, this spanview needs {expected}")]
+    SchemaVersion {
+        path: String,
+        found: i64,
+        expected: i64,
     },
 }
 
@@ -33,6 +40,12 @@ pub trait TraceStore: Send + Sync + 'static {
     fn write(&self, batch: &Batch) -> Result<WriteOutcome, StoreError>;
     /// All stored spans of a trace, or `None` when no span of it is stored.
     fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError>;
-    /// Summaries of the most recently started traces, newest first.
-    fn recent_traces(&self, limit: usize) -> Result<Vec<TraceSummary>, StoreError>;
+    /// Summaries of the traces matching `query`, most recently started first.
+    fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError>;
+    /// Every service that sent a span, sorted.
+    fn services(&self) -> Result<Vec<String>, StoreError>;
+    /// Every span name seen for `service`, sorted.
+    fn operations(&self, service: &str) -> Result<Vec<String>, StoreError>;
+    /// Bytes the store occupies on disk.
+    fn size_bytes(&self) -> Result<u64, StoreError>;
 }

@@ -5,15 +5,20 @@
 //! holds indexed columns plus the whole span as JSON; `traces` holds one mergeable summary per
 //! trace, updated in the same transaction as its spans.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use spanview_core::{Batch, Span, Trace, TraceId, TraceSummary};
+use spanview_core::query::{MAX_LIMIT, TraceQuery};
+use spanview_core::{AnyValue, Batch, Span, Trace, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{StoreError, TraceStore, WriteOutcome};
+
+/// Bumped on any incompatible schema change; a store of another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS resources (
@@ -42,14 +47,39 @@ CREATE TABLE IF NOT EXISTS spans (
     body TEXT NOT NULL,
     PRIMARY KEY (trace_id, span_id, content_hash)
 ) WITHOUT ROWID;
+-- One mergeable summary per trace; the columns are copies of summary fields, for filtering.
 CREATE TABLE IF NOT EXISTS traces (
     trace_id BLOB PRIMARY KEY,
     start_ns INTEGER NOT NULL,
     duration_ns INTEGER NOT NULL,
+    n_errors INTEGER NOT NULL,
     summary TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ns DESC);
+-- Search indexes: which traces contain a (service, span name) and an attribute key=value.
+CREATE TABLE IF NOT EXISTS trace_operations (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    trace_id BLOB NOT NULL,
+    PRIMARY KEY (service, name, trace_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_operations_by_name ON trace_operations (name);
+CREATE TABLE IF NOT EXISTS trace_attributes (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    trace_id BLOB NOT NULL,
+    PRIMARY KEY (key, value, trace_id)
+) WITHOUT ROWID;
+-- The service and operation lists, kept small for the search form.
+CREATE TABLE IF NOT EXISTS operations (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (service, name)
+) WITHOUT ROWID;
 ";
+
+/// Attribute values longer than this are stored but not indexed for search.
+const MAX_INDEXED_VALUE_BYTES: usize = 256;
 
 pub struct SqliteStore {
     // One connection serialises writers; reads share it for now (a read pool can follow).
@@ -67,7 +97,19 @@ impl SqliteStore {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let is_new = found == 0;
+        if !is_new && found != SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                path: data_dir.display().to_string(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
         connection.execute_batch(SCHEMA)?;
+        if is_new {
+            connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
         Ok(Self {
             connection: Mutex::new(connection),
         })
@@ -138,18 +180,21 @@ impl TraceStore for SqliteStore {
                 summary = merged;
             }
             transaction.execute(
-                "INSERT INTO traces (trace_id, start_ns, duration_ns, summary)
-                 VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO traces (trace_id, start_ns, duration_ns, n_errors, summary)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (trace_id) DO UPDATE SET start_ns = excluded.start_ns,
-                     duration_ns = excluded.duration_ns, summary = excluded.summary",
+                     duration_ns = excluded.duration_ns, n_errors = excluded.n_errors,
+                     summary = excluded.summary",
                 params![
                     trace_id.0,
                     summary.start_nanos as i64,
                     summary.duration_nanos() as i64,
+                    summary.n_errors as i64,
                     serde_json::to_string(&summary)?,
                 ],
             )?;
         }
+        index_for_search(&transaction, batch, &added_by_trace)?;
         transaction.commit()?;
         Ok(WriteOutcome { n_spans_added })
     }
@@ -190,16 +235,163 @@ impl TraceStore for SqliteStore {
         Ok(Some(Trace { trace_id, batch }))
     }
 
-    fn recent_traces(&self, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+    fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+        let (sql, values) = search_sql(query);
         let connection = self.lock();
-        let mut select = connection
-            .prepare_cached("SELECT summary FROM traces ORDER BY start_ns DESC LIMIT ?1")?;
+        let mut select = connection.prepare_cached(&sql)?;
         let summaries = select
-            .query_map([limit as i64], |row| row.get::<_, String>(0))?
+            .query_map(rusqlite::params_from_iter(values), |row| {
+                row.get::<_, String>(0)
+            })?
             .map(|body| Ok(serde_json::from_str(&body?)?))
             .collect::<Result<Vec<TraceSummary>, StoreError>>()?;
         Ok(summaries)
     }
+
+    fn services(&self) -> Result<Vec<String>, StoreError> {
+        let connection = self.lock();
+        let mut select = connection
+            .prepare_cached("SELECT DISTINCT service FROM operations ORDER BY service")?;
+        let services = select
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(services)
+    }
+
+    fn operations(&self, service: &str) -> Result<Vec<String>, StoreError> {
+        let connection = self.lock();
+        let mut select = connection
+            .prepare_cached("SELECT name FROM operations WHERE service = ?1 ORDER BY name")?;
+        let operations = select
+            .query_map([service], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(operations)
+    }
+
+    fn size_bytes(&self) -> Result<u64, StoreError> {
+        let connection = self.lock();
+        let page_count: i64 =
+            connection.pragma_query_value(None, "page_count", |row| row.get(0))?;
+        let page_size: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        Ok(u64::try_from(page_count * page_size).unwrap_or(0))
+    }
+}
+
+/// The SQL and parameters for a search. Every span-level filter is a semi-join on an index
+/// table, so the outer scan stays on `traces` in start order.
+fn search_sql(query: &TraceQuery) -> (String, Vec<Value>) {
+    let mut sql = String::from("SELECT summary FROM traces WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(min) = query.min_duration_nanos {
+        sql.push_str(" AND duration_ns >= ?");
+        values.push(Value::Integer(clamp_to_i64(min)));
+    }
+    if let Some(max) = query.max_duration_nanos {
+        sql.push_str(" AND duration_ns <= ?");
+        values.push(Value::Integer(clamp_to_i64(max)));
+    }
+    if let Some(after) = query.start_after_nanos {
+        sql.push_str(" AND start_ns >= ?");
+        values.push(Value::Integer(clamp_to_i64(after)));
+    }
+    if let Some(before) = query.start_before_nanos {
+        sql.push_str(" AND start_ns <= ?");
+        values.push(Value::Integer(clamp_to_i64(before)));
+    }
+    if query.errors_only {
+        sql.push_str(" AND n_errors > 0");
+    }
+    match (&query.service, &query.operation) {
+        (Some(service), Some(operation)) => {
+            sql.push_str(
+                " AND trace_id IN (SELECT trace_id FROM trace_operations WHERE service = ? AND name = ?)",
+            );
+            values.push(Value::Text(service.clone()));
+            values.push(Value::Text(operation.clone()));
+        }
+        (Some(service), None) => {
+            sql.push_str(
+                " AND trace_id IN (SELECT trace_id FROM trace_operations WHERE service = ?)",
+            );
+            values.push(Value::Text(service.clone()));
+        }
+        (None, Some(operation)) => {
+            sql.push_str(" AND trace_id IN (SELECT trace_id FROM trace_operations WHERE name = ?)");
+            values.push(Value::Text(operation.clone()));
+        }
+        (None, None) => {}
+    }
+    for (key, value) in &query.attributes {
+        sql.push_str(
+            " AND trace_id IN (SELECT trace_id FROM trace_attributes WHERE key = ? AND value = ?)",
+        );
+        values.push(Value::Text(key.clone()));
+        values.push(Value::Text(value.clone()));
+    }
+    sql.push_str(" ORDER BY start_ns DESC LIMIT ?");
+    values.push(Value::Integer(query.limit.clamp(1, MAX_LIMIT) as i64));
+    (sql, values)
+}
+
+fn clamp_to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Records, for the spans just added, which traces contain each (service, name) and each
+/// indexable attribute key=value (span and resource attributes).
+fn index_for_search(
+    transaction: &Transaction<'_>,
+    batch: &Batch,
+    added_by_trace: &HashMap<TraceId, Vec<&Span>>,
+) -> Result<(), StoreError> {
+    let mut operations: HashSet<(&str, &str)> = HashSet::new();
+    let mut trace_operations: HashSet<(&str, &str, TraceId)> = HashSet::new();
+    let mut trace_attributes: HashSet<(&str, String, TraceId)> = HashSet::new();
+    for (trace_id, spans) in added_by_trace {
+        for span in spans {
+            let service = batch.service_of(span);
+            operations.insert((service, span.name.as_str()));
+            trace_operations.insert((service, span.name.as_str(), *trace_id));
+            let resource_attributes = batch
+                .resources
+                .get(span.resource_idx as usize)
+                .map_or(&[][..], |resource| resource.attributes.as_slice());
+            for attribute in span.attributes.iter().chain(resource_attributes) {
+                if let Some(text) = indexable_text(&attribute.value) {
+                    trace_attributes.insert((attribute.key.as_str(), text, *trace_id));
+                }
+            }
+        }
+    }
+    let mut insert = transaction
+        .prepare_cached("INSERT OR IGNORE INTO operations (service, name) VALUES (?1, ?2)")?;
+    for (service, name) in operations {
+        insert.execute(params![service, name])?;
+    }
+    let mut insert = transaction.prepare_cached(
+        "INSERT OR IGNORE INTO trace_operations (service, name, trace_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (service, name, trace_id) in trace_operations {
+        insert.execute(params![service, name, trace_id.0])?;
+    }
+    let mut insert = transaction.prepare_cached(
+        "INSERT OR IGNORE INTO trace_attributes (key, value, trace_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (key, value, trace_id) in trace_attributes {
+        insert.execute(params![key, value, trace_id.0])?;
+    }
+    Ok(())
+}
+
+/// Scalar values as searched for (`http.status_code:500`); long texts and composites are not
+/// indexed.
+fn indexable_text(value: &AnyValue) -> Option<String> {
+    let text = match value {
+        AnyValue::String(text) => text.clone(),
+        AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_) => value.to_display_string(),
+        _ => return None,
+    };
+    (text.len() <= MAX_INDEXED_VALUE_BYTES).then_some(text)
 }
 
 /// Stored spans carry their resource and scope as row ids, not as batch indexes.
@@ -306,7 +498,12 @@ mod tests {
         actual.sort();
         assert_eq!(actual, expected);
 
-        let summaries = store.recent_traces(10).unwrap();
+        let summaries = store
+            .search(&TraceQuery {
+                limit: 10,
+                ..TraceQuery::default()
+            })
+            .unwrap();
         assert_eq!(summaries.len(), 1);
         assert_eq!(summaries[0].n_spans, 10);
         assert_eq!(
