@@ -4,6 +4,7 @@
 pub mod api;
 pub mod demo;
 pub mod metrics;
+pub mod retention;
 pub mod store;
 pub mod ui;
 

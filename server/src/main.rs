@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
+use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo};
 
@@ -51,6 +53,19 @@ struct ServeArgs {
     /// comma-separated), e.g. `password,authorization,token`, before storing.
     #[arg(long, env = "SPANVIEW_REDACT_KEYS", value_delimiter = ',')]
     redact_keys: Vec<String>,
+    /// Delete traces older than this (e.g. `7d`, `12h`); unlimited when absent.
+    #[arg(long, env = "SPANVIEW_RETENTION_AGE", value_parser = parse_duration_arg)]
+    retention_age: Option<u64>,
+    /// Delete the oldest traces while the store is larger than this (e.g. `10GiB`).
+    #[arg(long, env = "SPANVIEW_RETENTION_SIZE", value_parser = retention::parse_bytes)]
+    retention_size: Option<u64>,
+    /// How often retention runs.
+    #[arg(long, default_value = "60s", value_parser = parse_duration_arg, hide = true)]
+    retention_interval: u64,
+}
+
+fn parse_duration_arg(text: &str) -> Result<u64, String> {
+    spanview_core::query::parse_duration(text).map_err(|error| error.to_string())
 }
 
 /// `$XDG_DATA_HOME/spanview`, `~/.local/share/spanview`, or `./spanview-data`.
@@ -95,6 +110,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .auth_token
         .as_deref()
         .is_some_and(|token| !token.is_empty());
+    let policy = RetentionPolicy {
+        max_age_nanos: args.retention_age,
+        max_bytes: args.retention_size,
+    };
+    if !policy.is_unlimited() {
+        let interval = Duration::from_nanos(args.retention_interval.max(1_000_000));
+        tokio::spawn(retention::run(store.clone(), policy, interval));
+    }
     let state = AppState::new(store, limits, args.auth_token)
         .with_redactor(Redactor::new(&args.redact_keys));
     let listener = tokio::net::TcpListener::bind(args.listen)

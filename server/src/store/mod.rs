@@ -46,6 +46,10 @@ pub trait TraceStore: Send + Sync + 'static {
     fn services(&self) -> Result<Vec<String>, StoreError>;
     /// Every span name seen for `service`, sorted.
     fn operations(&self, service: &str) -> Result<Vec<String>, StoreError>;
-    /// Bytes the store occupies on disk.
+    /// Bytes the stored data occupies (space freed by deletions is reused, not counted).
     fn size_bytes(&self) -> Result<u64, StoreError>;
+    /// Deletes every trace that started before `unix_nanos`, whole; returns how many.
+    fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError>;
+    /// Deletes the `count` traces that started first, whole; returns how many.
+    fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError>;
 }

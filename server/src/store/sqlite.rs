@@ -64,12 +64,14 @@ CREATE TABLE IF NOT EXISTS trace_operations (
     PRIMARY KEY (service, name, trace_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_operations_by_name ON trace_operations (name);
+CREATE INDEX IF NOT EXISTS trace_operations_by_trace ON trace_operations (trace_id);
 CREATE TABLE IF NOT EXISTS trace_attributes (
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     trace_id BLOB NOT NULL,
     PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_attributes_by_trace ON trace_attributes (trace_id);
 -- The service and operation lists, kept small for the search form.
 CREATE TABLE IF NOT EXISTS operations (
     service TEXT NOT NULL,
@@ -113,6 +115,37 @@ impl SqliteStore {
         Ok(Self {
             connection: Mutex::new(connection),
         })
+    }
+
+    /// Deletes whole traces (spans, summary, search entries) whose ids `select_trace_ids`
+    /// returns for `parameter`, in one transaction.
+    fn delete_traces_where(
+        &self,
+        select_trace_ids: &str,
+        parameter: i64,
+    ) -> Result<u64, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS doomed_traces (trace_id BLOB PRIMARY KEY)",
+            [],
+        )?;
+        transaction.execute("DELETE FROM doomed_traces", [])?;
+        let n_traces = transaction.execute(
+            &format!("INSERT INTO doomed_traces (trace_id) {select_trace_ids}"),
+            [parameter],
+        )?;
+        for table in ["spans", "trace_operations", "trace_attributes", "traces"] {
+            transaction.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE trace_id IN (SELECT trace_id FROM doomed_traces)"
+                ),
+                [],
+            )?;
+        }
+        transaction.execute("DELETE FROM doomed_traces", [])?;
+        transaction.commit()?;
+        Ok(n_traces as u64)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -272,8 +305,24 @@ impl TraceStore for SqliteStore {
         let connection = self.lock();
         let page_count: i64 =
             connection.pragma_query_value(None, "page_count", |row| row.get(0))?;
+        let free_pages: i64 =
+            connection.pragma_query_value(None, "freelist_count", |row| row.get(0))?;
         let page_size: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
-        Ok(u64::try_from(page_count * page_size).unwrap_or(0))
+        Ok(u64::try_from((page_count - free_pages) * page_size).unwrap_or(0))
+    }
+
+    fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
+        self.delete_traces_where(
+            "SELECT trace_id FROM traces WHERE start_ns < ?1",
+            clamp_to_i64(unix_nanos),
+        )
+    }
+
+    fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
+        self.delete_traces_where(
+            "SELECT trace_id FROM traces ORDER BY start_ns ASC LIMIT ?1",
+            clamp_to_i64(count),
+        )
     }
 }
 
