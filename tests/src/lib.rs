@@ -121,7 +121,13 @@ impl Spanview {
         let mut response = ureq::get(&self.url(path))
             .call()
             .unwrap_or_else(|error| panic!("GET {path} failed: {error}\nlog:\n{}", self.log()));
-        response.body_mut().read_json().expect("JSON body")
+        // 100k-span traces are tens of megabytes.
+        response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_json()
+            .expect("JSON body")
     }
 
     /// Kills the process without a chance to clean up, as `kill -9` does.
