@@ -128,11 +128,20 @@ fn a_one_gib_gzip_bomb_is_refused_early_and_costs_nothing() {
     assert_kept_trace_intact(&spanview);
 }
 
+/// content type, content encoding, body, expected status, expected words in the answer
+type BadRequest = (
+    &'static str,
+    Option<&'static str>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 #[test]
 fn bad_requests_get_precise_errors_and_lose_nothing() {
     let spanview = Spanview::start(&[]);
     store_kept_trace(&spanview);
-    let cases: [(&str, Option<&str>, Vec<u8>, u16, &str); 6] = [
+    let cases: [BadRequest; 6] = [
         (
             "application/json",
             None,
@@ -196,7 +205,7 @@ fn one_request_of_100k_spans_is_stored_whole() {
     let trace_id = [0x42; 16];
     // A wide and deep tree: each span's parent is span n/8.
     let spans: Vec<Span> = (0..100_000u64)
-        .map(|n| span(trace_id, n, (n > 0).then(|| n / 8)))
+        .map(|n| span(trace_id, n, (n > 0).then_some(n / 8)))
         .collect();
     let body = request(spans).encode_to_vec();
     let (status, answer) = post(&spanview, "application/x-protobuf", None, &body);
