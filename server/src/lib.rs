@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod import;
 pub mod metrics;
 pub mod retention;
 pub mod store;

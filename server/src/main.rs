@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::sqlite::SqliteStore;
-use spanview_server::{AppState, Limits, app, demo};
+use spanview_server::{AppState, Limits, app, demo, import};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,21 @@ struct Cli {
 enum Command {
     /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
     Serve(ServeArgs),
+    /// Store trace files (OTLP JSON) in the data directory, as `POST /api/import` does.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Directory of the embedded store.
+    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
+    /// Redact attributes whose keys contain any of these (see `serve --redact-keys`).
+    #[arg(long, env = "SPANVIEW_REDACT_KEYS", value_delimiter = ',')]
+    redact_keys: Vec<String>,
+    /// Trace files to import.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -91,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
+        Command::Import(args) => import_files(&args),
     }
 }
 
@@ -136,6 +152,49 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")
+}
+
+/// Imports each file on its own: one bad file is reported and the others are still stored.
+fn import_files(args: &ImportArgs) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&args.data_dir)
+        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let redactor = Redactor::new(&args.redact_keys);
+    let mut n_failed = 0;
+    for path in &args.files {
+        let outcome = std::fs::read(path)
+            .map_err(|error| error.to_string())
+            .and_then(|bytes| {
+                import::import_bytes(&store, &redactor, &bytes).map_err(|error| error.to_string())
+            });
+        match outcome {
+            Ok(outcome) => println!(
+                "{}: {} spans in {} traces ({}), {} new{}",
+                path.display(),
+                outcome.n_spans,
+                outcome.trace_ids.len(),
+                outcome.format,
+                outcome.n_spans_added,
+                match outcome.n_rejected_spans {
+                    0 => String::new(),
+                    n => format!(
+                        ", {n} rejected: {}",
+                        outcome.rejected_reason.unwrap_or_default()
+                    ),
+                }
+            ),
+            Err(error) => {
+                n_failed += 1;
+                eprintln!("{}: {error}", path.display());
+            }
+        }
+    }
+    if n_failed > 0 {
+        anyhow::bail!(
+            "{n_failed} of {} files could not be imported",
+            args.files.len()
+        );
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -491,3 +491,32 @@ async fn metrics_count_received_rejected_and_stored_spans() {
     }
     assert!(text.contains("spanview_store_bytes "), "{text}");
 }
+
+#[tokio::test]
+async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
+    let app = test_app(1 << 20);
+    let file = export_json("eee19b7ec3c1b174", "imported");
+    let request = Request::post("/api/import").body(Body::from(file)).unwrap();
+    let (status, body) = send(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let outcome = json(&body);
+    assert_eq!(outcome["format"], "otlp-json");
+    assert_eq!(outcome["traceIds"], serde_json::json!([TRACE_ID]));
+    assert_eq!(
+        (outcome["nSpans"].as_u64(), outcome["nSpansAdded"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stored_span_names(&app).await, ["imported"]);
+
+    let broken = Request::post("/api/import")
+        .body(Body::from("{\"resourceSpans\": ["))
+        .unwrap();
+    let (status, body) = send(&app, broken).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = json(&body)["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("cannot import the file: invalid OTLP JSON at line 1 column"),
+        "{message}"
+    );
+    assert_eq!(stored_span_names(&app).await, ["imported"]);
+}

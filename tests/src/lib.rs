@@ -20,7 +20,19 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-fn spanview_bin() -> PathBuf {
+/// The shared real-world trace files (`../shared/fixtures/real`), or `None` (tests then say they
+/// skipped) where that folder is absent.
+pub fn real_fixtures_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/fixtures/real");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+pub fn spanview_bin() -> PathBuf {
     let path = std::env::var_os("SPANVIEW_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/release/spanview"));

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod import;
 pub mod otlp;
 pub mod services;
 pub mod traces;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/traces", get(traces::traces_search))
         .route("/api/traces/{trace_id}", get(traces::trace_get))
+        .route("/api/import", post(import::import_post))
         .route("/metrics", get(metrics_get))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -75,7 +75,7 @@ fn batch(batch_idx: usize, batch_size: usize, run_seed: u64) -> ExportTraceServi
             spans.push(Span {
                 trace_id: trace_id.to_vec(),
                 span_id: (global + 1).to_be_bytes().to_vec(),
-                parent_span_id: if global % 8 == 0 {
+                parent_span_id: if global.is_multiple_of(8) {
                     Vec::new()
                 } else {
                     (global - global % 8 + 1).to_be_bytes().to_vec()
@@ -99,10 +99,13 @@ fn batch(batch_idx: usize, batch_size: usize, run_seed: u64) -> ExportTraceServi
                         "user.id",
                         any_value::Value::IntValue((global % 5000) as i64),
                     ),
-                    attribute("cache.hit", any_value::Value::BoolValue(global % 3 == 0)),
+                    attribute(
+                        "cache.hit",
+                        any_value::Value::BoolValue(global.is_multiple_of(3)),
+                    ),
                 ],
                 status: Some(Status {
-                    code: if global % 50 == 0 { 2 } else { 0 },
+                    code: if global.is_multiple_of(50) { 2 } else { 0 },
                     ..Default::default()
                 }),
                 ..Default::default()

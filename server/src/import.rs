@@ -1,0 +1,67 @@
+//! Importing trace files into the store: shared by `POST /api/import` and `spanview import`, so
+//! both accept and refuse exactly the same files.
+
+use spanview_core::formats::otlp;
+use spanview_core::redact::Redactor;
+use spanview_core::{Batch, TraceId};
+
+use crate::store::{StoreError, TraceStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Decode(String),
+    #[error("the file is empty")]
+    Empty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOutcome {
+    pub format: &'static str,
+    pub trace_ids: Vec<TraceId>,
+    pub n_spans: usize,
+    pub n_spans_added: u64,
+    pub n_rejected_spans: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_reason: Option<String>,
+}
+
+/// Decodes a file's bytes. Today: OTLP JSON (`ExportTraceServiceRequest` / `TracesData`).
+pub fn decode(bytes: &[u8]) -> Result<(&'static str, otlp::Decoded), ImportError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ImportError::Empty);
+    }
+    let decoded =
+        otlp::decode_json(bytes).map_err(|error| ImportError::Decode(error.to_string()))?;
+    Ok(("otlp-json", decoded))
+}
+
+/// Decodes, redacts and stores a file; nothing is stored unless the whole file decodes.
+pub fn import_bytes(
+    store: &dyn TraceStore,
+    redactor: &Redactor,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    let (format, decoded) = decode(bytes)?;
+    let mut batch: Batch = decoded.batch;
+    redactor.redact_batch(&mut batch);
+    let mut trace_ids: Vec<TraceId> = Vec::new();
+    for span in &batch.spans {
+        if !trace_ids.contains(&span.trace_id) {
+            trace_ids.push(span.trace_id);
+        }
+    }
+    let outcome = store.write(&batch)?;
+    Ok(ImportOutcome {
+        format,
+        trace_ids,
+        n_spans: batch.spans.len(),
+        n_spans_added: outcome.n_spans_added,
+        n_rejected_spans: decoded.rejected.count,
+        rejected_reason: decoded.rejected.first_reason,
+    })
+}
