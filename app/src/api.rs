@@ -1,4 +1,4 @@
-//! A typed client for the server's JSON API.
+//! A typed client for the server's JSON API. Sends the access token, if the user gave one.
 
 use serde::Deserialize;
 use spanview_core::{Trace, TraceSummary};
@@ -14,7 +14,20 @@ struct ErrorBody {
 }
 
 /// A failed API call, as shown to the user.
-pub type ApiError = String;
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The server requires a token (`spanview serve --auth-token`) and ours is missing or wrong.
+    Unauthorized(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unauthorized(message) | Self::Failed(message) => f.write_str(message),
+        }
+    }
+}
 
 pub async fn recent_traces(limit: usize) -> Result<Vec<TraceSummary>, ApiError> {
     let response: TracesResponse = get_json(&format!("/api/traces?limit={limit}")).await?;
@@ -25,20 +38,49 @@ pub async fn trace(trace_id: &str) -> Result<Trace, ApiError> {
     get_json(&format!("/api/traces/{trace_id}")).await
 }
 
+const TOKEN_KEY: &str = "spanview.token";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The access token saved in this browser, if any.
+pub fn saved_token() -> Option<String> {
+    local_storage()?
+        .get_item(TOKEN_KEY)
+        .ok()?
+        .filter(|token| !token.is_empty())
+}
+
+pub fn save_token(token: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(TOKEN_KEY, token.trim());
+    }
+}
+
 async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let response = gloo_net::http::Request::get(url)
+    let mut request = gloo_net::http::Request::get(url);
+    if let Some(token) = saved_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
         .send()
         .await
-        .map_err(|error| format!("cannot reach spanview: {error}"))?;
+        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
     if !response.ok() {
         let status = response.status();
-        return Err(match response.json::<ErrorBody>().await {
+        let message = match response.json::<ErrorBody>().await {
             Ok(body) => body.error,
             Err(_) => format!("{url} answered HTTP {status}"),
+        };
+        return Err(if status == 401 {
+            ApiError::Unauthorized(message)
+        } else {
+            ApiError::Failed(message)
         });
     }
     response
         .json::<T>()
         .await
-        .map_err(|error| format!("unreadable answer from {url}: {error}"))
+        .map_err(|error| ApiError::Failed(format!("unreadable answer from {url}: {error}")))
 }

@@ -80,3 +80,15 @@ fn span_data_is_shown_as_text_never_as_html() {
         assert!(!dom.contains("<img"), "{path} rendered span data as HTML");
     }
 }
+
+#[test]
+fn a_protected_spanview_asks_for_the_token_instead_of_showing_data() {
+    let spanview = Spanview::start(&["--demo", "--auth-token", "s3cret"]);
+    let dom = rendered_dom(&spanview.url("/"));
+    assert!(dom.contains("Access token required"), "{dom}");
+    assert!(dom.contains("id=\"access-token\""), "{dom}");
+    assert!(
+        !dom.contains("GET /orders/12345"),
+        "no trace data without the token"
+    );
+}

@@ -1,3 +1,4 @@
 //! Reusable views, thin wiring over `spanview-core`.
 
+pub mod api_error;
 pub mod waterfall;

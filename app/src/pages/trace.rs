@@ -6,6 +6,7 @@ use spanview_core::layout::format_duration;
 use spanview_core::waterfall::Waterfall;
 
 use crate::api;
+use crate::components::api_error::ApiErrorView;
 use crate::components::waterfall::WaterfallView;
 
 #[component]
@@ -27,7 +28,7 @@ pub fn TracePage() -> impl IntoView {
                             }
                             None => view! { <p class="notice">"This trace has no spans."</p> }.into_any(),
                         },
-                        Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
+                        Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
             </Suspense>

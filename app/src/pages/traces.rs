@@ -5,6 +5,7 @@ use spanview_core::TraceSummary;
 use spanview_core::layout::format_duration;
 
 use crate::api;
+use crate::components::api_error::ApiErrorView;
 use crate::format::{local_time, time_ago};
 
 const LIST_LIMIT: usize = 100;
@@ -20,7 +21,7 @@ pub fn TracesPage() -> impl IntoView {
                     match traces.await {
                         Ok(list) if list.is_empty() => view! { <EmptyState /> }.into_any(),
                         Ok(list) => view! { <TraceTable traces=list /> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
+                        Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
             </Suspense>
