@@ -10,6 +10,8 @@ use crate::tree::{RootKind, SpanTree};
 pub struct WaterfallRow {
     pub span_idx: u32,
     pub depth: u32,
+    /// Row index of the parent, `None` at the top level.
+    pub parent_row: Option<u32>,
     pub n_descendants: u32,
     pub root_kind: Option<RootKind>,
     pub service: String,
@@ -57,6 +59,7 @@ impl Waterfall {
             rows.push(WaterfallRow {
                 span_idx: tree_row.span_idx,
                 depth: tree_row.depth,
+                parent_row: tree_row.parent_row,
                 n_descendants: tree_row.n_descendants,
                 root_kind: tree_row.root_kind,
                 service: service.to_owned(),
@@ -82,6 +85,83 @@ impl Waterfall {
 
     pub fn duration_nanos(&self) -> u64 {
         self.window.duration_nanos()
+    }
+
+    /// Rows to show, in order: those not inside a collapsed row (`collapsed` holds row
+    /// indexes) and at or above `min_percent` of the total. A row kept by the share filter is
+    /// shown even when an ancestor is filtered out, so nothing slow can hide.
+    pub fn visible_rows(
+        &self,
+        collapsed: &std::collections::HashSet<u32>,
+        min_percent: f64,
+    ) -> Vec<u32> {
+        let mut visible = Vec::with_capacity(self.rows.len());
+        let mut row_idx = 0usize;
+        while row_idx < self.rows.len() {
+            let row = &self.rows[row_idx];
+            if row.percent_of_total >= min_percent || row_idx == 0 {
+                visible.push(row_idx as u32);
+            }
+            if collapsed.contains(&(row_idx as u32)) {
+                row_idx += row.n_descendants as usize + 1; // skip the subtree
+            } else {
+                row_idx += 1;
+            }
+        }
+        visible
+    }
+
+    /// Rows with children that are deeper than `max_depth`: collapsing them shows the tree to
+    /// that depth ("expand to depth N").
+    pub fn rows_to_collapse_for_depth(&self, max_depth: u32) -> std::collections::HashSet<u32> {
+        let mut collapsed = std::collections::HashSet::new();
+        for (row_idx, row) in self.rows.iter().enumerate() {
+            if row.depth >= max_depth && row.n_descendants > 0 {
+                collapsed.insert(row_idx as u32);
+            }
+        }
+        collapsed
+    }
+
+    /// The longest span below the top level (the root is always 100 %), or the root alone.
+    pub fn slowest_row(&self) -> Option<u32> {
+        let mut best: Option<u32> = None;
+        for (row_idx, row) in self.rows.iter().enumerate() {
+            if row.depth == 0 && self.rows.len() > 1 {
+                continue;
+            }
+            if best.is_none_or(|best| row.duration_nanos > self.rows[best as usize].duration_nanos)
+            {
+                best = Some(row_idx as u32);
+            }
+        }
+        best
+    }
+
+    /// The row whose own work (not its children's) took longest.
+    pub fn largest_self_time_row(&self) -> Option<u32> {
+        let mut best: Option<u32> = None;
+        for (row_idx, row) in self.rows.iter().enumerate() {
+            if best.is_none_or(|best| row.self_nanos > self.rows[best as usize].self_nanos) {
+                best = Some(row_idx as u32);
+            }
+        }
+        best
+    }
+
+    /// Rows from the top level down to `row_idx` (for expanding the way to a selected span).
+    pub fn ancestors(&self, row_idx: u32) -> Vec<u32> {
+        let mut chain = Vec::new();
+        let mut current = self
+            .rows
+            .get(row_idx as usize)
+            .and_then(|row| row.parent_row);
+        while let Some(parent) = current {
+            chain.push(parent);
+            current = self.rows[parent as usize].parent_row;
+        }
+        chain.reverse();
+        chain
     }
 }
 
@@ -110,6 +190,60 @@ mod tests {
         assert!((stock.bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
         assert_eq!(waterfall.rows[0].percent_of_total, 100.0);
         assert_eq!(waterfall.services[0], "order-service");
+    }
+
+    #[test]
+    fn call_outs_name_the_slowest_span_and_the_largest_self_time() {
+        let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let slowest = &waterfall.rows[waterfall.slowest_row().unwrap() as usize];
+        assert_eq!(
+            (slowest.service.as_str(), slowest.name.as_str()),
+            ("inventory-service", "GET /stock")
+        );
+        let busiest = &waterfall.rows[waterfall.largest_self_time_row().unwrap() as usize];
+        assert_eq!(busiest.name, "Query Execution");
+        let query_row = waterfall.largest_self_time_row().unwrap();
+        let names: Vec<&str> = waterfall
+            .ancestors(query_row)
+            .into_iter()
+            .map(|row| waterfall.rows[row as usize].name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["GET /orders/12345", "GET /stock", "SELECT FROM inventory"]
+        );
+    }
+
+    #[test]
+    fn collapsing_and_filtering_choose_the_visible_rows() {
+        let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let names = |rows: Vec<u32>| -> Vec<String> {
+            rows.into_iter()
+                .map(|row| waterfall.rows[row as usize].name.clone())
+                .collect()
+        };
+        let none = std::collections::HashSet::new();
+        assert_eq!(waterfall.visible_rows(&none, 0.0).len(), 10);
+        // Collapse all, then expand the root: one level shows, not the whole tree.
+        let mut collapsed = waterfall.rows_to_collapse_for_depth(0);
+        assert_eq!(
+            names(waterfall.visible_rows(&collapsed, 0.0)),
+            ["GET /orders/12345"]
+        );
+        collapsed.remove(&0);
+        assert_eq!(waterfall.visible_rows(&collapsed, 0.0).len(), 6);
+        // Only spans above 50 % of the total.
+        assert_eq!(
+            names(waterfall.visible_rows(&none, 50.0)),
+            [
+                "GET /orders/12345",
+                "GET /stock",
+                "SELECT FROM inventory",
+                "Query Execution"
+            ]
+        );
     }
 
     #[test]

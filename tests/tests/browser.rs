@@ -92,3 +92,42 @@ fn a_protected_spanview_asks_for_the_token_instead_of_showing_data() {
         "no trace data without the token"
     );
 }
+
+#[test]
+fn a_deep_link_opens_with_the_span_selected_and_its_details_shown() {
+    let spanview = Spanview::start(&["--demo"]);
+    // The demo's MySQL span, inside the inventory call.
+    let trace = spanview.get_json(&format!("/api/traces/{SLOW_ORDER_TRACE_ID}"));
+    let mysql = trace["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "SELECT FROM inventory")
+        .unwrap();
+    let span_id = mysql["spanId"].as_str().unwrap();
+    let dom = rendered_dom(&spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}?span={span_id}")));
+    let selected = dom
+        .find("wf-row selected")
+        .unwrap_or_else(|| panic!("no selected row:\n{dom}"));
+    assert!(
+        dom[selected..].starts_with(&format!(
+            "wf-row selected\" data-depth=\"2\" data-span-id=\"{span_id}\""
+        )) || dom[..selected].rfind("data-span-id").is_some()
+    );
+    let detail = &dom[dom.find("class=\"span-detail\"").expect("detail panel")..];
+    assert!(detail.contains(">SELECT FROM inventory<"));
+    assert!(
+        detail.contains(">db.rows_examined<") && detail.contains(">1500000<"),
+        "{detail}"
+    );
+    // The multi-line statement keeps its lines.
+    assert!(
+        detail.contains("FROM inventory\n WHERE product_id IN (1, 2, 3, ..., 50)"),
+        "{detail}"
+    );
+    // The call-outs name the slow span with its share.
+    assert!(
+        dom.contains("inventory-service: GET /stock, 2800 ms, 87.5 % of total"),
+        "{dom}"
+    );
+}

@@ -1,13 +1,17 @@
-//! `/trace/{traceId}`: one trace as a waterfall.
+//! `/trace/{traceId}[?span={spanId}]`: one trace as a waterfall, with the slow spans called out.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use spanview_core::layout::format_duration;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use spanview_core::Trace;
+use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::waterfall::WaterfallView;
+use crate::components::waterfall::state::WaterfallState;
 
 #[component]
 pub fn TracePage() -> impl IntoView {
@@ -22,12 +26,7 @@ pub fn TracePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="notice">"Loading trace…"</p> }>
                 {move || Suspend::new(async move {
                     match trace.await {
-                        Ok(trace) => match Waterfall::build(&trace) {
-                            Some(waterfall) => {
-                                view! { <TraceHeader waterfall=waterfall.clone() trace_id=trace.trace_id.to_string() /> <WaterfallView waterfall=waterfall /> }.into_any()
-                            }
-                            None => view! { <p class="notice">"This trace has no spans."</p> }.into_any(),
-                        },
+                        Ok(trace) => view! { <TraceView trace=Arc::new(trace) /> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -37,12 +36,68 @@ pub fn TracePage() -> impl IntoView {
 }
 
 #[component]
-fn TraceHeader(waterfall: Waterfall, trace_id: String) -> impl IntoView {
+fn TraceView(trace: Arc<Trace>) -> impl IntoView {
+    let Some(waterfall) = Waterfall::build(&trace) else {
+        return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
+    };
+    let state = WaterfallState::new(trace.clone(), Arc::new(waterfall));
+    // A deep link (`?span=`) opens with that span selected and revealed.
+    let wanted_span = use_query_map().with_untracked(|query| query.get("span"));
+    if let Some(wanted_span) = wanted_span {
+        let found = state.waterfall.rows.iter().position(|row| {
+            trace.batch.spans[row.span_idx as usize].span_id.to_string()
+                == wanted_span.to_lowercase()
+        });
+        if let Some(row_idx) = found {
+            state.reveal_and_select(row_idx as u32);
+        }
+    }
+    provide_context(state);
+    view! {
+        <TraceHeader />
+        <WaterfallView />
+    }
+    .into_any()
+}
+
+#[component]
+fn TraceHeader() -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let waterfall = state.waterfall.clone();
     let title = waterfall
         .rows
         .first()
         .map(|root| format!("{}: {}", root.service, root.name))
         .unwrap_or_default();
+    let call_out =
+        |label: &'static str,
+         row_idx: Option<u32>,
+         detail: fn(&spanview_core::waterfall::WaterfallRow) -> String| {
+            let state = state.clone();
+            row_idx.map(|row_idx| {
+                let row = &state.waterfall.rows[row_idx as usize];
+                let text = format!("{}: {}, {}", row.service, row.name, detail(row));
+                view! {
+                    <button class="call-out" on:click=move |_| state.reveal_and_select(row_idx)>
+                        <span class="call-out-label">{label}</span>
+                        <span class="call-out-text">{text}</span>
+                    </button>
+                }
+            })
+        };
+    let slowest = call_out("Slowest span", waterfall.slowest_row(), |row| {
+        format!(
+            "{}, {} of total",
+            format_duration(row.duration_nanos),
+            format_percent(row.percent_of_total)
+        )
+    });
+    let busiest = call_out(
+        "Largest self time",
+        waterfall.largest_self_time_row(),
+        |row| format!("{} of its own work", format_duration(row.self_nanos)),
+    );
+    let has_errors = waterfall.n_errors > 0;
     view! {
         <header class="trace-header">
             <h1>{title}</h1>
@@ -50,9 +105,10 @@ fn TraceHeader(waterfall: Waterfall, trace_id: String) -> impl IntoView {
                 <div><dt>"Duration"</dt><dd>{format_duration(waterfall.duration_nanos())}</dd></div>
                 <div><dt>"Spans"</dt><dd>{waterfall.rows.len()}</dd></div>
                 <div><dt>"Services"</dt><dd>{waterfall.services.len()}</dd></div>
-                <div><dt>"Errors"</dt><dd>{waterfall.n_errors}</dd></div>
-                <div><dt>"Trace ID"</dt><dd class="mono">{trace_id}</dd></div>
+                <div><dt>"Errors"</dt><dd class:has-errors=has_errors>{waterfall.n_errors}</dd></div>
+                <div><dt>"Trace ID"</dt><dd class="mono">{state.trace.trace_id.to_string()}</dd></div>
             </dl>
+            <div class="call-outs">{slowest}{busiest}</div>
         </header>
     }
 }

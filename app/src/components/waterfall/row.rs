@@ -1,19 +1,24 @@
-//! One span's row: indented name, duration, share of the total, and its bar on the timeline.
+//! One span's row: tree toggle, indented name, duration, share of the total, and its bar (with
+//! event marks) on the timeline. Clicking selects it.
 
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::tree::RootKind;
-use spanview_core::waterfall::WaterfallRow;
 
 use super::N_SERVICE_COLOURS;
+use super::state::WaterfallState;
 
 /// Indentation per tree level, in pixels.
 const INDENT_PX: u32 = 14;
 
 #[component]
-pub fn WaterfallRowView(row: WaterfallRow) -> impl IntoView {
+pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let row = state.waterfall.rows[row_idx as usize].clone();
+    let span = &state.trace.batch.spans[row.span_idx as usize];
+    let window = state.waterfall.window;
     let colour = format!("svc-{}", row.service_idx % N_SERVICE_COLOURS);
-    let label_style = format!("padding-left: {}px", 8 + row.depth * INDENT_PX);
+    let label_style = format!("padding-left: {}px", 4 + row.depth * INDENT_PX);
     let bar_style = format!(
         "left: {:.4}%; width: max({:.4}%, 1px)",
         row.bar.left_percent, row.bar.width_percent
@@ -28,19 +33,65 @@ pub fn WaterfallRowView(row: WaterfallRow) -> impl IntoView {
         ),
         _ => None,
     };
+    let event_marks = span
+        .events
+        .iter()
+        .map(|event| {
+            let style = format!("left: {:.4}%", window.percent_at(event.time_nanos));
+            view! { <span class="event-mark" style=style title=event.name.clone()></span> }
+        })
+        .collect_view();
     let duration = format_duration(row.duration_nanos);
     let percent = format_percent(row.percent_of_total);
-    let self_time = format!("self {}", format_duration(row.self_nanos));
     let title = format!(
-        "{}: {} ({duration}, {percent} of total, {self_time})",
-        row.service, row.name
+        "{}: {} ({duration}, {percent} of total, self {})",
+        row.service,
+        row.name,
+        format_duration(row.self_nanos)
     );
+    let toggle = (row.n_descendants > 0).then(|| {
+        let state = state.clone();
+        let is_collapsed = move || {
+            state
+                .collapsed
+                .with(|collapsed| collapsed.contains(&row_idx))
+        };
+        let label = move || if is_collapsed() { "Expand" } else { "Collapse" };
+        let state = expect_context::<WaterfallState>();
+        view! {
+            <button
+                class="toggle"
+                aria-label=label
+                aria-expanded=move || (!is_collapsed()).to_string()
+                on:click=move |event| {
+                    event.stop_propagation();
+                    state.toggle(row_idx);
+                }
+            >
+                {move || if is_collapsed() { "▸" } else { "▾" }}
+            </button>
+        }
+    });
+    let selected_state = state.clone();
+    let click_state = state.clone();
     view! {
-        <div class="wf-row" role="row" class:error=row.is_error data-depth=row.depth title=title>
+        <div
+            class="wf-row"
+            id=format!("row-{row_idx}")
+            role="row"
+            class:error=row.is_error
+            class:selected=move || selected_state.selected.get() == Some(row_idx)
+            data-depth=row.depth
+            data-span-id=span.span_id.to_string()
+            title=title
+            on:click=move |_| click_state.selected.set(Some(row_idx))
+        >
             <div class="wf-label" role="cell" style=label_style>
+                <span class="toggle-slot">{toggle}</span>
                 <span class=format!("service {colour}")>{row.service.clone()}</span>
                 <span class="name">{row.name.clone()}</span>
                 {marker}
+                {(row.n_descendants > 0).then(|| view! { <span class="child-count">{row.n_descendants}</span> })}
             </div>
             <div class="wf-duration" role="cell">{duration}</div>
             <div class="wf-share" role="cell">
@@ -49,6 +100,7 @@ pub fn WaterfallRowView(row: WaterfallRow) -> impl IntoView {
             </div>
             <div class="wf-timeline" role="cell">
                 <span class=format!("bar {colour}") style=bar_style></span>
+                {event_marks}
             </div>
         </div>
     }

@@ -1,0 +1,138 @@
+//! The trace view's state: which rows are collapsed and selected, and the share filter. Shared
+//! through context by the header, the rows, the detail panel and the keyboard handler.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use spanview_core::Trace;
+use spanview_core::waterfall::Waterfall;
+
+#[derive(Clone)]
+pub struct WaterfallState {
+    pub trace: Arc<Trace>,
+    pub waterfall: Arc<Waterfall>,
+    /// Row indexes whose children are hidden.
+    pub collapsed: RwSignal<HashSet<u32>>,
+    pub selected: RwSignal<Option<u32>>,
+    /// Rows below this share of the total are hidden ("only spans above X %").
+    pub min_percent: RwSignal<f64>,
+    pub show_help: RwSignal<bool>,
+    pub visible_rows: Memo<Vec<u32>>,
+}
+
+impl WaterfallState {
+    pub fn new(trace: Arc<Trace>, waterfall: Arc<Waterfall>) -> Self {
+        let collapsed = RwSignal::new(HashSet::new());
+        let min_percent = RwSignal::new(0.0);
+        let for_memo = waterfall.clone();
+        let visible_rows = Memo::new(move |_| {
+            collapsed.with(|collapsed| for_memo.visible_rows(collapsed, min_percent.get()))
+        });
+        Self {
+            trace,
+            waterfall,
+            collapsed,
+            selected: RwSignal::new(None),
+            min_percent,
+            show_help: RwSignal::new(false),
+            visible_rows,
+        }
+    }
+
+    pub fn has_children(&self, row_idx: u32) -> bool {
+        self.waterfall
+            .rows
+            .get(row_idx as usize)
+            .is_some_and(|row| row.n_descendants > 0)
+    }
+
+    pub fn toggle(&self, row_idx: u32) {
+        self.collapsed.update(|collapsed| {
+            if !collapsed.remove(&row_idx) {
+                collapsed.insert(row_idx);
+            }
+        });
+    }
+
+    /// Selects a row and expands the way to it, so that it is visible.
+    pub fn reveal_and_select(&self, row_idx: u32) {
+        let ancestors = self.waterfall.ancestors(row_idx);
+        self.collapsed.update(|collapsed| {
+            for ancestor in ancestors {
+                collapsed.remove(&ancestor);
+            }
+        });
+        if self.waterfall.rows[row_idx as usize].percent_of_total < self.min_percent.get_untracked()
+        {
+            self.min_percent.set(0.0);
+        }
+        self.selected.set(Some(row_idx));
+    }
+
+    pub fn collapse_all(&self) {
+        self.collapsed
+            .set(self.waterfall.rows_to_collapse_for_depth(0));
+    }
+
+    pub fn expand_all(&self) {
+        self.collapsed.set(HashSet::new());
+    }
+
+    pub fn expand_to_depth(&self, depth: u32) {
+        self.collapsed
+            .set(self.waterfall.rows_to_collapse_for_depth(depth));
+    }
+
+    /// Moves the selection `step` visible rows down (negative: up).
+    pub fn move_selection(&self, step: i32) {
+        let visible = self.visible_rows.get_untracked();
+        if visible.is_empty() {
+            return;
+        }
+        let current = self
+            .selected
+            .get_untracked()
+            .and_then(|row| visible.iter().position(|v| *v == row));
+        let next = match current {
+            None => 0,
+            Some(position) => {
+                (position as i64 + i64::from(step)).clamp(0, visible.len() as i64 - 1) as usize
+            }
+        };
+        self.selected.set(Some(visible[next]));
+    }
+
+    /// Left arrow: collapse the selected row, or go to its parent.
+    pub fn collapse_or_go_to_parent(&self) {
+        let Some(row_idx) = self.selected.get_untracked() else {
+            return;
+        };
+        let is_expanded = !self
+            .collapsed
+            .with_untracked(|collapsed| collapsed.contains(&row_idx));
+        if self.has_children(row_idx) && is_expanded {
+            self.toggle(row_idx);
+        } else if let Some(parent) = self.waterfall.rows[row_idx as usize].parent_row {
+            self.selected.set(Some(parent));
+        }
+    }
+
+    /// Right arrow: expand the selected row, or go to its first child.
+    pub fn expand_or_go_to_child(&self) {
+        let Some(row_idx) = self.selected.get_untracked() else {
+            return;
+        };
+        if !self.has_children(row_idx) {
+            return;
+        }
+        if self
+            .collapsed
+            .with_untracked(|collapsed| collapsed.contains(&row_idx))
+        {
+            self.toggle(row_idx);
+        } else {
+            self.move_selection(1);
+        }
+    }
+}
