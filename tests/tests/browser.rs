@@ -106,14 +106,16 @@ fn a_deep_link_opens_with_the_span_selected_and_its_details_shown() {
         .unwrap();
     let span_id = mysql["spanId"].as_str().unwrap();
     let dom = rendered_dom(&spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}?span={span_id}")));
-    let selected = dom
+    // The selected row is exactly the linked span (its opening tag carries both).
+    let selected_at = dom
         .find("wf-row selected")
         .unwrap_or_else(|| panic!("no selected row:\n{dom}"));
+    let selected_tag = &dom[selected_at..selected_at + dom[selected_at..].find('>').unwrap()];
     assert!(
-        dom[selected..].starts_with(&format!(
-            "wf-row selected\" data-depth=\"2\" data-span-id=\"{span_id}\""
-        )) || dom[..selected].rfind("data-span-id").is_some()
+        selected_tag.contains(&format!("data-span-id=\"{span_id}\"")),
+        "{selected_tag}"
     );
+    assert_eq!(dom.matches("wf-row selected").count(), 1);
     let detail = &dom[dom.find("class=\"span-detail\"").expect("detail panel")..];
     assert!(detail.contains(">SELECT FROM inventory<"));
     assert!(
