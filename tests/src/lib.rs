@@ -297,3 +297,52 @@ pub fn screenshot(url: &str, path: &Path, width: u32, height: u32) {
         .expect("run chromium");
     assert!(status.success());
 }
+
+/// An OTLP protobuf export of one synthetic trace: `n_spans` spans where span n's parent is
+/// span n / `fanout` (a wide, deep tree), service `load`, names `op 0` … `op 49`.
+pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use prost::Message;
+
+    let base = 1_700_000_000_000_000_000u64;
+    let spans = (0..n_spans)
+        .map(|n| Span {
+            trace_id: trace_id.to_vec(),
+            span_id: (n + 1).to_be_bytes().to_vec(),
+            parent_span_id: if n == 0 {
+                Vec::new()
+            } else {
+                (n / fanout + 1).to_be_bytes().to_vec()
+            },
+            name: format!("op {}", n % 50),
+            kind: 1,
+            start_time_unix_nano: base + n * 1_000,
+            end_time_unix_nano: base + n * 1_000 + 500 + (n_spans - n) * 10,
+            ..Default::default()
+        })
+        .collect();
+    let service = KeyValue {
+        key: "service.name".into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue("load".into())),
+        }),
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![service],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}

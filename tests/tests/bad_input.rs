@@ -202,12 +202,8 @@ fn bad_requests_get_precise_errors_and_lose_nothing() {
 #[test]
 fn one_request_of_100k_spans_is_stored_whole() {
     let spanview = Spanview::start(&[]);
-    let trace_id = [0x42; 16];
     // A wide and deep tree: each span's parent is span n/8.
-    let spans: Vec<Span> = (0..100_000u64)
-        .map(|n| span(trace_id, n, (n > 0).then_some(n / 8)))
-        .collect();
-    let body = request(spans).encode_to_vec();
+    let body = spanview_e2e::synthetic_trace_protobuf([0x42; 16], 100_000, 8);
     let (status, answer) = post(&spanview, "application/x-protobuf", None, &body);
     assert_eq!(status, 200, "{answer}");
     let list = spanview.get_json("/api/traces?service=load");

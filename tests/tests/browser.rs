@@ -133,3 +133,29 @@ fn a_deep_link_opens_with_the_span_selected_and_its_details_shown() {
         "{dom}"
     );
 }
+
+#[test]
+fn a_100k_span_trace_opens_with_only_the_rows_in_view_in_the_dom() {
+    let spanview = Spanview::start(&[]);
+    let body = spanview_e2e::synthetic_trace_protobuf([0x42; 16], 100_000, 8);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let dom = rendered_dom(&spanview.url(&format!("/trace/{}", "42".repeat(16))));
+    assert!(
+        dom.contains("aria-rowcount=\"100001\""),
+        "all rows are known to the table"
+    );
+    let rendered_rows = dom.matches("class=\"wf-row").count();
+    assert!(
+        (10..200).contains(&rendered_rows),
+        "{rendered_rows} rows in the DOM"
+    );
+    assert!(dom.contains(">op 0<"), "the root row is painted");
+    assert!(
+        dom.contains("height: 2800000px"),
+        "the scroll height covers every row"
+    );
+}

@@ -17,6 +17,12 @@ use ticks::TimeAxis;
 /// How many service colours the stylesheet defines (`.svc-0` …).
 pub const N_SERVICE_COLOURS: u32 = 10;
 
+/// Every body row is exactly this tall (the stylesheet agrees), so that the rows in view can be
+/// computed from the scroll position without measuring.
+pub const ROW_HEIGHT_PX: f64 = 28.0;
+/// Rows rendered above and below the viewport, so fast scrolling shows no gaps.
+const OVERSCAN_ROWS: usize = 12;
+
 /// Choices for "only spans above X % of the total".
 const SHARE_FILTERS: [f64; 6] = [0.0, 1.0, 5.0, 10.0, 25.0, 50.0];
 
@@ -37,20 +43,69 @@ pub fn WaterfallView() -> impl IntoView {
         .collect_view();
     let visible_rows = state.visible_rows;
     let detail_state = state.clone();
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0_f64);
+    let viewport_height = RwSignal::new(900.0_f64);
+    let measure = move || {
+        if let Some(element) = scroller.get_untracked() {
+            scroll_top.set(f64::from(element.scroll_top()));
+            viewport_height.set(f64::from(element.client_height().max(1)));
+        }
+    };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    // The DOM holds only the rows in view (virtualisation): a 100,000-span trace stays fast.
+    let rows_in_view = Memo::new(move |_| {
+        visible_rows.with(|visible| {
+            let first = ((scroll_top.get() / ROW_HEIGHT_PX) as usize).saturating_sub(OVERSCAN_ROWS);
+            let count = (viewport_height.get() / ROW_HEIGHT_PX).ceil() as usize + 2 * OVERSCAN_ROWS;
+            let first = first.min(visible.len());
+            let end = (first + count).min(visible.len());
+            (first, visible[first..end].to_vec())
+        })
+    });
+    let body_style = move || {
+        format!(
+            "height: {}px",
+            visible_rows.with(Vec::len) as f64 * ROW_HEIGHT_PX
+        )
+    };
+    let window_style = move || {
+        format!(
+            "transform: translateY({}px)",
+            rows_in_view.with(|(first, _)| *first) as f64 * ROW_HEIGHT_PX
+        )
+    };
     view! {
         <Toolbar />
         <ul class="legend" aria-label="Services">{legend}</ul>
         <div class="trace-body">
-            <div class="waterfall" role="table" aria-label="Spans">
+            <div
+                class="waterfall"
+                role="table"
+                aria-label="Spans"
+                aria-rowcount=move || visible_rows.with(Vec::len) + 1
+                node_ref=scroller
+                on:scroll=move |_| measure()
+            >
                 <div class="wf-row wf-head" role="row">
                     <div class="wf-label" role="columnheader">"Span"</div>
                     <div class="wf-duration" role="columnheader">"Duration"</div>
                     <div class="wf-share" role="columnheader">"% of total"</div>
                     <div class="wf-timeline" role="columnheader"><TimeAxis window=state.waterfall.window /></div>
                 </div>
-                <For each=move || visible_rows.get() key=|row_idx| *row_idx let:row_idx>
-                    <WaterfallRowView row_idx=row_idx />
-                </For>
+                <div class="wf-body" style=body_style>
+                    <div class="wf-window" style=window_style>
+                        <For each=move || rows_in_view.get().1 key=|row_idx| *row_idx let:row_idx>
+                            <WaterfallRowView row_idx=row_idx />
+                        </For>
+                    </div>
+                </div>
             </div>
             {move || detail_state.selected.get().map(|row_idx| view! { <SpanDetail row_idx=row_idx /> })}
         </div>
@@ -195,14 +250,31 @@ fn follow_selection(state: WaterfallState) {
         if let Ok(history) = window.history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
-        if let Some(row_idx) = selected
-            && let Some(element) = window
-                .document()
-                .and_then(|document| document.get_element_by_id(&format!("row-{row_idx}")))
-        {
-            let options = web_sys::ScrollIntoViewOptions::new();
-            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-            element.scroll_into_view_with_scroll_into_view_options(&options);
+        if let Some(row_idx) = selected {
+            scroll_row_into_view(&state, row_idx);
         }
     });
+}
+
+/// Scrolls the waterfall so that a row is in view (it may not be rendered yet).
+fn scroll_row_into_view(state: &WaterfallState, row_idx: u32) {
+    let position = state
+        .visible_rows
+        .with_untracked(|visible| visible.iter().position(|row| *row == row_idx));
+    let Some(position) = position else { return };
+    let Some(scroller) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.query_selector(".waterfall").ok().flatten())
+    else {
+        return;
+    };
+    // The sticky header row covers the first row height of the viewport.
+    let row_top = position as f64 * ROW_HEIGHT_PX;
+    let viewport = f64::from(scroller.client_height()) - 2.0 * ROW_HEIGHT_PX;
+    let scroll_top = f64::from(scroller.scroll_top());
+    if row_top < scroll_top {
+        scroller.set_scroll_top(row_top as i32);
+    } else if row_top > scroll_top + viewport {
+        scroller.set_scroll_top((row_top - viewport) as i32);
+    }
 }
