@@ -149,6 +149,30 @@ impl Waterfall {
         best
     }
 
+    /// Rows whose span name, service, attribute values or event names contain `needle`
+    /// (case-insensitive), in row order. An empty needle matches nothing.
+    pub fn search(&self, trace: &Trace, needle: &str) -> Vec<u32> {
+        let needle = needle.trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let contains = |text: &str| text.to_lowercase().contains(&needle);
+        let mut matches = Vec::new();
+        for (row_idx, row) in self.rows.iter().enumerate() {
+            let span = &trace.batch.spans[row.span_idx as usize];
+            let found = contains(&row.name)
+                || contains(&row.service)
+                || span.attributes.iter().any(|attribute| {
+                    contains(&attribute.key) || contains(&attribute.value.to_display_string())
+                })
+                || span.events.iter().any(|event| contains(&event.name));
+            if found {
+                matches.push(row_idx as u32);
+            }
+        }
+        matches
+    }
+
     /// Rows from the top level down to `row_idx` (for expanding the way to a selected span).
     pub fn ancestors(&self, row_idx: u32) -> Vec<u32> {
         let mut chain = Vec::new();
@@ -244,6 +268,31 @@ mod tests {
                 "Query Execution"
             ]
         );
+    }
+
+    #[test]
+    fn search_finds_names_services_and_attribute_values() {
+        let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let names = |rows: Vec<u32>| -> Vec<String> {
+            rows.into_iter()
+                .map(|row| waterfall.rows[row as usize].name.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(waterfall.search(&trace, "CACHE")),
+            ["GET /stock", "GET cache:inventory:*"]
+        );
+        assert_eq!(
+            names(waterfall.search(&trace, "1500000")),
+            ["SELECT FROM inventory"]
+        );
+        assert_eq!(
+            waterfall.search(&trace, "mysql").len(),
+            5,
+            "service and db.system values"
+        );
+        assert!(waterfall.search(&trace, "  ").is_empty());
     }
 
     #[test]

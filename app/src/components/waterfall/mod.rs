@@ -156,8 +156,52 @@ fn Toolbar() -> impl IntoView {
                 </select>
                 " of total"
             </label>
+            <TraceSearch />
             <span class="hint">"Press ? for keyboard shortcuts"</span>
         </div>
+    }
+}
+
+/// Search within the trace: match count, previous/next, and "matches only".
+#[component]
+fn TraceSearch() -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let (search, matches, matches_only) = (state.search, state.matches, state.matches_only);
+    let (next_state, previous_state, key_state) = (state.clone(), state.clone(), state);
+    let count_text = move || {
+        let needle_empty = search.with(|needle| needle.trim().is_empty());
+        match matches.with(Vec::len) {
+            _ if needle_empty => String::new(),
+            0 => String::from("no matches"),
+            1 => String::from("1 match"),
+            n => format!("{n} matches"),
+        }
+    };
+    view! {
+        <span class="trace-search" role="search">
+            <input
+                id="trace-search"
+                type="search"
+                placeholder="Search spans (/)"
+                aria-label="Search spans by name, service or attribute value"
+                prop:value=move || search.get()
+                on:input=move |event| search.set(event_target_value(&event))
+                on:keydown=move |event| {
+                    if event.key() == "Enter" {
+                        event.prevent_default();
+                        key_state.go_to_match(if event.shift_key() { -1 } else { 1 });
+                    }
+                }
+            />
+            <span class="match-count" aria-live="polite">{count_text}</span>
+            <button aria-label="Previous match" on:click=move |_| previous_state.go_to_match(-1)>"↑"</button>
+            <button aria-label="Next match" on:click=move |_| next_state.go_to_match(1)>"↓"</button>
+            <label>
+                <input type="checkbox" prop:checked=move || matches_only.get()
+                    on:change=move |event| matches_only.set(event_target_checked(&event)) />
+                " matches only"
+            </label>
+        </span>
     }
 }
 
@@ -174,6 +218,7 @@ fn ShortcutHelp() -> impl IntoView {
                         <dt>"↑ ↓"</dt><dd>"select the previous / next span"</dd>
                         <dt>"←"</dt><dd>"collapse, or go to the parent"</dd>
                         <dt>"→"</dt><dd>"expand, or go to the first child"</dd>
+                        <dt>"/"</dt><dd>"search spans; Enter / Shift+Enter: next / previous match"</dd>
                         <dt>"Esc"</dt><dd>"close details and this help"</dd>
                         <dt>"?"</dt><dd>"show or hide this help"</dd>
                     </dl>
@@ -190,9 +235,7 @@ fn install_keyboard(state: WaterfallState) {
         let typing = event
             .target()
             .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|element| {
-                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-            });
+            .is_some_and(|element| is_text_entry(&element));
         if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
             return;
         }
@@ -211,6 +254,16 @@ fn install_keyboard(state: WaterfallState) {
             }
             "ArrowRight" | "l" => {
                 state.expand_or_go_to_child();
+                true
+            }
+            "/" => {
+                if let Some(input) = web_sys::window()
+                    .and_then(|window| window.document())
+                    .and_then(|document| document.get_element_by_id("trace-search"))
+                    .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = input.focus();
+                }
                 true
             }
             "?" => {
@@ -276,5 +329,19 @@ fn scroll_row_into_view(state: &WaterfallState, row_idx: u32) {
         scroller.set_scroll_top(row_top as i32);
     } else if row_top > scroll_top + viewport {
         scroller.set_scroll_top((row_top - viewport) as i32);
+    }
+}
+
+/// Whether keys typed into `element` are text, not shortcuts (a checkbox or button is not).
+fn is_text_entry(element: &web_sys::Element) -> bool {
+    match element.tag_name().as_str() {
+        "TEXTAREA" | "SELECT" => true,
+        "INPUT" => !matches!(
+            element.get_attribute("type").unwrap_or_default().as_str(),
+            "checkbox" | "radio" | "button" | "submit" | "reset" | "range" | "color"
+        ),
+        _ => element
+            .get_attribute("contenteditable")
+            .is_some_and(|value| value != "false"),
     }
 }

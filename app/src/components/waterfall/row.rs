@@ -73,6 +73,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
         }
     });
     let selected_state = state.clone();
+    let match_state = state.clone();
     let click_state = state.clone();
     view! {
         <div
@@ -81,6 +82,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             role="row"
             class:error=row.is_error
             class:selected=move || selected_state.selected.get() == Some(row_idx)
+            class:match=move || match_state.matches.with(|matches| matches.binary_search(&row_idx).is_ok())
             data-depth=row.depth
             data-span-id=span.span_id.to_string()
             title=title

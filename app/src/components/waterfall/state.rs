@@ -18,6 +18,10 @@ pub struct WaterfallState {
     /// Rows below this share of the total are hidden ("only spans above X %").
     pub min_percent: RwSignal<f64>,
     pub show_help: RwSignal<bool>,
+    /// Search within the trace: the text typed, and whether to show only matching rows.
+    pub search: RwSignal<String>,
+    pub matches_only: RwSignal<bool>,
+    pub matches: Memo<Vec<u32>>,
     pub visible_rows: Memo<Vec<u32>>,
 }
 
@@ -25,8 +29,19 @@ impl WaterfallState {
     pub fn new(trace: Arc<Trace>, waterfall: Arc<Waterfall>) -> Self {
         let collapsed = RwSignal::new(HashSet::new());
         let min_percent = RwSignal::new(0.0);
+        let search = RwSignal::new(String::new());
+        let matches_only = RwSignal::new(false);
+        let (for_matches, trace_for_matches) = (waterfall.clone(), trace.clone());
+        let matches = Memo::new(move |_| {
+            search.with(|needle| for_matches.search(&trace_for_matches, needle))
+        });
         let for_memo = waterfall.clone();
         let visible_rows = Memo::new(move |_| {
+            let showing_matches =
+                matches_only.get() && !search.with(|needle| needle.trim().is_empty());
+            if showing_matches {
+                return matches.get();
+            }
             collapsed.with(|collapsed| for_memo.visible_rows(collapsed, min_percent.get()))
         });
         Self {
@@ -36,6 +51,9 @@ impl WaterfallState {
             selected: RwSignal::new(None),
             min_percent,
             show_help: RwSignal::new(false),
+            search,
+            matches_only,
+            matches,
             visible_rows,
         }
     }
@@ -101,6 +119,30 @@ impl WaterfallState {
             }
         };
         self.selected.set(Some(visible[next]));
+    }
+
+    /// Selects the next (or, with `step` -1, previous) search match after the selection.
+    pub fn go_to_match(&self, step: i32) {
+        let matches = self.matches.get_untracked();
+        if matches.is_empty() {
+            return;
+        }
+        let current = self.selected.get_untracked();
+        let next = if step >= 0 {
+            matches
+                .iter()
+                .copied()
+                .find(|row| current.is_none_or(|current| *row > current))
+                .unwrap_or(matches[0])
+        } else {
+            matches
+                .iter()
+                .rev()
+                .copied()
+                .find(|row| current.is_none_or(|current| *row < current))
+                .unwrap_or(matches[matches.len() - 1])
+        };
+        self.reveal_and_select(next);
     }
 
     /// Left arrow: collapse the selected row, or go to its parent.

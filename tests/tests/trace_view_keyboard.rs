@@ -1,0 +1,50 @@
+//! Issue 5: the trace view driven like a person would, with the keyboard and clicks, in real
+//! headless Chromium (playwright-core from npm drives the Debian Chromium).
+
+use std::process::Command;
+
+use spanview_core::scenario::SLOW_ORDER_TRACE_ID;
+use spanview_e2e::{Spanview, workspace_root};
+
+#[test]
+fn keyboard_search_and_call_outs_navigate_the_waterfall() {
+    let spanview = Spanview::start(&["--demo"]);
+    let client_dir = workspace_root().join("tests/clients/node");
+    let output = Command::new("node")
+        .arg(client_dir.join("trace-view-interactions.mjs"))
+        .arg(spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}")))
+        .current_dir(&client_dir)
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected = serde_json::json!({
+        "afterFirstDown": "GET /orders/12345",
+        "afterThreeDowns": "GET /users/6789",
+        "detailTitle": "GET /users/6789",
+        "afterLeftOnLeaf": "GET /orders/12345",
+        "rowsAfterCollapsingRoot": 1,
+        "rowsAfterExpandingRoot": 10,
+        "rowsAfterCollapseAll": 1,
+        "rowsAfterExpandingRootOnly": 6,
+        "matchCount": "1 match",
+        "afterSearchEnter": "Query Execution",
+        "rowsMatchesOnly": 5,
+        "helpShown": true,
+        "helpAfterEscape": 0,
+        "detailAfterEscape": null,
+        "afterCallOut": "GET /stock",
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&seen[key], value, "{key}; everything seen: {seen:#}");
+    }
+    let query = seen["urlAfterSelect"].as_str().unwrap();
+    assert!(
+        query.starts_with("?span="),
+        "the selection is in the URL: {query}"
+    );
+}
