@@ -29,9 +29,36 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-pub async fn recent_traces(limit: usize) -> Result<Vec<TraceSummary>, ApiError> {
-    let response: TracesResponse = get_json(&format!("/api/traces?limit={limit}")).await?;
+/// Searches traces; `query_string` holds the API's parameters, already URL-encoded.
+pub async fn search_traces(query_string: &str) -> Result<Vec<TraceSummary>, ApiError> {
+    let response: TracesResponse = get_json(&format!("/api/traces?{query_string}")).await?;
     Ok(response.traces)
+}
+
+#[derive(Debug, Deserialize)]
+struct ServicesResponse {
+    services: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OperationsResponse {
+    operations: Vec<String>,
+}
+
+pub async fn services() -> Result<Vec<String>, ApiError> {
+    Ok(get_json::<ServicesResponse>("/api/services")
+        .await?
+        .services)
+}
+
+pub async fn operations(service: &str) -> Result<Vec<String>, ApiError> {
+    let path = format!("/api/services/{}/operations", encode_component(service));
+    Ok(get_json::<OperationsResponse>(&path).await?.operations)
+}
+
+/// Percent-encodes a URL path segment or query value.
+pub fn encode_component(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
 }
 
 pub async fn trace(trace_id: &str) -> Result<Trace, ApiError> {

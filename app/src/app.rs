@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::components::theme::ThemeSwitch;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::TracesPage;
 
@@ -16,6 +17,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Traces"</A>
                 </nav>
+                <ThemeSwitch />
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>

@@ -11,6 +11,7 @@ mod app;
 mod components;
 mod format;
 mod pages;
+mod search;
 
 fn main() {
     console_error_panic_hook::set_once();

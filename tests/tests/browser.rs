@@ -9,9 +9,10 @@ fn the_trace_list_shows_the_demo_traces() {
     let spanview = Spanview::start(&["--demo"]);
     let dom = rendered_dom(&spanview.url("/"));
     assert!(
-        dom.contains("Recent traces"),
+        dom.contains("aria-label=\"Search traces\""),
         "the app did not render:\n{dom}"
     );
+    assert!(dom.contains(">2 traces<"), "{dom}");
     assert_eq!(dom.matches("class=\"trace-row\"").count(), 2, "{dom}");
     assert!(
         dom.contains(&format!("href=\"/trace/{SLOW_ORDER_TRACE_ID}\"")),

@@ -1,4 +1,5 @@
 //! Reusable views, thin wiring over `spanview-core`.
 
 pub mod api_error;
+pub mod theme;
 pub mod waterfall;

@@ -1,93 +1,329 @@
-//! `/`: the most recent traces, newest first.
+//! `/`: find the trace that matters. A search form whose state lives in the URL, a
+//! duration-over-time scatter plot, and a sortable list of matching traces.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use spanview_core::TraceSummary;
 use spanview_core::layout::format_duration;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::format::{local_time, time_ago};
-
-const LIST_LIMIT: usize = 100;
+use crate::search::{LIMITS, RANGES, SearchForm};
 
 #[component]
 pub fn TracesPage() -> impl IntoView {
-    let traces = LocalResource::new(|| api::recent_traces(LIST_LIMIT));
+    let query = use_query_map();
+    let form = Memo::new(move |_| query.with(SearchForm::from_query));
+    let traces = LocalResource::new(move || {
+        let api_query = form.get().to_api_query(now_unix_nanos());
+        async move { api::search_traces(&api_query).await }
+    });
     view! {
         <section class="page traces-page">
-            <h1>"Recent traces"</h1>
-            <Suspense fallback=|| view! { <p class="notice">"Loading traces…"</p> }>
+            <h1>"Traces"</h1>
+            {move || view! { <SearchFormView initial=form.get() /> }}
+            <Transition fallback=|| view! { <p class="notice">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match traces.await {
-                        Ok(list) if list.is_empty() => view! { <EmptyState /> }.into_any(),
-                        Ok(list) => view! { <TraceTable traces=list /> }.into_any(),
+                        Ok(list) if list.is_empty() && form.get_untracked() == SearchForm::from_query(&Default::default()) => {
+                            view! { <EmptyState /> }.into_any()
+                        }
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="notice">"No trace matches this search."</p> }.into_any()
+                        }
+                        Ok(list) => view! { <Results traces=list /> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
 
+fn now_unix_nanos() -> u64 {
+    (js_sys::Date::now() * 1_000_000.0) as u64
+}
+
 #[component]
-fn TraceTable(traces: Vec<TraceSummary>) -> impl IntoView {
+fn SearchFormView(initial: SearchForm) -> impl IntoView {
+    let navigate = use_navigate();
+    let service = RwSignal::new(initial.service.clone());
+    let operation = RwSignal::new(initial.operation.clone());
+    let attributes = RwSignal::new(initial.attributes.clone());
+    let min_duration = RwSignal::new(initial.min_duration.clone());
+    let max_duration = RwSignal::new(initial.max_duration.clone());
+    let range = RwSignal::new(initial.range.clone());
+    let errors_only = RwSignal::new(initial.errors_only);
+    let limit = RwSignal::new(initial.limit);
+    let services = LocalResource::new(api::services);
+    let operations = LocalResource::new(move || {
+        let service = service.get();
+        async move {
+            if service.is_empty() {
+                Ok(Vec::new())
+            } else {
+                api::operations(&service).await
+            }
+        }
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let form = SearchForm {
+            service: service.get_untracked(),
+            operation: operation.get_untracked(),
+            attributes: attributes.get_untracked(),
+            min_duration: min_duration.get_untracked(),
+            max_duration: max_duration.get_untracked(),
+            range: range.get_untracked(),
+            errors_only: errors_only.get_untracked(),
+            limit: limit.get_untracked(),
+        };
+        navigate(&format!("/?{}", form.to_url_query()), Default::default());
+    };
+    let service_options = move || {
+        let mut names = services.get().and_then(Result::ok).unwrap_or_default();
+        let chosen = service.get_untracked();
+        if !chosen.is_empty() && !names.contains(&chosen) {
+            names.insert(0, chosen.clone());
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                let label = name.clone();
+                // Options arrive after the select's value was set: mark the chosen one.
+                let is_chosen = name == chosen;
+                view! { <option value=name selected=is_chosen>{label}</option> }
+            })
+            .collect_view()
+    };
+    let operation_options = move || {
+        let mut names = operations.get().and_then(Result::ok).unwrap_or_default();
+        let chosen = operation.get_untracked();
+        if !chosen.is_empty() && !names.contains(&chosen) {
+            names.insert(0, chosen.clone());
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                let label = name.clone();
+                // Options arrive after the select's value was set: mark the chosen one.
+                let is_chosen = name == chosen;
+                view! { <option value=name selected=is_chosen>{label}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <form class="search-form" on:submit=submit aria-label="Search traces">
+            <label>"Service"
+                <select name="service" prop:value=move || service.get()
+                    on:change=move |event| { service.set(event_target_value(&event)); operation.set(String::new()); }>
+                    <option value="">"All services"</option>
+                    {service_options}
+                </select>
+            </label>
+            <label>"Operation"
+                <select name="operation" prop:value=move || operation.get()
+                    on:change=move |event| operation.set(event_target_value(&event))>
+                    <option value="">"All operations"</option>
+                    {operation_options}
+                </select>
+            </label>
+            <label>"Attributes"
+                <input name="attr" type="text" placeholder="http.status_code=500"
+                    prop:value=move || attributes.get() on:input=move |event| attributes.set(event_target_value(&event)) />
+            </label>
+            <label>"Min duration"
+                <input name="minDuration" type="text" size="7" placeholder="2s"
+                    prop:value=move || min_duration.get() on:input=move |event| min_duration.set(event_target_value(&event)) />
+            </label>
+            <label>"Max duration"
+                <input name="maxDuration" type="text" size="7" placeholder="10s"
+                    prop:value=move || max_duration.get() on:input=move |event| max_duration.set(event_target_value(&event)) />
+            </label>
+            <label>"Time"
+                <select name="range" prop:value=move || range.get() on:change=move |event| range.set(event_target_value(&event))>
+                    {RANGES.map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Limit"
+                <select name="limit" prop:value=move || limit.get() on:change=move |event| limit.set(event_target_value(&event))>
+                    {LIMITS.map(|value| view! { <option value=value>{value}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="inline">
+                <input name="errors" type="checkbox" prop:checked=move || errors_only.get()
+                    on:change=move |event| errors_only.set(event_target_checked(&event)) />
+                "Errors only"
+            </label>
+            <button type="submit">"Search"</button>
+        </form>
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Start,
+    Duration,
+    Spans,
+    Errors,
+}
+
+#[component]
+fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
+    let sort = RwSignal::new((SortKey::Start, true));
+    let traces = StoredValue::new(traces);
+    let sorted = move || {
+        let (key, descending) = sort.get();
+        let mut list = traces.get_value();
+        list.sort_by_key(|summary| match key {
+            SortKey::Start => summary.start_nanos,
+            SortKey::Duration => summary.duration_nanos(),
+            SortKey::Spans => summary.n_spans,
+            SortKey::Errors => summary.n_errors,
+        });
+        if descending {
+            list.reverse();
+        }
+        list
+    };
+    let header = move |label: &'static str, key: SortKey, numeric: bool| {
+        let aria_sort = move || match sort.get() {
+            (current, true) if current == key => "descending",
+            (current, false) if current == key => "ascending",
+            _ => "none",
+        };
+        view! {
+            <th class:num=numeric aria-sort=aria_sort>
+                <button class="sort" on:click=move |_| sort.update(|(current, descending)| {
+                    if *current == key { *descending = !*descending } else { *current = key; *descending = true }
+                })>{label}</button>
+            </th>
+        }
+    };
+    let count = match traces.with_value(Vec::len) {
+        1 => String::from("1 trace"),
+        n => format!("{n} traces"),
+    };
+    view! {
+        <p class="result-count">{count}</p>
+        <Scatter traces=traces.get_value() />
+        <table class="trace-table">
+            <thead>
+                <tr>
+                    <th>"Trace"</th>
+                    {header("Duration", SortKey::Duration, false)}
+                    {header("Spans", SortKey::Spans, true)}
+                    {header("Errors", SortKey::Errors, true)}
+                    <th>"Services"</th>
+                    {header("Started", SortKey::Start, false)}
+                </tr>
+            </thead>
+            <tbody>
+                {move || {
+                    let list = sorted();
+                    let slowest = list.iter().map(TraceSummary::duration_nanos).max().unwrap_or(0).max(1);
+                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest /> }).collect_view()
+                }}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn TraceRow(summary: TraceSummary, slowest: u64) -> impl IntoView {
+    let href = format!("/trace/{}", summary.trace_id);
+    let (service, name) = match &summary.root {
+        Some(root) => (root.service.clone(), root.name.clone()),
+        None => (String::new(), String::from("(no spans)")),
+    };
+    let duration = summary.duration_nanos();
+    let bar_width = format!("width: {:.2}%", duration as f64 * 100.0 / slowest as f64);
+    let has_errors = summary.n_errors > 0;
+    view! {
+        <tr class="trace-row" data-trace-id=summary.trace_id.to_string()>
+            <td class="trace-name">
+                <a href=href>
+                    <span class="service">{service}</span>
+                    " "
+                    <span class="name">{name}</span>
+                </a>
+            </td>
+            <td class="duration">
+                <span class="duration-text">{format_duration(duration)}</span>
+                <span class="duration-bar"><span style=bar_width></span></span>
+            </td>
+            <td class="num">{summary.n_spans}</td>
+            <td class="num errors" class:has-errors=has_errors>{summary.n_errors}</td>
+            <td class="services">
+                {summary.services.into_iter().map(|service| view! { <span class="chip">{service}</span> }).collect_view()}
+            </td>
+            <td class="started" title=local_time(summary.start_nanos)>{time_ago(summary.start_nanos)}</td>
+        </tr>
+    }
+}
+
+/// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace.
+#[component]
+fn Scatter(traces: Vec<TraceSummary>) -> impl IntoView {
+    const WIDTH: f64 = 1000.0;
+    const HEIGHT: f64 = 180.0;
+    const PAD: f64 = 10.0;
+    let first = traces.iter().map(|t| t.start_nanos).min().unwrap_or(0);
+    let last = traces.iter().map(|t| t.start_nanos).max().unwrap_or(0);
     let slowest = traces
         .iter()
         .map(TraceSummary::duration_nanos)
         .max()
         .unwrap_or(0)
         .max(1);
-    let rows = traces
+    let span = (last - first).max(1) as f64;
+    let navigate = use_navigate();
+    let dots = traces
         .into_iter()
         .map(|summary| {
-            let href = format!("/trace/{}", summary.trace_id);
-            let (service, name) = match &summary.root {
-                Some(root) => (root.service.clone(), root.name.clone()),
-                None => (String::new(), String::from("(no spans)")),
+            let x = if last == first {
+                WIDTH / 2.0
+            } else {
+                PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
             };
-            let duration = summary.duration_nanos();
-            let bar_width = format!("width: {:.2}%", duration as f64 * 100.0 / slowest as f64);
-            let started = local_time(summary.start_nanos);
-            let ago = time_ago(summary.start_nanos);
-            let n_errors = summary.n_errors;
-            let has_errors = n_errors > 0;
+            let y = HEIGHT
+                - PAD
+                - summary.duration_nanos() as f64 / slowest as f64 * (HEIGHT - 2.0 * PAD);
+            let name = summary
+                .root
+                .as_ref()
+                .map(|root| format!("{}: {}", root.service, root.name))
+                .unwrap_or_default();
+            let tooltip = format!(
+                "{name}\n{} · {} spans · {}",
+                format_duration(summary.duration_nanos()),
+                summary.n_spans,
+                local_time(summary.start_nanos)
+            );
+            let href = format!("/trace/{}", summary.trace_id);
+            let navigate = navigate.clone();
+            let has_errors = summary.n_errors > 0;
             view! {
-                <tr class="trace-row" data-trace-id=summary.trace_id.to_string()>
-                    <td class="trace-name">
-                        <a href=href>
-                            <span class="service">{service}</span>
-                            " "
-                            <span class="name">{name}</span>
-                        </a>
-                    </td>
-                    <td class="duration">
-                        <span class="duration-text">{format_duration(duration)}</span>
-                        <span class="duration-bar"><span style=bar_width></span></span>
-                    </td>
-                    <td class="num">{summary.n_spans}</td>
-                    <td class="num errors" class:has-errors=has_errors>{n_errors}</td>
-                    <td class="services">
-                        {summary.services.into_iter().map(|service| view! { <span class="chip">{service}</span> }).collect_view()}
-                    </td>
-                    <td class="started" title=started>{ago}</td>
-                </tr>
+                <circle
+                    class="dot" class:error=has_errors
+                    cx=format!("{x:.1}") cy=format!("{y:.1}") r="5"
+                    on:click=move |_| navigate(&href, Default::default())
+                >
+                    <title>{tooltip}</title>
+                </circle>
             }
         })
         .collect_view();
     view! {
-        <table class="trace-table">
-            <thead>
-                <tr>
-                    <th>"Trace"</th>
-                    <th>"Duration"</th>
-                    <th class="num">"Spans"</th>
-                    <th class="num">"Errors"</th>
-                    <th>"Services"</th>
-                    <th>"Started"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="scatter" aria-label="Trace duration over time">
+            <span class="axis-label top">{format_duration(slowest)}</span>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img">
+                <line class="axis" x1="0" y1=HEIGHT - PAD x2=WIDTH y2=HEIGHT - PAD />
+                {dots}
+            </svg>
+            <span class="axis-label bottom">"0"</span>
+        </div>
     }
 }
 
@@ -104,7 +340,8 @@ fn EmptyState() -> impl IntoView {
             <h2>"No traces yet"</h2>
             <p>"Point any OpenTelemetry SDK or Collector at this spanview (OTLP/HTTP, JSON or protobuf):"</p>
             <pre class="code">{env_lines}</pre>
-            <p>"Or start spanview with " <code>"--demo"</code> " to load the example traces."</p>
+            <p>"Or start spanview with " <code>"--demo"</code> " to load the example traces, or import files with "
+               <code>"spanview import FILE"</code> "."</p>
         </div>
     }
 }

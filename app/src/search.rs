@@ -1,0 +1,95 @@
+//! The dashboard's search, kept in the page URL so that a search can be shared and reloaded.
+//! URL parameters are the API's, except `range` (`15m`, `1h`, …), which is relative to now and
+//! becomes the API's `start` when the search runs.
+
+use leptos_router::params::ParamsMap;
+
+/// The time ranges offered, as (URL value, label).
+pub const RANGES: [(&str, &str); 6] = [
+    ("15m", "Last 15 minutes"),
+    ("1h", "Last hour"),
+    ("6h", "Last 6 hours"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("", "All time"),
+];
+
+pub const LIMITS: [&str; 4] = ["20", "50", "100", "500"];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchForm {
+    pub service: String,
+    pub operation: String,
+    /// `key=value` pairs separated by spaces.
+    pub attributes: String,
+    pub min_duration: String,
+    pub max_duration: String,
+    pub range: String,
+    pub errors_only: bool,
+    pub limit: String,
+}
+
+impl SearchForm {
+    pub fn from_query(query: &ParamsMap) -> Self {
+        let get = |key: &str| query.get(key).unwrap_or_default();
+        Self {
+            service: get("service"),
+            operation: get("operation"),
+            attributes: query.get_all("attr").unwrap_or_default().join(" "),
+            min_duration: get("minDuration"),
+            max_duration: get("maxDuration"),
+            range: get("range"),
+            errors_only: get("errors") == "true",
+            limit: query.get("limit").unwrap_or_else(|| String::from("50")),
+        }
+    }
+
+    /// `(name, value)` pairs of the non-empty fields, as they appear in the page URL.
+    fn url_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let mut push = |name: &'static str, value: &str| {
+            if !value.trim().is_empty() {
+                pairs.push((name, value.trim().to_owned()));
+            }
+        };
+        push("service", &self.service);
+        push("operation", &self.operation);
+        for attribute in self.attributes.split_whitespace() {
+            push("attr", attribute);
+        }
+        push("minDuration", &self.min_duration);
+        push("maxDuration", &self.max_duration);
+        push("range", &self.range);
+        if self.errors_only {
+            push("errors", "true");
+        }
+        push("limit", &self.limit);
+        pairs
+    }
+
+    /// The page URL's query string (without `?`).
+    pub fn to_url_query(&self) -> String {
+        encode_pairs(&self.url_pairs())
+    }
+
+    /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds.
+    pub fn to_api_query(&self, now_unix_nanos: u64) -> String {
+        let mut pairs: Vec<(&'static str, String)> = self
+            .url_pairs()
+            .into_iter()
+            .filter(|(name, _)| *name != "range")
+            .collect();
+        if let Ok(range) = spanview_core::query::parse_duration(&self.range) {
+            pairs.push(("start", now_unix_nanos.saturating_sub(range).to_string()));
+        }
+        encode_pairs(&pairs)
+    }
+}
+
+fn encode_pairs(pairs: &[(&'static str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={}", crate::api::encode_component(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}

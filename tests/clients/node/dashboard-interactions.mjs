@@ -1,0 +1,51 @@
+// Uses the dashboard's search form in headless Chromium like a person, then reloads the page from
+// its URL, and prints what it saw as JSON for tests/tests/dashboard.rs.
+//
+// usage: node dashboard-interactions.mjs BASE_URL
+import { chromium } from 'playwright-core';
+
+const base = process.argv[2];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const seen = {};
+const rowIds = async () =>
+  page.$$eval('tr.trace-row', (rows) => rows.map((row) => row.getAttribute('data-trace-id')));
+try {
+  await page.goto(base + '/');
+  await page.waitForSelector('tr.trace-row');
+  seen.allTraces = await rowIds();
+  // The service list comes from the API.
+  await page.waitForSelector('select[name="service"] option[value="order-service"]', { state: 'attached' });
+  await page.selectOption('select[name="service"]', 'order-service');
+  await page.fill('input[name="minDuration"]', '2s');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(/minDuration=2s/);
+  await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 1);
+  seen.url = new URL(page.url()).search;
+  seen.searchTraces = await rowIds();
+  // Reload from the URL alone: same results, same form.
+  await page.goto(page.url());
+  await page.waitForSelector('tr.trace-row');
+  seen.reloadedTraces = await rowIds();
+  seen.reloadedService = await page.inputValue('select[name="service"]');
+  seen.reloadedMinDuration = await page.inputValue('input[name="minDuration"]');
+  // Sorting by duration, ascending after two clicks.
+  await page.goto(base + '/');
+  await page.waitForSelector('tr.trace-row');
+  await page.click('th >> text=Duration');
+  seen.slowestFirst = (await rowIds())[0];
+  await page.click('th >> text=Duration');
+  seen.fastestFirst = (await rowIds())[0];
+  // The theme switch sets and remembers the theme.
+  await page.click('.theme-switch');
+  seen.themeAfterOneClick = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
+  await page.reload();
+  await page.waitForSelector('tr.trace-row');
+  seen.themeAfterReload = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(seen));

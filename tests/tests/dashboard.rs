@@ -1,0 +1,48 @@
+//! Issue 6: the dashboard's search, driven in headless Chromium: scenario step 1 (service =
+//! order-service, duration > 2 s) lists exactly the slow trace, and the URL round-trips the search.
+
+use std::process::Command;
+
+use spanview_core::scenario::{FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID};
+use spanview_e2e::{Spanview, workspace_root};
+
+#[test]
+fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it() {
+    let spanview = Spanview::start(&["--demo"]);
+    let client_dir = workspace_root().join("tests/clients/node");
+    let output = Command::new("node")
+        .arg(client_dir.join("dashboard-interactions.mjs"))
+        .arg(&spanview.base_url)
+        .current_dir(&client_dir)
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        seen["allTraces"],
+        serde_json::json!([FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID]),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["url"],
+        "?service=order-service&minDuration=2s&limit=50"
+    );
+    assert_eq!(
+        seen["searchTraces"],
+        serde_json::json!([SLOW_ORDER_TRACE_ID])
+    );
+    assert_eq!(
+        seen["reloadedTraces"],
+        serde_json::json!([SLOW_ORDER_TRACE_ID])
+    );
+    assert_eq!(seen["reloadedService"], "order-service");
+    assert_eq!(seen["reloadedMinDuration"], "2s");
+    assert_eq!(seen["slowestFirst"], SLOW_ORDER_TRACE_ID);
+    assert_eq!(seen["fastestFirst"], FIXED_ORDER_TRACE_ID);
+    assert_eq!(seen["themeAfterOneClick"], "light");
+    assert_eq!(seen["themeAfterReload"], "light");
+}
