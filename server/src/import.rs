@@ -26,6 +26,9 @@ pub struct ImportOutcome {
     pub n_spans: usize,
     pub n_spans_added: u64,
     pub n_rejected_spans: u64,
+    /// Summaries of the traces that gained spans (for live updates; not serialised).
+    #[serde(skip)]
+    pub updated_traces: Vec<spanview_core::TraceSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_reason: Option<String>,
 }
@@ -62,6 +65,7 @@ pub fn import_bytes(
         n_spans: batch.spans.len(),
         n_spans_added: outcome.n_spans_added,
         n_rejected_spans: decoded.rejected.count,
+        updated_traces: outcome.updated_traces,
         rejected_reason: decoded.rejected.first_reason,
     })
 }

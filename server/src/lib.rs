@@ -4,6 +4,7 @@
 pub mod api;
 pub mod demo;
 pub mod import;
+pub mod live;
 pub mod metrics;
 pub mod retention;
 pub mod store;
@@ -15,6 +16,7 @@ use axum::Router;
 use spanview_core::redact::Redactor;
 use tokio::sync::Semaphore;
 
+use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::store::TraceStore;
 
@@ -47,6 +49,8 @@ pub struct AppState {
     pub export_permits: Arc<Semaphore>,
     /// Applied to every batch before it is stored.
     pub redactor: Arc<Redactor>,
+    /// Stored changes, pushed to open dashboards.
+    pub live: LiveFeed,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             export_permits: Arc::new(Semaphore::new(limits.max_pending_exports)),
             redactor: Arc::new(Redactor::default()),
+            live: LiveFeed::default(),
         }
     }
 

@@ -46,3 +46,29 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     assert_eq!(seen["themeAfterOneClick"], "light");
     assert_eq!(seen["themeAfterReload"], "light");
 }
+
+#[test]
+fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused() {
+    let spanview = Spanview::start(&["--demo"]);
+    let client_dir = workspace_root().join("tests/clients/node");
+    let output = Command::new("node")
+        .arg(client_dir.join("dashboard-live.mjs"))
+        .arg(&spanview.base_url)
+        .current_dir(&client_dir)
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seen["rowsBefore"], 2, "{seen:#}");
+    assert_eq!(seen["liveTraceListed"], true, "{seen:#}");
+    assert_eq!(seen["rowsAfterLive"], 3);
+    assert_eq!(seen["toggleText"], "Live: paused");
+    assert_eq!(
+        seen["pausedTraceListed"], false,
+        "a paused dashboard does not change"
+    );
+}

@@ -1,5 +1,6 @@
 //! Reusable views, thin wiring over `spanview-core`.
 
 pub mod api_error;
+pub mod live;
 pub mod theme;
 pub mod waterfall;

@@ -8,6 +8,7 @@ use spanview_core::layout::format_duration;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
+use crate::components::live::{self, LiveToggle};
 use crate::format::{local_time, time_ago};
 use crate::search::{LIMITS, RANGES, SearchForm};
 
@@ -15,13 +16,18 @@ use crate::search::{LIMITS, RANGES, SearchForm};
 pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let form = Memo::new(move |_| query.with(SearchForm::from_query));
+    let (refresh, paused) = live::subscribe();
     let traces = LocalResource::new(move || {
+        refresh.track();
         let api_query = form.get().to_api_query(now_unix_nanos());
         async move { api::search_traces(&api_query).await }
     });
     view! {
         <section class="page traces-page">
-            <h1>"Traces"</h1>
+            <div class="page-title">
+                <h1>"Traces"</h1>
+                <LiveToggle paused=paused />
+            </div>
             {move || view! { <SearchFormView initial=form.get() /> }}
             <Transition fallback=|| view! { <p class="notice">"Searching…"</p> }>
                 {move || Suspend::new(async move {

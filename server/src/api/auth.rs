@@ -21,7 +21,7 @@ pub async fn require_token(
     if request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
-    let presented = request
+    let from_header = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -29,7 +29,15 @@ pub async fn require_token(
             value
                 .strip_prefix("Bearer ")
                 .or_else(|| value.strip_prefix("bearer "))
-        });
+        })
+        .map(str::to_owned);
+    // Browsers' EventSource cannot send headers, so the live feed also takes `?access_token=`.
+    let presented = from_header.or_else(|| {
+        (request.uri().path() == "/api/live")
+            .then(|| query_token(request.uri().query()))
+            .flatten()
+    });
+    let presented = presented.as_deref();
     match presented {
         Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => {
             next.run(request).await
@@ -49,4 +57,10 @@ fn unauthorized(message: &str) -> Response {
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+fn query_token(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "access_token")
+        .map(|(_, value)| value.into_owned())
 }

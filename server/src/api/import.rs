@@ -19,8 +19,11 @@ pub async fn import_post(
             .await
             .map_err(|join_error| ApiError::Internal(join_error.to_string()))?;
     match outcome {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
             state.metrics.spans_stored.inc_by(outcome.n_spans_added);
+            state
+                .live
+                .publish(std::mem::take(&mut outcome.updated_traces));
             Ok(Json(outcome))
         }
         Err(ImportError::Store(error)) => Err(ApiError::Store(error)),

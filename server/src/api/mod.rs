@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/traces", get(traces::traces_search))
         .route("/api/traces/{trace_id}", get(traces::trace_get))
         .route("/api/import", post(import::import_post))
+        .route("/api/live", get(crate::live::live_get))
         .route("/metrics", get(metrics_get))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -152,6 +152,7 @@ async fn receive(
                 Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
             })?;
         metrics.spans_stored.inc_by(outcome.n_spans_added);
+        state.live.publish(outcome.updated_traces);
     }
     let partial_success = (decoded.rejected.count > 0).then(|| ExportTracePartialSuccess {
         rejected_spans: decoded.rejected.count as i64,

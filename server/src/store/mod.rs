@@ -29,9 +29,11 @@ pub enum StoreError {
 }
 
 /// What a write added; exact duplicates of stored spans (exporter retries) are not added twice.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOutcome {
     pub n_spans_added: u64,
+    /// The summaries of the traces that gained spans, as now stored.
+    pub updated_traces: Vec<TraceSummary>,
 }
 
 /// Blocking trace storage; async callers use `tokio::task::spawn_blocking`.

@@ -194,6 +194,7 @@ impl TraceStore for SqliteStore {
         }
 
         let mut n_spans_added = 0u64;
+        let mut updated_traces = Vec::with_capacity(added_by_trace.len());
         for (trace_id, added) in &added_by_trace {
             n_spans_added += added.len() as u64;
             let Some(mut summary) = TraceSummary::of_spans(*trace_id, batch, added.iter().copied())
@@ -226,10 +227,14 @@ impl TraceStore for SqliteStore {
                     serde_json::to_string(&summary)?,
                 ],
             )?;
+            updated_traces.push(summary);
         }
         index_for_search(&transaction, batch, &added_by_trace)?;
         transaction.commit()?;
-        Ok(WriteOutcome { n_spans_added })
+        Ok(WriteOutcome {
+            n_spans_added,
+            updated_traces,
+        })
     }
 
     fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError> {

@@ -1,7 +1,7 @@
 // Exports spans described in a JSON file with the real OpenTelemetry JS SDK and OTLP/HTTP
 // exporter, then prints the ids the SDK generated, so a test can read them back from spanview.
 //
-// usage: node export-spans.mjs SPEC.json
+// usage: node export-spans.mjs SPEC.json   (or import { exportSpans } from it)
 // SPEC: { endpoint, protocol: "json" | "proto", serviceName,
 //         spans: [{ name, parent: index|null, kind, startNanos: "…", endNanos: "…", attributes }] }
 import { readFileSync } from 'node:fs';
@@ -11,43 +11,50 @@ import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 
-const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const Exporter = spec.protocol === 'proto' ? ProtoExporter : JsonExporter;
-const exporter = new Exporter({ url: spec.endpoint, headers: spec.headers ?? {} });
-const provider = new TracerProvider({
-  resource: resourceFromAttributes({ 'service.name': spec.serviceName }),
-  // One export per ended span: the spans of a trace reach spanview in several requests.
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const tracer = provider.getTracer('spanview-e2e', '1.0.0');
-
 // Nanosecond strings to HrTime [seconds, nanoseconds], exact beyond 2^53.
 const hrTime = (nanos) => {
   const value = BigInt(nanos);
   return [Number(value / 1_000_000_000n), Number(value % 1_000_000_000n)];
 };
 
-const started = [];
-for (const span of spec.spans) {
-  const parentContext = span.parent === null || span.parent === undefined
-    ? context.active()
-    : trace.setSpan(context.active(), started[span.parent]);
-  started.push(tracer.startSpan(span.name, {
-    kind: span.kind ?? 0,
-    startTime: hrTime(span.startNanos),
-    attributes: span.attributes ?? {},
-  }, parentContext));
-}
-// End children before parents, as real code does.
-for (let idx = started.length - 1; idx >= 0; idx--) {
-  started[idx].end(hrTime(spec.spans[idx].endNanos));
-}
-await provider.forceFlush();
-await provider.shutdown();
+/** Exports the spans of `spec` and returns the ids the SDK generated. */
+export async function exportSpans(spec) {
+  const Exporter = spec.protocol === 'proto' ? ProtoExporter : JsonExporter;
+  const exporter = new Exporter({ url: spec.endpoint, headers: spec.headers ?? {} });
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': spec.serviceName }),
+    // One export per ended span: the spans of a trace reach spanview in several requests.
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  const tracer = provider.getTracer('spanview-e2e', '1.0.0');
 
-process.stdout.write(JSON.stringify(started.map((span, idx) => ({
-  name: spec.spans[idx].name,
-  traceId: span.spanContext().traceId,
-  spanId: span.spanContext().spanId,
-  parentSpanId: span.parentSpanContext?.spanId ?? null,
-}))));
+  const started = [];
+  for (const span of spec.spans) {
+    const parentContext = span.parent === null || span.parent === undefined
+      ? context.active()
+      : trace.setSpan(context.active(), started[span.parent]);
+    started.push(tracer.startSpan(span.name, {
+      kind: span.kind ?? 0,
+      startTime: hrTime(span.startNanos),
+      attributes: span.attributes ?? {},
+    }, parentContext));
+  }
+  // End children before parents, as real code does.
+  for (let idx = started.length - 1; idx >= 0; idx--) {
+    started[idx].end(hrTime(spec.spans[idx].endNanos));
+  }
+  await provider.forceFlush();
+  await provider.shutdown();
+  return started.map((span, idx) => ({
+    name: spec.spans[idx].name,
+    traceId: span.spanContext().traceId,
+    spanId: span.spanContext().spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
+  }));
+}
+
+// Run as a script: export the spec file given on the command line and print the ids.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  process.stdout.write(JSON.stringify(await exportSpans(spec)));
+}
