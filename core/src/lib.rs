@@ -12,6 +12,7 @@ pub mod model;
 pub mod query;
 pub mod redact;
 pub mod scenario;
+pub mod statistics;
 pub mod summary;
 pub mod tree;
 pub mod waterfall;

@@ -38,6 +38,7 @@ fn keyboard_search_and_call_outs_navigate_the_waterfall() {
         "helpAfterEscape": 0,
         "detailAfterEscape": null,
         "afterCallOut": "GET /stock",
+        "statisticsFirstRow": ["mysql", "3", "5500 ms", "2750 ms", "2750 ms", "85.9 %"],
     });
     for (key, value) in expected.as_object().unwrap() {
         assert_eq!(&seen[key], value, "{key}; everything seen: {seen:#}");

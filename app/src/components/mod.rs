@@ -2,5 +2,6 @@
 
 pub mod api_error;
 pub mod live;
+pub mod statistics;
 pub mod theme;
 pub mod waterfall;

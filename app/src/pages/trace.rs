@@ -10,6 +10,7 @@ use spanview_core::waterfall::Waterfall;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
+use crate::components::statistics::TraceStatistics;
 use crate::components::waterfall::WaterfallView;
 use crate::components::waterfall::state::WaterfallState;
 
@@ -53,9 +54,20 @@ fn TraceView(trace: Arc<Trace>) -> impl IntoView {
         }
     }
     provide_context(state);
+    let show_statistics = RwSignal::new(false);
     view! {
         <TraceHeader />
-        <WaterfallView />
+        <div class="tabs" role="tablist">
+            <button role="tab" aria-selected=move || (!show_statistics.get()).to_string()
+                on:click=move |_| show_statistics.set(false)>"Waterfall"</button>
+            <button role="tab" aria-selected=move || show_statistics.get().to_string()
+                on:click=move |_| show_statistics.set(true)>"Statistics"</button>
+        </div>
+        {move || if show_statistics.get() {
+            view! { <TraceStatistics /> }.into_any()
+        } else {
+            view! { <WaterfallView /> }.into_any()
+        }}
     }
     .into_any()
 }

@@ -64,6 +64,11 @@ try {
   await page.getByLabel('matches only').uncheck();
   await page.locator('.call-out').first().click();
   observations.afterCallOut = await selectedName();
+
+  // The statistics tab: who did the work.
+  await page.getByRole('tab', { name: 'Statistics' }).click();
+  observations.statisticsFirstRow = await page.$$eval('.stats-table tbody tr:first-child td',
+    (cells) => cells.map((cell) => cell.textContent.trim()));
 } finally {
   await browser.close();
 }

@@ -1,0 +1,94 @@
+//! Per-service and per-operation statistics of one trace: where the time went, summed.
+
+use std::collections::HashMap;
+
+use crate::layout::percent_of;
+use crate::waterfall::Waterfall;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Service,
+    /// Service and span name.
+    Operation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatisticsRow {
+    pub service: String,
+    /// Empty when grouped by service.
+    pub operation: String,
+    pub count: u64,
+    pub total_nanos: u64,
+    pub max_nanos: u64,
+    /// Time spent in these spans' own work (not in their children).
+    pub self_total_nanos: u64,
+    /// `self_total_nanos` as a share of the trace's duration: these shares add up to about
+    /// 100 % for a sequential trace, and they say who did the work.
+    pub self_percent_of_trace: f64,
+}
+
+/// Rows sorted by self time, largest first.
+pub fn statistics(waterfall: &Waterfall, group_by: GroupBy) -> Vec<StatisticsRow> {
+    let mut by_key: HashMap<(String, String), StatisticsRow> = HashMap::new();
+    for row in &waterfall.rows {
+        let operation = match group_by {
+            GroupBy::Service => String::new(),
+            GroupBy::Operation => row.name.clone(),
+        };
+        let entry = by_key
+            .entry((row.service.clone(), operation.clone()))
+            .or_insert_with(|| StatisticsRow {
+                service: row.service.clone(),
+                operation,
+                count: 0,
+                total_nanos: 0,
+                max_nanos: 0,
+                self_total_nanos: 0,
+                self_percent_of_trace: 0.0,
+            });
+        entry.count += 1;
+        entry.total_nanos += row.duration_nanos;
+        entry.max_nanos = entry.max_nanos.max(row.duration_nanos);
+        entry.self_total_nanos += row.self_nanos;
+    }
+    let trace_nanos = waterfall.duration_nanos();
+    let mut rows: Vec<StatisticsRow> = by_key.into_values().collect();
+    for row in &mut rows {
+        row.self_percent_of_trace = percent_of(row.self_total_nanos, trace_nanos);
+    }
+    rows.sort_by(|a, b| {
+        b.self_total_nanos
+            .cmp(&a.self_total_nanos)
+            .then_with(|| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::format_percent;
+    use crate::scenario;
+
+    #[test]
+    fn mysql_did_most_of_the_slow_orders_work() {
+        let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let by_service = statistics(&waterfall, GroupBy::Service);
+        let mysql = &by_service[0];
+        assert_eq!((mysql.service.as_str(), mysql.count), ("mysql", 3));
+        assert_eq!(mysql.total_nanos, (2750 + 2700 + 50) * 1_000_000);
+        assert_eq!(mysql.self_total_nanos, 2750 * 1_000_000);
+        assert_eq!(format_percent(mysql.self_percent_of_trace), "85.9 %");
+        let self_total: u64 = by_service.iter().map(|row| row.self_total_nanos).sum();
+        assert_eq!(
+            self_total,
+            3200 * 1_000_000,
+            "a sequential trace's self times add up"
+        );
+
+        let by_operation = statistics(&waterfall, GroupBy::Operation);
+        assert_eq!(by_operation.len(), 10);
+        assert_eq!(by_operation[0].operation, "Query Execution");
+    }
+}
