@@ -151,7 +151,7 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         350,
     );
     trace.attributes(root, http_attributes("GET", "/orders/12345", 200));
-    trace.span(
+    let select = trace.span(
         Some(root),
         "database",
         "SELECT orders",
@@ -159,7 +159,14 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         5,
         50,
     );
-    trace.span(
+    trace.attributes(
+        select,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM orders WHERE id = ?"),
+        ],
+    );
+    let users = trace.span(
         Some(root),
         "user-service",
         "GET /users/6789",
@@ -167,7 +174,8 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         60,
         80,
     );
-    trace.span(
+    trace.attributes(users, http_attributes("GET", "/users/6789", 200));
+    let products = trace.span(
         Some(root),
         "product-service",
         "GET /products/batch",
@@ -175,6 +183,7 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         60,
         120,
     );
+    trace.attributes(products, http_attributes("GET", "/products/batch", 200));
     let stock = trace.span(
         Some(root),
         "inventory-service",
@@ -184,7 +193,10 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         60,
     );
     let mut stock_attributes = http_attributes("GET", "/api/v1/inventory/stock", 200);
-    stock_attributes.push(KeyValue::new("inventory.cache_hit", true));
+    stock_attributes.extend([
+        KeyValue::new("db.system", "mysql"),
+        KeyValue::new("inventory.cache_hit", true),
+    ]);
     trace.attributes(stock, stock_attributes);
     let cache = trace.span(
         Some(stock),
@@ -214,11 +226,16 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         mysql,
         vec![
             KeyValue::new("db.system", "mysql"),
+            KeyValue::new(
+                "db.statement",
+                "SELECT product_id, quantity, warehouse_id\n  FROM inventory\n \
+             WHERE product_id IN (7, 31)\n   AND deleted_at IS NULL",
+            ),
             KeyValue::new("db.rows_examined", 2),
             KeyValue::new("db.rows_returned", 2),
         ],
     );
-    trace.span(
+    let discounts = trace.span(
         Some(root),
         "promotion-service",
         "GET /discounts",
@@ -226,6 +243,7 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         250,
         60,
     );
+    trace.attributes(discounts, http_attributes("GET", "/discounts", 200));
     trace.finish()
 }
 

@@ -1,0 +1,678 @@
+//! Comparing two traces span by span: what got faster, slower, added or removed.
+//!
+//! Spans are matched by their tree path (service and normalised name of every ancestor and
+//! itself), so that the same call in the same place matches even when ids and timings differ.
+//! Repeated siblings with the same path form one row with counts on both sides (20 queries
+//! against 1), and spans left over on both sides with the same service and name are matched as
+//! "moved" (re-parented).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::layout::{format_duration, percent_of};
+use crate::model::{AnyValue, Trace};
+use crate::waterfall::Waterfall;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Matched,
+    Moved,
+    Added,
+    Removed,
+}
+
+/// An attribute whose value differs between the sides (`inventory.cache_hit: false → true`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeChange {
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparisonRow {
+    pub service: String,
+    /// The span name (normalised when several spans with different literals were grouped).
+    pub name: String,
+    pub depth: u32,
+    pub change: Change,
+    pub count_before: u64,
+    pub count_after: u64,
+    pub total_before_nanos: u64,
+    pub total_after_nanos: u64,
+    pub self_before_nanos: u64,
+    pub self_after_nanos: u64,
+    pub percent_of_total_before: f64,
+    pub percent_of_total_after: f64,
+    pub delta_nanos: i64,
+    /// `None` when the span is new (nothing to compare against).
+    pub delta_percent: Option<f64>,
+    pub attribute_changes: Vec<AttributeChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub total_before_nanos: u64,
+    pub total_after_nanos: u64,
+    pub delta_nanos: i64,
+    pub delta_percent: Option<f64>,
+    pub spans_before: usize,
+    pub spans_after: usize,
+    /// Spans with a `db.statement` attribute.
+    pub queries_before: usize,
+    pub queries_after: usize,
+    /// In tree order of the first trace, then what only the second has; biggest change first is
+    /// [`Comparison::rows_by_impact`].
+    pub rows: Vec<ComparisonRow>,
+}
+
+impl Comparison {
+    /// Rows sorted by the size of their change, largest first.
+    pub fn rows_by_impact(&self) -> Vec<&ComparisonRow> {
+        let mut rows: Vec<&ComparisonRow> = self.rows.iter().collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.delta_nanos.unsigned_abs()));
+        rows
+    }
+
+    /// Whether the second trace is more than `percent` % slower than the first.
+    pub fn is_slower_by_more_than(&self, percent: f64) -> bool {
+        self.total_after_nanos as f64 > self.total_before_nanos as f64 * (1.0 + percent / 100.0)
+    }
+}
+
+pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
+    let before_side = Side::new(before)?;
+    let after_side = Side::new(after)?;
+    let mut rows = Vec::new();
+    let mut after_used = vec![false; after_side.groups.len()];
+    let after_index: HashMap<&[Key], usize> = after_side
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(idx, group)| (group.path.as_slice(), idx))
+        .collect();
+    let mut unmatched_before = Vec::new();
+    for group in &before_side.groups {
+        match after_index.get(group.path.as_slice()) {
+            Some(&after_idx) => {
+                after_used[after_idx] = true;
+                rows.push(row(
+                    Change::Matched,
+                    Some((&before_side, group)),
+                    Some((&after_side, &after_side.groups[after_idx])),
+                ));
+            }
+            None => unmatched_before.push(group),
+        }
+    }
+    // Re-parented spans: same service and name (the last path element) left on both sides.
+    for group in unmatched_before {
+        let leaf = group.path.last();
+        let moved = after_side
+            .groups
+            .iter()
+            .enumerate()
+            .find(|(idx, candidate)| !after_used[*idx] && candidate.path.last() == leaf);
+        match moved {
+            Some((after_idx, after_group)) => {
+                after_used[after_idx] = true;
+                rows.push(row(
+                    Change::Moved,
+                    Some((&before_side, group)),
+                    Some((&after_side, after_group)),
+                ));
+            }
+            None => rows.push(row(Change::Removed, Some((&before_side, group)), None)),
+        }
+    }
+    for (after_idx, group) in after_side.groups.iter().enumerate() {
+        if !after_used[after_idx] {
+            rows.push(row(Change::Added, None, Some((&after_side, group))));
+        }
+    }
+    let total_before_nanos = before_side.waterfall.duration_nanos();
+    let total_after_nanos = after_side.waterfall.duration_nanos();
+    Some(Comparison {
+        total_before_nanos,
+        total_after_nanos,
+        delta_nanos: total_after_nanos as i64 - total_before_nanos as i64,
+        delta_percent: delta_percent(total_before_nanos, total_after_nanos),
+        spans_before: before.batch.spans.len(),
+        spans_after: after.batch.spans.len(),
+        queries_before: count_queries(before),
+        queries_after: count_queries(after),
+        rows,
+    })
+}
+
+fn delta_percent(before: u64, after: u64) -> Option<f64> {
+    (before > 0).then(|| (after as f64 - before as f64) * 100.0 / before as f64)
+}
+
+fn count_queries(trace: &Trace) -> usize {
+    trace
+        .batch
+        .spans
+        .iter()
+        .filter(|span| span.attributes.iter().any(|kv| kv.key == "db.statement"))
+        .count()
+}
+
+/// One step of a tree path: service and normalised span name.
+type Key = (String, String);
+
+/// All spans of one trace that share a tree path.
+struct Group {
+    path: Vec<Key>,
+    /// Waterfall rows, in start order.
+    rows: Vec<u32>,
+}
+
+struct Side<'a> {
+    trace: &'a Trace,
+    waterfall: Waterfall,
+    groups: Vec<Group>,
+}
+
+impl<'a> Side<'a> {
+    fn new(trace: &'a Trace) -> Option<Self> {
+        let waterfall = Waterfall::build(trace)?;
+        let mut paths: Vec<Vec<Key>> = Vec::with_capacity(waterfall.rows.len());
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of_path: HashMap<Vec<Key>, usize> = HashMap::new();
+        for (row_idx, row) in waterfall.rows.iter().enumerate() {
+            let mut path = row
+                .parent_row
+                .map(|parent| paths[parent as usize].clone())
+                .unwrap_or_default();
+            path.push((row.service.clone(), normalize(&row.name)));
+            match group_of_path.get(&path) {
+                Some(&group_idx) => groups[group_idx].rows.push(row_idx as u32),
+                None => {
+                    group_of_path.insert(path.clone(), groups.len());
+                    groups.push(Group {
+                        path: path.clone(),
+                        rows: vec![row_idx as u32],
+                    });
+                }
+            }
+            paths.push(path);
+        }
+        Some(Self {
+            trace,
+            waterfall,
+            groups,
+        })
+    }
+}
+
+/// Literal numbers become `?`, so `SELECT … WHERE id=1` and `… id=2` are the same operation.
+fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_number = false;
+    for character in name.chars() {
+        if character.is_ascii_digit() {
+            if !in_number {
+                out.push('?');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(character);
+        }
+    }
+    out
+}
+
+struct GroupTotals {
+    count: u64,
+    total_nanos: u64,
+    self_nanos: u64,
+    name: String,
+    service: String,
+    depth: u32,
+}
+
+fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
+    let first = &side.waterfall.rows[group.rows[0] as usize];
+    let all_same_name = group
+        .rows
+        .iter()
+        .all(|row| side.waterfall.rows[*row as usize].name == first.name);
+    GroupTotals {
+        count: group.rows.len() as u64,
+        total_nanos: group
+            .rows
+            .iter()
+            .map(|row| side.waterfall.rows[*row as usize].duration_nanos)
+            .sum(),
+        self_nanos: group
+            .rows
+            .iter()
+            .map(|row| side.waterfall.rows[*row as usize].self_nanos)
+            .sum(),
+        name: if all_same_name {
+            first.name.clone()
+        } else {
+            group
+                .path
+                .last()
+                .map(|key| key.1.clone())
+                .unwrap_or_default()
+        },
+        service: first.service.clone(),
+        depth: first.depth,
+    }
+}
+
+fn row(
+    change: Change,
+    before: Option<(&Side<'_>, &Group)>,
+    after: Option<(&Side<'_>, &Group)>,
+) -> ComparisonRow {
+    let before_totals = before.map(|(side, group)| totals(side, group));
+    let after_totals = after.map(|(side, group)| totals(side, group));
+    let described = before_totals
+        .as_ref()
+        .or(after_totals.as_ref())
+        .expect("a row has a side");
+    let total_before = before_totals.as_ref().map_or(0, |t| t.total_nanos);
+    let total_after = after_totals.as_ref().map_or(0, |t| t.total_nanos);
+    let attribute_changes = match (before, after) {
+        (Some((before_side, before_group)), Some((after_side, after_group)))
+            if before_group.rows.len() == 1 && after_group.rows.len() == 1 =>
+        {
+            attribute_changes(
+                before_side,
+                before_group.rows[0],
+                after_side,
+                after_group.rows[0],
+            )
+        }
+        _ => Vec::new(),
+    };
+    ComparisonRow {
+        service: described.service.clone(),
+        name: described.name.clone(),
+        depth: described.depth,
+        change,
+        count_before: before_totals.as_ref().map_or(0, |t| t.count),
+        count_after: after_totals.as_ref().map_or(0, |t| t.count),
+        total_before_nanos: total_before,
+        total_after_nanos: total_after,
+        self_before_nanos: before_totals.as_ref().map_or(0, |t| t.self_nanos),
+        self_after_nanos: after_totals.as_ref().map_or(0, |t| t.self_nanos),
+        percent_of_total_before: before.map_or(0.0, |(side, _)| {
+            percent_of(total_before, side.waterfall.duration_nanos())
+        }),
+        percent_of_total_after: after.map_or(0.0, |(side, _)| {
+            percent_of(total_after, side.waterfall.duration_nanos())
+        }),
+        delta_nanos: total_after as i64 - total_before as i64,
+        delta_percent: if before.is_some() {
+            delta_percent(total_before, total_after)
+        } else {
+            None
+        },
+        attribute_changes,
+    }
+}
+
+fn attribute_changes(
+    before: &Side<'_>,
+    before_row: u32,
+    after: &Side<'_>,
+    after_row: u32,
+) -> Vec<AttributeChange> {
+    let attributes = |side: &Side<'_>, row: u32| -> Vec<(String, String)> {
+        let span_idx = side.waterfall.rows[row as usize].span_idx as usize;
+        side.trace.batch.spans[span_idx]
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.clone(), display(&kv.value)))
+            .collect()
+    };
+    let before_attributes = attributes(before, before_row);
+    let after_attributes = attributes(after, after_row);
+    let mut changes = Vec::new();
+    for (key, value) in &before_attributes {
+        let other = after_attributes
+            .iter()
+            .find(|(other_key, _)| other_key == key)
+            .map(|(_, v)| v.clone());
+        if other.as_ref() != Some(value) {
+            changes.push(AttributeChange {
+                key: key.clone(),
+                before: Some(value.clone()),
+                after: other,
+            });
+        }
+    }
+    for (key, value) in &after_attributes {
+        if !before_attributes
+            .iter()
+            .any(|(other_key, _)| other_key == key)
+        {
+            changes.push(AttributeChange {
+                key: key.clone(),
+                before: None,
+                after: Some(value.clone()),
+            });
+        }
+    }
+    changes
+}
+
+fn display(value: &AnyValue) -> String {
+    value.to_display_string()
+}
+
+/// A signed duration, e.g. `-2850 ms` or `+12 ms`.
+pub fn format_delta(nanos: i64) -> String {
+    let sign = if nanos < 0 { "-" } else { "+" };
+    format!("{sign}{}", format_duration(nanos.unsigned_abs()))
+}
+
+/// A signed percentage with one decimal, e.g. `-89.1 %`; `new` when there was nothing before.
+pub fn format_delta_percent(percent: Option<f64>) -> String {
+    match percent {
+        Some(percent) => format!("{percent:+.1} %"),
+        None => String::from("new"),
+    }
+}
+
+/// A plain-text report for terminals: the header, then rows by impact.
+pub fn render_table(comparison: &Comparison) -> String {
+    let mut out = header_lines(comparison).join("\n");
+    out.push_str("\n\n");
+    let mut lines = vec![[
+        "span".to_owned(),
+        "before".to_owned(),
+        "after".to_owned(),
+        "change".to_owned(),
+        "change %".to_owned(),
+        "count".to_owned(),
+        "what".to_owned(),
+    ]];
+    for row in comparison.rows_by_impact() {
+        lines.push(row_cells(row));
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|column| {
+            lines
+                .iter()
+                .map(|line| line[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for line in lines {
+        let cells: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(column, cell)| {
+                if column == 0 || column == 6 {
+                    format!("{cell:<width$}", width = widths[column])
+                } else {
+                    format!("{cell:>width$}", width = widths[column])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A Markdown report for pull requests.
+pub fn render_markdown(comparison: &Comparison) -> String {
+    let mut out = String::from("### Trace comparison\n\n");
+    for line in header_lines(comparison) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out.push_str("\n| span | before | after | change | change % | count | what |\n|---|---:|---:|---:|---:|---:|---|\n");
+    for row in comparison.rows_by_impact() {
+        let cells: Vec<String> = row_cells(row)
+            .into_iter()
+            .map(|cell| cell.replace('|', "\\|"))
+            .collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// Longest attribute value shown in a report cell.
+const MAX_VALUE_CHARS: usize = 48;
+
+/// A value on one line (SQL keeps its words, not its line breaks), shortened for a table cell.
+fn one_line(value: &str) -> String {
+    let single: String = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if single.chars().count() <= MAX_VALUE_CHARS {
+        return single;
+    }
+    let mut short: String = single.chars().take(MAX_VALUE_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
+fn header_lines(comparison: &Comparison) -> Vec<String> {
+    vec![
+        format!(
+            "total: {} -> {} ({}, {})",
+            format_duration(comparison.total_before_nanos),
+            format_duration(comparison.total_after_nanos),
+            format_delta(comparison.delta_nanos),
+            format_delta_percent(comparison.delta_percent)
+        ),
+        format!(
+            "spans: {} -> {}",
+            comparison.spans_before, comparison.spans_after
+        ),
+        format!(
+            "queries: {} -> {}",
+            comparison.queries_before, comparison.queries_after
+        ),
+    ]
+}
+
+fn row_cells(row: &ComparisonRow) -> [String; 7] {
+    let what = match row.change {
+        Change::Added => String::from("added"),
+        Change::Removed => String::from("removed"),
+        Change::Moved => String::from("moved"),
+        Change::Matched => row
+            .attribute_changes
+            .iter()
+            .map(|change| {
+                format!(
+                    "{}: {} -> {}",
+                    change.key,
+                    one_line(change.before.as_deref().unwrap_or("(none)")),
+                    one_line(change.after.as_deref().unwrap_or("(none)"))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    [
+        format!("{}: {}", row.service, row.name),
+        if row.count_before == 0 {
+            String::from("-")
+        } else {
+            format_duration(row.total_before_nanos)
+        },
+        if row.count_after == 0 {
+            String::from("-")
+        } else {
+            format_duration(row.total_after_nanos)
+        },
+        format_delta(row.delta_nanos),
+        format_delta_percent(row.delta_percent),
+        format!("{} -> {}", row.count_before, row.count_after),
+        what,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+    use proptest::prelude::*;
+
+    fn scenario_pair() -> Comparison {
+        let before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);
+        let after = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 9_000_000_000);
+        compare(&before, &after).unwrap()
+    }
+
+    #[test]
+    fn the_fix_is_89_1_percent_faster() {
+        let comparison = scenario_pair();
+        assert_eq!(comparison.total_before_nanos, 3_200_000_000);
+        assert_eq!(comparison.total_after_nanos, 350_000_000);
+        assert_eq!(format_delta(comparison.delta_nanos), "-2850 ms");
+        assert_eq!(format_delta_percent(comparison.delta_percent), "-89.1 %");
+        assert!(!comparison.is_slower_by_more_than(0.0));
+    }
+
+    #[test]
+    fn inventory_goes_from_2800_to_60_ms_and_says_why() {
+        let comparison = scenario_pair();
+        let stock = comparison
+            .rows
+            .iter()
+            .find(|row| row.name == "GET /stock")
+            .unwrap();
+        assert_eq!(
+            (stock.total_before_nanos, stock.total_after_nanos),
+            (2_800_000_000, 60_000_000)
+        );
+        assert_eq!(format_delta_percent(stock.delta_percent), "-97.9 %");
+        let cache_hit = stock
+            .attribute_changes
+            .iter()
+            .find(|c| c.key == "inventory.cache_hit")
+            .unwrap();
+        assert_eq!(
+            (cache_hit.before.as_deref(), cache_hit.after.as_deref()),
+            (Some("false"), Some("true"))
+        );
+        let mysql = comparison
+            .rows
+            .iter()
+            .find(|row| row.name == "SELECT FROM inventory")
+            .unwrap();
+        let rows_examined = mysql
+            .attribute_changes
+            .iter()
+            .find(|c| c.key == "db.rows_examined")
+            .unwrap();
+        assert_eq!(
+            (
+                rows_examined.before.as_deref(),
+                rows_examined.after.as_deref()
+            ),
+            (Some("1500000"), Some("2"))
+        );
+        // The fixed MySQL call lost its Query Execution and Result Fetch children.
+        let removed: Vec<&str> = comparison
+            .rows
+            .iter()
+            .filter(|row| row.change == Change::Removed)
+            .map(|row| row.name.as_str())
+            .collect();
+        assert_eq!(removed, ["Query Execution", "Result Fetch"]);
+        assert_eq!(comparison.rows_by_impact()[0].name, "GET /orders/12345");
+    }
+
+    #[test]
+    fn repeated_siblings_are_compared_as_groups() {
+        use scenario::{SpanSpec, spans_from_specs};
+        let mut before_specs = vec![SpanSpec::new(0, None, "GET /products", 0, 4_200)];
+        for n in 1..=20u64 {
+            before_specs.push(SpanSpec::new(
+                n,
+                Some(0),
+                "SELECT categories WHERE id=1",
+                n * 200,
+                n * 200 + 180,
+            ));
+        }
+        let after_specs = [
+            SpanSpec::new(0, None, "GET /products", 0, 280),
+            SpanSpec::new(1, Some(0), "SELECT categories WHERE id=7", 10, 200),
+        ];
+        let trace = |specs: &[SpanSpec]| Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: crate::Batch {
+                resources: vec![Default::default()],
+                scopes: vec![Default::default()],
+                spans: spans_from_specs(specs),
+            },
+        };
+        let comparison = compare(&trace(&before_specs), &trace(&after_specs)).unwrap();
+        let query = comparison
+            .rows
+            .iter()
+            .find(|row| row.name.starts_with("SELECT"))
+            .unwrap();
+        assert_eq!((query.count_before, query.count_after), (20, 1));
+        assert_eq!(query.total_before_nanos, 20 * 180);
+        assert_eq!(comparison.rows.len(), 2);
+    }
+
+    #[test]
+    fn reports_lead_with_the_total_and_the_biggest_change() {
+        let comparison = scenario_pair();
+        let table = render_table(&comparison);
+        assert!(
+            table.starts_with(
+                "total: 3200 ms -> 350 ms (-2850 ms, -89.1 %)\nspans: 10 -> 8\nqueries: 3 -> 2"
+            ),
+            "{table}"
+        );
+        let first_row = table.lines().nth(5).unwrap();
+        assert!(
+            first_row.starts_with("order-service: GET /orders/12345"),
+            "{table}"
+        );
+        let markdown = render_markdown(&comparison);
+        assert!(
+            markdown.contains(
+                "| inventory-service: GET /stock | 2800 ms | 60 ms | -2740 ms | -97.9 % | 1 -> 1 |"
+            ),
+            "{markdown}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_trace_compared_with_itself_has_no_deltas_and_swapping_negates(
+            durations in proptest::collection::vec(1u64..1_000_000, 1..30)
+        ) {
+            use scenario::{SpanSpec, spans_from_specs};
+            let mut specs = vec![SpanSpec::new(0, None, "root", 0, 10_000_000)];
+            for (n, duration) in durations.iter().enumerate() {
+                let n = n as u64 + 1;
+                specs.push(SpanSpec::new(n, Some(n / 3), "work", n * 100, n * 100 + duration));
+            }
+            let trace = Trace {
+                trace_id: crate::TraceId([1; 16]),
+                batch: crate::Batch { resources: vec![Default::default()], scopes: vec![Default::default()], spans: spans_from_specs(&specs) },
+            };
+            let same = compare(&trace, &trace).unwrap();
+            prop_assert_eq!(same.delta_nanos, 0);
+            prop_assert!(same.rows.iter().all(|row| row.delta_nanos == 0 && row.change == Change::Matched));
+
+            let before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+            let forward = compare(&before, &trace).unwrap();
+            let backward = compare(&trace, &before).unwrap();
+            prop_assert_eq!(forward.delta_nanos, -backward.delta_nanos);
+        }
+    }
+}
