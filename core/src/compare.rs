@@ -374,6 +374,9 @@ fn display(value: &AnyValue) -> String {
 
 /// A signed duration, e.g. `-2850 ms` or `+12 ms`.
 pub fn format_delta(nanos: i64) -> String {
+    if nanos == 0 {
+        return String::from("0");
+    }
     let sign = if nanos < 0 { "-" } else { "+" };
     format!("{sign}{}", format_duration(nanos.unsigned_abs()))
 }
@@ -381,6 +384,7 @@ pub fn format_delta(nanos: i64) -> String {
 /// A signed percentage with one decimal, e.g. `-89.1 %`; `new` when there was nothing before.
 pub fn format_delta_percent(percent: Option<f64>) -> String {
     match percent {
+        Some(percent) if percent == 0.0 => String::from("0 %"),
         Some(percent) => format!("{percent:+.1} %"),
         None => String::from("new"),
     }

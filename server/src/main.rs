@@ -29,6 +29,31 @@ enum Command {
     Serve(ServeArgs),
     /// Store trace files (OTLP JSON) in the data directory, as `POST /api/import` does.
     Import(ImportArgs),
+    /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
+    Compare(CompareArgs),
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// The trace before the change: a trace file, or the id of a stored trace.
+    before: String,
+    /// The trace after the change.
+    after: String,
+    /// Directory of the embedded store, for trace ids.
+    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// Exit with status 1 when the second trace is more than PCT % slower than the first.
+    #[arg(long, value_name = "PCT")]
+    fail_if_slower: Option<f64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -104,10 +129,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+    let outcome = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Import(args) => import_files(&args),
+        Command::Compare(args) => compare_traces(&args),
+    };
+    if let Err(error) = outcome {
+        eprintln!("error: {error:#}");
+        std::process::exit(2);
     }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -152,6 +183,64 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")
+}
+
+/// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded, 2 on bad input.
+fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
+    let before = load_trace(&args.before, &args.data_dir)?;
+    let after = load_trace(&args.after, &args.data_dir)?;
+    let comparison = spanview_core::compare::compare(&before, &after)
+        .context("a trace without spans cannot be compared")?;
+    let report = match args.format {
+        ReportFormat::Table => spanview_core::compare::render_table(&comparison),
+        ReportFormat::Markdown => spanview_core::compare::render_markdown(&comparison),
+        ReportFormat::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+    };
+    print!("{report}");
+    if let Some(percent) = args.fail_if_slower
+        && comparison.is_slower_by_more_than(percent)
+    {
+        eprintln!(
+            "regression: {} is {} slower than {} (limit {percent} %)",
+            args.after,
+            spanview_core::compare::format_delta_percent(comparison.delta_percent),
+            args.before
+        );
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// A trace from a file (which must hold exactly one trace) or from the store by id.
+fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanview_core::Trace> {
+    let path = std::path::Path::new(source);
+    if path.exists() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
+        let (_, decoded) =
+            import::decode(&bytes).map_err(|error| anyhow::anyhow!("{source}: {error}"))?;
+        let mut traces = decoded.batch.split_by_trace();
+        return match traces.len() {
+            1 => Ok(traces.remove(0)),
+            0 => anyhow::bail!("{source} holds no spans"),
+            n => {
+                let ids: Vec<String> = traces
+                    .iter()
+                    .map(|trace| trace.trace_id.to_string())
+                    .collect();
+                anyhow::bail!(
+                    "{source} holds {n} traces ({}); compare needs one per side",
+                    ids.join(", ")
+                )
+            }
+        };
+    }
+    let trace_id: spanview_core::TraceId = source
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{source:?} is neither a file nor a trace id"))?;
+    let store = SqliteStore::open(data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    spanview_server::store::TraceStore::trace(&store, trace_id)?
+        .with_context(|| format!("trace {trace_id} is not stored in {}", data_dir.display()))
 }
 
 /// Imports each file on its own: one bad file is reported and the others are still stored.

@@ -1,6 +1,7 @@
 //! HTTP endpoints, one module per area.
 
 pub mod auth;
+pub mod compare;
 pub mod error;
 pub mod import;
 pub mod otlp;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/traces", get(traces::traces_search))
         .route("/api/traces/{trace_id}", get(traces::trace_get))
         .route("/api/import", post(import::import_post))
+        .route("/api/compare", post(compare::compare_post))
         .route("/api/live", get(crate::live::live_get))
         .route("/metrics", get(metrics_get))
         .route_layer(middleware::from_fn_with_state(
