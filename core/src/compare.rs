@@ -384,7 +384,7 @@ pub fn format_delta(nanos: i64) -> String {
 /// A signed percentage with one decimal, e.g. `-89.1 %`; `new` when there was nothing before.
 pub fn format_delta_percent(percent: Option<f64>) -> String {
     match percent {
-        Some(percent) if percent == 0.0 => String::from("0 %"),
+        Some(0.0) => String::from("0 %"),
         Some(percent) => format!("{percent:+.1} %"),
         None => String::from("new"),
     }
