@@ -5,6 +5,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::theme::ThemeSwitch;
+use crate::pages::compare::ComparePage;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::TracesPage;
 
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
+                    <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
             </main>
         </Router>

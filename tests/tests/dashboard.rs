@@ -43,6 +43,28 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     assert_eq!(seen["reloadedMinDuration"], "2s");
     assert_eq!(seen["slowestFirst"], SLOW_ORDER_TRACE_ID);
     assert_eq!(seen["fastestFirst"], FIXED_ORDER_TRACE_ID);
+    assert_eq!(seen["compareButtonWithOne"], false);
+    assert_eq!(
+        seen["compareUrl"],
+        format!("/compare/{SLOW_ORDER_TRACE_ID}/{FIXED_ORDER_TRACE_ID}")
+    );
+    assert_eq!(seen["compareTotal"], "3200 ms → 350 ms");
+    assert_eq!(seen["compareDelta"], "-2850 ms (-89.1 %)");
+    assert_eq!(seen["compareFirstRow"], "order-service GET /orders/12345");
+    let stock = seen["compareStockRow"]
+        .as_array()
+        .expect("a GET /stock row");
+    assert_eq!(
+        stock[1..6],
+        ["2800 ms", "60 ms", "-2740 ms", "-97.9 %", "1 → 1"].map(serde_json::Value::from)
+    );
+    assert!(
+        stock[7]
+            .as_str()
+            .unwrap()
+            .contains("inventory.cache_hit: false → true"),
+        "{stock:?}"
+    );
     assert_eq!(seen["themeAfterOneClick"], "light");
     assert_eq!(seen["themeAfterReload"], "light");
 }

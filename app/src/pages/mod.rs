@@ -1,4 +1,5 @@
 //! Route-level views.
 
+pub mod compare;
 pub mod trace;
 pub mod traces;

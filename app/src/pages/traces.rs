@@ -178,7 +178,20 @@ enum SortKey {
 #[component]
 fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
     let sort = RwSignal::new((SortKey::Start, true));
+    // Up to two traces picked for comparison, as (start, id): the older one is "before".
+    let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
     let traces = StoredValue::new(traces);
+    let navigate = use_navigate();
+    let open_comparison = move |_| {
+        let mut chosen = picked.get_untracked();
+        chosen.sort();
+        if let [before, after] = chosen.as_slice() {
+            navigate(
+                &format!("/compare/{}/{}", before.1, after.1),
+                Default::default(),
+            );
+        }
+    };
     let sorted = move || {
         let (key, descending) = sort.get();
         let mut list = traces.get_value();
@@ -212,11 +225,20 @@ fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
         n => format!("{n} traces"),
     };
     view! {
-        <p class="result-count">{count}</p>
+        <div class="result-bar">
+            <p class="result-count">{count}</p>
+            <button class="compare-button" disabled=move || picked.with(Vec::len) != 2 on:click=open_comparison>
+                {move || match picked.with(Vec::len) {
+                    2 => String::from("Compare the 2 selected traces"),
+                    n => format!("Select 2 traces to compare ({n} selected)"),
+                }}
+            </button>
+        </div>
         <Scatter traces=traces.get_value() />
         <table class="trace-table">
             <thead>
                 <tr>
+                    <th><span class="visually-hidden">"Compare"</span></th>
                     <th>"Trace"</th>
                     {header("Duration", SortKey::Duration, false)}
                     {header("Spans", SortKey::Spans, true)}
@@ -229,7 +251,7 @@ fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
                 {move || {
                     let list = sorted();
                     let slowest = list.iter().map(TraceSummary::duration_nanos).max().unwrap_or(0).max(1);
-                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest /> }).collect_view()
+                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest picked=picked /> }).collect_view()
                 }}
             </tbody>
         </table>
@@ -237,7 +259,29 @@ fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
 }
 
 #[component]
-fn TraceRow(summary: TraceSummary, slowest: u64) -> impl IntoView {
+fn TraceRow(
+    summary: TraceSummary,
+    slowest: u64,
+    picked: RwSignal<Vec<(u64, String)>>,
+) -> impl IntoView {
+    let trace_id = summary.trace_id.to_string();
+    let start = summary.start_nanos;
+    let id_for_check = trace_id.clone();
+    let is_picked = move || picked.with(|picked| picked.iter().any(|(_, id)| *id == id_for_check));
+    let toggle_pick = move |event: leptos::ev::Event| {
+        let checked = event_target_checked(&event);
+        let id = trace_id.clone();
+        picked.update(|picked| {
+            picked.retain(|(_, picked_id)| *picked_id != id);
+            if checked {
+                picked.push((start, id));
+                // Keep the two most recent choices.
+                while picked.len() > 2 {
+                    picked.remove(0);
+                }
+            }
+        });
+    };
     let href = format!("/trace/{}", summary.trace_id);
     let (service, name) = match &summary.root {
         Some(root) => (root.service.clone(), root.name.clone()),
@@ -248,6 +292,9 @@ fn TraceRow(summary: TraceSummary, slowest: u64) -> impl IntoView {
     let has_errors = summary.n_errors > 0;
     view! {
         <tr class="trace-row" data-trace-id=summary.trace_id.to_string()>
+            <td class="pick">
+                <input type="checkbox" aria-label="Select for comparison" prop:checked=is_picked on:change=toggle_pick />
+            </td>
             <td class="trace-name">
                 <a href=href>
                     <span class="service">{service}</span>

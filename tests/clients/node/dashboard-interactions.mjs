@@ -39,10 +39,26 @@ try {
   seen.slowestFirst = (await rowIds())[0];
   await page.click('th >> text=Duration');
   seen.fastestFirst = (await rowIds())[0];
+  // Select both traces and compare them: the older one is "before".
+  const checkboxes = page.getByLabel('Select for comparison');
+  await checkboxes.nth(0).check();
+  seen.compareButtonWithOne = await page.locator('.compare-button').isEnabled();
+  await checkboxes.nth(1).check();
+  await page.locator('.compare-button').click();
+  await page.waitForSelector('.compare-summary');
+  seen.compareUrl = new URL(page.url()).pathname;
+  seen.compareTotal = (await page.locator('.compare-summary .value').textContent()).trim();
+  seen.compareDelta = (await page.locator('.compare-summary .delta').textContent()).trim();
+  seen.compareFirstRow = (await page.locator('.compare-table tbody tr:first-child .span-name').textContent()).trim();
+  seen.compareStockRow = await page.$$eval('.compare-table tbody tr', (rows) => {
+    const row = rows.find((candidate) => candidate.textContent.includes('GET /stock'));
+    return row ? [...row.querySelectorAll('td')].map((cell) => cell.textContent.trim()) : null;
+  });
+
   // The theme switch sets and remembers the theme.
   await page.click('.theme-switch');
   seen.themeAfterOneClick = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
-  await page.reload();
+  await page.goto(base + '/');
   await page.waitForSelector('tr.trace-row');
   seen.themeAfterReload = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
 } finally {

@@ -1,0 +1,171 @@
+//! `/compare/{before}/{after}`: did the fix work? Totals before and after, then every span's
+//! change, biggest first, with the attribute differences that explain it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use spanview_core::compare::{
+    Change, Comparison, ComparisonRow, compare, format_delta, format_delta_percent, render_markdown,
+};
+use spanview_core::layout::format_duration;
+
+use crate::api;
+use crate::components::api_error::ApiErrorView;
+
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let params = use_params_map();
+    let ids = move || {
+        params.with(|params| {
+            (
+                params.get("before").unwrap_or_default(),
+                params.get("after").unwrap_or_default(),
+            )
+        })
+    };
+    let comparison = LocalResource::new(move || {
+        let (before_id, after_id) = ids();
+        async move {
+            let before = api::trace(&before_id).await?;
+            let after = api::trace(&after_id).await?;
+            Ok::<_, api::ApiError>(compare(&before, &after))
+        }
+    });
+    view! {
+        <section class="page compare-page">
+            <h1>"Compare traces"</h1>
+            <p class="compare-ids mono">
+                {move || { let (before, after) = ids(); view! { <a href=format!("/trace/{before}")>{before.clone()}</a> " → " <a href=format!("/trace/{after}")>{after.clone()}</a> } }}
+            </p>
+            <Suspense fallback=|| view! { <p class="notice">"Loading both traces…"</p> }>
+                {move || Suspend::new(async move {
+                    match comparison.await {
+                        Ok(Some(comparison)) => view! { <ComparisonView comparison=comparison /> }.into_any(),
+                        Ok(None) => view! { <p class="notice">"A trace without spans cannot be compared."</p> }.into_any(),
+                        Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ComparisonView(comparison: Comparison) -> impl IntoView {
+    let faster = comparison.delta_nanos < 0;
+    let markdown = render_markdown(&comparison);
+    let json = serde_json::to_string_pretty(&comparison).unwrap_or_default();
+    let rows = comparison
+        .rows_by_impact()
+        .into_iter()
+        .cloned()
+        .map(|row| view! { <ComparisonRowView row=row /> })
+        .collect_view();
+    view! {
+        <div class="compare-summary" class:faster=faster class:slower=!faster>
+            <div class="big-number">
+                <span class="label">"Total"</span>
+                <span class="value">
+                    {format!("{} → {}", format_duration(comparison.total_before_nanos), format_duration(comparison.total_after_nanos))}
+                </span>
+                <span class="delta">
+                    {format!("{} ({})", format_delta(comparison.delta_nanos), format_delta_percent(comparison.delta_percent))}
+                </span>
+            </div>
+            <div class="small-number"><span class="label">"Spans"</span>{format!("{} → {}", comparison.spans_before, comparison.spans_after)}</div>
+            <div class="small-number"><span class="label">"Queries"</span>{format!("{} → {}", comparison.queries_before, comparison.queries_after)}</div>
+            <div class="exports">
+                <button on:click=move |_| download("comparison.md", "text/markdown", &markdown)>"Export Markdown"</button>
+                <button on:click=move |_| download("comparison.json", "application/json", &json)>"Export JSON"</button>
+            </div>
+        </div>
+        <table class="trace-table compare-table">
+            <thead>
+                <tr>
+                    <th>"Span"</th>
+                    <th class="num">"Before"</th>
+                    <th class="num">"After"</th>
+                    <th class="num">"Change"</th>
+                    <th class="num">"Change %"</th>
+                    <th class="num">"Count"</th>
+                    <th class="num">"% of total"</th>
+                    <th>"What changed"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
+    let change_class = match row.change {
+        Change::Added => "added",
+        Change::Removed => "removed",
+        Change::Moved => "moved",
+        Change::Matched => "matched",
+    };
+    let direction = if row.delta_nanos < 0 {
+        "faster"
+    } else if row.delta_nanos > 0 {
+        "slower"
+    } else {
+        "same"
+    };
+    let duration_or_dash = |count: u64, nanos: u64| {
+        if count == 0 {
+            String::from("—")
+        } else {
+            format_duration(nanos)
+        }
+    };
+    let changes = match row.change {
+        Change::Matched => row
+            .attribute_changes
+            .iter()
+            .map(|change| {
+                view! {
+                    <li>
+                        <span class="key">{change.key.clone()}</span> ": "
+                        <span class="before">{change.before.clone().unwrap_or_else(|| "(none)".into())}</span>
+                        " → "
+                        <span class="after">{change.after.clone().unwrap_or_else(|| "(none)".into())}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any(),
+        other => view! { <li class="change-kind">{format!("{other:?}").to_lowercase()}</li> }.into_any(),
+    };
+    view! {
+        <tr class=format!("compare-row {change_class} {direction}")>
+            <td class="span-name" style=format!("padding-left: {}px", 10 + row.depth * 12)>
+                <span class="service">{row.service.clone()}</span> " " <span class="name">{row.name.clone()}</span>
+            </td>
+            <td class="num">{duration_or_dash(row.count_before, row.total_before_nanos)}</td>
+            <td class="num">{duration_or_dash(row.count_after, row.total_after_nanos)}</td>
+            <td class="num delta">{format_delta(row.delta_nanos)}</td>
+            <td class="num delta">{format_delta_percent(row.delta_percent)}</td>
+            <td class="num">{format!("{} → {}", row.count_before, row.count_after)}</td>
+            <td class="num">{format!("{:.1} → {:.1}", row.percent_of_total_before, row.percent_of_total_after)}</td>
+            <td><ul class="attribute-changes">{changes}</ul></td>
+        </tr>
+    }
+}
+
+/// Offers `text` as a file download.
+fn download(file_name: &str, mime_type: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
+    let href = format!(
+        "data:{mime_type};charset=utf-8,{}",
+        api::encode_component(text)
+    );
+    if let Ok(link) = document.create_element("a") {
+        let _ = link.set_attribute("href", &href);
+        let _ = link.set_attribute("download", file_name);
+        if let Ok(link) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(link) {
+            link.click();
+        }
+    }
+}
