@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::layout::{format_duration, percent_of};
 use crate::model::{AnyValue, Trace};
+use crate::normalize::normalize_literals;
 use crate::waterfall::Waterfall;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -190,7 +191,7 @@ impl<'a> Side<'a> {
                 .parent_row
                 .map(|parent| paths[parent as usize].clone())
                 .unwrap_or_default();
-            path.push((row.service.clone(), normalize(&row.name)));
+            path.push((row.service.clone(), normalize_literals(&row.name)));
             match group_of_path.get(&path) {
                 Some(&group_idx) => groups[group_idx].rows.push(row_idx as u32),
                 None => {
@@ -209,24 +210,6 @@ impl<'a> Side<'a> {
             groups,
         })
     }
-}
-
-/// Literal numbers become `?`, so `SELECT … WHERE id=1` and `… id=2` are the same operation.
-fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_number = false;
-    for character in name.chars() {
-        if character.is_ascii_digit() {
-            if !in_number {
-                out.push('?');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(character);
-        }
-    }
-    out
 }
 
 struct GroupTotals {
@@ -628,6 +611,33 @@ mod tests {
         assert_eq!((query.count_before, query.count_after), (20, 1));
         assert_eq!(query.total_before_nanos, 20 * 180);
         assert_eq!(comparison.rows.len(), 2);
+    }
+
+    #[test]
+    fn batching_the_n_plus_one_takes_21_queries_to_2() {
+        let before = scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 0);
+        let after = scenario::batched_products(scenario::BATCHED_PRODUCTS_TRACE_ID, 0);
+        let comparison = compare(&before, &after).unwrap();
+        assert_eq!(
+            (comparison.queries_before, comparison.queries_after),
+            (21, 2)
+        );
+        assert_eq!(
+            (comparison.total_before_nanos, comparison.total_after_nanos),
+            (4_200_000_000, 280_000_000)
+        );
+        assert_eq!(format_delta_percent(comparison.delta_percent), "-93.3 %");
+        // The 20 loop bodies are one row with counts, not 20 rows.
+        let loops = comparison
+            .rows
+            .iter()
+            .find(|row| row.service == "loop")
+            .unwrap();
+        assert_eq!(
+            (loops.count_before, loops.count_after, loops.change),
+            (20, 0, Change::Removed)
+        );
+        assert_eq!(loops.name, "fetch category for product ?");
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub mod formats;
 pub mod ids;
 pub mod layout;
 pub mod model;
+pub mod n_plus_one;
+pub mod normalize;
 pub mod query;
 pub mod redact;
 pub mod scenario;

@@ -6,6 +6,8 @@ use crate::model::{Batch, KeyValue, Resource, Scope, Span, SpanKind, Status, Sta
 
 pub const SLOW_ORDER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 pub const FIXED_ORDER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4737";
+pub const N_PLUS_ONE_TRACE_ID: &str = "7a3e5c1d9b2f40e8a6c4d2b0f8e61f01";
+pub const BATCHED_PRODUCTS_TRACE_ID: &str = "7a3e5c1d9b2f40e8a6c4d2b0f8e61f02";
 
 const MS: u64 = 1_000_000;
 
@@ -244,6 +246,113 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
         60,
     );
     trace.attributes(discounts, http_attributes("GET", "/discounts", 200));
+    trace.finish()
+}
+
+/// The product list with an N+1 query: 20 category lookups, each in its own loop span, 4200 ms.
+pub fn n_plus_one_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
+    let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
+    let root = trace.span(
+        None,
+        "product-list",
+        "GET /products",
+        SpanKind::Server,
+        0,
+        4200,
+    );
+    trace.attributes(root, http_attributes("GET", "/products", 200));
+    let products = trace.span(
+        Some(root),
+        "database",
+        "SELECT products",
+        SpanKind::Client,
+        0,
+        50,
+    );
+    trace.attributes(
+        products,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM products LIMIT 20"),
+            KeyValue::new("db.rows_returned", 20),
+        ],
+    );
+    for product in 1..=20u64 {
+        let loop_start = 50 + (product - 1) * 200;
+        let body = trace.span(
+            Some(root),
+            "loop",
+            &format!("fetch category for product {product}"),
+            SpanKind::Internal,
+            loop_start,
+            200,
+        );
+        let query = trace.span(
+            Some(body),
+            "database",
+            &format!("SELECT categories WHERE id={product}"),
+            SpanKind::Client,
+            loop_start + 10,
+            180,
+        );
+        trace.attributes(
+            query,
+            vec![
+                KeyValue::new("db.system", "mysql"),
+                KeyValue::new(
+                    "db.statement",
+                    format!("SELECT * FROM categories WHERE id = {product}"),
+                ),
+            ],
+        );
+    }
+    trace.finish()
+}
+
+/// The same list after batching: one category query for all 20 products, 280 ms.
+pub fn batched_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
+    let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
+    let root = trace.span(
+        None,
+        "product-list",
+        "GET /products",
+        SpanKind::Server,
+        0,
+        280,
+    );
+    trace.attributes(root, http_attributes("GET", "/products", 200));
+    let products = trace.span(
+        Some(root),
+        "database",
+        "SELECT products",
+        SpanKind::Client,
+        0,
+        50,
+    );
+    trace.attributes(
+        products,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM products LIMIT 20"),
+            KeyValue::new("db.rows_returned", 20),
+        ],
+    );
+    let categories = trace.span(
+        Some(root),
+        "database",
+        "mysql.query.categories",
+        SpanKind::Client,
+        60,
+        200,
+    );
+    trace.attributes(
+        categories,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM categories WHERE id IN (?)"),
+            KeyValue::new("batch_size", 20),
+        ],
+    );
     trace.finish()
 }
 
