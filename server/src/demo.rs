@@ -1,4 +1,5 @@
-//! Demo data for a first look: the scenario's slow order and its fix, loaded into an empty store.
+//! Demo data for a first look: the scenario's slow order page and its fix, and the N+1 product
+//! list and its batched fix.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,8 @@ pub fn load_scenario(store: &dyn TraceStore) -> Result<usize, StoreError> {
     let traces = [
         scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, now_nanos - 10 * minute),
         scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, now_nanos - 5 * minute),
+        scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, now_nanos - 20 * minute),
+        scenario::batched_products(scenario::BATCHED_PRODUCTS_TRACE_ID, now_nanos - 15 * minute),
     ];
     let mut added = 0;
     for trace in traces {

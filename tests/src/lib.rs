@@ -241,61 +241,22 @@ fn run_client(
     })
 }
 
-/// Headless Chromium as this machine runs it: no sandbox (root), no background networking,
-/// and a fresh profile (returned, to live as long as the command) so that runs never collide.
-pub fn chromium_command() -> (Command, tempfile::TempDir) {
-    let binary = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|out| out.status.success())
-        })
-        .expect("Chromium not found: ./x test installs it (Debian package chromium)");
-    let mut command = Command::new(binary);
-    let profile = tempfile::tempdir().expect("chromium profile dir");
-    command.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]);
-    command.arg(format!("--user-data-dir={}", profile.path().display()));
-    (command, profile)
-}
-
-/// The DOM of `url` after the app has rendered (Chromium's virtual time lets fetches finish).
+/// The DOM of `url` after the app has rendered its data, from real headless Chromium driven by
+/// npm `playwright-core` (`tests/clients/node/dump-dom.mjs`).
 pub fn rendered_dom(url: &str) -> String {
-    let (mut command, _profile) = chromium_command();
-    let output = command
-        .args(["--virtual-time-budget=10000", "--dump-dom", url])
+    let client_dir = workspace_root().join("tests/clients/node");
+    let output = Command::new("node")
+        .arg(client_dir.join("dump-dom.mjs"))
+        .arg(url)
+        .current_dir(&client_dir)
         .output()
-        .expect("run chromium");
+        .expect("run node");
     assert!(
         output.status.success(),
-        "chromium failed: {}",
+        "rendering {url} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Saves a screenshot of `url` to `path` (for looking at, not asserting on).
-pub fn screenshot(url: &str, path: &Path, width: u32, height: u32) {
-    let (mut command, _profile) = chromium_command();
-    let status = command
-        .args(["--virtual-time-budget=10000", "--hide-scrollbars"])
-        .arg(format!("--window-size={width},{height}"))
-        .arg(format!("--screenshot={}", path.display()))
-        .arg(url)
-        .stderr(Stdio::null())
-        .status()
-        .expect("run chromium");
-    assert!(status.success());
 }
 
 /// An OTLP protobuf export of one synthetic trace: `n_spans` spans where span n's parent is

@@ -12,8 +12,8 @@ fn the_trace_list_shows_the_demo_traces() {
         dom.contains("aria-label=\"Search traces\""),
         "the app did not render:\n{dom}"
     );
-    assert!(dom.contains(">2 traces<"), "{dom}");
-    assert_eq!(dom.matches("class=\"trace-row\"").count(), 2, "{dom}");
+    assert!(dom.contains(">4 traces<"), "{dom}");
+    assert_eq!(dom.matches("class=\"trace-row\"").count(), 4, "{dom}");
     assert!(
         dom.contains(&format!("href=\"/trace/{SLOW_ORDER_TRACE_ID}\"")),
         "{dom}"
@@ -159,4 +159,25 @@ fn a_100k_span_trace_opens_with_only_the_rows_in_view_in_the_dom() {
         dom.contains("height: 2800000px"),
         "the scroll height covers every row"
     );
+}
+
+#[test]
+fn the_n_plus_one_banner_appears_only_where_the_pattern_is() {
+    use spanview_core::scenario::{BATCHED_PRODUCTS_TRACE_ID, N_PLUS_ONE_TRACE_ID};
+    let spanview = Spanview::start(&["--demo"]);
+    let dom = rendered_dom(&spanview.url(&format!("/trace/{N_PLUS_ONE_TRACE_ID}")));
+    assert!(
+        dom.contains("N+1 query: 20 × SELECT * FROM categories WHERE id = ?"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("database under product-list GET /products: 3600 ms, 85.7 % of the trace"),
+        "{dom}"
+    );
+    let dom = rendered_dom(&spanview.url(&format!("/trace/{BATCHED_PRODUCTS_TRACE_ID}")));
+    assert!(
+        dom.contains(">mysql.query.categories<"),
+        "the batched trace rendered:\n{dom}"
+    );
+    assert!(!dom.contains("N+1 query"), "no banner without the pattern");
 }

@@ -3,7 +3,9 @@
 
 use std::process::Command;
 
-use spanview_core::scenario::{FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID};
+use spanview_core::scenario::{
+    BATCHED_PRODUCTS_TRACE_ID, FIXED_ORDER_TRACE_ID, N_PLUS_ONE_TRACE_ID, SLOW_ORDER_TRACE_ID,
+};
 use spanview_e2e::{Spanview, workspace_root};
 
 #[test]
@@ -24,7 +26,12 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         seen["allTraces"],
-        serde_json::json!([FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID]),
+        serde_json::json!([
+            FIXED_ORDER_TRACE_ID,
+            SLOW_ORDER_TRACE_ID,
+            BATCHED_PRODUCTS_TRACE_ID,
+            N_PLUS_ONE_TRACE_ID
+        ]),
         "{seen:#}"
     );
     assert_eq!(
@@ -41,8 +48,8 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     );
     assert_eq!(seen["reloadedService"], "order-service");
     assert_eq!(seen["reloadedMinDuration"], "2s");
-    assert_eq!(seen["slowestFirst"], SLOW_ORDER_TRACE_ID);
-    assert_eq!(seen["fastestFirst"], FIXED_ORDER_TRACE_ID);
+    assert_eq!(seen["slowestFirst"], N_PLUS_ONE_TRACE_ID);
+    assert_eq!(seen["fastestFirst"], BATCHED_PRODUCTS_TRACE_ID);
     assert_eq!(seen["compareButtonWithOne"], false);
     assert_eq!(
         seen["compareUrl"],
@@ -85,9 +92,9 @@ fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused(
         String::from_utf8_lossy(&output.stderr)
     );
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(seen["rowsBefore"], 2, "{seen:#}");
+    assert_eq!(seen["rowsBefore"], 4, "{seen:#}");
     assert_eq!(seen["liveTraceListed"], true, "{seen:#}");
-    assert_eq!(seen["rowsAfterLive"], 3);
+    assert_eq!(seen["rowsAfterLive"], 5);
     assert_eq!(seen["toggleText"], "Live: paused");
     assert_eq!(
         seen["pausedTraceListed"], false,

@@ -39,7 +39,9 @@ try {
   seen.slowestFirst = (await rowIds())[0];
   await page.click('th >> text=Duration');
   seen.fastestFirst = (await rowIds())[0];
-  // Select both traces and compare them: the older one is "before".
+  // Select the two newest traces (the order pages) and compare them: the older one is "before".
+  await page.goto(base + '/');
+  await page.waitForSelector('tr.trace-row');
   const checkboxes = page.getByLabel('Select for comparison');
   await checkboxes.nth(0).check();
   seen.compareButtonWithOne = await page.locator('.compare-button').isEnabled();

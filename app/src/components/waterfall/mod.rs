@@ -2,6 +2,7 @@
 //! the selected span. State lives in [`state::WaterfallState`], provided by the trace page.
 
 mod detail;
+mod n_plus_one;
 mod row;
 pub mod state;
 mod ticks;
@@ -10,6 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use detail::SpanDetail;
+use n_plus_one::NPlusOneBanners;
 use row::WaterfallRowView;
 use state::WaterfallState;
 use ticks::TimeAxis;
@@ -82,6 +84,7 @@ pub fn WaterfallView() -> impl IntoView {
         )
     };
     view! {
+        <NPlusOneBanners />
         <Toolbar />
         <ul class="legend" aria-label="Services">{legend}</ul>
         <div class="trace-body">

@@ -22,6 +22,8 @@ pub struct WaterfallState {
     pub search: RwSignal<String>,
     pub matches_only: RwSignal<bool>,
     pub matches: Memo<Vec<u32>>,
+    /// When set, only these rows are shown (an N+1 banner's "show them").
+    pub pinned_rows: RwSignal<Option<Vec<u32>>>,
     pub visible_rows: Memo<Vec<u32>>,
 }
 
@@ -36,7 +38,11 @@ impl WaterfallState {
             search.with(|needle| for_matches.search(&trace_for_matches, needle))
         });
         let for_memo = waterfall.clone();
+        let pinned_rows: RwSignal<Option<Vec<u32>>> = RwSignal::new(None);
         let visible_rows = Memo::new(move |_| {
+            if let Some(pinned) = pinned_rows.get() {
+                return pinned;
+            }
             let showing_matches =
                 matches_only.get() && !search.with(|needle| needle.trim().is_empty());
             if showing_matches {
@@ -54,6 +60,7 @@ impl WaterfallState {
             search,
             matches_only,
             matches,
+            pinned_rows,
             visible_rows,
         }
     }
