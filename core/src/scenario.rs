@@ -251,32 +251,7 @@ pub fn fixed_order(trace_id: &str, start_unix_nanos: u64) -> Trace {
 
 /// The product list with an N+1 query: 20 category lookups, each in its own loop span, 4200 ms.
 pub fn n_plus_one_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
-    let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
-    let root = trace.span(
-        None,
-        "product-list",
-        "GET /products",
-        SpanKind::Server,
-        0,
-        4200,
-    );
-    trace.attributes(root, http_attributes("GET", "/products", 200));
-    let products = trace.span(
-        Some(root),
-        "database",
-        "SELECT products",
-        SpanKind::Client,
-        0,
-        50,
-    );
-    trace.attributes(
-        products,
-        vec![
-            KeyValue::new("db.system", "mysql"),
-            KeyValue::new("db.statement", "SELECT * FROM products LIMIT 20"),
-            KeyValue::new("db.rows_returned", 20),
-        ],
-    );
+    let (mut trace, root) = product_list_request(trace_id, start_unix_nanos, 4200);
     for product in 1..=20u64 {
         let loop_start = 50 + (product - 1) * 200;
         let body = trace.span(
@@ -311,6 +286,32 @@ pub fn n_plus_one_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
 
 /// The same list after batching: one category query for all 20 products, 280 ms.
 pub fn batched_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
+    let (mut trace, root) = product_list_request(trace_id, start_unix_nanos, 280);
+    let categories = trace.span(
+        Some(root),
+        "database",
+        "mysql.query.categories",
+        SpanKind::Client,
+        60,
+        200,
+    );
+    trace.attributes(
+        categories,
+        vec![
+            KeyValue::new("db.system", "mysql"),
+            KeyValue::new("db.statement", "SELECT * FROM categories WHERE id IN (?)"),
+            KeyValue::new("batch_size", 20),
+        ],
+    );
+    trace.finish()
+}
+
+/// The product list's request span and its `SELECT products` query, shared by both versions.
+fn product_list_request(
+    trace_id: &str,
+    start_unix_nanos: u64,
+    duration_ms: u64,
+) -> (TraceBuilder, SpanId) {
     let mut trace = TraceBuilder::new(trace_id, start_unix_nanos);
     let root = trace.span(
         None,
@@ -318,7 +319,7 @@ pub fn batched_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
         "GET /products",
         SpanKind::Server,
         0,
-        280,
+        duration_ms,
     );
     trace.attributes(root, http_attributes("GET", "/products", 200));
     let products = trace.span(
@@ -337,23 +338,7 @@ pub fn batched_products(trace_id: &str, start_unix_nanos: u64) -> Trace {
             KeyValue::new("db.rows_returned", 20),
         ],
     );
-    let categories = trace.span(
-        Some(root),
-        "database",
-        "mysql.query.categories",
-        SpanKind::Client,
-        60,
-        200,
-    );
-    trace.attributes(
-        categories,
-        vec![
-            KeyValue::new("db.system", "mysql"),
-            KeyValue::new("db.statement", "SELECT * FROM categories WHERE id IN (?)"),
-            KeyValue::new("batch_size", 20),
-        ],
-    );
-    trace.finish()
+    (trace, root)
 }
 
 fn http_attributes(method: &str, url: &str, status_code: i64) -> Vec<KeyValue> {

@@ -241,22 +241,35 @@ fn run_client(
     })
 }
 
-/// The DOM of `url` after the app has rendered its data, from real headless Chromium driven by
-/// npm `playwright-core` (`tests/clients/node/dump-dom.mjs`).
-pub fn rendered_dom(url: &str) -> String {
+/// Runs a script of `tests/clients/node/` (npm `playwright-core` driving the Debian Chromium, or
+/// the OTel JS SDK) and returns what it printed.
+pub fn run_node_script(script: &str, args: &[&str]) -> String {
     let client_dir = workspace_root().join("tests/clients/node");
     let output = Command::new("node")
-        .arg(client_dir.join("dump-dom.mjs"))
-        .arg(url)
+        .arg(client_dir.join(script))
+        .args(args)
         .current_dir(&client_dir)
         .output()
         .expect("run node");
     assert!(
         output.status.success(),
-        "rendering {url} failed: {}",
+        "{script} {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Like [`run_node_script`], for scripts that print one JSON document of what they saw.
+pub fn run_node_script_json(script: &str, args: &[&str]) -> serde_json::Value {
+    let printed = run_node_script(script, args);
+    serde_json::from_str(&printed)
+        .unwrap_or_else(|error| panic!("{script} printed no JSON ({error}): {printed}"))
+}
+
+/// The DOM of `url` after the app has rendered its data, from real headless Chromium
+/// (`dump-dom.mjs`).
+pub fn rendered_dom(url: &str) -> String {
+    run_node_script("dump-dom.mjs", &[url])
 }
 
 /// An OTLP protobuf export of one synthetic trace: `n_spans` spans where span n's parent is

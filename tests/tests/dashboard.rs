@@ -1,29 +1,15 @@
 //! Issue 6: the dashboard's search, driven in headless Chromium: scenario step 1 (service =
 //! order-service, duration > 2 s) lists exactly the slow trace, and the URL round-trips the search.
 
-use std::process::Command;
-
 use spanview_core::scenario::{
     BATCHED_PRODUCTS_TRACE_ID, FIXED_ORDER_TRACE_ID, N_PLUS_ONE_TRACE_ID, SLOW_ORDER_TRACE_ID,
 };
-use spanview_e2e::{Spanview, workspace_root};
+use spanview_e2e::{Spanview, run_node_script_json};
 
 #[test]
 fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it() {
     let spanview = Spanview::start(&["--demo"]);
-    let client_dir = workspace_root().join("tests/clients/node");
-    let output = Command::new("node")
-        .arg(client_dir.join("dashboard-interactions.mjs"))
-        .arg(&spanview.base_url)
-        .current_dir(&client_dir)
-        .output()
-        .expect("run node");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seen = run_node_script_json("dashboard-interactions.mjs", &[&spanview.base_url]);
     assert_eq!(
         seen["allTraces"],
         serde_json::json!([
@@ -79,19 +65,7 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
 #[test]
 fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused() {
     let spanview = Spanview::start(&["--demo"]);
-    let client_dir = workspace_root().join("tests/clients/node");
-    let output = Command::new("node")
-        .arg(client_dir.join("dashboard-live.mjs"))
-        .arg(&spanview.base_url)
-        .current_dir(&client_dir)
-        .output()
-        .expect("run node");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seen = run_node_script_json("dashboard-live.mjs", &[&spanview.base_url]);
     assert_eq!(seen["rowsBefore"], 4, "{seen:#}");
     assert_eq!(seen["liveTraceListed"], true, "{seen:#}");
     assert_eq!(seen["rowsAfterLive"], 5);

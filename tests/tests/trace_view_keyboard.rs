@@ -1,27 +1,14 @@
 //! Issue 5: the trace view driven like a person would, with the keyboard and clicks, in real
 //! headless Chromium (playwright-core from npm drives the Debian Chromium).
 
-use std::process::Command;
-
 use spanview_core::scenario::SLOW_ORDER_TRACE_ID;
-use spanview_e2e::{Spanview, workspace_root};
+use spanview_e2e::{Spanview, run_node_script_json};
 
 #[test]
 fn keyboard_search_and_call_outs_navigate_the_waterfall() {
     let spanview = Spanview::start(&["--demo"]);
-    let client_dir = workspace_root().join("tests/clients/node");
-    let output = Command::new("node")
-        .arg(client_dir.join("trace-view-interactions.mjs"))
-        .arg(spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}")))
-        .current_dir(&client_dir)
-        .output()
-        .expect("run node");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let page = spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}"));
+    let seen = run_node_script_json("trace-view-interactions.mjs", &[&page]);
     let expected = serde_json::json!({
         "afterFirstDown": "GET /orders/12345",
         "afterThreeDowns": "GET /users/6789",

@@ -88,36 +88,16 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
         navigate(&format!("/?{}", form.to_url_query()), Default::default());
     };
     let service_options = move || {
-        let mut names = services.get().and_then(Result::ok).unwrap_or_default();
-        let chosen = service.get_untracked();
-        if !chosen.is_empty() && !names.contains(&chosen) {
-            names.insert(0, chosen.clone());
-        }
-        names
-            .into_iter()
-            .map(|name| {
-                let label = name.clone();
-                // Options arrive after the select's value was set: mark the chosen one.
-                let is_chosen = name == chosen;
-                view! { <option value=name selected=is_chosen>{label}</option> }
-            })
-            .collect_view()
+        option_views(
+            services.get().and_then(Result::ok).unwrap_or_default(),
+            service.get_untracked(),
+        )
     };
     let operation_options = move || {
-        let mut names = operations.get().and_then(Result::ok).unwrap_or_default();
-        let chosen = operation.get_untracked();
-        if !chosen.is_empty() && !names.contains(&chosen) {
-            names.insert(0, chosen.clone());
-        }
-        names
-            .into_iter()
-            .map(|name| {
-                let label = name.clone();
-                // Options arrive after the select's value was set: mark the chosen one.
-                let is_chosen = name == chosen;
-                view! { <option value=name selected=is_chosen>{label}</option> }
-            })
-            .collect_view()
+        option_views(
+            operations.get().and_then(Result::ok).unwrap_or_default(),
+            operation.get_untracked(),
+        )
     };
     view! {
         <form class="search-form" on:submit=submit aria-label="Search traces">
@@ -165,6 +145,22 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             <button type="submit">"Search"</button>
         </form>
     }
+}
+
+/// `<option>`s for `names`, keeping `chosen` (from the URL) even before the list has loaded it.
+fn option_views(mut names: Vec<String>, chosen: String) -> impl IntoView {
+    if !chosen.is_empty() && !names.contains(&chosen) {
+        names.insert(0, chosen.clone());
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let label = name.clone();
+            // Options arrive after the select's value was set: mark the chosen one.
+            let is_chosen = name == chosen;
+            view! { <option value=name selected=is_chosen>{label}</option> }
+        })
+        .collect_view()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

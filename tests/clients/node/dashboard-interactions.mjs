@@ -2,13 +2,10 @@
 // its URL, and prints what it saw as JSON for tests/tests/dashboard.rs.
 //
 // usage: node dashboard-interactions.mjs BASE_URL
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const base = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const seen = {};
 const rowIds = async () =>

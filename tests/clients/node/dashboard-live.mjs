@@ -2,14 +2,11 @@
 // trace, and reports whether the trace appeared without a reload, live and paused.
 //
 // usage: node dashboard-live.mjs BASE_URL
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { exportSpans } from './export-spans.mjs';
 
 const base = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage();
 const seen = {};
 const nowNanos = () => (BigInt(Date.now()) * 1_000_000n).toString();

@@ -3,12 +3,9 @@
 // server-sent-events feed never does.)
 //
 // usage: node dump-dom.mjs URL
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(process.argv[2]);

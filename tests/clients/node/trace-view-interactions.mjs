@@ -2,13 +2,10 @@
 // page showed after each step as JSON, for tests/tests/trace_view_keyboard.rs to check.
 //
 // usage: node trace-view-interactions.mjs URL_OF_TRACE_PAGE
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const url = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const observations = {};
 try {
