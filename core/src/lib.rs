@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod compare;
+pub mod critical_path;
 pub mod formats;
 pub mod ids;
 pub mod layout;
@@ -15,6 +16,7 @@ pub mod normalize;
 pub mod query;
 pub mod redact;
 pub mod scenario;
+pub mod sibling_groups;
 pub mod statistics;
 pub mod summary;
 pub mod tree;

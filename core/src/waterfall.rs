@@ -1,9 +1,13 @@
 //! Everything a waterfall shows, computed once per trace: rows in tree order with their bars,
 //! durations, share of the total and self time. The UI only places these values.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::analysis::self_times;
+use crate::critical_path::CriticalPath;
 use crate::layout::{Bar, TimeWindow, bar, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
+use crate::sibling_groups::{self, RowKey, SiblingGroup};
 use crate::tree::{RootKind, SpanTree};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +30,11 @@ pub struct WaterfallRow {
     /// Share of the whole trace's duration; the root is 100 %.
     pub percent_of_total: f64,
     pub self_nanos: u64,
+    /// Time this span spent on the critical path (its own work that the trace waited for).
+    pub critical_nanos: u64,
+    pub on_critical_path: bool,
+    /// The stretches of this span's bar that are on the critical path.
+    pub critical_bars: Vec<Bar>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +44,10 @@ pub struct Waterfall {
     /// Services in order of first appearance in the rows.
     pub services: Vec<String>,
     pub n_errors: usize,
+    /// Repeated siblings, shown as one row each unless expanded.
+    pub groups: Vec<SiblingGroup>,
+    /// Member row -> index into `groups`.
+    pub group_of_row: HashMap<u32, u32>,
 }
 
 impl Waterfall {
@@ -43,6 +56,15 @@ impl Waterfall {
         let window = TimeWindow::of_spans(spans)?;
         let tree = SpanTree::build(spans);
         let self_nanos = self_times(spans, &tree);
+        let critical_path = CriticalPath::compute(spans, &tree);
+        let mut critical_bars: Vec<Vec<Bar>> = vec![Vec::new(); spans.len()];
+        for segment in &critical_path.segments {
+            let left_percent = window.percent_at(segment.start_nanos);
+            critical_bars[segment.span_idx as usize].push(Bar {
+                left_percent,
+                width_percent: window.percent_at(segment.end_nanos) - left_percent,
+            });
+        }
         let total_nanos = window.duration_nanos();
         let mut services: Vec<String> = Vec::new();
         let mut rows = Vec::with_capacity(tree.rows.len());
@@ -72,14 +94,34 @@ impl Waterfall {
                 duration_nanos: span.duration_nanos(),
                 percent_of_total: percent_of(span.duration_nanos(), total_nanos),
                 self_nanos: self_nanos[tree_row.span_idx as usize],
+                critical_nanos: critical_path.critical_nanos[tree_row.span_idx as usize],
+                on_critical_path: critical_path.on_path[tree_row.span_idx as usize],
+                critical_bars: std::mem::take(&mut critical_bars[tree_row.span_idx as usize]),
             });
         }
         let n_errors = rows.iter().filter(|row| row.is_error).count();
+        let groups = sibling_groups::find(rows.iter().map(|row| RowKey {
+            parent_row: row.parent_row,
+            service_idx: row.service_idx,
+            service: &row.service,
+            name: &row.name,
+            duration_nanos: row.duration_nanos,
+            is_error: row.is_error,
+        }));
+        let group_of_row = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(group_idx, group)| {
+                group.rows.iter().map(move |row| (*row, group_idx as u32))
+            })
+            .collect();
         Some(Self {
             window,
             rows,
             services,
             n_errors,
+            groups,
+            group_of_row,
         })
     }
 
@@ -89,16 +131,30 @@ impl Waterfall {
 
     /// Rows to show, in order: those not inside a collapsed row (`collapsed` holds row
     /// indexes) and at or above `min_percent` of the total. A row kept by the share filter is
-    /// shown even when an ancestor is filtered out, so nothing slow can hide.
+    /// shown even when an ancestor is filtered out, so nothing slow can hide; for the same
+    /// reason sibling groups apply only without the filter. A group not in `expanded_groups`
+    /// shows as its first row alone (see [`Self::collapsed_group_at`]).
     pub fn visible_rows(
         &self,
-        collapsed: &std::collections::HashSet<u32>,
+        collapsed: &HashSet<u32>,
+        expanded_groups: &HashSet<u32>,
         min_percent: f64,
     ) -> Vec<u32> {
         let mut visible = Vec::with_capacity(self.rows.len());
         let mut row_idx = 0usize;
         while row_idx < self.rows.len() {
             let row = &self.rows[row_idx];
+            let folded_group = self
+                .group_of_row
+                .get(&(row_idx as u32))
+                .filter(|group| min_percent <= 0.0 && !expanded_groups.contains(group));
+            if let Some(&group) = folded_group {
+                if self.groups[group as usize].first_row() == row_idx as u32 {
+                    visible.push(row_idx as u32);
+                }
+                row_idx += row.n_descendants as usize + 1; // members' subtrees fold away
+                continue;
+            }
             if row.percent_of_total >= min_percent || row_idx == 0 {
                 visible.push(row_idx as u32);
             }
@@ -113,8 +169,8 @@ impl Waterfall {
 
     /// Rows with children that are deeper than `max_depth`: collapsing them shows the tree to
     /// that depth ("expand to depth N").
-    pub fn rows_to_collapse_for_depth(&self, max_depth: u32) -> std::collections::HashSet<u32> {
-        let mut collapsed = std::collections::HashSet::new();
+    pub fn rows_to_collapse_for_depth(&self, max_depth: u32) -> HashSet<u32> {
+        let mut collapsed = HashSet::new();
         for (row_idx, row) in self.rows.iter().enumerate() {
             if row.depth >= max_depth && row.n_descendants > 0 {
                 collapsed.insert(row_idx as u32);
@@ -171,6 +227,21 @@ impl Waterfall {
             }
         }
         matches
+    }
+
+    /// The group that `row_idx` stands for, when it is the first row of a group shown folded.
+    pub fn collapsed_group_at(&self, row_idx: u32, expanded_groups: &HashSet<u32>) -> Option<u32> {
+        let group = *self.group_of_row.get(&row_idx)?;
+        (self.groups[group as usize].first_row() == row_idx && !expanded_groups.contains(&group))
+            .then_some(group)
+    }
+
+    /// Groups that must be expanded for `row_idx` to show: its own and its ancestors'.
+    pub fn groups_around(&self, row_idx: u32) -> Vec<u32> {
+        std::iter::once(row_idx)
+            .chain(self.ancestors(row_idx))
+            .filter_map(|row| self.group_of_row.get(&row).copied())
+            .collect()
     }
 
     /// Rows from the top level down to `row_idx` (for expanding the way to a selected span).
@@ -248,19 +319,19 @@ mod tests {
                 .map(|row| waterfall.rows[row as usize].name.clone())
                 .collect()
         };
-        let none = std::collections::HashSet::new();
-        assert_eq!(waterfall.visible_rows(&none, 0.0).len(), 10);
+        let none = HashSet::new();
+        assert_eq!(waterfall.visible_rows(&none, &none, 0.0).len(), 10);
         // Collapse all, then expand the root: one level shows, not the whole tree.
         let mut collapsed = waterfall.rows_to_collapse_for_depth(0);
         assert_eq!(
-            names(waterfall.visible_rows(&collapsed, 0.0)),
+            names(waterfall.visible_rows(&collapsed, &none, 0.0)),
             ["GET /orders/12345"]
         );
         collapsed.remove(&0);
-        assert_eq!(waterfall.visible_rows(&collapsed, 0.0).len(), 6);
+        assert_eq!(waterfall.visible_rows(&collapsed, &none, 0.0).len(), 6);
         // Only spans above 50 % of the total.
         assert_eq!(
-            names(waterfall.visible_rows(&none, 50.0)),
+            names(waterfall.visible_rows(&none, &none, 50.0)),
             [
                 "GET /orders/12345",
                 "GET /stock",
@@ -293,6 +364,43 @@ mod tests {
             "service and db.system values"
         );
         assert!(waterfall.search(&trace, "  ").is_empty());
+    }
+
+    #[test]
+    fn the_n_plus_one_loop_folds_into_one_group_row() {
+        let trace = scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        assert_eq!(waterfall.groups.len(), 1);
+        let group = &waterfall.groups[0];
+        assert_eq!(group.name, "fetch category for product ?");
+        assert_eq!((group.rows.len(), group.total_nanos), (20, 4_000_000_000));
+        let none = HashSet::new();
+        let folded = waterfall.visible_rows(&none, &none, 0.0);
+        assert_eq!(folded.len(), 3, "request, SELECT products, the group");
+        assert_eq!(
+            waterfall.collapsed_group_at(folded[2], &none),
+            Some(0),
+            "the group's first row stands for it"
+        );
+        let expanded = HashSet::from([0]);
+        assert_eq!(waterfall.visible_rows(&none, &expanded, 0.0).len(), 42);
+        let last_query = waterfall.rows.len() as u32 - 1;
+        assert_eq!(waterfall.groups_around(last_query), [0]);
+    }
+
+    #[test]
+    fn the_critical_path_is_marked_on_rows() {
+        let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let query = waterfall
+            .rows
+            .iter()
+            .find(|row| row.name == "Query Execution")
+            .unwrap();
+        assert!(query.on_critical_path);
+        assert_eq!(query.critical_nanos, 2_700_000_000);
+        assert_eq!(query.critical_bars.len(), 1);
+        assert!((query.critical_bars[0].width_percent - 2700.0 / 32.0).abs() < 1e-9);
     }
 
     #[test]

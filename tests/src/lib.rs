@@ -272,6 +272,17 @@ pub fn rendered_dom(url: &str) -> String {
     run_node_script("dump-dom.mjs", &[url])
 }
 
+/// 50 distinct names without digits ("op aa", "op ab", …), so that siblings neither fold into
+/// repeated-span groups nor look like an N+1 pattern: every span stays its own row.
+pub fn synthetic_span_name(n: u64) -> String {
+    let k = (n % 50) as u8;
+    format!(
+        "op {}{}",
+        char::from(b'a' + k / 26),
+        char::from(b'a' + k % 26)
+    )
+}
+
 /// An OTLP protobuf export of one synthetic trace: `n_spans` spans where span n's parent is
 /// span n / `fanout` (a wide, deep tree), service `load`, names `op 0` … `op 49`.
 pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -> Vec<u8> {
@@ -291,7 +302,7 @@ pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -
             } else {
                 (n / fanout + 1).to_be_bytes().to_vec()
             },
-            name: format!("op {}", n % 50),
+            name: synthetic_span_name(n),
             kind: 1,
             start_time_unix_nano: base + n * 1_000,
             end_time_unix_nano: base + n * 1_000 + 500 + (n_spans - n) * 10,

@@ -154,7 +154,7 @@ fn a_100k_span_trace_opens_with_only_the_rows_in_view_in_the_dom() {
         (10..200).contains(&rendered_rows),
         "{rendered_rows} rows in the DOM"
     );
-    assert!(dom.contains(">op 0<"), "the root row is painted");
+    assert!(dom.contains(">op aa<"), "the root row is painted");
     assert!(
         dom.contains("height: 2800000px"),
         "the scroll height covers every row"

@@ -36,3 +36,30 @@ fn keyboard_search_and_call_outs_navigate_the_waterfall() {
         "the selection is in the URL: {query}"
     );
 }
+
+#[test]
+fn repeated_spans_fold_into_a_group_and_the_critical_path_is_highlighted() {
+    use spanview_core::scenario::N_PLUS_ONE_TRACE_ID;
+    let spanview = Spanview::start(&["--demo"]);
+    let loop_page = spanview.url(&format!("/trace/{N_PLUS_ONE_TRACE_ID}"));
+    let slow_page = spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}"));
+    let seen = run_node_script_json("groups-and-critical-path.mjs", &[&loop_page, &slow_page]);
+    let expected = serde_json::json!({
+        // The request, its SELECT products, and one row for the 20 loop iterations.
+        "rowsFolded": 3,
+        "groupSize": "20",
+        "groupLabel": "▸×20loopfetch category for product ?",
+        "groupDuration": "Σ 4000 ms",
+        "groupDetailTitle": "×20 fetch category for product ?",
+        "rowsUnfolded": 42,
+        "rowsFoldedAgain": 3,
+        "criticalBefore": 0,
+        // The order page calls everything in sequence: every span is on the path.
+        "criticalRows": 10,
+        "queryCriticalSegments": 1,
+        "queryCriticalFact": "on it, 2700 ms of its own",
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&seen[key], value, "{key}; everything seen: {seen:#}");
+    }
+}

@@ -39,6 +39,14 @@ pub fn SpanDetail(row_idx: u32) -> impl IntoView {
         ("Duration", format_duration(row.duration_nanos)),
         ("Share of total", format_percent(row.percent_of_total)),
         ("Self time", format_duration(row.self_nanos)),
+        (
+            "Critical path",
+            if row.on_critical_path {
+                format!("on it, {} of its own", format_duration(row.critical_nanos))
+            } else {
+                String::from("not on it")
+            },
+        ),
         ("Span ID", span.span_id.to_string()),
         (
             "Parent ID",

@@ -2,6 +2,7 @@
 //! the selected span. State lives in [`state::WaterfallState`], provided by the trace page.
 
 mod detail;
+mod group_row;
 mod n_plus_one;
 mod row;
 pub mod state;
@@ -11,6 +12,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use detail::SpanDetail;
+use group_row::GroupRowView;
 use n_plus_one::NPlusOneBanners;
 use row::WaterfallRowView;
 use state::WaterfallState;
@@ -62,13 +64,21 @@ pub fn WaterfallView() -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
     // The DOM holds only the rows in view (virtualisation): a 100,000-span trace stays fast.
+    // Each entry is a row and, when it stands for a folded sibling group, that group.
+    let (group_waterfall, expanded_groups) = (state.waterfall.clone(), state.expanded_groups);
     let rows_in_view = Memo::new(move |_| {
         visible_rows.with(|visible| {
             let first = ((scroll_top.get() / ROW_HEIGHT_PX) as usize).saturating_sub(OVERSCAN_ROWS);
             let count = (viewport_height.get() / ROW_HEIGHT_PX).ceil() as usize + 2 * OVERSCAN_ROWS;
             let first = first.min(visible.len());
             let end = (first + count).min(visible.len());
-            (first, visible[first..end].to_vec())
+            let entries: Vec<(u32, Option<u32>)> = expanded_groups.with(|expanded| {
+                visible[first..end]
+                    .iter()
+                    .map(|row| (*row, group_waterfall.collapsed_group_at(*row, expanded)))
+                    .collect()
+            });
+            (first, entries)
         })
     });
     let body_style = move || {
@@ -104,13 +114,22 @@ pub fn WaterfallView() -> impl IntoView {
                 </div>
                 <div class="wf-body" style=body_style>
                     <div class="wf-window" style=window_style>
-                        <For each=move || rows_in_view.get().1 key=|row_idx| *row_idx let:row_idx>
-                            <WaterfallRowView row_idx=row_idx />
+                        <For each=move || rows_in_view.get().1 key=|entry| *entry let:entry>
+                            {match entry {
+                                (row_idx, Some(group)) => view! { <GroupRowView row_idx=row_idx group=group /> }.into_any(),
+                                (row_idx, None) => view! { <WaterfallRowView row_idx=row_idx /> }.into_any(),
+                            }}
                         </For>
                     </div>
                 </div>
             </div>
-            {move || detail_state.selected.get().map(|row_idx| view! { <SpanDetail row_idx=row_idx /> })}
+            {move || detail_state.selected.get().map(|row_idx| {
+                detail_state.expanded_groups.track();
+                match detail_state.folded_group_at(row_idx) {
+                    Some(group) => view! { <group_row::GroupDetail group=group /> }.into_any(),
+                    None => view! { <SpanDetail row_idx=row_idx /> }.into_any(),
+                }
+            })}
         </div>
         <ShortcutHelp />
     }
@@ -129,10 +148,28 @@ fn Toolbar() -> impl IntoView {
     let (collapse_state, expand_state, depth_state, share_state) =
         (state.clone(), state.clone(), state.clone(), state.clone());
     let min_percent = state.min_percent;
+    let show_critical_path = state.show_critical_path;
+    let critical_title = format!(
+        "Highlight the spans the trace waited on ({} spans; press c)",
+        state
+            .waterfall
+            .rows
+            .iter()
+            .filter(|row| row.on_critical_path)
+            .count()
+    );
     view! {
         <div class="wf-toolbar" role="toolbar" aria-label="Waterfall controls">
             <button on:click=move |_| collapse_state.collapse_all()>"Collapse all"</button>
             <button on:click=move |_| expand_state.expand_all()>"Expand all"</button>
+            <button
+                class="critical-toggle"
+                title=critical_title
+                aria-pressed=move || show_critical_path.get().to_string()
+                on:click=move |_| show_critical_path.update(|shown| *shown = !*shown)
+            >
+                "Critical path"
+            </button>
             <label>
                 "Expand to depth "
                 <select on:change=move |event| {
@@ -221,6 +258,7 @@ fn ShortcutHelp() -> impl IntoView {
                         <dt>"↑ ↓"</dt><dd>"select the previous / next span"</dd>
                         <dt>"←"</dt><dd>"collapse, or go to the parent"</dd>
                         <dt>"→"</dt><dd>"expand, or go to the first child"</dd>
+                        <dt>"c"</dt><dd>"highlight the critical path"</dd>
                         <dt>"/"</dt><dd>"search spans; Enter / Shift+Enter: next / previous match"</dd>
                         <dt>"Esc"</dt><dd>"close details and this help"</dd>
                         <dt>"?"</dt><dd>"show or hide this help"</dd>
@@ -267,6 +305,10 @@ fn install_keyboard(state: WaterfallState) {
                 {
                     let _ = input.focus();
                 }
+                true
+            }
+            "c" => {
+                state.show_critical_path.update(|shown| *shown = !*shown);
                 true
             }
             "?" => {

@@ -72,6 +72,46 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             </button>
         }
     });
+    // The first member of an unfolded sibling group offers to fold it again.
+    let fold_button = state
+        .waterfall
+        .group_of_row
+        .get(&row_idx)
+        .copied()
+        .filter(|group| state.waterfall.groups[*group as usize].first_row() == row_idx)
+        .map(|group| {
+            let count = state.waterfall.groups[group as usize].rows.len();
+            let fold_state = state.clone();
+            view! {
+                <button
+                    class="group-fold"
+                    title=format!("Fold the {count} repeated spans into one row")
+                    on:click=move |event| {
+                        event.stop_propagation();
+                        fold_state.toggle_group(group);
+                    }
+                >
+                    {format!("×{count} ▾")}
+                </button>
+            }
+        });
+    let show_critical_path = state.show_critical_path;
+    let critical_bars = row.critical_bars.clone();
+    let critical_segments = move || {
+        show_critical_path.get().then(|| {
+            critical_bars
+                .iter()
+                .map(|bar| {
+                    let style = format!(
+                        "left: {:.4}%; width: max({:.4}%, 1px)",
+                        bar.left_percent, bar.width_percent
+                    );
+                    view! { <span class="critical-segment" style=style></span> }
+                })
+                .collect_view()
+        })
+    };
+    let on_critical_path = row.on_critical_path;
     let selected_state = state.clone();
     let match_state = state.clone();
     let click_state = state.clone();
@@ -81,6 +121,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             id=format!("row-{row_idx}")
             role="row"
             class:error=row.is_error
+            class:critical=move || on_critical_path && show_critical_path.get()
             class:selected=move || selected_state.selected.get() == Some(row_idx)
             class:match=move || match_state.matches.with(|matches| matches.binary_search(&row_idx).is_ok())
             data-depth=row.depth
@@ -90,6 +131,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
         >
             <div class="wf-label" role="cell" style=label_style>
                 <span class="toggle-slot">{toggle}</span>
+                {fold_button}
                 <span class=format!("service {colour}")>{row.service.clone()}</span>
                 <span class="name">{row.name.clone()}</span>
                 {marker}
@@ -102,6 +144,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             </div>
             <div class="wf-timeline" role="cell">
                 <span class=format!("bar {colour}") style=bar_style></span>
+                {critical_segments}
                 {event_marks}
             </div>
         </div>

@@ -14,6 +14,11 @@ pub struct WaterfallState {
     pub waterfall: Arc<Waterfall>,
     /// Row indexes whose children are hidden.
     pub collapsed: RwSignal<HashSet<u32>>,
+    /// Sibling groups (indexes into `waterfall.groups`) shown as their members; the others
+    /// fold into one "×N" row.
+    pub expanded_groups: RwSignal<HashSet<u32>>,
+    /// Whether rows on the critical path are highlighted.
+    pub show_critical_path: RwSignal<bool>,
     pub selected: RwSignal<Option<u32>>,
     /// Rows below this share of the total are hidden ("only spans above X %").
     pub min_percent: RwSignal<f64>,
@@ -30,6 +35,7 @@ pub struct WaterfallState {
 impl WaterfallState {
     pub fn new(trace: Arc<Trace>, waterfall: Arc<Waterfall>) -> Self {
         let collapsed = RwSignal::new(HashSet::new());
+        let expanded_groups = RwSignal::new(HashSet::new());
         let min_percent = RwSignal::new(0.0);
         let search = RwSignal::new(String::new());
         let matches_only = RwSignal::new(false);
@@ -48,12 +54,17 @@ impl WaterfallState {
             if showing_matches {
                 return matches.get();
             }
-            collapsed.with(|collapsed| for_memo.visible_rows(collapsed, min_percent.get()))
+            collapsed.with(|collapsed| {
+                expanded_groups
+                    .with(|expanded| for_memo.visible_rows(collapsed, expanded, min_percent.get()))
+            })
         });
         Self {
             trace,
             waterfall,
             collapsed,
+            expanded_groups,
+            show_critical_path: RwSignal::new(false),
             selected: RwSignal::new(None),
             min_percent,
             show_help: RwSignal::new(false),
@@ -80,7 +91,22 @@ impl WaterfallState {
         });
     }
 
-    /// Selects a row and expands the way to it, so that it is visible.
+    /// The folded sibling group that a visible row stands for, if any (untracked: for event
+    /// handlers; rendering reads `visible_rows`' groups reactively).
+    pub fn folded_group_at(&self, row_idx: u32) -> Option<u32> {
+        self.expanded_groups
+            .with_untracked(|expanded| self.waterfall.collapsed_group_at(row_idx, expanded))
+    }
+
+    pub fn toggle_group(&self, group: u32) {
+        self.expanded_groups.update(|expanded| {
+            if !expanded.remove(&group) {
+                expanded.insert(group);
+            }
+        });
+    }
+
+    /// Selects a row and expands the way to it (rows and sibling groups), so that it is visible.
     pub fn reveal_and_select(&self, row_idx: u32) {
         let ancestors = self.waterfall.ancestors(row_idx);
         self.collapsed.update(|collapsed| {
@@ -88,6 +114,11 @@ impl WaterfallState {
                 collapsed.remove(&ancestor);
             }
         });
+        let groups = self.waterfall.groups_around(row_idx);
+        if !groups.is_empty() {
+            self.expanded_groups
+                .update(|expanded| expanded.extend(groups));
+        }
         if self.waterfall.rows[row_idx as usize].percent_of_total < self.min_percent.get_untracked()
         {
             self.min_percent.set(0.0);
@@ -98,10 +129,14 @@ impl WaterfallState {
     pub fn collapse_all(&self) {
         self.collapsed
             .set(self.waterfall.rows_to_collapse_for_depth(0));
+        self.expanded_groups.set(HashSet::new());
     }
 
+    /// Expands every row and every sibling group.
     pub fn expand_all(&self) {
         self.collapsed.set(HashSet::new());
+        self.expanded_groups
+            .set((0..self.waterfall.groups.len() as u32).collect());
     }
 
     pub fn expand_to_depth(&self, depth: u32) {
@@ -152,7 +187,7 @@ impl WaterfallState {
         self.reveal_and_select(next);
     }
 
-    /// Left arrow: collapse the selected row, or go to its parent.
+    /// Left arrow: collapse the selected row, fold the group it belongs to, or go to its parent.
     pub fn collapse_or_go_to_parent(&self) {
         let Some(row_idx) = self.selected.get_untracked() else {
             return;
@@ -160,18 +195,32 @@ impl WaterfallState {
         let is_expanded = !self
             .collapsed
             .with_untracked(|collapsed| collapsed.contains(&row_idx));
-        if self.has_children(row_idx) && is_expanded {
+        let expanded_group = self
+            .waterfall
+            .group_of_row
+            .get(&row_idx)
+            .copied()
+            .filter(|group| self.expanded_groups.with_untracked(|e| e.contains(group)));
+        if self.has_children(row_idx) && is_expanded && self.folded_group_at(row_idx).is_none() {
             self.toggle(row_idx);
+        } else if let Some(group) = expanded_group {
+            self.toggle_group(group);
+            self.selected
+                .set(Some(self.waterfall.groups[group as usize].first_row()));
         } else if let Some(parent) = self.waterfall.rows[row_idx as usize].parent_row {
             self.selected.set(Some(parent));
         }
     }
 
-    /// Right arrow: expand the selected row, or go to its first child.
+    /// Right arrow: unfold a group, expand the selected row, or go to its first child.
     pub fn expand_or_go_to_child(&self) {
         let Some(row_idx) = self.selected.get_untracked() else {
             return;
         };
+        if let Some(group) = self.folded_group_at(row_idx) {
+            self.toggle_group(group);
+            return;
+        }
         if !self.has_children(row_idx) {
             return;
         }

@@ -1,0 +1,128 @@
+//! A folded group of repeated siblings ("×20 fetch category for product ?"): one row with the
+//! count, summed and longest duration, and every member's bar on one timeline, so a loop reads at
+//! a glance; and its summary in the detail panel.
+
+use leptos::prelude::*;
+use spanview_core::layout::{format_duration, format_percent, percent_of};
+
+use super::N_SERVICE_COLOURS;
+use super::state::WaterfallState;
+
+/// Indentation per tree level, in pixels (as for span rows).
+const INDENT_PX: u32 = 14;
+
+#[component]
+pub fn GroupRowView(row_idx: u32, group: u32) -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let waterfall = state.waterfall.clone();
+    let members = &waterfall.groups[group as usize];
+    let first = &waterfall.rows[row_idx as usize];
+    let colour = format!("svc-{}", first.service_idx % N_SERVICE_COLOURS);
+    let label_style = format!("padding-left: {}px", 4 + first.depth * INDENT_PX);
+    let share = percent_of(members.total_nanos, waterfall.duration_nanos());
+    let share_style = format!("width: {:.2}%", share.min(100.0));
+    let bars = members
+        .rows
+        .iter()
+        .map(|member| {
+            let bar = waterfall.rows[*member as usize].bar;
+            let style = format!(
+                "left: {:.4}%; width: max({:.4}%, 1px)",
+                bar.left_percent, bar.width_percent
+            );
+            view! { <span class=format!("bar group-bar {colour}") style=style></span> }
+        })
+        .collect_view();
+    let count = members.rows.len();
+    let title = format!(
+        "{count} × {}: {} in total, longest {}; press → or click ▸ to show them",
+        members.name,
+        format_duration(members.total_nanos),
+        format_duration(members.max_nanos)
+    );
+    let has_errors = members.n_errors > 0;
+    let on_critical_path = members
+        .rows
+        .iter()
+        .any(|member| waterfall.rows[*member as usize].on_critical_path);
+    let show_critical_path = state.show_critical_path;
+    let (select_state, toggle_state) = (state.clone(), state.clone());
+    view! {
+        <div
+            class="wf-row group-row"
+            id=format!("row-{row_idx}")
+            role="row"
+            class:error=has_errors
+            class:critical=move || on_critical_path && show_critical_path.get()
+            class:selected=move || select_state.selected.get() == Some(row_idx)
+            data-depth=first.depth
+            data-group-size=count
+            title=title
+            on:click=move |_| state.selected.set(Some(row_idx))
+        >
+            <div class="wf-label" role="cell" style=label_style>
+                <span class="toggle-slot">
+                    <button
+                        class="toggle"
+                        aria-label=format!("Show the {count} repeated spans")
+                        aria-expanded="false"
+                        on:click=move |event| {
+                            event.stop_propagation();
+                            toggle_state.toggle_group(group);
+                        }
+                    >
+                        "▸"
+                    </button>
+                </span>
+                <span class="group-count">{format!("×{count}")}</span>
+                <span class=format!("service {colour}")>{members.service.clone()}</span>
+                <span class="name">{members.name.clone()}</span>
+            </div>
+            <div class="wf-duration" role="cell" title="Summed duration of the group">
+                {format!("Σ {}", format_duration(members.total_nanos))}
+            </div>
+            <div class="wf-share" role="cell">
+                <span class="share-bar"><span style=share_style></span></span>
+                <span class="share-text">{format_percent(share)}</span>
+            </div>
+            <div class="wf-timeline" role="cell">{bars}</div>
+        </div>
+    }
+}
+
+/// The detail panel for a selected folded group: what repeats, how often, and what it costs.
+#[component]
+pub fn GroupDetail(group: u32) -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let waterfall = state.waterfall.clone();
+    let members = &waterfall.groups[group as usize];
+    let count = members.rows.len() as u64;
+    let facts = [
+        ("Service", members.service.clone()),
+        ("Repeated", format!("{count} times under one parent")),
+        ("Total", format_duration(members.total_nanos)),
+        (
+            "Share of total",
+            format_percent(percent_of(members.total_nanos, waterfall.duration_nanos())),
+        ),
+        ("Longest", format_duration(members.max_nanos)),
+        (
+            "Average",
+            format_duration(members.total_nanos / count.max(1)),
+        ),
+        ("Errors", members.n_errors.to_string()),
+    ];
+    let (close_state, expand_state) = (state.clone(), state);
+    view! {
+        <aside class="span-detail" aria-label="Group details">
+            <header>
+                <h2>{format!("×{count} {}", members.name)}</h2>
+                <button class="close" aria-label="Close details" on:click=move |_| close_state.selected.set(None)>"×"</button>
+            </header>
+            <dl class="facts">
+                {facts.into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view()}
+            </dl>
+            <button on:click=move |_| expand_state.toggle_group(group)>"Show the repeated spans"</button>
+        </aside>
+    }
+}

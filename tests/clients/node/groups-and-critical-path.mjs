@@ -1,0 +1,45 @@
+// Folds and unfolds a repeated-span group and highlights the critical path in headless Chromium,
+// printing what the page showed as JSON for tests/tests/trace_view_keyboard.rs.
+//
+// usage: node groups-and-critical-path.mjs URL_OF_N_PLUS_ONE_TRACE URL_OF_SLOW_ORDER_TRACE
+import { launchChromium } from './chromium.mjs';
+
+const [loopUrl, slowUrl] = process.argv.slice(2);
+const browser = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+const observations = {};
+// Rows the waterfall shows (not only those in the DOM: rows are virtualised).
+const rowCount = async () => Number(await page.locator('.waterfall').getAttribute('aria-rowcount')) - 1;
+try {
+  await page.goto(loopUrl);
+  await page.waitForSelector('.wf-body .wf-row');
+  observations.rowsFolded = await rowCount();
+  const group = page.locator('.group-row');
+  observations.groupSize = await group.getAttribute('data-group-size');
+  observations.groupLabel = (await group.locator('.wf-label').textContent()).trim();
+  observations.groupDuration = (await group.locator('.wf-duration').textContent()).trim();
+  await group.click();
+  observations.groupDetailTitle = await page.locator('.span-detail h2').textContent();
+  await page.keyboard.press('ArrowRight'); // unfold the selected group
+  observations.rowsUnfolded = await rowCount();
+  await page.locator('.group-fold').click();
+  observations.rowsFoldedAgain = await rowCount();
+
+  await page.goto(slowUrl);
+  await page.waitForSelector('.wf-body .wf-row');
+  observations.criticalBefore = await page.locator('.wf-row.critical').count();
+  await page.keyboard.press('c');
+  observations.criticalRows = await page.locator('.wf-row.critical').count();
+  observations.queryCriticalSegments = await page
+    .locator('.wf-row', { has: page.locator('.name', { hasText: /^Query Execution$/ }) })
+    .locator('.critical-segment')
+    .count();
+  await page.locator('.wf-row', { has: page.locator('.name', { hasText: /^Query Execution$/ }) }).click();
+  observations.queryCriticalFact = await page.evaluate(() => {
+    const terms = [...document.querySelectorAll('.span-detail dt')];
+    return terms.find((term) => term.textContent === 'Critical path')?.nextElementSibling?.textContent ?? null;
+  });
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(observations));
