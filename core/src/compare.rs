@@ -24,6 +24,18 @@ pub enum Change {
     Removed,
 }
 
+/// Whether a span's place on the critical path changed: the trace now waits on it, or no longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CriticalPathChange {
+    /// On the path in both traces.
+    Stayed,
+    /// Off the path in both traces (or on one side only because the span was added or removed).
+    Off,
+    Entered,
+    Left,
+}
+
 /// An attribute whose value differs between the sides (`inventory.cache_hit: false → true`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,6 +65,10 @@ pub struct ComparisonRow {
     /// `None` when the span is new (nothing to compare against).
     pub delta_percent: Option<f64>,
     pub attribute_changes: Vec<AttributeChange>,
+    /// Time these spans spent on the critical path on each side.
+    pub critical_before_nanos: u64,
+    pub critical_after_nanos: u64,
+    pub critical_path: CriticalPathChange,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -216,6 +232,8 @@ struct GroupTotals {
     count: u64,
     total_nanos: u64,
     self_nanos: u64,
+    critical_nanos: u64,
+    on_critical_path: bool,
     name: String,
     service: String,
     depth: u32,
@@ -239,6 +257,15 @@ fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
             .iter()
             .map(|row| side.waterfall.rows[*row as usize].self_nanos)
             .sum(),
+        critical_nanos: group
+            .rows
+            .iter()
+            .map(|row| side.waterfall.rows[*row as usize].critical_nanos)
+            .sum(),
+        on_critical_path: group
+            .rows
+            .iter()
+            .any(|row| side.waterfall.rows[*row as usize].on_critical_path),
         name: if all_same_name {
             first.name.clone()
         } else {
@@ -279,6 +306,15 @@ fn row(
         }
         _ => Vec::new(),
     };
+    let critical_path = match (
+        before_totals.as_ref().map(|t| t.on_critical_path),
+        after_totals.as_ref().map(|t| t.on_critical_path),
+    ) {
+        (Some(true), Some(true)) => CriticalPathChange::Stayed,
+        (Some(false), Some(true)) => CriticalPathChange::Entered,
+        (Some(true), Some(false)) => CriticalPathChange::Left,
+        _ => CriticalPathChange::Off,
+    };
     ComparisonRow {
         service: described.service.clone(),
         name: described.name.clone(),
@@ -303,6 +339,9 @@ fn row(
             None
         },
         attribute_changes,
+        critical_before_nanos: before_totals.as_ref().map_or(0, |t| t.critical_nanos),
+        critical_after_nanos: after_totals.as_ref().map_or(0, |t| t.critical_nanos),
+        critical_path,
     }
 }
 
@@ -468,7 +507,7 @@ fn header_lines(comparison: &Comparison) -> Vec<String> {
 }
 
 fn row_cells(row: &ComparisonRow) -> [String; 7] {
-    let what = match row.change {
+    let mut what = match row.change {
         Change::Added => String::from("added"),
         Change::Removed => String::from("removed"),
         Change::Moved => String::from("moved"),
@@ -486,6 +525,17 @@ fn row_cells(row: &ComparisonRow) -> [String; 7] {
             .collect::<Vec<_>>()
             .join("; "),
     };
+    let path_note = match row.critical_path {
+        CriticalPathChange::Entered => Some("entered the critical path"),
+        CriticalPathChange::Left => Some("left the critical path"),
+        CriticalPathChange::Stayed | CriticalPathChange::Off => None,
+    };
+    if let Some(note) = path_note {
+        if !what.is_empty() {
+            what.push_str("; ");
+        }
+        what.push_str(note);
+    }
     [
         format!("{}: {}", row.service, row.name),
         if row.count_before == 0 {
@@ -510,6 +560,50 @@ mod tests {
     use super::*;
     use crate::scenario;
     use proptest::prelude::*;
+
+    #[test]
+    fn spans_entering_and_leaving_the_critical_path_are_named() {
+        use crate::scenario::{SpanSpec, spans_from_specs};
+        let trace = |specs: &[SpanSpec]| Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: crate::Batch {
+                resources: vec![Default::default()],
+                scopes: vec![Default::default()],
+                spans: spans_from_specs(specs),
+            },
+        };
+        // Two parallel calls: the slower one is what the request waits for.
+        let before = trace(&[
+            SpanSpec::new(1, None, "GET /page", 0, 100),
+            SpanSpec::new(2, Some(1), "GET /prices", 0, 90),
+            SpanSpec::new(3, Some(1), "GET /reviews", 0, 50),
+        ]);
+        let after = trace(&[
+            SpanSpec::new(1, None, "GET /page", 0, 100),
+            SpanSpec::new(2, Some(1), "GET /prices", 0, 40),
+            SpanSpec::new(3, Some(1), "GET /reviews", 0, 95),
+        ]);
+        let comparison = compare(&before, &after).unwrap();
+        let change = |name: &str| {
+            let row = comparison.rows.iter().find(|row| row.name == name).unwrap();
+            (row.critical_path, row_cells(row)[6].clone())
+        };
+        assert_eq!(
+            change("GET /prices"),
+            (
+                CriticalPathChange::Left,
+                "left the critical path".to_owned()
+            )
+        );
+        assert_eq!(
+            change("GET /reviews"),
+            (
+                CriticalPathChange::Entered,
+                "entered the critical path".to_owned()
+            )
+        );
+        assert_eq!(change("GET /page").0, CriticalPathChange::Stayed);
+    }
 
     fn scenario_pair() -> Comparison {
         let before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);

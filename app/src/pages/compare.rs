@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use spanview_core::compare::{
-    Change, Comparison, ComparisonRow, compare, format_delta, format_delta_percent, render_markdown,
+    Change, Comparison, ComparisonRow, CriticalPathChange, compare, format_delta,
+    format_delta_percent, render_markdown,
 };
 use spanview_core::layout::format_duration;
 
@@ -136,6 +137,12 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
             .into_any(),
         other => view! { <li class="change-kind">{format!("{other:?}").to_lowercase()}</li> }.into_any(),
     };
+    let path_note = match row.critical_path {
+        CriticalPathChange::Entered => Some(("entered", "entered the critical path")),
+        CriticalPathChange::Left => Some(("left", "left the critical path")),
+        CriticalPathChange::Stayed | CriticalPathChange::Off => None,
+    }
+    .map(|(class, text)| view! { <li class=format!("critical-path-change {class}")>{text}</li> });
     view! {
         <tr class=format!("compare-row {change_class} {direction}")>
             <td class="span-name" style=format!("padding-left: {}px", 10 + row.depth * 12)>
@@ -147,7 +154,7 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
             <td class="num delta">{format_delta_percent(row.delta_percent)}</td>
             <td class="num">{format!("{} → {}", row.count_before, row.count_after)}</td>
             <td class="num">{format!("{:.1} → {:.1}", row.percent_of_total_before, row.percent_of_total_after)}</td>
-            <td><ul class="attribute-changes">{changes}</ul></td>
+            <td><ul class="attribute-changes">{changes}{path_note}</ul></td>
         </tr>
     }
 }
