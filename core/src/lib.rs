@@ -16,6 +16,7 @@ pub mod normalize;
 pub mod query;
 pub mod redact;
 pub mod scenario;
+pub mod service_overview;
 pub mod sibling_groups;
 pub mod statistics;
 pub mod summary;

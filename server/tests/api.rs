@@ -520,3 +520,66 @@ async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
     );
     assert_eq!(stored_span_names(&app).await, ["imported"]);
 }
+
+#[tokio::test]
+async fn the_services_overview_gives_counts_error_rates_and_entry_latencies() {
+    use spanview_core::scenario::{
+        self, FIXED_ORDER_TRACE_ID as FIXED, SLOW_ORDER_TRACE_ID as SLOW,
+    };
+    use spanview_server::store::TraceStore;
+    let app = test_app(1 << 20);
+    let minute = 60_000_000_000u64;
+    let t0 = 1_800_000_000_000_000_000u64;
+    app.store
+        .write(&scenario::slow_order(SLOW, t0).batch)
+        .unwrap();
+    app.store
+        .write(&scenario::fixed_order(FIXED, t0 + minute).batch)
+        .unwrap();
+
+    let (status, body) = send(&app, get("/api/services/overview")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let services = json(&body)["services"].as_array().unwrap().clone();
+    let inventory = services
+        .iter()
+        .find(|row| row["service"] == "inventory-service")
+        .unwrap();
+    assert_eq!(inventory["nTraces"], 2);
+    assert_eq!(inventory["nSpans"], 2);
+    assert_eq!(inventory["errorRate"], 0.0);
+    // Entry spans of inventory-service: 60 ms (fixed) and 2800 ms (slow).
+    assert_eq!(inventory["p50Nanos"], "60000000");
+    assert_eq!(inventory["p99Nanos"], "2800000000");
+    // mysql's Query Execution has a mysql parent: only SELECT FROM inventory is an entry span.
+    let mysql = services
+        .iter()
+        .find(|row| row["service"] == "mysql")
+        .unwrap();
+    assert_eq!(
+        (mysql["nTraces"].as_u64(), mysql["nSpans"].as_u64()),
+        (Some(2), Some(4))
+    );
+    assert_eq!(mysql["p99Nanos"], "2750000000");
+
+    // The range counts traces that started in it: only the fixed order.
+    let (_, body) = send(
+        &app,
+        get(&format!("/api/services/overview?start={}", t0 + 1)),
+    )
+    .await;
+    let services = json(&body)["services"].as_array().unwrap().clone();
+    let inventory = services
+        .iter()
+        .find(|row| row["service"] == "inventory-service")
+        .unwrap();
+    assert_eq!(inventory["nTraces"], 1);
+    assert_eq!(inventory["p99Nanos"], "60000000");
+
+    let (status, body) = send(&app, get("/api/services/overview?since=1h")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        String::from_utf8_lossy(&body).contains("unknown parameter \\\"since\\\""),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}

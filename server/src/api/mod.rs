@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/v1/traces", post(otlp::traces_export).layer(otlp_cors))
         .route("/api/services", get(services::services_list))
+        .route("/api/services/overview", get(services::services_overview))
         .route(
             "/api/services/{service}/operations",
             get(services::operations_list),

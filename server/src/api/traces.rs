@@ -89,7 +89,7 @@ pub fn parse_trace_query(raw_query: &str) -> Result<TraceQuery, ApiError> {
 }
 
 /// An instant as Unix nanoseconds, or an RFC 3339 timestamp (`2026-11-24T12:00:00Z`).
-fn parse_instant(value: &str) -> Result<u64, String> {
+pub(crate) fn parse_instant(value: &str) -> Result<u64, String> {
     if let Ok(nanos) = value.parse::<u64>() {
         return Ok(nanos);
     }

@@ -7,6 +7,7 @@
 pub mod sqlite;
 
 use spanview_core::query::TraceQuery;
+use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,13 @@ pub trait TraceStore: Send + Sync + 'static {
     fn services(&self) -> Result<Vec<String>, StoreError>;
     /// Every span name seen for `service`, sorted.
     fn operations(&self, service: &str) -> Result<Vec<String>, StoreError>;
+    /// Per service, its traces, spans, error rate and entry-span latency percentiles, over the
+    /// traces that started in the range (Unix ns, both ends inclusive, open when `None`).
+    fn service_overview(
+        &self,
+        start_after_nanos: Option<u64>,
+        start_before_nanos: Option<u64>,
+    ) -> Result<Vec<ServiceOverview>, StoreError>;
     /// Bytes the stored data occupies (space freed by deletions is reused, not counted).
     fn size_bytes(&self) -> Result<u64, StoreError>;
     /// Deletes every trace that started before `unix_nanos`, whole; returns how many.

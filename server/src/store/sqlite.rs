@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use spanview_core::query::{MAX_LIMIT, TraceQuery};
+use spanview_core::service_overview::{OverviewBuilder, ServiceOverview, ServiceSpan};
 use spanview_core::{AnyValue, Batch, Span, Trace, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -304,6 +305,46 @@ impl TraceStore for SqliteStore {
             .query_map([service], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(operations)
+    }
+
+    fn service_overview(
+        &self,
+        start_after_nanos: Option<u64>,
+        start_before_nanos: Option<u64>,
+    ) -> Result<Vec<ServiceOverview>, StoreError> {
+        // Traces in range (the start index), then their spans by primary-key prefix; a span is an
+        // entry span when its parent is missing or in another service.
+        let connection = self.lock();
+        let mut select = connection.prepare_cached(
+            "SELECT s.service, s.trace_id, s.end_ns - s.start_ns, s.is_error,
+                    (SELECT p.service FROM spans p
+                      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id LIMIT 1)
+               FROM traces t JOIN spans s ON s.trace_id = t.trace_id
+              WHERE t.start_ns >= ?1 AND t.start_ns <= ?2",
+        )?;
+        let range = (
+            clamp_to_i64(start_after_nanos.unwrap_or(0)),
+            clamp_to_i64(start_before_nanos.unwrap_or(u64::MAX)),
+        );
+        let mut rows = select.query(range)?;
+        let mut builder = OverviewBuilder::default();
+        while let Some(row) = rows.next()? {
+            let service: String = row.get(0)?;
+            let trace_id: Vec<u8> = row.get(1)?;
+            let parent_service: Option<String> = row.get(4)?;
+            // Ids are validated before they are stored; a row that still fails is not counted.
+            let Ok(trace_id) = TraceId::from_bytes(&trace_id) else {
+                continue;
+            };
+            builder.add(ServiceSpan {
+                is_entry: parent_service.as_ref() != Some(&service),
+                service,
+                trace_id,
+                duration_nanos: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                is_error: row.get(3)?,
+            });
+        }
+        Ok(builder.finish())
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {
