@@ -56,6 +56,22 @@ pub async fn operations(service: &str) -> Result<Vec<String>, ApiError> {
     Ok(get_json::<OperationsResponse>(&path).await?.operations)
 }
 
+#[derive(Debug, Deserialize)]
+struct OverviewResponse {
+    services: Vec<spanview_core::service_overview::ServiceOverview>,
+}
+
+/// Per-service counts and latencies over the traces started since `start` (Unix ns).
+pub async fn services_overview(
+    start: Option<u64>,
+) -> Result<Vec<spanview_core::service_overview::ServiceOverview>, ApiError> {
+    let path = match start {
+        Some(start) => format!("/api/services/overview?start={start}"),
+        None => String::from("/api/services/overview"),
+    };
+    Ok(get_json::<OverviewResponse>(&path).await?.services)
+}
+
 /// Percent-encodes a URL path segment or query value.
 pub fn encode_component(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))

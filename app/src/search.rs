@@ -72,6 +72,13 @@ impl SearchForm {
         encode_pairs(&self.url_pairs())
     }
 
+    /// The start of the chosen range in Unix nanoseconds (`None`: all time).
+    pub fn range_start(&self, now_unix_nanos: u64) -> Option<u64> {
+        spanview_core::query::parse_duration(&self.range)
+            .ok()
+            .map(|range| now_unix_nanos.saturating_sub(range))
+    }
+
     /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds.
     pub fn to_api_query(&self, now_unix_nanos: u64) -> String {
         let mut pairs: Vec<(&'static str, String)> = self
@@ -79,8 +86,8 @@ impl SearchForm {
             .into_iter()
             .filter(|(name, _)| *name != "range")
             .collect();
-        if let Ok(range) = spanview_core::query::parse_duration(&self.range) {
-            pairs.push(("start", now_unix_nanos.saturating_sub(range).to_string()));
+        if let Some(start) = self.range_start(now_unix_nanos) {
+            pairs.push(("start", start.to_string()));
         }
         encode_pairs(&pairs)
     }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::TraceId;
 
@@ -21,7 +21,7 @@ pub struct ServiceSpan {
     pub is_entry: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceOverview {
     pub service: String,
@@ -98,7 +98,25 @@ pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
 
 /// Nanoseconds as decimal strings, like every other 64-bit time in the API.
 mod optional_nanos {
-    use serde::Serializer;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Number(u64),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        match Option::<Repr>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(Repr::Number(nanos)) => Ok(Some(nanos)),
+            Some(Repr::Text(text)) => text.parse().map(Some).map_err(D::Error::custom),
+        }
+    }
 
     pub fn serialize<S: Serializer>(value: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
         match value {
@@ -152,6 +170,8 @@ mod tests {
         let json = serde_json::to_value(api).unwrap();
         assert_eq!(json["p50Nanos"], "50000000");
         assert_eq!(json["errorRate"], 0.05);
+        let read_back: ServiceOverview = serde_json::from_value(json).unwrap();
+        assert_eq!(&read_back, api);
     }
 
     #[test]

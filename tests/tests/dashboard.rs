@@ -58,6 +58,30 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
             .contains("inventory.cache_hit: false → true"),
         "{stock:?}"
     );
+    // The services overview over the demo's four traces.
+    assert_eq!(seen["overviewOpenAtFirst"], false);
+    assert_eq!(
+        seen["overviewHeadline"],
+        "slowest p99: product-list 4200 ms · no errors"
+    );
+    assert_eq!(
+        seen["overviewInventoryRow"],
+        serde_json::json!([
+            "inventory-service",
+            "2",
+            "2",
+            "0.0 %",
+            "60 ms",
+            "2800 ms",
+            "2800 ms"
+        ])
+    );
+    assert_eq!(
+        seen["overviewFilteredTraces"],
+        serde_json::json!([FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID]),
+        "the link searched for the mysql service"
+    );
+    assert_eq!(seen["overviewOpenRemembered"], true);
     assert_eq!(seen["themeAfterOneClick"], "light");
     assert_eq!(seen["themeAfterReload"], "light");
 }

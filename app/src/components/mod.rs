@@ -2,6 +2,7 @@
 
 pub mod api_error;
 pub mod live;
+pub mod services_overview;
 pub mod statistics;
 pub mod theme;
 pub mod waterfall;

@@ -9,6 +9,7 @@ use spanview_core::layout::format_duration;
 use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
+use crate::components::services_overview::ServicesOverviewView;
 use crate::format::{local_time, time_ago};
 use crate::search::{LIMITS, RANGES, SearchForm};
 
@@ -22,6 +23,11 @@ pub fn TracesPage() -> impl IntoView {
         let api_query = form.get().to_api_query(now_unix_nanos());
         async move { api::search_traces(&api_query).await }
     });
+    let overview = LocalResource::new(move || {
+        refresh.track();
+        let start = form.with(|form| form.range_start(now_unix_nanos()));
+        async move { api::services_overview(start).await }
+    });
     view! {
         <section class="page traces-page">
             <div class="page-title">
@@ -29,6 +35,17 @@ pub fn TracesPage() -> impl IntoView {
                 <LiveToggle paused=paused />
             </div>
             {move || view! { <SearchFormView initial=form.get() /> }}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    // Errors show once, with the search results below.
+                    match overview.await {
+                        Ok(services) if !services.is_empty() => {
+                            view! { <ServicesOverviewView services=services form=form.get_untracked() /> }.into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p class="notice">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match traces.await {

@@ -54,6 +54,21 @@ try {
     return row ? [...row.querySelectorAll('td')].map((cell) => cell.textContent.trim()) : null;
   });
 
+  // The services overview: closed at first with a headline; open it, read a row, and follow a
+  // service's link to a search for that service.
+  await page.goto(base + '/');
+  await page.waitForSelector('.services-overview');
+  seen.overviewOpenAtFirst = await page.locator('.services-overview').evaluate((details) => details.open);
+  seen.overviewHeadline = (await page.locator('.overview-headline').textContent()).trim();
+  await page.click('.services-overview summary');
+  seen.overviewInventoryRow = await page.$$eval('.overview-table tr[data-service="inventory-service"] td',
+    (cells) => cells.map((cell) => cell.textContent.trim()));
+  await page.click('.overview-table tr[data-service="mysql"] a');
+  await page.waitForURL(/service=mysql/);
+  await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 2);
+  seen.overviewFilteredTraces = await rowIds();
+  seen.overviewOpenRemembered = await page.locator('.services-overview').evaluate((details) => details.open);
+
   // The theme switch sets and remembers the theme.
   await page.click('.theme-switch');
   seen.themeAfterOneClick = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));

@@ -1,0 +1,130 @@
+//! The services overview on the dashboard: per service over the chosen time range, its traces
+//! and spans, error rate, and p50/p95/p99 of its entry spans. A service's name filters the search
+//! to it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use spanview_core::layout::{format_duration, format_percent};
+use spanview_core::service_overview::ServiceOverview;
+
+use crate::search::SearchForm;
+
+/// Whether the overview is open is remembered across visits (closed at first: the traces come
+/// first, and the summary line already names the slowest and the most failing service).
+const OPEN_KEY: &str = "spanview.servicesOverviewOpen";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// "slowest p99: product-list 4200 ms · most errors: checkout 12.5 %"
+fn headline(services: &[ServiceOverview]) -> String {
+    let mut parts = Vec::new();
+    if let Some(slowest) = services
+        .iter()
+        .filter(|row| row.p99_nanos.is_some())
+        .max_by_key(|row| row.p99_nanos)
+    {
+        parts.push(format!(
+            "slowest p99: {} {}",
+            slowest.service,
+            format_duration(slowest.p99_nanos.unwrap_or_default())
+        ));
+    }
+    match services
+        .iter()
+        .filter(|row| row.n_errors > 0)
+        .max_by(|a, b| a.error_rate.total_cmp(&b.error_rate))
+    {
+        Some(failing) => parts.push(format!(
+            "most errors: {} {}",
+            failing.service,
+            format_percent(failing.error_rate * 100.0)
+        )),
+        None => parts.push(String::from("no errors")),
+    }
+    parts.join(" · ")
+}
+
+#[component]
+pub fn ServicesOverviewView(services: Vec<ServiceOverview>, form: SearchForm) -> impl IntoView {
+    let count = services.len();
+    let summary = headline(&services);
+    let open = storage()
+        .and_then(|storage| storage.get_item(OPEN_KEY).ok().flatten())
+        .is_some_and(|value| value == "true");
+    let rows = services
+        .into_iter()
+        .map(|row| view! { <OverviewRow row=row form=form.clone() /> })
+        .collect_view();
+    view! {
+        <details
+            class="services-overview"
+            open=open
+            on:toggle=move |event| {
+                let is_open = event_target::<web_sys::HtmlDetailsElement>(&event).open();
+                if let Some(storage) = storage() {
+                    let _ = storage.set_item(OPEN_KEY, &is_open.to_string());
+                }
+            }
+        >
+            <summary>
+                <span class="overview-title">{format!("Services ({count})")}</span>
+                <span class="overview-headline">{summary}</span>
+            </summary>
+            <table class="overview-table">
+                <thead>
+                    <tr>
+                        <th>"Service"</th>
+                        <th class="num">"Traces"</th>
+                        <th class="num">"Spans"</th>
+                        <th class="num">"Error rate"</th>
+                        <th class="num" title="Median duration of the requests the service received">"p50"</th>
+                        <th class="num">"p95"</th>
+                        <th class="num">"p99"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+}
+
+#[component]
+fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
+    let navigate = use_navigate();
+    let latency = |nanos: Option<u64>| nanos.map_or_else(|| String::from("—"), format_duration);
+    let has_errors = row.n_errors > 0;
+    let error_rate = format_percent(row.error_rate * 100.0);
+    let filter_form = SearchForm {
+        service: row.service.clone(),
+        operation: String::new(),
+        ..form
+    };
+    let href = format!("/?{}", filter_form.to_url_query());
+    let title = format!("Search the traces of {}", row.service);
+    let service_attribute = row.service.clone();
+    view! {
+        <tr data-service=service_attribute>
+            <td>
+                <a
+                    class="service-link"
+                    href=href.clone()
+                    title=title
+                    on:click=move |event| {
+                        event.prevent_default();
+                        navigate(&href, Default::default());
+                    }
+                >
+                    {row.service.clone()}
+                </a>
+            </td>
+            <td class="num">{row.n_traces}</td>
+            <td class="num">{row.n_spans}</td>
+            <td class="num errors" class:has-errors=has_errors>{error_rate}</td>
+            <td class="num">{latency(row.p50_nanos)}</td>
+            <td class="num">{latency(row.p95_nanos)}</td>
+            <td class="num">{latency(row.p99_nanos)}</td>
+        </tr>
+    }
+}
