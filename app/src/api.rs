@@ -61,14 +61,14 @@ struct OverviewResponse {
     services: Vec<spanview_core::service_overview::ServiceOverview>,
 }
 
-/// Per-service counts and latencies over the traces started since `start` (Unix ns).
+/// Per-service counts and latencies over the traces started between `start` and `end` (Unix ns).
 pub async fn services_overview(
     start: Option<u64>,
+    end: Option<u64>,
 ) -> Result<Vec<spanview_core::service_overview::ServiceOverview>, ApiError> {
-    let path = match start {
-        Some(start) => format!("/api/services/overview?start={start}"),
-        None => String::from("/api/services/overview"),
-    };
+    let start = start.map_or_else(String::new, |start| start.to_string());
+    let end = end.map_or_else(String::new, |end| end.to_string());
+    let path = format!("/api/services/overview?start={start}&end={end}");
     Ok(get_json::<OverviewResponse>(&path).await?.services)
 }
 

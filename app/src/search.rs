@@ -1,18 +1,23 @@
 //! The dashboard's search, kept in the page URL so that a search can be shared and reloaded.
 //! URL parameters are the API's, except `range` (`15m`, `1h`, …), which is relative to now and
-//! becomes the API's `start` when the search runs.
+//! becomes the API's `start` when the search runs, and `start`/`end` (Unix ns), which are used only
+//! with `range=custom` (typed in the form, or brushed on the scatter plot).
 
 use leptos_router::params::ParamsMap;
 
 /// The time ranges offered, as (URL value, label).
-pub const RANGES: [(&str, &str); 6] = [
+pub const RANGES: [(&str, &str); 7] = [
     ("15m", "Last 15 minutes"),
     ("1h", "Last hour"),
     ("6h", "Last 6 hours"),
     ("24h", "Last 24 hours"),
     ("7d", "Last 7 days"),
+    (CUSTOM_RANGE, "Custom range"),
     ("", "All time"),
 ];
+
+/// The `range` value that uses the absolute `start` and `end`.
+pub const CUSTOM_RANGE: &str = "custom";
 
 pub const LIMITS: [&str; 4] = ["20", "50", "100", "500"];
 
@@ -25,6 +30,9 @@ pub struct SearchForm {
     pub min_duration: String,
     pub max_duration: String,
     pub range: String,
+    /// Unix ns, used with `range=custom`; empty means open-ended.
+    pub start: String,
+    pub end: String,
     pub errors_only: bool,
     pub limit: String,
 }
@@ -39,6 +47,8 @@ impl SearchForm {
             min_duration: get("minDuration"),
             max_duration: get("maxDuration"),
             range: get("range"),
+            start: get("start"),
+            end: get("end"),
             errors_only: get("errors") == "true",
             limit: query.get("limit").unwrap_or_else(|| String::from("50")),
         }
@@ -60,6 +70,10 @@ impl SearchForm {
         push("minDuration", &self.min_duration);
         push("maxDuration", &self.max_duration);
         push("range", &self.range);
+        if self.range == CUSTOM_RANGE {
+            push("start", &self.start);
+            push("end", &self.end);
+        }
         if self.errors_only {
             push("errors", "true");
         }
@@ -74,9 +88,29 @@ impl SearchForm {
 
     /// The start of the chosen range in Unix nanoseconds (`None`: all time).
     pub fn range_start(&self, now_unix_nanos: u64) -> Option<u64> {
+        if self.range == CUSTOM_RANGE {
+            return self.start.trim().parse().ok();
+        }
         spanview_core::query::parse_duration(&self.range)
             .ok()
             .map(|range| now_unix_nanos.saturating_sub(range))
+    }
+
+    /// The end of a custom range in Unix nanoseconds (`None`: up to now).
+    pub fn range_end(&self) -> Option<u64> {
+        (self.range == CUSTOM_RANGE)
+            .then(|| self.end.trim().parse().ok())
+            .flatten()
+    }
+
+    /// This search narrowed to traces started between `start` and `end` (Unix ns).
+    pub fn with_custom_range(self, start: u64, end: u64) -> Self {
+        Self {
+            range: String::from(CUSTOM_RANGE),
+            start: start.to_string(),
+            end: end.to_string(),
+            ..self
+        }
     }
 
     /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds.
@@ -84,10 +118,13 @@ impl SearchForm {
         let mut pairs: Vec<(&'static str, String)> = self
             .url_pairs()
             .into_iter()
-            .filter(|(name, _)| *name != "range")
+            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end"))
             .collect();
         if let Some(start) = self.range_start(now_unix_nanos) {
             pairs.push(("start", start.to_string()));
+        }
+        if let Some(end) = self.range_end() {
+            pairs.push(("end", end.to_string()));
         }
         encode_pairs(&pairs)
     }

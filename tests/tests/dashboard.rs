@@ -82,6 +82,17 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
         "the link searched for the mysql service"
     );
     assert_eq!(seen["overviewOpenRemembered"], true);
+    // Brushing the two oldest traces (the product lists) narrows the search to them.
+    assert_eq!(seen["brushVisible"], 1, "the brush is drawn while dragging");
+    assert_eq!(seen["brushedHasStartAndEnd"], true);
+    assert_eq!(
+        seen["brushedTraces"],
+        serde_json::json!([BATCHED_PRODUCTS_TRACE_ID, N_PLUS_ONE_TRACE_ID])
+    );
+    assert_ne!(
+        seen["brushedFormStart"], "",
+        "the form shows the custom range"
+    );
     assert_eq!(seen["themeAfterOneClick"], "light");
     assert_eq!(seen["themeAfterReload"], "light");
 }

@@ -11,7 +11,7 @@ use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
 use crate::format::{local_time, time_ago};
-use crate::search::{LIMITS, RANGES, SearchForm};
+use crate::search::{CUSTOM_RANGE, LIMITS, RANGES, SearchForm};
 
 #[component]
 pub fn TracesPage() -> impl IntoView {
@@ -25,8 +25,8 @@ pub fn TracesPage() -> impl IntoView {
     });
     let overview = LocalResource::new(move || {
         refresh.track();
-        let start = form.with(|form| form.range_start(now_unix_nanos()));
-        async move { api::services_overview(start).await }
+        let (start, end) = form.with(|form| (form.range_start(now_unix_nanos()), form.range_end()));
+        async move { api::services_overview(start, end).await }
     });
     view! {
         <section class="page traces-page">
@@ -55,7 +55,7 @@ pub fn TracesPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => {
                             view! { <p class="notice">"No trace matches this search."</p> }.into_any()
                         }
-                        Ok(list) => view! { <Results traces=list /> }.into_any(),
+                        Ok(list) => view! { <Results traces=list form=form.get_untracked() /> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -77,6 +77,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
     let min_duration = RwSignal::new(initial.min_duration.clone());
     let max_duration = RwSignal::new(initial.max_duration.clone());
     let range = RwSignal::new(initial.range.clone());
+    let start = RwSignal::new(initial.start.clone());
+    let end = RwSignal::new(initial.end.clone());
     let errors_only = RwSignal::new(initial.errors_only);
     let limit = RwSignal::new(initial.limit);
     let services = LocalResource::new(api::services);
@@ -99,6 +101,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             min_duration: min_duration.get_untracked(),
             max_duration: max_duration.get_untracked(),
             range: range.get_untracked(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
             errors_only: errors_only.get_untracked(),
             limit: limit.get_untracked(),
         };
@@ -149,6 +153,18 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
                     {RANGES.map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
                 </select>
             </label>
+            <Show when=move || range.get() == CUSTOM_RANGE>
+                <label>"From"
+                    <input name="start" type="datetime-local" step="1"
+                        prop:value=move || to_local_input(&start.get())
+                        on:change=move |event| start.set(from_local_input(&event_target_value(&event))) />
+                </label>
+                <label>"To"
+                    <input name="end" type="datetime-local" step="1"
+                        prop:value=move || to_local_input(&end.get())
+                        on:change=move |event| end.set(from_local_input(&event_target_value(&event))) />
+                </label>
+            </Show>
             <label>"Limit"
                 <select name="limit" prop:value=move || limit.get() on:change=move |event| limit.set(event_target_value(&event))>
                     {LIMITS.map(|value| view! { <option value=value>{value}</option> }).collect_view()}
@@ -161,6 +177,33 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             </label>
             <button type="submit">"Search"</button>
         </form>
+    }
+}
+
+/// Unix ns (as text) to a `datetime-local` value in local time, `2026-11-24T15:53:07`.
+fn to_local_input(unix_nanos: &str) -> String {
+    let Ok(nanos) = unix_nanos.trim().parse::<u64>() else {
+        return String::new();
+    };
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64((nanos / 1_000_000) as f64));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
+}
+
+/// A `datetime-local` value (local time) to Unix ns as text; empty when it does not parse.
+fn from_local_input(value: &str) -> String {
+    let millis = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
+    if millis.is_finite() && millis >= 0.0 {
+        ((millis as u64) * 1_000_000).to_string()
+    } else {
+        String::new()
     }
 }
 
@@ -189,7 +232,7 @@ enum SortKey {
 }
 
 #[component]
-fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
+fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
     let sort = RwSignal::new((SortKey::Start, true));
     // Up to two traces picked for comparison, as (start, id): the older one is "before".
     let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
@@ -247,7 +290,7 @@ fn Results(traces: Vec<TraceSummary>) -> impl IntoView {
                 }}
             </button>
         </div>
-        <Scatter traces=traces.get_value() />
+        <Scatter traces=traces.get_value() form=form />
         <table class="trace-table">
             <thead>
                 <tr>
@@ -329,9 +372,10 @@ fn TraceRow(
     }
 }
 
-/// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace.
+/// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace;
+/// dragging across the plot narrows the search to that time range (brushing).
 #[component]
-fn Scatter(traces: Vec<TraceSummary>) -> impl IntoView {
+fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
     const WIDTH: f64 = 1000.0;
     const HEIGHT: f64 = 180.0;
     const PAD: f64 = 10.0;
@@ -345,6 +389,48 @@ fn Scatter(traces: Vec<TraceSummary>) -> impl IntoView {
         .max(1);
     let span = (last - first).max(1) as f64;
     let navigate = use_navigate();
+    // Brushing: the plot's x (in viewBox units) where the drag began and where it is now.
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
+    let brush: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let view_x = move |event: &leptos::ev::PointerEvent| -> Option<f64> {
+        let rect = svg_ref.get_untracked()?.get_bounding_client_rect();
+        let fraction = (f64::from(event.client_x()) - rect.left()) / rect.width().max(1.0);
+        Some((fraction * WIDTH).clamp(0.0, WIDTH))
+    };
+    let time_at = move |x: f64| -> u64 {
+        let fraction = ((x - PAD) / (WIDTH - 2.0 * PAD)).clamp(0.0, 1.0);
+        first + (fraction * span) as u64
+    };
+    let brush_navigate = navigate.clone();
+    let on_pointer_up = move |event: leptos::ev::PointerEvent| {
+        let Some((anchor, _)) = brush.get_untracked() else {
+            return;
+        };
+        brush.set(None);
+        let Some(x) = view_x(&event) else { return };
+        // A short drag is a click (on a dot, perhaps), not a range.
+        if (x - anchor).abs() < 8.0 || last == first {
+            return;
+        }
+        let narrowed = form
+            .clone()
+            .with_custom_range(time_at(anchor.min(x)), time_at(anchor.max(x)));
+        brush_navigate(
+            &format!("/?{}", narrowed.to_url_query()),
+            Default::default(),
+        );
+    };
+    let brush_rect = move || {
+        brush.get().and_then(|(anchor, x)| {
+            let width = (x - anchor).abs();
+            (width >= 1.0).then(|| {
+                view! {
+                    <rect class="brush" x=format!("{:.1}", anchor.min(x)) y="0"
+                        width=format!("{width:.1}") height=HEIGHT />
+                }
+            })
+        })
+    };
     let dots = traces
         .into_iter()
         .map(|summary| {
@@ -382,10 +468,28 @@ fn Scatter(traces: Vec<TraceSummary>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="scatter" aria-label="Trace duration over time">
+        <div class="scatter" aria-label="Trace duration over time" title="Drag across the plot to narrow the time range">
             <span class="axis-label top">{format_duration(slowest)}</span>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img">
+            <svg
+                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                preserveAspectRatio="none"
+                role="img"
+                node_ref=svg_ref
+                on:pointerdown=move |event| {
+                    if event.button() == 0 {
+                        brush.set(view_x(&event).map(|x| (x, x)));
+                    }
+                }
+                on:pointermove=move |event| {
+                    if let (Some((anchor, _)), Some(x)) = (brush.get_untracked(), view_x(&event)) {
+                        brush.set(Some((anchor, x)));
+                    }
+                }
+                on:pointerup=on_pointer_up
+                on:pointerleave=move |_| brush.set(None)
+            >
                 <line class="axis" x1="0" y1=HEIGHT - PAD x2=WIDTH y2=HEIGHT - PAD />
+                {brush_rect}
                 {dots}
             </svg>
             <span class="axis-label bottom">"0"</span>

@@ -69,6 +69,23 @@ try {
   seen.overviewFilteredTraces = await rowIds();
   seen.overviewOpenRemembered = await page.locator('.services-overview').evaluate((details) => details.open);
 
+  // Brushing: dragging across the left part of the scatter plot narrows the search to that time.
+  await page.goto(base + '/');
+  await page.waitForSelector('tr.trace-row');
+  const plot = await page.locator('.scatter svg').boundingBox();
+  await page.mouse.move(plot.x + 2, plot.y + plot.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(plot.x + plot.width * 0.2, plot.y + plot.height / 2, { steps: 4 });
+  await page.mouse.move(plot.x + plot.width * 0.45, plot.y + plot.height / 2, { steps: 4 });
+  seen.brushVisible = await page.locator('.scatter .brush').count();
+  await page.mouse.up();
+  await page.waitForURL(/range=custom/);
+  await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 2);
+  const brushed = new URL(page.url()).searchParams;
+  seen.brushedHasStartAndEnd = brushed.has('start') && brushed.has('end');
+  seen.brushedTraces = await rowIds();
+  seen.brushedFormStart = await page.inputValue('input[name="start"]');
+
   // The theme switch sets and remembers the theme.
   await page.click('.theme-switch');
   seen.themeAfterOneClick = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
