@@ -36,6 +36,18 @@ impl TimeWindow {
         let offset = nanos.saturating_sub(self.start_nanos).min(duration);
         offset as f64 * 100.0 / duration as f64
     }
+
+    /// The part of this window from `from_percent` to `to_percent` of it (a zoomed view).
+    pub fn slice(&self, from_percent: f64, to_percent: f64) -> Self {
+        let duration = self.duration_nanos() as f64;
+        let at = |percent: f64| {
+            self.start_nanos + (duration * percent.clamp(0.0, 100.0) / 100.0).round() as u64
+        };
+        Self {
+            start_nanos: at(from_percent.min(to_percent)),
+            end_nanos: at(from_percent.max(to_percent)),
+        }
+    }
 }
 
 /// A span's bar, in percent of the window's width.
@@ -43,6 +55,18 @@ impl TimeWindow {
 pub struct Bar {
     pub left_percent: f64,
     pub width_percent: f64,
+}
+
+impl Bar {
+    /// This bar (in percent of the full window) as placed in a view that shows `from_percent`
+    /// to `to_percent` of the full window; parts outside the view fall outside 0..100.
+    pub fn zoomed(&self, from_percent: f64, to_percent: f64) -> Bar {
+        let scale = 100.0 / (to_percent - from_percent).max(1e-9);
+        Bar {
+            left_percent: (self.left_percent - from_percent) * scale,
+            width_percent: self.width_percent * scale,
+        }
+    }
 }
 
 pub fn bar(span: &Span, window: TimeWindow) -> Bar {
@@ -71,7 +95,13 @@ pub struct Tick {
 
 /// About `target_count` ticks at a round step (1, 2 or 5 times a power of ten nanoseconds).
 pub fn ticks(window: TimeWindow, target_count: u32) -> Vec<Tick> {
-    let duration = window.duration_nanos();
+    ticks_in(window, window, target_count)
+}
+
+/// Ticks for a zoomed `view` of the `full` window: labels stay offsets from the full window's
+/// start (the trace's start), at round steps for the view's length.
+pub fn ticks_in(full: TimeWindow, view: TimeWindow, target_count: u32) -> Vec<Tick> {
+    let duration = view.duration_nanos();
     if duration == 0 || target_count == 0 {
         return vec![Tick {
             left_percent: 0.0,
@@ -89,10 +119,11 @@ pub fn ticks(window: TimeWindow, target_count: u32) -> Vec<Tick> {
         .find(|candidate| *candidate >= raw_step)
         .unwrap_or(magnitude * 10);
     let mut out = Vec::new();
-    let mut offset = 0u64;
-    while offset <= duration {
+    let view_offset = view.start_nanos.saturating_sub(full.start_nanos);
+    let mut offset = view_offset.div_ceil(step).saturating_mul(step);
+    while offset <= view_offset + duration {
         out.push(Tick {
-            left_percent: offset as f64 * 100.0 / duration as f64,
+            left_percent: (offset - view_offset) as f64 * 100.0 / duration as f64,
             label: if offset == 0 {
                 "0".to_owned()
             } else {
@@ -156,6 +187,37 @@ mod tests {
         for (nanos, expected) in cases {
             assert_eq!(format_duration(nanos), expected, "{nanos} ns");
         }
+    }
+
+    #[test]
+    fn a_zoomed_view_places_bars_and_ticks_in_the_slice() {
+        let full = TimeWindow {
+            start_nanos: 1_000,
+            end_nanos: 1_000 + 3_200_000_000,
+        };
+        // Zoom on 270 ms .. 3070 ms: GET /stock of the slow order fills the view.
+        let (from, to) = (270.0 / 32.0, 3070.0 / 32.0);
+        let view = full.slice(from, to);
+        assert_eq!(view.start_nanos - full.start_nanos, 270_000_000);
+        assert_eq!(view.duration_nanos(), 2_800_000_000);
+        let stock = Bar {
+            left_percent: from,
+            width_percent: to - from,
+        }
+        .zoomed(from, to);
+        assert!(stock.left_percent.abs() < 1e-9 && (stock.width_percent - 100.0).abs() < 1e-9);
+        let labels: Vec<String> = ticks_in(full, view, 6)
+            .into_iter()
+            .map(|tick| tick.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "500 ms", "1000 ms", "1500 ms", "2000 ms", "2500 ms", "3000 ms"
+            ]
+        );
+        let first = &ticks_in(full, view, 6)[0];
+        assert!((first.left_percent - 230.0 / 28.0).abs() < 1e-9);
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn keyboard_search_and_call_outs_navigate_the_waterfall() {
 }
 
 #[test]
-fn repeated_spans_fold_into_a_group_and_the_critical_path_is_highlighted() {
+fn repeated_spans_fold_the_critical_path_highlights_and_the_minimap_zooms() {
     use spanview_core::scenario::N_PLUS_ONE_TRACE_ID;
     let spanview = Spanview::start(&["--demo"]);
     let loop_page = spanview.url(&format!("/trace/{N_PLUS_ONE_TRACE_ID}"));
@@ -58,8 +58,22 @@ fn repeated_spans_fold_into_a_group_and_the_critical_path_is_highlighted() {
         "criticalRows": 10,
         "queryCriticalSegments": 1,
         "queryCriticalFact": "on it, 2700 ms of its own",
+        "ticksBeforeZoom": ["0", "1000 ms", "2000 ms", "3000 ms"],
+        // Round ticks inside the zoomed middle half (labels stay offsets from the trace's start).
+        "ticksAfterZoom": ["1000 ms", "1500 ms", "2000 ms"],
+        "zoomLabelsAfterReset": 0,
     });
     for (key, value) in expected.as_object().unwrap() {
         assert_eq!(&seen[key], value, "{key}; everything seen: {seen:#}");
     }
+    // The middle half of 3200 ms, give or take a pixel of the drag.
+    let label = seen["zoomLabel"].as_str().unwrap();
+    let numbers: Vec<f64> = label
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 3, "{label}");
+    assert!((numbers[0] - 800.0).abs() <= 20.0, "{label}");
+    assert!((numbers[1] - 2400.0).abs() <= 20.0, "{label}");
+    assert_eq!(numbers[2], 3200.0, "{label}");
 }

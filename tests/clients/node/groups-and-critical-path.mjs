@@ -1,4 +1,5 @@
-// Folds and unfolds a repeated-span group and highlights the critical path in headless Chromium,
+// Folds and unfolds a repeated-span group, highlights the critical path and zooms with the minimap
+// in headless Chromium,
 // printing what the page showed as JSON for tests/tests/trace_view_keyboard.rs.
 //
 // usage: node groups-and-critical-path.mjs URL_OF_N_PLUS_ONE_TRACE URL_OF_SLOW_ORDER_TRACE
@@ -39,6 +40,19 @@ try {
     const terms = [...document.querySelectorAll('.span-detail dt')];
     return terms.find((term) => term.textContent === 'Critical path')?.nextElementSibling?.textContent ?? null;
   });
+
+  // The minimap: drag across the middle of the trace to zoom the timeline, then reset.
+  const ticks = async () => page.$$eval('.wf-head .tick', (all) => all.map((tick) => tick.textContent));
+  observations.ticksBeforeZoom = await ticks();
+  const minimap = await page.locator('.minimap').boundingBox();
+  await page.mouse.move(minimap.x + minimap.width * 0.25, minimap.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(minimap.x + minimap.width * 0.75, minimap.y + 10, { steps: 5 });
+  await page.mouse.up();
+  observations.zoomLabel = await page.locator('.zoom-label').textContent();
+  observations.ticksAfterZoom = await ticks();
+  await page.getByRole('button', { name: 'Reset zoom' }).click();
+  observations.zoomLabelsAfterReset = await page.locator('.zoom-label').count();
 } finally {
   await browser.close();
 }

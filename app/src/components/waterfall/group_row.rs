@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent, percent_of};
 
-use super::N_SERVICE_COLOURS;
 use super::state::WaterfallState;
+use super::{N_SERVICE_COLOURS, bar_position};
 
 /// Indentation per tree level, in pixels (as for span rows).
 const INDENT_PX: u32 = 14;
@@ -26,10 +26,8 @@ pub fn GroupRowView(row_idx: u32, group: u32) -> impl IntoView {
         .iter()
         .map(|member| {
             let bar = waterfall.rows[*member as usize].bar;
-            let style = format!(
-                "left: {:.4}%; width: max({:.4}%, 1px)",
-                bar.left_percent, bar.width_percent
-            );
+            let zoom = state.zoom;
+            let style = move || bar_position(bar, zoom.get());
             view! { <span class=format!("bar group-bar {colour}") style=style></span> }
         })
         .collect_view();

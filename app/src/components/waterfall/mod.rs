@@ -3,6 +3,7 @@
 
 mod detail;
 mod group_row;
+mod minimap;
 mod n_plus_one;
 mod row;
 pub mod state;
@@ -13,8 +14,10 @@ use wasm_bindgen::JsCast;
 
 use detail::SpanDetail;
 use group_row::GroupRowView;
+use minimap::Minimap;
 use n_plus_one::NPlusOneBanners;
 use row::WaterfallRowView;
+use spanview_core::layout::Bar;
 use state::WaterfallState;
 use ticks::TimeAxis;
 
@@ -26,6 +29,18 @@ pub const N_SERVICE_COLOURS: u32 = 10;
 pub const ROW_HEIGHT_PX: f64 = 28.0;
 /// Rows rendered above and below the viewport, so fast scrolling shows no gaps.
 const OVERSCAN_ROWS: usize = 12;
+
+/// A bar's CSS position on a timeline showing `zoom` (percent of the whole trace, or all of it).
+pub(crate) fn bar_position(bar: Bar, zoom: Option<(f64, f64)>) -> String {
+    let placed = match zoom {
+        Some((from, to)) => bar.zoomed(from, to),
+        None => bar,
+    };
+    format!(
+        "left: {:.4}%; width: max({:.4}%, 1px)",
+        placed.left_percent, placed.width_percent
+    )
+}
 
 /// Choices for "only spans above X % of the total".
 const SHARE_FILTERS: [f64; 6] = [0.0, 1.0, 5.0, 10.0, 25.0, 50.0];
@@ -97,6 +112,7 @@ pub fn WaterfallView() -> impl IntoView {
         <NPlusOneBanners />
         <Toolbar />
         <ul class="legend" aria-label="Services">{legend}</ul>
+        <Minimap />
         <div class="trace-body">
             <div
                 class="waterfall"
@@ -110,7 +126,7 @@ pub fn WaterfallView() -> impl IntoView {
                     <div class="wf-label" role="columnheader">"Span"</div>
                     <div class="wf-duration" role="columnheader">"Duration"</div>
                     <div class="wf-share" role="columnheader">"% of total"</div>
-                    <div class="wf-timeline" role="columnheader"><TimeAxis window=state.waterfall.window /></div>
+                    <div class="wf-timeline" role="columnheader"><TimeAxis /></div>
                 </div>
                 <div class="wf-body" style=body_style>
                     <div class="wf-window" style=window_style>

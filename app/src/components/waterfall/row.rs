@@ -2,11 +2,11 @@
 //! event marks) on the timeline. Clicking selects it.
 
 use leptos::prelude::*;
-use spanview_core::layout::{format_duration, format_percent};
+use spanview_core::layout::{Bar, format_duration, format_percent};
 use spanview_core::tree::RootKind;
 
-use super::N_SERVICE_COLOURS;
 use super::state::WaterfallState;
+use super::{N_SERVICE_COLOURS, bar_position};
 
 /// Indentation per tree level, in pixels.
 const INDENT_PX: u32 = 14;
@@ -19,10 +19,9 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
     let window = state.waterfall.window;
     let colour = format!("svc-{}", row.service_idx % N_SERVICE_COLOURS);
     let label_style = format!("padding-left: {}px", 4 + row.depth * INDENT_PX);
-    let bar_style = format!(
-        "left: {:.4}%; width: max({:.4}%, 1px)",
-        row.bar.left_percent, row.bar.width_percent
-    );
+    let zoom = state.zoom;
+    let row_bar = row.bar;
+    let bar_style = move || bar_position(row_bar, zoom.get());
     let share_style = format!("width: {:.2}%", row.percent_of_total);
     let marker = match row.root_kind {
         Some(RootKind::Orphan) => Some(
@@ -37,7 +36,14 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
         .events
         .iter()
         .map(|event| {
-            let style = format!("left: {:.4}%", window.percent_at(event.time_nanos));
+            let at = Bar {
+                left_percent: window.percent_at(event.time_nanos),
+                width_percent: 0.0,
+            };
+            let style = move || {
+                let placed = zoom.get().map_or(at, |(from, to)| at.zoomed(from, to));
+                format!("left: {:.4}%", placed.left_percent)
+            };
             view! { <span class="event-mark" style=style title=event.name.clone()></span> }
         })
         .collect_view();
@@ -102,11 +108,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             critical_bars
                 .iter()
                 .map(|bar| {
-                    let style = format!(
-                        "left: {:.4}%; width: max({:.4}%, 1px)",
-                        bar.left_percent, bar.width_percent
-                    );
-                    view! { <span class="critical-segment" style=style></span> }
+                    view! { <span class="critical-segment" style=bar_position(*bar, zoom.get())></span> }
                 })
                 .collect_view()
         })

@@ -17,6 +17,8 @@ pub struct WaterfallState {
     /// Sibling groups (indexes into `waterfall.groups`) shown as their members; the others
     /// fold into one "×N" row.
     pub expanded_groups: RwSignal<HashSet<u32>>,
+    /// The part of the trace the timeline shows, in percent of the whole (`None`: all of it).
+    pub zoom: RwSignal<Option<(f64, f64)>>,
     /// Whether rows on the critical path are highlighted.
     pub show_critical_path: RwSignal<bool>,
     pub selected: RwSignal<Option<u32>>,
@@ -64,6 +66,7 @@ impl WaterfallState {
             waterfall,
             collapsed,
             expanded_groups,
+            zoom: RwSignal::new(None),
             show_critical_path: RwSignal::new(false),
             selected: RwSignal::new(None),
             min_percent,

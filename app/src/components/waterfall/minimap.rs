@@ -1,0 +1,133 @@
+//! The minimap: every span of the trace as a thin bar on one small canvas (a 100,000-span trace
+//! draws in one pass, no DOM per span), with the zoomed part outlined. Dragging across it zooms the
+//! timeline to that time range; "Reset zoom" shows the whole trace again.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::N_SERVICE_COLOURS;
+use super::state::WaterfallState;
+
+/// The stylesheet's service colours (`--svc-0` …), readable in both themes.
+const SERVICE_COLOURS: [&str; N_SERVICE_COLOURS as usize] = [
+    "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#ec4899", "#14b8a6", "#f97316",
+    "#6366f1", "#84cc16",
+];
+/// Canvas height in CSS pixels (the stylesheet agrees).
+const HEIGHT_PX: f64 = 44.0;
+/// A drag shorter than this share of the width is a click, not a range.
+const MIN_DRAG_PERCENT: f64 = 0.5;
+
+#[component]
+pub fn Minimap() -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let zoom = state.zoom;
+    let draw_state = state.clone();
+    let draw = move || {
+        if let Some(canvas) = canvas.get_untracked() {
+            paint(&canvas, &draw_state);
+        }
+    };
+    let first_draw = draw.clone();
+    Effect::new(move |_| {
+        if canvas.get().is_some() {
+            first_draw();
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| draw());
+    on_cleanup(move || resize.remove());
+
+    // The drag in progress, as (start, current) in percent of the width.
+    let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let percent_at = move |event: &leptos::ev::PointerEvent| -> Option<f64> {
+        let rect = canvas.get_untracked()?.get_bounding_client_rect();
+        let fraction = (f64::from(event.client_x()) - rect.left()) / rect.width().max(1.0);
+        Some((fraction * 100.0).clamp(0.0, 100.0))
+    };
+    let finish = move |event: leptos::ev::PointerEvent| {
+        let Some((start, _)) = drag.get_untracked() else {
+            return;
+        };
+        drag.set(None);
+        if let Some(end) = percent_at(&event)
+            && (end - start).abs() >= MIN_DRAG_PERCENT
+        {
+            zoom.set(Some((start.min(end), start.max(end))));
+        }
+    };
+    let window_style = move || {
+        let (from, to) = drag
+            .get()
+            .map(|(start, end)| (start.min(end), start.max(end)))
+            .or_else(|| zoom.get())?;
+        Some(format!("left: {from:.3}%; width: {:.3}%", to - from))
+    };
+    let zoom_label = move || {
+        zoom.get().map(|(from, to)| {
+            let full = state.waterfall.window;
+            let view = full.slice(from, to);
+            format!(
+                "Showing {} to {} of {}",
+                spanview_core::layout::format_duration(view.start_nanos - full.start_nanos),
+                spanview_core::layout::format_duration(view.end_nanos - full.start_nanos),
+                spanview_core::layout::format_duration(full.duration_nanos())
+            )
+        })
+    };
+    view! {
+        <div class="minimap-bar">
+            <div
+                class="minimap"
+                title="Drag across the trace to zoom the timeline"
+                on:pointerdown=move |event| {
+                    if event.button() == 0 {
+                        drag.set(percent_at(&event).map(|at| (at, at)));
+                    }
+                }
+                on:pointermove=move |event| {
+                    if let (Some((start, _)), Some(at)) = (drag.get_untracked(), percent_at(&event)) {
+                        drag.set(Some((start, at)));
+                    }
+                }
+                on:pointerup=finish
+                on:pointerleave=move |_| drag.set(None)
+            >
+                <canvas node_ref=canvas aria-label="Minimap of the whole trace"></canvas>
+                {move || window_style().map(|style| view! { <div class="minimap-window" style=style></div> })}
+            </div>
+            {move || zoom_label().map(|label| view! {
+                <span class="zoom-label">{label}</span>
+                <button class="reset-zoom" on:click=move |_| zoom.set(None)>"Reset zoom"</button>
+            })}
+        </div>
+    }
+}
+
+/// Draws one thin bar per span, rows top to bottom, at the canvas's device resolution.
+fn paint(canvas: &web_sys::HtmlCanvasElement, state: &WaterfallState) {
+    let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio());
+    let width = f64::from(canvas.client_width().max(1)) * ratio;
+    let height = HEIGHT_PX * ratio;
+    canvas.set_width(width as u32);
+    canvas.set_height(height as u32);
+    let Some(context) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    context.clear_rect(0.0, 0.0, width, height);
+    let rows = &state.waterfall.rows;
+    let row_height = (height / rows.len().max(1) as f64).max(1.0);
+    for (row_idx, row) in rows.iter().enumerate() {
+        let colour = SERVICE_COLOURS[(row.service_idx % N_SERVICE_COLOURS) as usize];
+        context.set_fill_style_str(colour);
+        let y = row_idx as f64 * height / rows.len() as f64;
+        let x = row.bar.left_percent * width / 100.0;
+        let bar_width = (row.bar.width_percent * width / 100.0).max(1.0);
+        context.fill_rect(x, y, bar_width, row_height);
+    }
+}
