@@ -1,7 +1,7 @@
 //! Importing trace files into the store: shared by `POST /api/import` and `spanview import`, so
 //! both accept and refuse exactly the same files.
 
-use spanview_core::formats::otlp;
+use spanview_core::formats::{DecodeLimits, DecodedFile, FileError, decode_file};
 use spanview_core::redact::Redactor;
 use spanview_core::{Batch, TraceId};
 
@@ -33,14 +33,13 @@ pub struct ImportOutcome {
     pub rejected_reason: Option<String>,
 }
 
-/// Decodes a file's bytes. Today: OTLP JSON (`ExportTraceServiceRequest` / `TracesData`).
-pub fn decode(bytes: &[u8]) -> Result<(&'static str, otlp::Decoded), ImportError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ImportError::Empty);
-    }
-    let decoded =
-        otlp::decode_json(bytes).map_err(|error| ImportError::Decode(error.to_string()))?;
-    Ok(("otlp-json", decoded))
+/// Decodes a file's bytes in any format core recognises (OTLP JSON, JSON Lines, protobuf, Jaeger,
+/// Zipkin, each possibly gzip-compressed).
+pub fn decode(bytes: &[u8]) -> Result<DecodedFile, ImportError> {
+    decode_file(bytes, &DecodeLimits::default()).map_err(|error| match error {
+        FileError::Empty => ImportError::Empty,
+        other => ImportError::Decode(other.to_string()),
+    })
 }
 
 /// Decodes, redacts and stores a file; nothing is stored unless the whole file decodes.
@@ -49,7 +48,8 @@ pub fn import_bytes(
     redactor: &Redactor,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let (format, decoded) = decode(bytes)?;
+    let decoded = decode(bytes)?;
+    let format = decoded.format.id();
     let mut batch: Batch = decoded.batch;
     redactor.redact_batch(&mut batch);
     let mut trace_ids: Vec<TraceId> = Vec::new();

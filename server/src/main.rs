@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
     Serve(ServeArgs),
-    /// Store trace files (OTLP JSON) in the data directory, as `POST /api/import` does.
+    /// Store trace files (OTLP JSON/JSONL/protobuf, Jaeger, Zipkin; gzip too) in the data directory, as `POST /api/import` does.
     Import(ImportArgs),
     /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
     Compare(CompareArgs),
@@ -216,7 +216,7 @@ fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanvi
     let path = std::path::Path::new(source);
     if path.exists() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
-        let (_, decoded) =
+        let decoded =
             import::decode(&bytes).map_err(|error| anyhow::anyhow!("{source}: {error}"))?;
         let mut traces = decoded.batch.split_by_trace();
         return match traces.len() {

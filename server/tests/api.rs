@@ -515,7 +515,7 @@ async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let message = json(&body)["error"].as_str().unwrap().to_owned();
     assert!(
-        message.starts_with("cannot import the file: invalid OTLP JSON at line 1 column"),
+        message.starts_with("cannot import the file: OTLP JSON: line 1 column"),
         "{message}"
     );
     assert_eq!(stored_span_names(&app).await, ["imported"]);

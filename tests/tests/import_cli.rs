@@ -1,5 +1,5 @@
-//! Issue 4: `spanview import FILE...` stores real OTLP JSON files with the same decoder as the
-//! receiver; a broken file is reported by name and the others are still stored.
+//! Issues 4 and 7: `spanview import FILE...` stores real trace files with the same decoders as the
+//! receiver and the upload; a broken file is reported by name and the others are still stored.
 
 use std::process::Command;
 
@@ -29,7 +29,7 @@ fn import_stores_real_files_and_names_the_broken_one() {
         "a failed file makes the command fail"
     );
     assert!(
-        stderr.contains("broken.json: invalid OTLP JSON at line 1 column"),
+        stderr.contains("broken.json: OTLP JSON: line 1 column"),
         "{stderr}"
     );
     assert!(
@@ -84,4 +84,66 @@ fn the_same_trace_as_json_numbers_and_strings_is_identical() {
         stored[0]["spans"][0]["endNanos"],
         stored[1]["spans"][0]["endNanos"]
     );
+}
+
+#[test]
+fn jaeger_zipkin_collector_and_gzip_files_import_by_content() {
+    use std::io::Write;
+    let Some(fixtures) = real_fixtures_dir() else {
+        return;
+    };
+    let data_dir = tempfile::tempdir().unwrap();
+    // A Zipkin file, gzip-compressed and named as if it were something else: content decides.
+    let zipkin =
+        std::fs::read(fixtures.join("zipkin2-lens-smartthings-oauth-authorization.json")).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&zipkin).unwrap();
+    let gzipped = data_dir.path().join("download.bin");
+    std::fs::write(&gzipped, encoder.finish().unwrap()).unwrap();
+    let output = Command::new(spanview_bin())
+        .arg("import")
+        .arg("--data-dir")
+        .arg(data_dir.path().join("store"))
+        .arg(fixtures.join("jaeger-uimodel-ui_01.json"))
+        .arg(fixtures.join("otlpjsonl-otel-tui-demo-mixed-signals.jsonl"))
+        .arg(&gzipped)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("ui_01.json: 5 spans in 1 traces (jaeger-json)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mixed-signals.jsonl: 547 spans in 141 traces (otlp-jsonl)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("download.bin: 175 spans in 1 traces (zipkin-json)"),
+        "{stdout}"
+    );
+
+    // Served: the Zipkin trace's padded id, and Jaeger's int64 tag beyond 2^53 exact.
+    let spanview = Spanview::start_in(&data_dir.path().join("store"), &[]);
+    let trace = spanview.get_json("/api/traces/00000000000000008ce82b2e9ed820ba");
+    assert_eq!(trace["spans"].as_array().unwrap().len(), 175);
+    let jaeger = spanview.get_json("/api/traces/00000000000000000000000000000001");
+    let tagged = jaeger["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|span| span["name"] == "some-operation")
+        .unwrap();
+    let limit = tagged["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|attribute| attribute["key"] == "javascript_limit")
+        .unwrap();
+    assert_eq!(limit["value"]["intValue"], 9_223_372_036_854_775_222_i64);
 }

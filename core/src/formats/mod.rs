@@ -1,8 +1,16 @@
 //! Trace file and wire formats, decoded into the [`crate::Batch`] model.
 //!
 //! Every decoder is shared by the OTLP receiver, `POST /api/import`, `spanview import` and the
-//! browser's upload, so all of them accept and reject exactly the same inputs.
+//! browser's upload, so all of them accept and reject exactly the same inputs. [`decode_file`]
+//! recognises a file by its content: OTLP JSON (also wrapped as Jaeger's API v3 response), OTLP
+//! JSON Lines (the Collector's file exporter; metrics and logs lines are skipped), OTLP protobuf,
+//! Jaeger JSON (query API, UI download, bare trace, array of traces) and Zipkin v2 JSON, each
+//! optionally gzip-compressed. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
 
+pub mod file;
+pub mod jaeger;
 pub mod otlp;
+pub mod zipkin;
 
+pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};
 pub use otlp::{Decoded, OtlpError, RejectedSpans};

@@ -1,0 +1,620 @@
+//! Trace files of any supported format, recognised by their content (not their name) and decoded
+//! into one [`Batch`]: the single entry point of the browser's upload, `POST /api/import` and
+//! `spanview import`, so that all three accept and refuse exactly the same files.
+
+use std::io::Read;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::model::Batch;
+
+use super::jaeger::{self, JaegerTrace};
+use super::otlp::{self, OtlpError, RejectedSpans};
+use super::zipkin::{self, ZipkinSpan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    OtlpJson,
+    OtlpJsonLines,
+    OtlpProtobuf,
+    /// OTLP JSON wrapped as Jaeger's API v3 `GetTrace` response (`{"result": …}`).
+    JaegerApiV3,
+    JaegerJson,
+    ZipkinJson,
+}
+
+impl Format {
+    /// A stable short name, for APIs and logs.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::OtlpJson => "otlp-json",
+            Self::OtlpJsonLines => "otlp-jsonl",
+            Self::OtlpProtobuf => "otlp-protobuf",
+            Self::JaegerApiV3 => "jaeger-api-v3",
+            Self::JaegerJson => "jaeger-json",
+            Self::ZipkinJson => "zipkin-json",
+        }
+    }
+
+    /// The name people know the format by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OtlpJson => "OTLP JSON",
+            Self::OtlpJsonLines => "OTLP JSON Lines",
+            Self::OtlpProtobuf => "OTLP protobuf",
+            Self::JaegerApiV3 => "Jaeger API v3 (OTLP JSON)",
+            Self::JaegerJson => "Jaeger JSON",
+            Self::ZipkinJson => "Zipkin v2 JSON",
+        }
+    }
+}
+
+const ACCEPTED: &str = "OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON or Zipkin v2 JSON \
+                        (optionally gzip-compressed)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// A gzip-compressed file may not inflate beyond this (a gzip bomb stops here).
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_decompressed_bytes: 1 << 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedFile {
+    pub format: Format,
+    pub gzipped: bool,
+    pub batch: Batch,
+    /// Spans left out (bad ids), with the first reason.
+    pub rejected: RejectedSpans,
+    /// JSON Lines holding metrics or logs rather than traces, skipped.
+    pub skipped_lines: usize,
+}
+
+impl DecodedFile {
+    /// E.g. `Zipkin v2 JSON`, `OTLP JSON (gzip)`.
+    pub fn format_label(&self) -> String {
+        if self.gzipped {
+            format!("{} (gzip)", self.format.label())
+        } else {
+            self.format.label().to_owned()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("gzip: the compressed data is corrupt or truncated ({0})")]
+    Gzip(String),
+    #[error("gzip: the file inflates beyond the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("{format}: line {line} column {column}: {message}")]
+    Syntax {
+        format: &'static str,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{format}: {message}")]
+    Invalid {
+        format: &'static str,
+        message: String,
+    },
+    #[error("no trace spans: the file holds {0}")]
+    NoTraces(String),
+    #[error("unknown format ({found}); expected {ACCEPTED}")]
+    Unknown { found: String },
+}
+
+/// Recognises the format of `bytes` and decodes it.
+pub fn decode_file(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedFile, FileError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let inflated = gunzip(bytes, limits.max_decompressed_bytes)?;
+        let mut decoded = decode_plain(&inflated)?;
+        decoded.gzipped = true;
+        return Ok(decoded);
+    }
+    decode_plain(bytes)
+}
+
+fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>, FileError> {
+    let mut inflated = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut inflated)
+        .map_err(|error| FileError::Gzip(error.to_string()))?;
+    if inflated.len() as u64 > limit {
+        return Err(FileError::TooLarge { limit });
+    }
+    Ok(inflated)
+}
+
+fn decode_plain(bytes: &[u8]) -> Result<DecodedFile, FileError> {
+    let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let Some(offset) = without_bom
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())
+    else {
+        return Err(FileError::Empty);
+    };
+    let body = &without_bom[offset..];
+    let as_json = match body[0] {
+        b'{' if is_json_lines(body) => decode_json_lines(body),
+        b'{' => decode_json_object(body),
+        b'[' => decode_json_array(body),
+        _ => return decode_protobuf(bytes),
+    };
+    // A protobuf export starts with 0x0a (field 1), which is also a newline, and its length byte
+    // may happen to be `{` or `[`: when such a file is not JSON, it may still be protobuf.
+    match as_json {
+        Err(json_error) if bytes[0] == b'\n' => decode_protobuf(bytes).or(Err(json_error)),
+        decoded => decoded,
+    }
+}
+
+/// The first line is a whole JSON value and more lines follow: the Collector's file exporter.
+fn is_json_lines(body: &[u8]) -> bool {
+    let mut lines = body
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.trim_ascii().is_empty());
+    let first = lines.next().unwrap_or_default();
+    lines.next().is_some() && serde_json::from_slice::<IgnoredAny>(first).is_ok()
+}
+
+/// Which top-level keys a JSON object has (their values are skipped, not built).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectProbe {
+    resource_spans: Option<IgnoredAny>,
+    resource_metrics: Option<IgnoredAny>,
+    resource_logs: Option<IgnoredAny>,
+    result: Option<IgnoredAny>,
+    data: Option<IgnoredAny>,
+    #[serde(rename = "traceID")]
+    trace_id: Option<IgnoredAny>,
+    spans: Option<IgnoredAny>,
+}
+
+/// The format a broken JSON file was probably meant to be, from the keys near its start, so
+/// that its syntax error names it ("OTLP JSON: line 1 column 20: …").
+fn guessed_format(body: &[u8]) -> &'static str {
+    let head = &body[..body.len().min(4096)];
+    let has = |key: &str| {
+        head.windows(key.len())
+            .any(|window| window == key.as_bytes())
+    };
+    if has("\"resourceSpans\"") {
+        if has("\"result\"") {
+            Format::JaegerApiV3.label()
+        } else {
+            Format::OtlpJson.label()
+        }
+    } else if has("\"traceID\"") || has("\"operationName\"") {
+        Format::JaegerJson.label()
+    } else if body.first() == Some(&b'[') && has("\"traceId\"") {
+        Format::ZipkinJson.label()
+    } else {
+        "JSON"
+    }
+}
+
+fn syntax_error(format: &'static str, error: &serde_json::Error) -> FileError {
+    FileError::Syntax {
+        format,
+        line: error.line(),
+        column: error.column(),
+        message: strip_position(&error.to_string()),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
+    let probe: ObjectProbe =
+        serde_json::from_slice(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
+    if probe.resource_spans.is_some() {
+        let decoded =
+            otlp::decode_json(body).map_err(|error| otlp_error(Format::OtlpJson, error))?;
+        return Ok(finish(Format::OtlpJson, decoded.batch, decoded.rejected, 0));
+    }
+    if probe.result.is_some() {
+        #[derive(Deserialize)]
+        struct GetTraceResponse {
+            result: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+        }
+        let format = Format::JaegerApiV3;
+        let response: GetTraceResponse =
+            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
+        let decoded = otlp::from_request(response.result);
+        return Ok(finish(format, decoded.batch, decoded.rejected, 0));
+    }
+    if probe.data.is_some() {
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            data: Option<Vec<JaegerTrace>>,
+        }
+        let envelope: Envelope = serde_json::from_slice(body)
+            .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
+        return jaeger_file(envelope.data.unwrap_or_default());
+    }
+    if probe.trace_id.is_some() && probe.spans.is_some() {
+        let trace: JaegerTrace = serde_json::from_slice(body)
+            .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
+        return jaeger_file(vec![trace]);
+    }
+    if probe.resource_metrics.is_some() || probe.resource_logs.is_some() {
+        return Err(FileError::NoTraces(String::from(
+            "OTLP metrics or logs, not traces",
+        )));
+    }
+    Err(FileError::Unknown {
+        found: String::from("a JSON object without resourceSpans, data or traceID and spans"),
+    })
+}
+
+fn decode_json_array(body: &[u8]) -> Result<DecodedFile, FileError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ElementProbe {
+        trace_id: Option<IgnoredAny>,
+        id: Option<IgnoredAny>,
+        #[serde(rename = "traceID")]
+        jaeger_trace_id: Option<IgnoredAny>,
+        spans: Option<IgnoredAny>,
+    }
+    let probe: Vec<ElementProbe> =
+        serde_json::from_slice(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
+    let Some(first) = probe.first() else {
+        return Err(FileError::NoTraces(String::from("an empty JSON array")));
+    };
+    if first.jaeger_trace_id.is_some() && first.spans.is_some() {
+        let traces: Vec<JaegerTrace> = serde_json::from_slice(body)
+            .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
+        return jaeger_file(traces);
+    }
+    if first.trace_id.is_some() && first.id.is_some() {
+        let format = Format::ZipkinJson;
+        let spans: Vec<ZipkinSpan> =
+            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
+        let (batch, rejected) = zipkin::from_spans(spans);
+        return Ok(finish(format, batch, rejected, 0));
+    }
+    Err(FileError::Unknown {
+        found: String::from("a JSON array of neither Zipkin spans nor Jaeger traces"),
+    })
+}
+
+fn jaeger_file(traces: Vec<JaegerTrace>) -> Result<DecodedFile, FileError> {
+    let (batch, rejected) = jaeger::from_traces(traces);
+    Ok(finish(Format::JaegerJson, batch, rejected, 0))
+}
+
+fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
+    let format = Format::OtlpJsonLines;
+    let mut batch = Batch::default();
+    let mut rejected = RejectedSpans::default();
+    let mut skipped_lines = 0;
+    for (line_idx, line) in body.split(|byte| *byte == b'\n').enumerate() {
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        let line_number = line_idx + 1;
+        let at_line = |error: &serde_json::Error| FileError::Syntax {
+            format: format.label(),
+            line: line_number,
+            column: error.column(),
+            message: strip_position(&error.to_string()),
+        };
+        let probe: ObjectProbe = serde_json::from_slice(line).map_err(|error| at_line(&error))?;
+        if probe.resource_spans.is_none() {
+            if probe.resource_metrics.is_some() || probe.resource_logs.is_some() {
+                skipped_lines += 1;
+                continue;
+            }
+            return Err(FileError::Invalid {
+                format: format.label(),
+                message: format!("line {line_number} holds neither traces, metrics nor logs"),
+            });
+        }
+        let decoded = otlp::decode_json(line).map_err(|error| match error {
+            OtlpError::Json {
+                column, message, ..
+            } => FileError::Syntax {
+                format: format.label(),
+                line: line_number,
+                column,
+                message,
+            },
+            other => otlp_error(format, other),
+        })?;
+        if decoded.rejected.count > 0 && rejected.first_reason.is_none() {
+            rejected.first_reason = decoded
+                .rejected
+                .first_reason
+                .map(|reason| format!("line {line_number}: {reason}"));
+        }
+        rejected.count += decoded.rejected.count;
+        append(&mut batch, decoded.batch);
+    }
+    Ok(finish(format, batch, rejected, skipped_lines))
+}
+
+/// Appends `other` to `batch`, re-pointing its spans at the moved resources and scopes.
+fn append(batch: &mut Batch, other: Batch) {
+    let resource_offset = batch.resources.len() as u32;
+    let scope_offset = batch.scopes.len() as u32;
+    batch.resources.extend(other.resources);
+    batch.scopes.extend(other.scopes);
+    batch.spans.extend(other.spans.into_iter().map(|mut span| {
+        span.resource_idx += resource_offset;
+        span.scope_idx += scope_offset;
+        span
+    }));
+}
+
+fn decode_protobuf(bytes: &[u8]) -> Result<DecodedFile, FileError> {
+    let format = Format::OtlpProtobuf;
+    match otlp::decode_protobuf(bytes) {
+        // Arbitrary bytes can parse as an empty message: without spans it is not a trace file.
+        Ok(decoded) if decoded.batch.spans.is_empty() && decoded.rejected.count == 0 => {
+            Err(unknown_binary(bytes))
+        }
+        Ok(decoded) => Ok(finish(format, decoded.batch, decoded.rejected, 0)),
+        // Text that is not JSON: name what it looks like rather than a protobuf wire error.
+        Err(_) if looks_like_text(bytes) => Err(unknown_binary(bytes)),
+        Err(error) => Err(otlp_error(format, error)),
+    }
+}
+
+fn unknown_binary(bytes: &[u8]) -> FileError {
+    FileError::Unknown {
+        found: if looks_like_text(bytes) {
+            format!("text starting with {:?}", snippet(bytes))
+        } else {
+            String::from("binary data that is not an OTLP protobuf trace export")
+        },
+    }
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(512)];
+    std::str::from_utf8(sample).is_ok_and(|text| {
+        text.chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+    })
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+        .trim()
+        .to_owned()
+}
+
+fn otlp_error(format: Format, error: OtlpError) -> FileError {
+    match error {
+        OtlpError::Json {
+            line,
+            column,
+            message,
+        } => FileError::Syntax {
+            format: format.label(),
+            line,
+            column,
+            message,
+        },
+        OtlpError::Protobuf(error) => FileError::Invalid {
+            format: format.label(),
+            message: error.to_string(),
+        },
+    }
+}
+
+fn finish(
+    format: Format,
+    batch: Batch,
+    rejected: RejectedSpans,
+    skipped_lines: usize,
+) -> DecodedFile {
+    DecodedFile {
+        format,
+        gzipped: false,
+        batch,
+        rejected,
+        skipped_lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::{SpanId, TraceId};
+    use crate::model::{AnyValue, Event, KeyValue, Resource, Scope, Span, SpanKind, Status};
+
+    fn attribute() -> impl Strategy<Value = KeyValue> {
+        let value = prop_oneof![
+            "[a-z <>&\"]{0,12}".prop_map(AnyValue::String),
+            any::<bool>().prop_map(AnyValue::Bool),
+            any::<i64>().prop_map(AnyValue::Int),
+            (-1e9f64..1e9).prop_map(AnyValue::Double),
+        ];
+        ("[a-z.]{1,10}", value).prop_map(|(key, value)| KeyValue { key, value })
+    }
+
+    /// Batches as any exporter could send them; times in whole microseconds so that Jaeger JSON
+    /// (microseconds) can carry them too.
+    fn batch() -> impl Strategy<Value = Batch> {
+        let span = (
+            1u8..4,
+            1u64..u64::MAX,
+            proptest::option::of(1u64..u64::MAX),
+            "[a-zA-Z /{}]{0,16}",
+            0u64..1_000_000_000_000,
+            0u64..10_000_000,
+            proptest::collection::vec(attribute(), 0..4),
+            proptest::option::of(("[a-z]{1,8}", 0u64..1_000_000)),
+            0usize..2,
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    trace,
+                    id,
+                    parent,
+                    name,
+                    start_us,
+                    duration_us,
+                    attributes,
+                    event,
+                    resource,
+                    error,
+                )| Span {
+                    trace_id: TraceId([trace; 16]),
+                    span_id: SpanId(id.to_be_bytes()),
+                    parent_span_id: parent.map(|parent| SpanId(parent.to_be_bytes())),
+                    name,
+                    kind: SpanKind::Server,
+                    start_nanos: start_us * 1_000,
+                    end_nanos: (start_us + duration_us) * 1_000,
+                    attributes,
+                    events: event
+                        .map(|(name, at)| Event {
+                            name,
+                            time_nanos: (start_us + at) * 1_000,
+                            attributes: Vec::new(),
+                        })
+                        .into_iter()
+                        .collect(),
+                    links: Vec::new(),
+                    status: Status {
+                        code: if error {
+                            StatusCode::Error
+                        } else {
+                            StatusCode::Unset
+                        },
+                        message: String::new(),
+                    },
+                    trace_state: String::new(),
+                    flags: 0,
+                    dropped: Default::default(),
+                    resource_idx: resource as u32,
+                    scope_idx: 0,
+                },
+            );
+        proptest::collection::vec(span, 1..12).prop_map(|spans| Batch {
+            resources: ["api", "db"]
+                .map(|service| Resource {
+                    attributes: vec![KeyValue::new("service.name", service)],
+                    schema_url: String::new(),
+                })
+                .to_vec(),
+            scopes: vec![Scope::default()],
+            spans,
+        })
+    }
+
+    use crate::model::StatusCode;
+
+    fn spans_by_id(batch: &Batch) -> Vec<(String, String)> {
+        let mut spans: Vec<(String, String)> = batch
+            .spans
+            .iter()
+            .map(|span| {
+                // Resource and scope tables are laid out per export; compare their content.
+                let mut plain = span.clone();
+                plain.resource_idx = 0;
+                plain.scope_idx = 0;
+                let scope = batch.scopes.get(span.scope_idx as usize).cloned();
+                (
+                    format!("{plain:?} {scope:?}"),
+                    batch.service_of(span).to_owned(),
+                )
+            })
+            .collect();
+        spans.sort();
+        spans
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = decode_file(&bytes, &DecodeLimits::default());
+        }
+
+        #[test]
+        fn arbitrary_json_like_text_never_panics(text in "[\\[\\]{}\":,a-zA-Z0-9 \n]{0,200}") {
+            let _ = decode_file(text.as_bytes(), &DecodeLimits::default());
+        }
+
+        #[test]
+        fn otlp_exports_round_trip(batch in batch()) {
+            let limits = DecodeLimits::default();
+            let json = decode_file(otlp::encode_json(&batch).as_bytes(), &limits).unwrap();
+            prop_assert_eq!(json.format, Format::OtlpJson);
+            prop_assert_eq!(spans_by_id(&json.batch), spans_by_id(&batch));
+            let protobuf = decode_file(&otlp::encode_protobuf(&batch), &limits).unwrap();
+            prop_assert_eq!(protobuf.format, Format::OtlpProtobuf);
+            prop_assert_eq!(spans_by_id(&protobuf.batch), spans_by_id(&batch));
+        }
+
+        #[test]
+        fn json_lines_round_trip(batch in batch()) {
+            // The Collector's file exporter: one request per line.
+            let lines: Vec<String> = batch
+                .spans
+                .iter()
+                .map(|span| {
+                    otlp::encode_json(&Batch {
+                        resources: batch.resources.clone(),
+                        scopes: batch.scopes.clone(),
+                        spans: vec![span.clone()],
+                    })
+                })
+                .collect();
+            let text = lines.join("\n") + "\n";
+            let decoded = decode_file(text.as_bytes(), &DecodeLimits::default()).unwrap();
+            let expected = if batch.spans.len() > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
+            prop_assert_eq!(decoded.format, expected);
+            prop_assert_eq!(spans_by_id(&decoded.batch), spans_by_id(&batch));
+        }
+
+        #[test]
+        fn jaeger_exports_round_trip(batch in batch()) {
+            let decoded = decode_file(jaeger::encode_json(&batch).as_bytes(), &DecodeLimits::default()).unwrap();
+            prop_assert_eq!(decoded.format, Format::JaegerJson);
+            // Jaeger has no "server" without a span.kind tag and no unset status: compare what it keeps.
+            let keep = |batch: &Batch| -> Vec<String> {
+                let mut spans: Vec<String> = batch.spans.iter().map(|span| format!(
+                    "{} {:?} {:?} {} {} {} {} {}",
+                    span.span_id,
+                    span.parent_span_id,
+                    span.name,
+                    span.start_nanos,
+                    span.end_nanos,
+                    span.attributes.len() + span.events.len(),
+                    span.is_error(),
+                    batch.service_of(span),
+                )).collect();
+                spans.sort();
+                spans
+            };
+            prop_assert_eq!(keep(&decoded.batch), keep(&batch));
+        }
+    }
+}

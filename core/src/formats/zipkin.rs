@@ -1,0 +1,180 @@
+//! Zipkin v2 JSON: an array of spans with microsecond times, local and remote endpoints, string
+//! tags and annotations.
+//!
+//! The local endpoint's service becomes the resource; the remote endpoint becomes `peer.service`,
+//! `net.peer.ip` and `net.peer.port`; an `error` tag sets the error status with its text as the
+//! message; annotations become events. Zipkin lets the client and server halves of one RPC share
+//! a span id (`shared: true` on the server half): both are kept, the server half under a derived
+//! id (see [`shared_server_span_id`]) whose parent is the client half, so the waterfall shows two
+//! rows, as Zipkin Lens does.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use crate::ids::SpanId;
+use crate::model::{
+    AnyValue, Batch, Event, KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode,
+};
+
+use super::jaeger::{parse_span_id, parse_trace_id};
+use super::otlp::RejectedSpans;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZipkinSpan {
+    pub trace_id: String,
+    pub id: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Microseconds since the Unix epoch.
+    #[serde(default)]
+    pub timestamp: Option<u64>,
+    /// Microseconds.
+    #[serde(default)]
+    pub duration: Option<u64>,
+    #[serde(default)]
+    pub local_endpoint: Option<Endpoint>,
+    #[serde(default)]
+    pub remote_endpoint: Option<Endpoint>,
+    #[serde(default)]
+    pub annotations: Vec<Annotation>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    #[serde(default)]
+    pub service_name: Option<String>,
+    #[serde(default)]
+    pub ipv4: Option<String>,
+    #[serde(default)]
+    pub ipv6: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Annotation {
+    pub timestamp: u64,
+    pub value: String,
+}
+
+/// The id given to the server half of a shared client/server span: the client's id with its
+/// bits inverted (deterministic, and distinct from the client's).
+pub fn shared_server_span_id(client: SpanId) -> SpanId {
+    SpanId(client.0.map(|byte| !byte))
+}
+
+pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
+    let mut batch = Batch {
+        scopes: vec![Scope::default()],
+        ..Batch::default()
+    };
+    let mut rejected = RejectedSpans::default();
+    let mut resource_of_service: HashMap<String, u32> = HashMap::new();
+    for (position, zipkin_span) in spans.into_iter().enumerate() {
+        let service = zipkin_span
+            .local_endpoint
+            .as_ref()
+            .and_then(|endpoint| endpoint.service_name.clone())
+            .unwrap_or_default();
+        let resource_idx = *resource_of_service
+            .entry(service.clone())
+            .or_insert_with(|| {
+                let attributes = if service.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![KeyValue::new("service.name", service)]
+                };
+                batch.resources.push(Resource {
+                    attributes,
+                    schema_url: String::new(),
+                });
+                (batch.resources.len() - 1) as u32
+            });
+        let name = zipkin_span.name.clone().unwrap_or_default();
+        match span_from(zipkin_span, resource_idx) {
+            Ok(span) => batch.spans.push(span),
+            Err(problem) => rejected.record(|| format!("span {position} ({name:?}): {problem}")),
+        }
+    }
+    (batch, rejected)
+}
+
+fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
+    let trace_id = parse_trace_id(&span.trace_id)?;
+    let own_id = parse_span_id(&span.id)?;
+    let kind = match span.kind.as_deref() {
+        Some("CLIENT") => SpanKind::Client,
+        Some("SERVER") => SpanKind::Server,
+        Some("PRODUCER") => SpanKind::Producer,
+        Some("CONSUMER") => SpanKind::Consumer,
+        _ => SpanKind::Unspecified,
+    };
+    let (span_id, parent_span_id) = if span.shared && kind == SpanKind::Server {
+        (shared_server_span_id(own_id), Some(own_id))
+    } else {
+        let parent = span.parent_id.as_deref().map(parse_span_id).transpose()?;
+        (own_id, parent)
+    };
+    let mut attributes = Vec::new();
+    let mut status = Status::default();
+    for (key, value) in span.tags {
+        if key == "error" {
+            status.code = StatusCode::Error;
+            status.message = value.clone();
+        }
+        attributes.push(KeyValue::new(key, value));
+    }
+    if let Some(remote) = span.remote_endpoint {
+        if let Some(service) = remote.service_name {
+            attributes.push(KeyValue::new("peer.service", service));
+        }
+        if let Some(ip) = remote.ipv4.or(remote.ipv6) {
+            attributes.push(KeyValue::new("net.peer.ip", ip));
+        }
+        if let Some(port) = remote.port {
+            attributes.push(KeyValue::new(
+                "net.peer.port",
+                AnyValue::Int(i64::from(port)),
+            ));
+        }
+    }
+    let start_nanos = span.timestamp.unwrap_or(0).saturating_mul(1_000);
+    let events = span
+        .annotations
+        .into_iter()
+        .map(|annotation| Event {
+            name: annotation.value,
+            time_nanos: annotation.timestamp.saturating_mul(1_000),
+            attributes: Vec::new(),
+        })
+        .collect();
+    Ok(Span {
+        trace_id,
+        span_id,
+        parent_span_id,
+        name: span.name.unwrap_or_default(),
+        kind,
+        start_nanos,
+        end_nanos: start_nanos.saturating_add(span.duration.unwrap_or(0).saturating_mul(1_000)),
+        attributes,
+        events,
+        links: Vec::new(),
+        status,
+        trace_state: String::new(),
+        flags: 0,
+        dropped: Default::default(),
+        resource_idx,
+        scope_idx: 0,
+    })
+}
