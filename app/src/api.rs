@@ -110,6 +110,36 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ApiErr
         .send()
         .await
         .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    read_json(url, response).await
+}
+
+/// What `POST /api/import` stored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOutcome {
+    pub n_spans_added: u64,
+}
+
+/// Stores a trace file on the server ("Save to server").
+pub async fn import_file(bytes: &[u8]) -> Result<ImportOutcome, ApiError> {
+    let url = "/api/import";
+    let mut request = gloo_net::http::Request::post(url);
+    if let Some(token) = saved_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .body(js_sys::Uint8Array::from(bytes))
+        .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
+        .send()
+        .await
+        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    read_json(url, response).await
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(
+    url: &str,
+    response: gloo_net::http::Response,
+) -> Result<T, ApiError> {
     if !response.ok() {
         let status = response.status();
         let message = match response.json::<ErrorBody>().await {

@@ -5,12 +5,15 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::theme::ThemeSwitch;
+use crate::components::uploads::{DropZone, OpenFilesButton, UploadsPanel};
 use crate::pages::compare::ComparePage;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::TracesPage;
+use crate::upload::Uploads;
 
 #[component]
 pub fn App() -> impl IntoView {
+    Uploads::provide();
     view! {
         <Router>
             <header class="topbar">
@@ -18,14 +21,17 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Traces"</A>
                 </nav>
+                <OpenFilesButton />
                 <ThemeSwitch />
             </header>
+            <DropZone />
             <main>
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
                     <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
+                <UploadsPanel />
             </main>
         </Router>
     }

@@ -9,9 +9,11 @@
 mod api;
 mod app;
 mod components;
+mod download;
 mod format;
 mod pages;
 mod search;
+mod upload;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -5,4 +5,5 @@ pub mod live;
 pub mod services_overview;
 pub mod statistics;
 pub mod theme;
+pub mod uploads;
 pub mod waterfall;

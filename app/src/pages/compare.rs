@@ -11,6 +11,8 @@ use spanview_core::layout::format_duration;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
+use crate::download::download;
+use crate::upload::{Uploads, load_trace};
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
@@ -23,11 +25,13 @@ pub fn ComparePage() -> impl IntoView {
             )
         })
     };
+    let uploads = Uploads::get();
     let comparison = LocalResource::new(move || {
         let (before_id, after_id) = ids();
         async move {
-            let before = api::trace(&before_id).await?;
-            let after = api::trace(&after_id).await?;
+            // Either side may be an uploaded file's trace.
+            let before = load_trace(uploads, before_id).await?;
+            let after = load_trace(uploads, after_id).await?;
             Ok::<_, api::ApiError>(compare(&before, &after))
         }
     });
@@ -156,23 +160,5 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
             <td class="num">{format!("{:.1} → {:.1}", row.percent_of_total_before, row.percent_of_total_after)}</td>
             <td><ul class="attribute-changes">{changes}{path_note}</ul></td>
         </tr>
-    }
-}
-
-/// Offers `text` as a file download.
-fn download(file_name: &str, mime_type: &str, text: &str) {
-    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
-        return;
-    };
-    let href = format!(
-        "data:{mime_type};charset=utf-8,{}",
-        api::encode_component(text)
-    );
-    if let Ok(link) = document.create_element("a") {
-        let _ = link.set_attribute("href", &href);
-        let _ = link.set_attribute("download", file_name);
-        if let Ok(link) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(link) {
-            link.click();
-        }
     }
 }

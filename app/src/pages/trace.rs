@@ -8,26 +8,25 @@ use spanview_core::Trace;
 use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
-use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::statistics::TraceStatistics;
 use crate::components::waterfall::WaterfallView;
 use crate::components::waterfall::state::WaterfallState;
+use crate::upload::protocol::ExportFormat;
+use crate::upload::{Uploads, export_trace, load_trace};
 
 #[component]
 pub fn TracePage() -> impl IntoView {
     let params = use_params_map();
     let trace_id = move || params.read().get("trace_id").unwrap_or_default();
-    let trace = LocalResource::new(move || {
-        let trace_id = trace_id();
-        async move { api::trace(&trace_id).await }
-    });
+    let uploads = Uploads::get();
+    let trace = LocalResource::new(move || load_trace(uploads, trace_id()));
     view! {
         <section class="page trace-page">
             <Suspense fallback=|| view! { <p class="notice">"Loading trace…"</p> }>
                 {move || Suspend::new(async move {
                     match trace.await {
-                        Ok(trace) => view! { <TraceView trace=Arc::new(trace) /> }.into_any(),
+                        Ok(trace) => view! { <TraceView trace=trace /> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -121,6 +120,22 @@ fn TraceHeader() -> impl IntoView {
                 <div><dt>"Trace ID"</dt><dd class="mono">{state.trace.trace_id.to_string()}</dd></div>
             </dl>
             <div class="call-outs">{slowest}{busiest}</div>
+            <ExportButtons />
         </header>
+    }
+}
+
+/// Download the trace as OTLP JSON or Jaeger JSON (encoded in the format worker); importing
+/// either reproduces its spans.
+#[component]
+fn ExportButtons() -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
+    let (otlp_trace, jaeger_trace) = (state.trace.clone(), state.trace);
+    view! {
+        <div class="export-buttons">
+            <span class="export-label">"Export"</span>
+            <button on:click=move |_| export_trace(&otlp_trace, ExportFormat::OtlpJson)>"OTLP JSON"</button>
+            <button on:click=move |_| export_trace(&jaeger_trace, ExportFormat::JaegerJson)>"Jaeger JSON"</button>
+        </div>
     }
 }

@@ -1,5 +1,6 @@
 //! The N+1 banner: shown only when the trace repeats one statement under one parent; a click
-//! shows just those spans.
+//! shows just those spans. Real traces can hold many small patterns: the costliest few show, the
+//! rest behind "show N more", so the banner never pushes the waterfall off the screen.
 
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent};
@@ -7,12 +8,18 @@ use spanview_core::n_plus_one::detect;
 
 use super::state::WaterfallState;
 
+/// Banners shown before "show N more".
+const SHOWN_AT_FIRST: usize = 2;
+
 #[component]
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    let findings = detect(&state.trace, &state.waterfall);
+    let mut findings = detect(&state.trace, &state.waterfall);
+    findings.sort_by_key(|finding| std::cmp::Reverse(finding.total_nanos));
+    let n_hidden = findings.len().saturating_sub(SHOWN_AT_FIRST);
+    let show_all = RwSignal::new(false);
     let pinned_rows = state.pinned_rows;
-    findings
+    let banners: Vec<AnyView> = findings
         .into_iter()
         .map(|finding| {
             let parent = &state.waterfall.rows[finding.parent_row as usize];
@@ -46,6 +53,26 @@ pub fn NPlusOneBanners() -> impl IntoView {
                     <button on:click=toggle>{move || if is_pinned() { "Show all spans" } else { "Show them" }}</button>
                 </div>
             }
+            .into_any()
         })
-        .collect_view()
+        .collect();
+    let mut banners = banners.into_iter();
+    let first: Vec<AnyView> = banners.by_ref().take(SHOWN_AT_FIRST).collect();
+    let rest: Vec<AnyView> = banners.collect();
+    let rest = StoredValue::new_local(Some(rest));
+    view! {
+        {first}
+        {move || {
+            if show_all.get() {
+                rest.try_update_value(Option::take).flatten().map(|rest| rest.into_iter().collect_view())
+            } else {
+                None
+            }
+        }}
+        {move || (n_hidden > 0 && !show_all.get()).then(|| view! {
+            <button class="more-n-plus-one" on:click=move |_| show_all.set(true)>
+                {format!("Show {n_hidden} more repeated-query pattern{}", if n_hidden == 1 { "" } else { "s" })}
+            </button>
+        })}
+    }
 }

@@ -1,0 +1,308 @@
+//! Trace files opened in the browser: read with progress, parsed in a Web Worker by core's
+//! decoders, and kept in memory (not on the server, unless the user saves them). Uploaded traces
+//! open in the same trace and comparison views as stored ones: [`load_trace`] looks here first.
+
+pub mod protocol;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use spanview_core::Trace;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, ApiError};
+use protocol::{ExportFormat, READY, WorkerReply, WorkerRequest};
+
+/// The worker's loader script, written by Trunk next to the app (see app/index.html).
+const WORKER_SCRIPT: &str = "/parse-worker_loader.js";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileState {
+    Reading { percent: f64 },
+    Parsing,
+    Loaded(LoadedFile),
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedFile {
+    pub format: String,
+    /// Trace ids with a label ("service: root span").
+    pub traces: Vec<(String, String)>,
+    pub n_spans: usize,
+    pub skipped_lines: usize,
+    pub rejected_spans: u64,
+    pub saved: Option<Result<u64, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadedFile {
+    pub id: u32,
+    pub name: String,
+    pub size_bytes: f64,
+    pub state: FileState,
+}
+
+/// The opened files and their traces, shared through context by the whole app.
+#[derive(Clone, Copy)]
+pub struct Uploads {
+    pub files: RwSignal<Vec<UploadedFile>>,
+    traces: StoredValue<HashMap<String, Arc<Trace>>>,
+    bytes: StoredValue<HashMap<u32, Vec<u8>>>,
+    next_id: StoredValue<u32>,
+}
+
+impl Uploads {
+    pub fn provide() {
+        provide_context(Self {
+            files: RwSignal::new(Vec::new()),
+            traces: StoredValue::new(HashMap::new()),
+            bytes: StoredValue::new(HashMap::new()),
+            next_id: StoredValue::new(1),
+        });
+    }
+
+    pub fn get() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// An uploaded trace, by its id.
+    pub fn trace(&self, trace_id: &str) -> Option<Arc<Trace>> {
+        self.traces
+            .with_value(|traces| traces.get(&trace_id.to_lowercase()).cloned())
+    }
+
+    pub fn open_files(&self, files: &web_sys::FileList) {
+        for index in 0..files.length() {
+            if let Some(file) = files.get(index) {
+                self.open_file(file);
+            }
+        }
+    }
+
+    fn set_state(&self, id: u32, state: FileState) {
+        self.files.update(|files| {
+            if let Some(file) = files.iter_mut().find(|file| file.id == id) {
+                file.state = state;
+            }
+        });
+    }
+
+    /// Reads one file (reporting progress), then hands its bytes to a parsing worker.
+    fn open_file(&self, file: web_sys::File) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        self.files.update(|files| {
+            files.push(UploadedFile {
+                id,
+                name: file.name(),
+                size_bytes: file.size(),
+                state: FileState::Reading { percent: 0.0 },
+            });
+        });
+        let Ok(reader) = web_sys::FileReader::new() else {
+            self.set_state(id, failed("this browser cannot read files"));
+            return;
+        };
+        let uploads = *self;
+        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+            move |event: web_sys::ProgressEvent| {
+                if event.length_computable() && event.total() > 0.0 {
+                    let percent = event.loaded() * 100.0 / event.total();
+                    uploads.set_state(id, FileState::Reading { percent });
+                }
+            },
+        );
+        let loaded_reader = reader.clone();
+        let on_load =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_| {
+                match loaded_reader.result() {
+                    Ok(buffer) => uploads.parse(id, &js_sys::Uint8Array::new(&buffer)),
+                    Err(_) => uploads.set_state(id, failed("the file could not be read")),
+                }
+            });
+        let on_error = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_| {
+            uploads.set_state(id, failed("the file could not be read"));
+        });
+        reader.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        reader.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        reader.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // The reader calls back after this function returns; the closures live as long as the page.
+        on_progress.forget();
+        on_load.forget();
+        on_error.forget();
+        if reader.read_as_array_buffer(&file).is_err() {
+            self.set_state(id, failed("the file could not be read"));
+        }
+    }
+
+    fn parse(&self, id: u32, bytes: &js_sys::Uint8Array) {
+        // Kept for "Save to server", which sends the file exactly as it was.
+        let copy = bytes.to_vec();
+        self.bytes.update_value(|all| {
+            all.insert(id, copy);
+        });
+        self.set_state(id, FileState::Parsing);
+        let uploads = *self;
+        run_in_worker(bytes.into(), move |reply| match reply {
+            Ok(reply) => uploads.accept(id, reply),
+            Err(message) => uploads.set_state(id, FileState::Failed { message }),
+        });
+    }
+
+    fn accept(&self, id: u32, reply: WorkerReply) {
+        match reply {
+            WorkerReply::Parsed {
+                format,
+                traces,
+                skipped_lines,
+                rejected_spans,
+                rejected_reason: _,
+            } => {
+                let n_spans = traces.iter().map(|trace| trace.batch.spans.len()).sum();
+                let labels = traces.iter().map(trace_label).collect();
+                self.traces.update_value(|all| {
+                    for trace in traces {
+                        all.insert(trace.trace_id.to_string(), Arc::new(trace));
+                    }
+                });
+                self.set_state(
+                    id,
+                    FileState::Loaded(LoadedFile {
+                        format,
+                        traces: labels,
+                        n_spans,
+                        skipped_lines,
+                        rejected_spans,
+                        saved: None,
+                    }),
+                );
+            }
+            WorkerReply::Failed { message } => self.set_state(id, FileState::Failed { message }),
+            WorkerReply::Exported { .. } => {}
+        }
+    }
+
+    /// Stores a file's bytes on the server (`POST /api/import`).
+    pub async fn save_to_server(&self, id: u32) {
+        let bytes = self
+            .bytes
+            .with_value(|all| all.get(&id).cloned())
+            .unwrap_or_default();
+        let saved = api::import_file(&bytes)
+            .await
+            .map(|outcome| outcome.n_spans_added)
+            .map_err(|error| error.to_string());
+        self.files.update(|files| {
+            if let Some(UploadedFile {
+                state: FileState::Loaded(loaded),
+                ..
+            }) = files.iter_mut().find(|file| file.id == id)
+            {
+                loaded.saved = Some(saved);
+            }
+        });
+    }
+
+    pub fn forget(&self, id: u32) {
+        self.files
+            .update(|files| files.retain(|file| file.id != id));
+        self.bytes.update_value(|all| {
+            all.remove(&id);
+        });
+    }
+}
+
+/// Starts a format worker, sends it `message` once it is ready, and hands its one reply to
+/// `on_reply`; the worker is stopped after it answers.
+fn run_in_worker(message: JsValue, on_reply: impl FnOnce(Result<WorkerReply, String>) + 'static) {
+    let options = web_sys::WorkerOptions::new();
+    let Ok(worker) = web_sys::Worker::new_with_options(WORKER_SCRIPT, &options) else {
+        on_reply(Err(String::from("cannot start the parser (Web Worker)")));
+        return;
+    };
+    // One answer only, whether it comes as a reply or as an error.
+    let reply_once = std::rc::Rc::new(std::cell::RefCell::new(Some(on_reply)));
+    let answer = move |reply: Result<WorkerReply, String>| {
+        if let Some(callback) = reply_once.borrow_mut().take() {
+            callback(reply);
+        }
+    };
+    let error_answer = answer.clone();
+    let talking_to = worker.clone();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            if text == READY {
+                if talking_to.post_message(&message).is_err() {
+                    answer(Err(String::from("cannot hand the data to the parser")));
+                }
+                return;
+            }
+            talking_to.terminate();
+            answer(
+                serde_json::from_str::<WorkerReply>(&text)
+                    .map_err(|error| format!("unreadable parser reply: {error}")),
+            );
+        });
+    let stopped = worker.clone();
+    let on_error =
+        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            stopped.terminate();
+            error_answer(Err(format!("the parser stopped: {}", event.message())));
+        });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The worker calls back after this function returns; the closures live as long as the page.
+    on_message.forget();
+    on_error.forget();
+}
+
+/// Encodes `trace` in the worker and offers it as a download.
+pub fn export_trace(trace: &Trace, format: ExportFormat) {
+    let request = WorkerRequest::Export {
+        format,
+        trace: trace.clone(),
+    };
+    let Ok(text) = serde_json::to_string(&request) else {
+        return;
+    };
+    let extension = match format {
+        ExportFormat::OtlpJson => "otlp",
+        ExportFormat::JaegerJson => "jaeger",
+    };
+    let file_name = format!("trace-{}.{extension}.json", trace.trace_id);
+    run_in_worker(JsValue::from_str(&text), move |reply| {
+        if let Ok(WorkerReply::Exported { text }) = reply {
+            crate::download::download(&file_name, "application/json", &text);
+        }
+    });
+}
+
+fn failed(message: &str) -> FileState {
+    FileState::Failed {
+        message: message.to_owned(),
+    }
+}
+
+/// "order-service: GET /orders/12345" for a trace's earliest root span.
+fn trace_label(trace: &Trace) -> (String, String) {
+    let spans = &trace.batch.spans;
+    let root = spans
+        .iter()
+        .min_by_key(|span| (span.parent_span_id.is_some(), span.start_nanos));
+    let label = root.map_or_else(String::new, |span| {
+        format!("{}: {}", trace.batch.service_of(span), span.name)
+    });
+    (trace.trace_id.to_string(), label)
+}
+
+/// A trace from this browser's uploads, else from the server.
+pub async fn load_trace(uploads: Uploads, trace_id: String) -> Result<Arc<Trace>, ApiError> {
+    if let Some(trace) = uploads.trace(&trace_id) {
+        return Ok(trace);
+    }
+    api::trace(&trace_id).await.map(Arc::new)
+}

@@ -1,0 +1,90 @@
+//! Issue 7: trace files opened in the browser (parsed in a Web Worker by core's decoders), shown in
+//! the waterfall, saved to the server and exported, in real headless Chromium.
+
+use spanview_e2e::{Spanview, real_fixtures_dir, run_node_script_json};
+
+#[test]
+fn files_open_in_the_browser_and_a_broken_one_says_what_and_where() {
+    let Some(fixtures) = real_fixtures_dir() else {
+        return;
+    };
+    let spanview = Spanview::start(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let broken = scratch.path().join("broken-jaeger.json");
+    std::fs::write(
+        &broken,
+        r#"{"data":[{"traceID":"1","spans":[{"traceID":"1"}]}]}"#,
+    )
+    .unwrap();
+    let exported = scratch.path().join("exported.json");
+    let zipkin = fixtures.join("zipkin2-lens-smartthings-oauth-authorization.json");
+    let collector = fixtures.join("otlpjsonl-otel-tui-demo-mixed-signals.jsonl");
+    let seen = run_node_script_json(
+        "upload-files.mjs",
+        &[
+            &spanview.base_url,
+            exported.to_str().unwrap(),
+            zipkin.to_str().unwrap(),
+            collector.to_str().unwrap(),
+            broken.to_str().unwrap(),
+        ],
+    );
+    let entries = seen["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{seen:#}");
+    assert_eq!(entries[0]["status"], "Zipkin v2 JSON: 175 spans in 1 trace");
+    assert_eq!(
+        entries[1]["status"],
+        "OTLP JSON Lines: 547 spans in 141 traces; 55 metrics/logs lines skipped"
+    );
+    assert_eq!(entries[1]["traces"], 20, "the first 20 traces are listed");
+    assert_eq!(
+        entries[2]["error"],
+        "broken-jaeger.json: Jaeger JSON: line 1 column 48: missing field `spanID`"
+    );
+    // The uploaded trace opened in the waterfall, from the browser's memory.
+    assert_eq!(seen["traceTitle"], "datamgmt: get /oauth/authorize");
+    assert_eq!(seen["traceSpans"], "175");
+    assert_eq!(seen["tracePath"], "/trace/00000000000000008ce82b2e9ed820ba");
+
+    // "Save to server" stored it; the export re-imports to the same spans.
+    assert_eq!(seen["saved"], "saved (175 new spans)");
+    let stored = spanview.get_json("/api/traces/00000000000000008ce82b2e9ed820ba");
+    assert_eq!(stored["spans"].as_array().unwrap().len(), 175);
+    assert_eq!(
+        seen["exportName"],
+        "trace-00000000000000008ce82b2e9ed820ba.otlp.json"
+    );
+    let bytes = std::fs::read(&exported).unwrap();
+    let decoded = spanview_core::formats::decode_file(&bytes, &Default::default()).unwrap();
+    assert_eq!(decoded.format, spanview_core::formats::Format::OtlpJson);
+    let mut exported_spans = decoded.batch.spans;
+    let original =
+        spanview_core::formats::decode_file(&std::fs::read(&zipkin).unwrap(), &Default::default())
+            .unwrap()
+            .batch
+            .spans;
+    assert_eq!(exported_spans.len(), original.len());
+    exported_spans.sort_by_key(|span| span.span_id.to_hex());
+    let mut original = original;
+    original.sort_by_key(|span| span.span_id.to_hex());
+    for (exported, original) in exported_spans.iter().zip(&original) {
+        assert_eq!(
+            (
+                exported.span_id,
+                exported.parent_span_id,
+                &exported.name,
+                exported.start_nanos,
+                exported.end_nanos,
+                &exported.attributes
+            ),
+            (
+                original.span_id,
+                original.parent_span_id,
+                &original.name,
+                original.start_nanos,
+                original.end_nanos,
+                &original.attributes
+            )
+        );
+    }
+}
