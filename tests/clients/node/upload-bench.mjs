@@ -1,0 +1,29 @@
+// Times opening one trace file in headless Chromium: from handing the file to the page until the
+// opened-files panel lists its traces (read + parse in the wasm worker + hand-over), then until
+// the first trace's waterfall is painted. Prints JSON. Not a test: see docs/benchmarks.md.
+//
+// usage: node upload-bench.mjs BASE_URL FILE
+import { launchChromium } from './chromium.mjs';
+
+const [base, file] = process.argv.slice(2);
+const browser = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const result = {};
+try {
+  await page.goto(base + '/');
+  await page.waitForSelector('.open-files input', { state: 'attached' });
+  const started = Date.now();
+  await page.setInputFiles('.open-files input', [file]);
+  await page.waitForSelector('.upload .upload-traces a, .upload .upload-error', { timeout: 120000 });
+  result.listedMs = Date.now() - started;
+  result.status = await page.locator('.upload .status, .upload .upload-error').first().textContent();
+  const clicked = Date.now();
+  await page.locator('.upload .upload-traces a').first().click();
+  await page.waitForSelector('.wf-body .wf-row');
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  result.waterfallPaintedMs = Date.now() - clicked;
+  result.totalMs = Date.now() - started;
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(result) + '\n');

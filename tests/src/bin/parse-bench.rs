@@ -1,0 +1,93 @@
+//! Parse benchmark: decodes the same synthetic trace file in each format with core's
+//! `decode_file` (what the server's import and the browser's worker run) and reports MB/s; writes
+//! the OTLP JSON file so that the browser can be timed on exactly the same bytes
+//! (`tests/clients/node/upload-bench.mjs`).
+//!
+//! usage: parse-bench [--spans N] [--write-otlp-json PATH]
+
+use std::time::Instant;
+
+use anyhow::Context;
+use spanview_core::formats::{DecodeLimits, decode_file, jaeger, otlp};
+use spanview_core::{AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, SpanKind, TraceId};
+
+fn main() -> anyhow::Result<()> {
+    let mut n_spans = 100_000usize;
+    let mut write_to: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--spans" => n_spans = args.next().context("--spans N")?.parse()?,
+            "--write-otlp-json" => write_to = Some(args.next().context("--write-otlp-json PATH")?),
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    let batch = synthetic_batch(n_spans);
+    let files = [
+        ("OTLP JSON", otlp::encode_json(&batch).into_bytes()),
+        ("OTLP protobuf", otlp::encode_protobuf(&batch)),
+        ("Jaeger JSON", jaeger::encode_json(&batch).into_bytes()),
+    ];
+    if let Some(path) = write_to {
+        std::fs::write(&path, &files[0].1).with_context(|| format!("writing {path}"))?;
+    }
+    println!("| format | file size | parse time (best of 3) | throughput |");
+    println!("|---|---|---|---|");
+    for (name, bytes) in files {
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let decoded = decode_file(&bytes, &DecodeLimits::default())?;
+            best = best.min(started.elapsed().as_secs_f64());
+            anyhow::ensure!(decoded.batch.spans.len() == n_spans, "{name}: span count");
+        }
+        let megabytes = bytes.len() as f64 / 1e6;
+        println!(
+            "| {name} | {megabytes:.1} MB | {:.0} ms | {:.0} MB/s |",
+            best * 1000.0,
+            megabytes / best
+        );
+    }
+    Ok(())
+}
+
+/// Spans shaped like real HTTP and database work: a few attributes each, one event in ten.
+fn synthetic_batch(n_spans: usize) -> Batch {
+    let base = 1_700_000_000_000_000_000u64;
+    let spans = (0..n_spans as u64)
+        .map(|n| Span {
+            trace_id: TraceId([(n / 1000 % 250 + 1) as u8; 16]),
+            span_id: SpanId((n + 1).to_be_bytes()),
+            parent_span_id: (n % 1000 != 0).then(|| SpanId((n - n % 1000 + 1).to_be_bytes())),
+            name: format!("SELECT * FROM orders WHERE id = {n}"),
+            kind: SpanKind::Client,
+            start_nanos: base + n * 1_000,
+            end_nanos: base + n * 1_000 + 750_000,
+            attributes: vec![
+                KeyValue::new("db.system", "mysql"),
+                KeyValue::new(
+                    "db.statement",
+                    format!("SELECT * FROM orders WHERE id = {n}"),
+                ),
+                KeyValue::new("db.rows_returned", AnyValue::Int((n % 50) as i64)),
+                KeyValue::new("net.peer.name", "orders-db.internal"),
+            ],
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Default::default(),
+            trace_state: String::new(),
+            flags: 0,
+            dropped: Default::default(),
+            resource_idx: 0,
+            scope_idx: 0,
+        })
+        .collect();
+    Batch {
+        resources: vec![Resource {
+            attributes: vec![KeyValue::new("service.name", "order-service")],
+            schema_url: String::new(),
+        }],
+        scopes: vec![Scope::default()],
+        spans,
+    }
+}
