@@ -136,6 +136,45 @@ pub async fn import_file(bytes: &[u8]) -> Result<ImportOutcome, ApiError> {
     read_json(url, response).await
 }
 
+/// Compares two groups of stored traces on the server (`POST /api/compare/groups`).
+pub async fn compare_groups(
+    before: &[String],
+    after: &[String],
+) -> Result<spanview_core::group_compare::GroupComparison, ApiError> {
+    let url = "/api/compare/groups";
+    let mut request = gloo_net::http::Request::post(url);
+    if let Some(token) = saved_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .json(&serde_json::json!({ "before": before, "after": after }))
+        .map_err(|error| ApiError::Failed(format!("cannot send the request: {error}")))?
+        .send()
+        .await
+        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    read_json(url, response).await
+}
+
+/// Starts the instrumented demo services on the server (`POST /api/demo`); their traces arrive
+/// through the live feed.
+pub async fn start_demo() -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct DemoStatus {
+        #[allow(dead_code)]
+        running: bool,
+    }
+    let url = "/api/demo";
+    let mut request = gloo_net::http::Request::post(url);
+    if let Some(token) = saved_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    read_json::<DemoStatus>(url, response).await.map(|_| ())
+}
+
 async fn read_json<T: serde::de::DeserializeOwned>(
     url: &str,
     response: gloo_net::http::Response,

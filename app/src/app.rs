@@ -7,13 +7,15 @@ use leptos_router::path;
 use crate::components::theme::ThemeSwitch;
 use crate::components::uploads::{DropZone, OpenFilesButton, UploadsPanel};
 use crate::pages::compare::ComparePage;
+use crate::pages::group_compare::GroupComparePage;
 use crate::pages::trace::TracePage;
-use crate::pages::traces::TracesPage;
+use crate::pages::traces::{BeforeGroup, TracesPage};
 use crate::upload::Uploads;
 
 #[component]
 pub fn App() -> impl IntoView {
     Uploads::provide();
+    BeforeGroup::provide();
     view! {
         <Router>
             <header class="topbar">
@@ -29,6 +31,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
+                    <Route path=path!("/compare/groups") view=GroupComparePage />
                     <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
                 <UploadsPanel />

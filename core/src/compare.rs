@@ -181,23 +181,23 @@ fn count_queries(trace: &Trace) -> usize {
 }
 
 /// One step of a tree path: service and normalised span name.
-type Key = (String, String);
+pub(crate) type Key = (String, String);
 
 /// All spans of one trace that share a tree path.
-struct Group {
-    path: Vec<Key>,
+pub(crate) struct Group {
+    pub(crate) path: Vec<Key>,
     /// Waterfall rows, in start order.
     rows: Vec<u32>,
 }
 
-struct Side<'a> {
+pub(crate) struct Side<'a> {
     trace: &'a Trace,
-    waterfall: Waterfall,
-    groups: Vec<Group>,
+    pub(crate) waterfall: Waterfall,
+    pub(crate) groups: Vec<Group>,
 }
 
 impl<'a> Side<'a> {
-    fn new(trace: &'a Trace) -> Option<Self> {
+    pub(crate) fn new(trace: &'a Trace) -> Option<Self> {
         let waterfall = Waterfall::build(trace)?;
         let mut paths: Vec<Vec<Key>> = Vec::with_capacity(waterfall.rows.len());
         let mut groups: Vec<Group> = Vec::new();
@@ -228,18 +228,18 @@ impl<'a> Side<'a> {
     }
 }
 
-struct GroupTotals {
-    count: u64,
-    total_nanos: u64,
-    self_nanos: u64,
+pub(crate) struct GroupTotals {
+    pub(crate) count: u64,
+    pub(crate) total_nanos: u64,
+    pub(crate) self_nanos: u64,
     critical_nanos: u64,
-    on_critical_path: bool,
-    name: String,
-    service: String,
-    depth: u32,
+    pub(crate) on_critical_path: bool,
+    pub(crate) name: String,
+    pub(crate) service: String,
+    pub(crate) depth: u32,
 }
 
-fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
+pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
     let first = &side.waterfall.rows[group.rows[0] as usize];
     let all_same_name = group
         .rows

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod compare;
 pub mod critical_path;
 pub mod formats;
+pub mod group_compare;
 pub mod ids;
 pub mod layout;
 pub mod model;

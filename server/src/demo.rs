@@ -1,6 +1,9 @@
-//! Demo data for a first look: the scenario's slow order page and its fix, and the N+1 product
-//! list and its batched fix.
+//! Demo data for a first look: the scenario's traces with fixed ids (`serve --demo`, used by the
+//! tests), and the instrumented demo services run against this server ([`DemoFeed`]).
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use spanview_core::scenario;
@@ -27,4 +30,65 @@ pub fn load_scenario(store: &dyn TraceStore) -> Result<usize, StoreError> {
         }
     }
     Ok(added)
+}
+
+/// Runs the instrumented demo services (`spanview demo`) against this server, at most one run at
+/// a time: for `serve --run-demo` and the dashboard's "Load the demo" button.
+#[derive(Debug)]
+pub struct DemoFeed {
+    endpoint: String,
+    auth_token: Option<String>,
+    running: AtomicBool,
+}
+
+/// What [`DemoFeed::start`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoStart {
+    Started,
+    AlreadyRunning,
+}
+
+impl DemoFeed {
+    /// `address` is where this server listens; the services export to it like any SDK would.
+    pub fn new(address: SocketAddr, auth_token: Option<String>) -> Arc<Self> {
+        Arc::new(Self {
+            endpoint: format!("http://{address}"),
+            auth_token,
+            running: AtomicBool::new(false),
+        })
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Starts a run in the background unless one is under way; returns at once.
+    pub fn start(self: &Arc<Self>) -> DemoStart {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return DemoStart::AlreadyRunning;
+        }
+        let feed = Arc::clone(self);
+        tokio::spawn(async move {
+            feed.run_once().await;
+            feed.running.store(false, Ordering::Release);
+        });
+        DemoStart::Started
+    }
+
+    async fn run_once(&self) {
+        tracing::info!("running the demo services (about 20 s); traces appear as they finish");
+        let config = spanview_demo::DemoConfig {
+            endpoint: self.endpoint.clone(),
+            auth_token: self.auth_token.clone(),
+            ..spanview_demo::DemoConfig::default()
+        };
+        match spanview_demo::run(&config).await {
+            Ok(report) => {
+                for line in report.render().lines() {
+                    tracing::info!("demo: {}", line.trim());
+                }
+            }
+            Err(error) => tracing::error!("the demo services failed: {error}"),
+        }
+    }
 }

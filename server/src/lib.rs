@@ -16,6 +16,7 @@ use axum::Router;
 use spanview_core::redact::Redactor;
 use tokio::sync::Semaphore;
 
+use crate::demo::DemoFeed;
 use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::store::TraceStore;
@@ -51,6 +52,9 @@ pub struct AppState {
     pub redactor: Arc<Redactor>,
     /// Stored changes, pushed to open dashboards.
     pub live: LiveFeed,
+    /// Runs the demo services against this server (`POST /api/demo`); absent in tests that
+    /// build the router without a listening address.
+    pub demo_feed: Option<Arc<DemoFeed>>,
 }
 
 impl AppState {
@@ -63,7 +67,13 @@ impl AppState {
             export_permits: Arc::new(Semaphore::new(limits.max_pending_exports)),
             redactor: Arc::new(Redactor::default()),
             live: LiveFeed::default(),
+            demo_feed: None,
         }
+    }
+
+    pub fn with_demo_feed(mut self, demo_feed: Arc<DemoFeed>) -> Self {
+        self.demo_feed = Some(demo_feed);
+        self
     }
 
     pub fn with_redactor(mut self, redactor: Redactor) -> Self {

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
 use spanview_server::retention::{self, RetentionPolicy};
+use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo, import};
 
@@ -31,6 +32,37 @@ enum Command {
     Import(ImportArgs),
     /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
     Compare(CompareArgs),
+    /// Run instrumented demo services that send the scenario's traces to an OTLP/HTTP endpoint.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// OTLP/HTTP endpoint: a base URL (`/v1/traces` is appended) or the full traces URL.
+    #[arg(long, default_value = spanview_demo::DEFAULT_ENDPOINT)]
+    endpoint: String,
+    /// Multiplies every simulated wait (and so every span duration): 0.01 runs 100 times faster
+    /// with the same proportions.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
+    time_scale: f64,
+    /// Background requests sent after the scenarios.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    background: u32,
+    /// Seed of the background traffic's random latencies and failures.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Token for an endpoint that requires `Authorization: Bearer TOKEN` (spanview's `--auth-token`).
+    #[arg(long, env = "SPANVIEW_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale.is_finite() && scale > 0.0 => Ok(scale),
+        _ => Err(format!(
+            "{text:?} is not a positive number (1 is real time, 0.01 is 100 times faster)"
+        )),
+    }
 }
 
 #[derive(clap::Args)]
@@ -77,9 +109,13 @@ struct ServeArgs {
     /// Directory of the embedded store.
     #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
     data_dir: PathBuf,
-    /// Load the demo traces (the slow order page and its fix) if they are not stored yet.
+    /// Load the scenario's example traces (fixed trace ids) if they are not stored yet.
     #[arg(long)]
     demo: bool,
+    /// When the store is empty, run the instrumented demo services (`spanview demo`) against
+    /// this server once it listens, so that a first start shows traces made by real SDKs.
+    #[arg(long)]
+    run_demo: bool,
     /// Largest accepted request body in bytes, after decompression.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
@@ -123,8 +159,9 @@ fn default_data_dir() -> PathBuf {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "spanview=info,spanview_server=info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                "spanview=info,spanview_server=info,spanview_demo=info,tower_http=warn".into()
+            }),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -133,6 +170,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Import(args) => import_files(&args),
         Command::Compare(args) => compare_traces(&args),
+        Command::Demo(args) => run_demo(args).await,
     };
     if let Err(error) = outcome {
         eprintln!("error: {error:#}");
@@ -165,8 +203,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let interval = Duration::from_nanos(args.retention_interval.max(1_000_000));
         tokio::spawn(retention::run(store.clone(), policy, interval));
     }
-    let state = AppState::new(store, limits, args.auth_token)
-        .with_redactor(Redactor::new(&args.redact_keys));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -179,10 +215,41 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Tests and scripts read this line to find the port when listening on port 0.
     tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on http://{address}");
+    let demo_feed = demo::DemoFeed::new(address, args.auth_token.clone());
+    if args.run_demo {
+        if store
+            .services()
+            .context("reading the stored services")?
+            .is_empty()
+        {
+            demo_feed.start();
+        } else {
+            tracing::info!("the store already holds traces: not running the demo services");
+        }
+    }
+    let state = AppState::new(store, limits, args.auth_token)
+        .with_redactor(Redactor::new(&args.redact_keys))
+        .with_demo_feed(demo_feed);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")
+}
+
+/// Runs the demo services against `--endpoint` and prints where to open the scenario traces.
+async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    let config = spanview_demo::DemoConfig {
+        endpoint: args.endpoint,
+        time_scale: args.time_scale,
+        background_requests: args.background,
+        seed: args.seed,
+        auth_token: args.auth_token,
+    };
+    let report = spanview_demo::run(&config)
+        .await
+        .context("running the demo services")?;
+    print!("{}", report.render());
+    Ok(())
 }
 
 /// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded, 2 on bad input.

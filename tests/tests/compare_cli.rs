@@ -100,3 +100,96 @@ fn a_real_file_compared_with_itself_has_no_change_and_multi_trace_files_are_refu
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("holds 2 traces"));
 }
+
+/// Posts a trace over OTLP/HTTP protobuf, as an SDK would.
+fn export(spanview: &Spanview, trace: &spanview_core::Trace) {
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+}
+
+fn post_groups(spanview: &Spanview, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let mut response = ureq::post(&spanview.url("/api/compare/groups"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send_json(body)
+        .expect("POST /api/compare/groups");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_json().expect("JSON"))
+}
+
+/// Issue 8's group comparison: before the fix half the orders were slow (intermittent: median
+/// 350 ms, p95 3200 ms); after it every order is fast (steady at 350 ms).
+#[test]
+fn groups_of_traces_compare_by_median_and_p95() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let id = |n: u32| format!("{n:032x}");
+    let second = 1_000_000_000u64;
+    let start = 1_700_000_000 * second;
+    for n in 1..=2 {
+        export(
+            &spanview,
+            &slow_order(&id(n), start + u64::from(n) * 10 * second),
+        );
+    }
+    for n in 3..=7 {
+        export(
+            &spanview,
+            &fixed_order(&id(n), start + u64::from(n) * 10 * second),
+        );
+    }
+    let (status, json) = post_groups(
+        &spanview,
+        serde_json::json!({ "before": [id(1), id(2), id(3), id(4)], "after": [id(5), id(6), id(7)] }),
+    );
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(
+        (json["tracesBefore"].as_u64(), json["tracesAfter"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(json["totalBefore"]["medianNanos"], 350_000_000u64);
+    assert_eq!(json["totalBefore"]["p95Nanos"], 3_200_000_000u64);
+    assert_eq!(json["variabilityBefore"], "intermittent");
+    assert_eq!(json["totalAfter"]["p95Nanos"], 350_000_000u64);
+    assert_eq!(json["variabilityAfter"], "steady");
+    assert_eq!(json["p95DeltaNanos"], -2_850_000_000i64);
+    let stock = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["name"] == "GET /stock")
+        .expect("GET /stock row");
+    assert_eq!(stock["before"]["p95Nanos"], 2_800_000_000u64);
+    assert_eq!(stock["after"]["p95Nanos"], 60_000_000u64);
+    assert_eq!(
+        (
+            stock["tracesBefore"].as_u64(),
+            stock["tracesAfter"].as_u64()
+        ),
+        (Some(4), Some(3))
+    );
+
+    let (status, json) = post_groups(
+        &spanview,
+        serde_json::json!({ "before": [], "after": [id(5)] }),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("before group has 0 trace ids"),
+        "{json}"
+    );
+    let (status, json) = post_groups(
+        &spanview,
+        serde_json::json!({ "before": [id(1)], "after": [id(99)] }),
+    );
+    assert_eq!(status, 404);
+    assert!(json["error"].as_str().unwrap().contains(&id(99)), "{json}");
+}

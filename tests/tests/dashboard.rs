@@ -110,3 +110,64 @@ fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused(
         "a paused dashboard does not change"
     );
 }
+
+/// Issue 6 and 8: select a before group on the dashboard, then the after group, and compare them
+/// by median and p95. Before: two slow orders and a fast one (median 3200 ms, every stock call
+/// slow but one); after: four fixed orders.
+#[test]
+fn a_group_of_traces_is_compared_with_another_from_the_dashboard() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let id = |n: u32| format!("{n:032x}");
+    let second = 1_000_000_000u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let traces = (1..=7).map(|n| {
+        let start = now - u64::from(10 - n) * 60 * second;
+        if n <= 2 {
+            slow_order(&id(n), start)
+        } else {
+            fixed_order(&id(n), start)
+        }
+    });
+    for trace in traces {
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let before = [id(1), id(2), id(3)].join(",");
+    let after = [id(4), id(5), id(6), id(7)].join(",");
+    let seen = run_node_script_json("group-compare.mjs", &[&spanview.base_url, &before, &after]);
+    assert_eq!(seen["rows"], 7, "{seen:#}");
+    assert_eq!(
+        seen["keepLabelAll"],
+        "Use the 7 selected as the before group"
+    );
+    assert_eq!(seen["keepLabel"], "Use the 3 selected as the before group");
+    assert_eq!(seen["beforeGroup"], "Before group: 3 traces");
+    assert_eq!(seen["checkedAfterKeeping"], 0);
+    assert_eq!(
+        seen["url"],
+        format!("/compare/groups?before={before}&after={after}")
+    );
+    assert_eq!(seen["median"], "Median 3200 ms → 350 ms -2850 ms (-89.1 %)");
+    assert_eq!(
+        seen["notes"],
+        serde_json::json!([
+            "Before: steady (3 traces, p95 3200 ms = 1.0× median)",
+            "After: steady (4 traces, p95 350 ms = 1.0× median)"
+        ])
+    );
+    let stock = seen["stockRow"].as_str().unwrap();
+    assert!(
+        stock.starts_with(
+            "inventory-service GET /stock | 2800 ms | 60 ms | -2740 ms (-97.9 %) | 2800 ms | 60 ms | 3 → 4 | 1 → 1"
+        ),
+        "{stock}"
+    );
+}

@@ -33,8 +33,10 @@ fn main() {
 }
 
 fn parse(bytes: &[u8]) -> WorkerReply {
+    let started = js_sys::Date::now();
     match decode_file(bytes, &DecodeLimits::default()) {
         Ok(decoded) => WorkerReply::Parsed {
+            parse_millis: js_sys::Date::now() - started,
             format: decoded.format_label(),
             skipped_lines: decoded.skipped_lines,
             rejected_spans: decoded.rejected.count,

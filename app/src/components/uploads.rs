@@ -177,8 +177,9 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
         Some(Ok(added)) => view! { <span class="saved">{format!("saved ({added} new spans)")}</span> }.into_any(),
         Some(Err(message)) => view! { <span class="upload-error">{format!("not saved: {message}")}</span> }.into_any(),
     };
+    let parse_millis = format!("{:.0}", loaded.parse_millis);
     view! {
-        <p class="status">{summary}</p>
+        <p class="status" data-parse-ms=parse_millis>{summary}</p>
         <ul class="upload-traces">{links}{more}</ul>
         <div class="upload-actions">{compare}{saved}</div>
     }

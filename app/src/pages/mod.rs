@@ -1,5 +1,6 @@
 //! Route-level views.
 
 pub mod compare;
+pub mod group_compare;
 pub mod trace;
 pub mod traces;

@@ -20,7 +20,17 @@ pub fn TracePage() -> impl IntoView {
     let params = use_params_map();
     let trace_id = move || params.read().get("trace_id").unwrap_or_default();
     let uploads = Uploads::get();
-    let trace = LocalResource::new(move || load_trace(uploads, trace_id()));
+    let trace = LocalResource::new(move || {
+        let loading = load_trace(uploads, trace_id());
+        async move {
+            let trace = loading.await;
+            // For the rendering benchmark: the data is in wasm memory from here on.
+            if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+                let _ = performance.mark("spanview:trace-loaded");
+            }
+            trace
+        }
+    });
     view! {
         <section class="page trace-page">
             <Suspense fallback=|| view! { <p class="notice">"Loading trace…"</p> }>

@@ -11,6 +11,7 @@ use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
 use crate::format::{local_time, time_ago};
+use crate::pages::group_compare::group_compare_href;
 use crate::search::{CUSTOM_RANGE, LIMITS, RANGES, SearchForm};
 
 #[component]
@@ -223,6 +224,21 @@ fn option_views(mut names: Vec<String>, chosen: String) -> impl IntoView {
         .collect_view()
 }
 
+/// The traces kept as the "before" side of a group comparison while the user searches for the
+/// "after" side (say, before and after a deploy). Lives as long as the page.
+#[derive(Clone, Copy)]
+pub struct BeforeGroup(RwSignal<Vec<String>>);
+
+impl BeforeGroup {
+    pub fn provide() {
+        provide_context(Self(RwSignal::new(Vec::new())));
+    }
+
+    fn get() -> Self {
+        expect_context()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SortKey {
     Start,
@@ -234,20 +250,57 @@ enum SortKey {
 #[component]
 fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
     let sort = RwSignal::new((SortKey::Start, true));
-    // Up to two traces picked for comparison, as (start, id): the older one is "before".
+    // Traces picked for comparison, as (start, id): of two, the older one is "before".
     let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
+    let before_group = BeforeGroup::get();
     let traces = StoredValue::new(traces);
     let navigate = use_navigate();
-    let open_comparison = move |_| {
-        let mut chosen = picked.get_untracked();
-        chosen.sort();
-        if let [before, after] = chosen.as_slice() {
-            navigate(
-                &format!("/compare/{}/{}", before.1, after.1),
-                Default::default(),
-            );
+    let open_comparison = {
+        let navigate = navigate.clone();
+        move |_| {
+            let mut chosen = picked.get_untracked();
+            chosen.sort();
+            if let [before, after] = chosen.as_slice() {
+                navigate(
+                    &format!("/compare/{}/{}", before.1, after.1),
+                    Default::default(),
+                );
+            }
         }
     };
+    let picked_ids = move || -> Vec<String> {
+        picked.with_untracked(|picked| picked.iter().map(|(_, id)| id.clone()).collect())
+    };
+    let keep_as_before_group = move |_| {
+        before_group.0.set(picked_ids());
+        picked.set(Vec::new());
+    };
+    let open_group_comparison = move |_| {
+        let before = before_group.0.get_untracked();
+        navigate(
+            &group_compare_href(&before, &picked_ids()),
+            Default::default(),
+        );
+    };
+    let all_picked = move || {
+        let n_picked = picked.with(Vec::len);
+        n_picked > 0 && n_picked == traces.with_value(Vec::len)
+    };
+    let toggle_all = move |event: leptos::ev::Event| {
+        let everything = if event_target_checked(&event) {
+            traces.with_value(|list| {
+                list.iter()
+                    .map(|summary| (summary.start_nanos, summary.trace_id.to_string()))
+                    .collect()
+            })
+        } else {
+            Vec::new()
+        };
+        picked.set(everything);
+    };
+    let n_before = move || before_group.0.with(Vec::len);
+    let n_picked = move || picked.with(Vec::len);
+    let has_before_group = move || n_before() != 0;
     let sorted = move || {
         let (key, descending) = sort.get();
         let mut list = traces.get_value();
@@ -283,18 +336,37 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
     view! {
         <div class="result-bar">
             <p class="result-count">{count}</p>
-            <button class="compare-button" disabled=move || picked.with(Vec::len) != 2 on:click=open_comparison>
-                {move || match picked.with(Vec::len) {
+            <button class="compare-button compare-pair" disabled=move || n_picked() != 2 on:click=open_comparison>
+                {move || match n_picked() {
                     2 => String::from("Compare the 2 selected traces"),
                     n => format!("Select 2 traces to compare ({n} selected)"),
                 }}
             </button>
+            <div class="group-pick" role="group" aria-label="Group comparison">
+                <Show
+                    when=has_before_group
+                    fallback=move || view! {
+                        <button class="compare-button keep-before" disabled=move || n_picked() == 0 on:click=keep_as_before_group
+                            title="Keep the selected traces as the before group, then search and select the after group">
+                            {move || format!("Use the {} selected as the before group", n_picked())}
+                        </button>
+                    }
+                >
+                    <span class="before-group">{move || format!("Before group: {} traces", n_before())}</span>
+                    <button class="compare-button compare-groups" disabled=move || n_picked() == 0 on:click=open_group_comparison.clone()>
+                        {move || format!("Compare with the {} selected", n_picked())}
+                    </button>
+                    <button class="compare-button clear-before" on:click=move |_| before_group.0.set(Vec::new())>"Clear"</button>
+                </Show>
+            </div>
         </div>
         <Scatter traces=traces.get_value() form=form />
         <table class="trace-table">
             <thead>
                 <tr>
-                    <th><span class="visually-hidden">"Compare"</span></th>
+                    <th class="pick">
+                        <input type="checkbox" aria-label="Select all traces" prop:checked=all_picked on:change=toggle_all />
+                    </th>
                     <th>"Trace"</th>
                     {header("Duration", SortKey::Duration, false)}
                     {header("Spans", SortKey::Spans, true)}
@@ -331,10 +403,6 @@ fn TraceRow(
             picked.retain(|(_, picked_id)| *picked_id != id);
             if checked {
                 picked.push((start, id));
-                // Keep the two most recent choices.
-                while picked.len() > 2 {
-                    picked.remove(0);
-                }
             }
         });
     };
@@ -510,8 +578,40 @@ fn EmptyState() -> impl IntoView {
             <h2>"No traces yet"</h2>
             <p>"Point any OpenTelemetry SDK or Collector at this spanview (OTLP/HTTP, JSON or protobuf):"</p>
             <pre class="code">{env_lines}</pre>
-            <p>"Or start spanview with " <code>"--demo"</code> " to load the example traces, or import files with "
-               <code>"spanview import FILE"</code> "."</p>
+            <p>"Or open trace files (Jaeger, Zipkin, OTLP) with the " <strong>"Open files"</strong>
+               " button or by dropping them on the page, or store them with " <code>"spanview import FILE"</code> "."</p>
+            <LoadDemoButton />
+        </div>
+    }
+}
+
+/// Runs the instrumented demo services on the server; their traces then arrive live.
+#[component]
+fn LoadDemoButton() -> impl IntoView {
+    // None: not asked yet; Some(Ok): running; Some(Err): the server said why not.
+    let outcome = RwSignal::new(None::<Result<(), api::ApiError>>);
+    let start = move |_| {
+        outcome.set(Some(Ok(())));
+        leptos::task::spawn_local(async move {
+            if let Err(error) = api::start_demo().await {
+                outcome.set(Some(Err(error)));
+            }
+        });
+    };
+    view! {
+        <div class="load-demo">
+            <button on:click=start disabled=move || matches!(outcome.get(), Some(Ok(())))>
+                "Load the demo"
+            </button>
+            {move || match outcome.get() {
+                None => view! {
+                    <span class="hint">"runs six instrumented services that send the scenario's traces here (about 20 s)"</span>
+                }.into_any(),
+                Some(Ok(())) => view! {
+                    <span class="hint" role="status">"The demo services are running: traces appear here as they finish…"</span>
+                }.into_any(),
+                Some(Err(error)) => view! { <span class="error" role="alert">{error.to_string()}</span> }.into_any(),
+            }}
         </div>
     }
 }

@@ -34,6 +34,7 @@ pub struct LoadedFile {
     pub n_spans: usize,
     pub skipped_lines: usize,
     pub rejected_spans: u64,
+    pub parse_millis: f64,
     pub saved: Option<Result<u64, String>>,
 }
 
@@ -160,6 +161,7 @@ impl Uploads {
                 skipped_lines,
                 rejected_spans,
                 rejected_reason: _,
+                parse_millis,
             } => {
                 let n_spans = traces.iter().map(|trace| trace.batch.spans.len()).sum();
                 let labels = traces.iter().map(trace_label).collect();
@@ -176,6 +178,7 @@ impl Uploads {
                         n_spans,
                         skipped_lines,
                         rejected_spans,
+                        parse_millis,
                         saved: None,
                     }),
                 );

@@ -35,6 +35,8 @@ pub enum WorkerReply {
         skipped_lines: usize,
         rejected_spans: u64,
         rejected_reason: Option<String>,
+        /// Time spent in `decode_file`, for the parse benchmark (docs/benchmarks.md).
+        parse_millis: f64,
     },
     /// The format tried and where the problem is, e.g.
     /// `Jaeger JSON: line 3 column 17: missing field `spanID``.

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod compare;
+pub mod demo;
 pub mod error;
 pub mod import;
 pub mod otlp;
@@ -40,7 +41,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/traces/{trace_id}", get(traces::trace_get))
         .route("/api/import", post(import::import_post))
         .route("/api/compare", post(compare::compare_post))
+        .route("/api/compare/groups", post(compare::compare_groups_post))
         .route("/api/live", get(crate::live::live_get))
+        .route("/api/demo", get(demo::demo_get).post(demo::demo_post))
         .route("/metrics", get(metrics_get))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -41,9 +41,9 @@ try {
   await page.waitForSelector('tr.trace-row');
   const checkboxes = page.getByLabel('Select for comparison');
   await checkboxes.nth(0).check();
-  seen.compareButtonWithOne = await page.locator('.compare-button').isEnabled();
+  seen.compareButtonWithOne = await page.locator('.compare-pair').isEnabled();
   await checkboxes.nth(1).check();
-  await page.locator('.compare-button').click();
+  await page.locator('.compare-pair').click();
   await page.waitForSelector('.compare-summary');
   seen.compareUrl = new URL(page.url()).pathname;
   seen.compareTotal = (await page.locator('.compare-summary .value').textContent()).trim();

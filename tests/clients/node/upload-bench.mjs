@@ -17,6 +17,7 @@ try {
   await page.waitForSelector('.upload .upload-traces a, .upload .upload-error', { timeout: 120000 });
   result.listedMs = Date.now() - started;
   result.status = await page.locator('.upload .status, .upload .upload-error').first().textContent();
+  result.workerParseMs = Number(await page.locator('.upload .status').first().getAttribute('data-parse-ms'));
   const clicked = Date.now();
   await page.locator('.upload .upload-traces a').first().click();
   await page.waitForSelector('.wf-body .wf-row');

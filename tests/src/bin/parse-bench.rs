@@ -1,9 +1,9 @@
 //! Parse benchmark: decodes the same synthetic trace file in each format with core's
-//! `decode_file` (what the server's import and the browser's worker run) and reports MB/s; writes
-//! the OTLP JSON file so that the browser can be timed on exactly the same bytes
-//! (`tests/clients/node/upload-bench.mjs`).
+//! `decode_file` (what the server's import and the browser's worker run) and reports MB/s; with
+//! `--write-dir`, writes the files so that the browser's worker can be timed on exactly the same
+//! bytes (`tests/clients/node/upload-bench.mjs`).
 //!
-//! usage: parse-bench [--spans N] [--write-otlp-json PATH]
+//! usage: parse-bench [--spans N] [--write-dir DIR]
 
 use std::time::Instant;
 
@@ -13,27 +13,42 @@ use spanview_core::{AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, Sp
 
 fn main() -> anyhow::Result<()> {
     let mut n_spans = 100_000usize;
-    let mut write_to: Option<String> = None;
+    let mut write_dir: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--spans" => n_spans = args.next().context("--spans N")?.parse()?,
-            "--write-otlp-json" => write_to = Some(args.next().context("--write-otlp-json PATH")?),
+            "--write-dir" => write_dir = Some(args.next().context("--write-dir DIR")?.into()),
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
     let batch = synthetic_batch(n_spans);
     let files = [
-        ("OTLP JSON", otlp::encode_json(&batch).into_bytes()),
-        ("OTLP protobuf", otlp::encode_protobuf(&batch)),
-        ("Jaeger JSON", jaeger::encode_json(&batch).into_bytes()),
+        (
+            "OTLP JSON",
+            "trace.otlp.json",
+            otlp::encode_json(&batch).into_bytes(),
+        ),
+        (
+            "OTLP protobuf",
+            "trace.otlp.pb",
+            otlp::encode_protobuf(&batch),
+        ),
+        (
+            "Jaeger JSON",
+            "trace.jaeger.json",
+            jaeger::encode_json(&batch).into_bytes(),
+        ),
     ];
-    if let Some(path) = write_to {
-        std::fs::write(&path, &files[0].1).with_context(|| format!("writing {path}"))?;
+    if let Some(dir) = &write_dir {
+        for (_, file_name, bytes) in &files {
+            let path = dir.join(file_name);
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
     }
-    println!("| format | file size | parse time (best of 3) | throughput |");
+    println!("| format | file size | native parse (best of 3) | throughput |");
     println!("|---|---|---|---|");
-    for (name, bytes) in files {
+    for (name, _, bytes) in files {
         let mut best = f64::MAX;
         for _ in 0..3 {
             let started = Instant::now();

@@ -1,0 +1,54 @@
+// Times the trace view in headless Chromium: navigation to painted rows, the app's own time from
+// the trace's data arriving in wasm to painted rows (a performance mark set by the trace page),
+// and frame times while scrolling the waterfall. Prints JSON per URL. Not a test: see
+// docs/benchmarks.md.
+//
+// usage: node render-bench.mjs TRACE_URL...
+import { launchChromium } from './chromium.mjs';
+
+const browser = await launchChromium();
+const results = [];
+try {
+  for (const url of process.argv.slice(2)) {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const started = Date.now();
+    await page.goto(url);
+    await page.waitForSelector('.wf-body .wf-row', { timeout: 60000 });
+    const timings = await page.evaluate(() => new Promise((resolve) => {
+      // Two animation frames: the rows are laid out and painted.
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const loaded = performance.getEntriesByName('spanview:trace-loaded')[0];
+        resolve({ painted: performance.now(), loaded: loaded ? loaded.startTime : null });
+      }));
+    }));
+    const navigationToPaintMs = Date.now() - started;
+    const frames = await page.evaluate(() => new Promise((resolve) => {
+      const scroller = document.querySelector('.waterfall');
+      const deltas = [];
+      let last = performance.now();
+      let step = 0;
+      const tick = (now) => {
+        deltas.push(now - last);
+        last = now;
+        scroller.scrollTop += 600;
+        if (++step < 120) requestAnimationFrame(tick); else resolve(deltas.slice(1));
+      };
+      requestAnimationFrame(tick);
+    }));
+    frames.sort((a, b) => a - b);
+    const p95 = frames[Math.floor(frames.length * 0.95)];
+    const rowCount = await page.locator('.waterfall').getAttribute('aria-rowcount');
+    results.push({
+      url,
+      rows: Number(rowCount) - 1,
+      navigationToPaintMs,
+      dataToPaintMs: timings.loaded === null ? null : Math.round(timings.painted - timings.loaded),
+      scrollFrameP95Ms: Math.round(p95 * 10) / 10,
+      scrollFrameMaxMs: Math.round(frames[frames.length - 1] * 10) / 10,
+    });
+    await page.close();
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(results, null, 1) + '\n');

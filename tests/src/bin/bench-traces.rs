@@ -1,0 +1,27 @@
+//! Loads the rendering benchmark's traces into a running spanview: one trace each of 1,000,
+//! 10,000 and 100,000 spans (ids `10…10`, `11…11`, `12…12`), posted as OTLP protobuf.
+//! `tests/clients/node/render-bench.mjs` then times the waterfall on them.
+//!
+//! usage: bench-traces BASE_URL
+
+use anyhow::Context;
+
+fn main() -> anyhow::Result<()> {
+    let base = std::env::args()
+        .nth(1)
+        .context("usage: bench-traces BASE_URL")?;
+    for (id_byte, n_spans) in [(0x10u8, 1_000u64), (0x11, 10_000), (0x12, 100_000)] {
+        let body = spanview_e2e::synthetic_trace_protobuf([id_byte; 16], n_spans, 8);
+        let response = ureq::post(&format!("{base}/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .send(&body[..])
+            .with_context(|| format!("posting {n_spans} spans"))?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "{n_spans} spans: HTTP {}",
+            response.status()
+        );
+        println!("{base}/trace/{}", format!("{id_byte:02x}").repeat(16));
+    }
+    Ok(())
+}
