@@ -69,6 +69,18 @@ pub struct ComparisonRow {
     pub critical_before_nanos: u64,
     pub critical_after_nanos: u64,
     pub critical_path: CriticalPathChange,
+    /// Where these spans lie in each trace, from its start: the earliest start and the latest end
+    /// (`None` on the side without them). Drawn as aligned side-by-side waterfalls.
+    pub extent_before: Option<Extent>,
+    pub extent_after: Option<Extent>,
+}
+
+/// A stretch of a trace's timeline, in nanoseconds from the trace's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extent {
+    pub start_nanos: u64,
+    pub end_nanos: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,8 +95,9 @@ pub struct Comparison {
     /// Spans with a `db.statement` attribute.
     pub queries_before: usize,
     pub queries_after: usize,
-    /// In tree order of the first trace, then what only the second has; biggest change first is
-    /// [`Comparison::rows_by_impact`].
+    /// In tree order: the first trace's rows, with each row only the second trace has placed
+    /// after the rows of its parent's subtree, so that both waterfalls line up. Biggest change
+    /// first is [`Comparison::rows_by_impact`].
     pub rows: Vec<ComparisonRow>,
 }
 
@@ -105,7 +118,6 @@ impl Comparison {
 pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
     let before_side = Side::new(before)?;
     let after_side = Side::new(after)?;
-    let mut rows = Vec::new();
     let mut after_used = vec![false; after_side.groups.len()];
     let after_index: HashMap<&[Key], usize> = after_side
         .groups
@@ -113,22 +125,32 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
         .enumerate()
         .map(|(idx, group)| (group.path.as_slice(), idx))
         .collect();
-    let mut unmatched_before = Vec::new();
-    for group in &before_side.groups {
-        match after_index.get(group.path.as_slice()) {
-            Some(&after_idx) => {
+    // Exact path matches first, so that a re-parented span never takes another's partner.
+    let exact: Vec<Option<usize>> = before_side
+        .groups
+        .iter()
+        .map(|group| {
+            let after_idx = after_index.get(group.path.as_slice()).copied();
+            if let Some(after_idx) = after_idx {
                 after_used[after_idx] = true;
-                rows.push(row(
-                    Change::Matched,
-                    Some((&before_side, group)),
-                    Some((&after_side, &after_side.groups[after_idx])),
-                ));
             }
-            None => unmatched_before.push(group),
+            after_idx
+        })
+        .collect();
+    let mut rows = Vec::new();
+    // The tree path of each row (the before side's when it has one), for alignment.
+    let mut row_paths: Vec<&[Key]> = Vec::new();
+    for (group, exact) in before_side.groups.iter().zip(exact) {
+        row_paths.push(&group.path);
+        if let Some(after_idx) = exact {
+            rows.push(row(
+                Change::Matched,
+                Some((&before_side, group)),
+                Some((&after_side, &after_side.groups[after_idx])),
+            ));
+            continue;
         }
-    }
-    // Re-parented spans: same service and name (the last path element) left on both sides.
-    for group in unmatched_before {
+        // Re-parented spans: same service and name (the last path element) left on both sides.
         let leaf = group.path.last();
         let moved = after_side
             .groups
@@ -149,9 +171,11 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
     }
     for (after_idx, group) in after_side.groups.iter().enumerate() {
         if !after_used[after_idx] {
+            row_paths.push(&group.path);
             rows.push(row(Change::Added, None, Some((&after_side, group))));
         }
     }
+    let rows = in_aligned_order(rows, &row_paths);
     let total_before_nanos = before_side.waterfall.duration_nanos();
     let total_after_nanos = after_side.waterfall.duration_nanos();
     Some(Comparison {
@@ -165,6 +189,33 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
         queries_after: count_queries(after),
         rows,
     })
+}
+
+/// Orders rows as one tree: the before side's rows keep their (tree) order; rows only the after
+/// side has go right after the last row of their parent's subtree, or at the end when no row is
+/// their parent.
+fn in_aligned_order(rows: Vec<ComparisonRow>, paths: &[&[Key]]) -> Vec<ComparisonRow> {
+    let n_before_ordered = rows
+        .iter()
+        .take_while(|row| row.change != Change::Added)
+        .count();
+    let mut order: Vec<usize> = (0..n_before_ordered).collect();
+    for idx in n_before_ordered..rows.len() {
+        let path = paths[idx];
+        let parent = &path[..path.len().saturating_sub(1)];
+        let in_parent_subtree =
+            |other: &usize| !parent.is_empty() && paths[*other].starts_with(parent);
+        let position = match order.iter().rposition(in_parent_subtree) {
+            Some(last_in_subtree) => last_in_subtree + 1,
+            None => order.len(),
+        };
+        order.insert(position, idx);
+    }
+    let mut slots: Vec<Option<ComparisonRow>> = rows.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|idx| slots[idx].take())
+        .collect()
 }
 
 fn delta_percent(before: u64, after: u64) -> Option<f64> {
@@ -237,6 +288,7 @@ pub(crate) struct GroupTotals {
     pub(crate) name: String,
     pub(crate) service: String,
     pub(crate) depth: u32,
+    extent: Extent,
 }
 
 pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
@@ -277,6 +329,23 @@ pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
         },
         service: first.service.clone(),
         depth: first.depth,
+        extent: Extent {
+            start_nanos: group
+                .rows
+                .iter()
+                .map(|row| side.waterfall.rows[*row as usize].offset_nanos)
+                .min()
+                .unwrap_or(0),
+            end_nanos: group
+                .rows
+                .iter()
+                .map(|row| {
+                    let row = &side.waterfall.rows[*row as usize];
+                    row.offset_nanos + row.duration_nanos
+                })
+                .max()
+                .unwrap_or(0),
+        },
     }
 }
 
@@ -342,6 +411,8 @@ fn row(
         critical_before_nanos: before_totals.as_ref().map_or(0, |t| t.critical_nanos),
         critical_after_nanos: after_totals.as_ref().map_or(0, |t| t.critical_nanos),
         critical_path,
+        extent_before: before_totals.as_ref().map(|t| t.extent),
+        extent_after: after_totals.as_ref().map(|t| t.extent),
     }
 }
 
@@ -603,6 +674,59 @@ mod tests {
             )
         );
         assert_eq!(change("GET /page").0, CriticalPathChange::Stayed);
+    }
+
+    #[test]
+    fn rows_line_up_as_one_tree_with_added_spans_under_their_parent() {
+        use crate::scenario::{SpanSpec, spans_from_specs};
+        let trace = |specs: &[SpanSpec]| Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: crate::Batch {
+                resources: vec![Default::default()],
+                scopes: vec![Default::default()],
+                spans: spans_from_specs(specs),
+            },
+        };
+        let before = trace(&[
+            SpanSpec::new(1, None, "GET /page", 0, 100),
+            SpanSpec::new(2, Some(1), "load", 0, 60),
+            SpanSpec::new(3, Some(2), "SELECT a", 0, 50),
+            SpanSpec::new(4, Some(2), "old step", 50, 60),
+            SpanSpec::new(5, Some(1), "render", 60, 100),
+        ]);
+        let after = trace(&[
+            SpanSpec::new(1, None, "GET /page", 0, 80),
+            SpanSpec::new(2, Some(1), "load", 0, 40),
+            SpanSpec::new(3, Some(2), "SELECT a", 0, 30),
+            SpanSpec::new(6, Some(2), "cache get", 30, 40),
+            SpanSpec::new(5, Some(1), "render", 40, 80),
+        ]);
+        let comparison = compare(&before, &after).unwrap();
+        let order: Vec<(&str, Change)> = comparison
+            .rows
+            .iter()
+            .map(|row| (row.name.as_str(), row.change))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("GET /page", Change::Matched),
+                ("load", Change::Matched),
+                ("SELECT a", Change::Matched),
+                ("old step", Change::Removed),
+                ("cache get", Change::Added),
+                ("render", Change::Matched),
+            ]
+        );
+        let cache = &comparison.rows[4];
+        assert_eq!(cache.extent_before, None);
+        assert_eq!(
+            cache.extent_after,
+            Some(Extent {
+                start_nanos: 30,
+                end_nanos: 40
+            })
+        );
     }
 
     fn scenario_pair() -> Comparison {

@@ -128,6 +128,61 @@ fn a_one_gib_gzip_bomb_is_refused_early_and_costs_nothing() {
     assert_kept_trace_intact(&spanview);
 }
 
+/// Deflate and zstd work like gzip: compressed exports are stored, a zstd bomb stops at the limit,
+/// a broken stream is a 400 that names the encoding, and an unknown encoding is a 415.
+#[test]
+fn deflate_and_zstd_bodies_are_accepted_and_bounded() {
+    let spanview = Spanview::start(&[]);
+    store_kept_trace(&spanview);
+    let export = |trace: &str, span_id: &str| {
+        serde_json::json!({ "resourceSpans": [{ "scopeSpans": [{ "spans": [{
+            "traceId": trace, "spanId": span_id, "name": "compressed",
+            "startTimeUnixNano": "1", "endTimeUnixNano": "2" }] }] }] })
+        .to_string()
+    };
+    let deflate_trace = "5b8efff798038103d269b633813fc60d";
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(export(deflate_trace, "eee19b7ec3c1b174").as_bytes())
+        .unwrap();
+    let (status, body) = post(
+        &spanview,
+        "application/json",
+        Some("deflate"),
+        &encoder.finish().unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let zstd_trace = "5b8efff798038103d269b633813fc60e";
+    let compressed =
+        zstd::encode_all(export(zstd_trace, "eee19b7ec3c1b175").as_bytes(), 3).unwrap();
+    let (status, body) = post(&spanview, "application/json", Some("zstd"), &compressed);
+    assert_eq!(status, 200, "{body}");
+    for trace in [deflate_trace, zstd_trace] {
+        let stored = spanview.get_json(&format!("/api/traces/{trace}"));
+        assert_eq!(stored["spans"][0]["name"], "compressed");
+    }
+
+    let bomb = zstd::encode_all(&vec![0u8; 256 << 20][..], 19).unwrap();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let (status, body) = post(&spanview, "application/x-protobuf", Some("zstd"), &bomb);
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = post(
+        &spanview,
+        "application/json",
+        Some("zstd"),
+        b"not zstd at all",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("invalid zstd body"), "{body}");
+    let (status, body) = post(&spanview, "application/json", Some("br"), b"{}");
+    assert_eq!(status, 415, "{body}");
+    assert!(
+        body.contains("send gzip, deflate, zstd or no encoding"),
+        "{body}"
+    );
+    assert_kept_trace_intact(&spanview);
+}
+
 /// content type, content encoding, body, expected status, expected words in the answer
 type BadRequest = (
     &'static str,

@@ -44,6 +44,24 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     assert_eq!(seen["compareTotal"], "3200 ms → 350 ms");
     assert_eq!(seen["compareDelta"], "-2850 ms (-89.1 %)");
     assert_eq!(seen["compareFirstRow"], "order-service GET /orders/12345");
+    // Side by side: every row of the table, in tree order, removed spans as ghosts on the right.
+    assert_eq!(seen["tableHiddenSideBySide"], true);
+    assert_eq!(seen["alignedRows"], seen["tableRows"], "{seen:#}");
+    assert_eq!(
+        seen["alignedNames"],
+        serde_json::json!([
+            "order-service GET /orders/12345",
+            "database SELECT orders",
+            "user-service GET /users/6789"
+        ])
+    );
+    assert_eq!(
+        seen["ghosts"],
+        serde_json::json!(["not in after", "not in after"])
+    );
+    assert_eq!(seen["afterRootWidthSameScale"], 10.9, "350 ms of 3200 ms");
+    assert_eq!(seen["afterRootWidthOwnScale"], 100.0);
+    assert_eq!(seen["stockLabels"], serde_json::json!(["2800 ms", "60 ms"]));
     let stock = seen["compareStockRow"]
         .as_array()
         .expect("a GET /stock row");

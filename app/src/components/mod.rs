@@ -3,6 +3,7 @@
 pub mod api_error;
 pub mod live;
 pub mod services_overview;
+pub mod side_by_side;
 pub mod statistics;
 pub mod theme;
 pub mod uploads;

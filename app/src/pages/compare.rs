@@ -11,6 +11,7 @@ use spanview_core::layout::format_duration;
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
+use crate::components::side_by_side::SideBySide;
 use crate::download::download;
 use crate::upload::{Uploads, load_trace};
 
@@ -65,6 +66,10 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
         .cloned()
         .map(|row| view! { <ComparisonRowView row=row /> })
         .collect_view();
+    // The table of changes by impact answers "what changed most"; the aligned waterfalls show
+    // where in the request it changed.
+    let side_by_side = RwSignal::new(false);
+    let aligned = comparison.clone();
     view! {
         <div class="compare-summary" class:faster=faster class:slower=!faster>
             <div class="big-number">
@@ -83,7 +88,14 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
                 <button on:click=move |_| download("comparison.json", "application/json", &json)>"Export JSON"</button>
             </div>
         </div>
-        <table class="trace-table compare-table">
+        <div class="view-tabs" role="tablist">
+            <button role="tab" class="tab" aria-selected=move || (!side_by_side.get()).to_string() on:click=move |_| side_by_side.set(false)>"Changes by impact"</button>
+            <button role="tab" class="tab" aria-selected=move || side_by_side.get().to_string() on:click=move |_| side_by_side.set(true)>"Side by side"</button>
+        </div>
+        <Show when=move || side_by_side.get()>
+            <SideBySide comparison=aligned.clone() />
+        </Show>
+        <table class="trace-table compare-table" class:hidden=move || side_by_side.get()>
             <thead>
                 <tr>
                     <th>"Span"</th>

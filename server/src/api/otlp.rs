@@ -1,7 +1,7 @@
 //! `POST /v1/traces`: the OTLP/HTTP trace receiver.
 //!
-//! Follows the OTLP/HTTP specification: JSON or protobuf bodies, optionally gzip-compressed;
-//! answers in the request's encoding; `400` with a Status message for undecodable bodies,
+//! Follows the OTLP/HTTP specification: JSON or protobuf bodies, optionally compressed (gzip,
+//! deflate or zstd); answers in the request's encoding; `400` with a Status message for undecodable bodies,
 //! `413` over the size limit, `415` for other content types; `partialSuccess` for spans that
 //! were dropped. A `200` is sent only after the store has made the spans durable.
 
@@ -185,8 +185,8 @@ fn request_encoding(headers: &HeaderMap) -> Result<Encoding, Rejection> {
     }
 }
 
-/// Inflates gzip bodies, stopping as soon as the output passes `limit` (so a gzip bomb costs
-/// at most `limit` bytes of memory).
+/// Decompresses gzip, deflate (zlib) and zstd bodies, stopping as soon as the output passes
+/// `limit` (so a compression bomb costs at most `limit` bytes of memory).
 fn decompress(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, Rejection> {
     let content_encoding = headers
         .get(header::CONTENT_ENCODING)
@@ -196,28 +196,48 @@ fn decompress(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, Re
         .to_ascii_lowercase();
     match content_encoding.as_str() {
         "" | "identity" => Ok(raw),
-        "gzip" => {
-            let mut inflated = Vec::new();
-            let decoder = flate2::read::GzDecoder::new(raw.as_ref());
-            decoder
-                .take(limit as u64 + 1)
-                .read_to_end(&mut inflated)
-                .map_err(|error| {
-                    Rejection::new(
-                        StatusCode::BAD_REQUEST,
-                        format!("invalid gzip body: {error}"),
-                    )
-                })?;
-            if inflated.len() > limit {
-                return Err(too_large(limit));
-            }
-            Ok(Bytes::from(inflated))
+        "gzip" | "x-gzip" => {
+            read_limited("gzip", flate2::read::GzDecoder::new(raw.as_ref()), limit)
+        }
+        "deflate" => read_limited(
+            "deflate",
+            flate2::read::ZlibDecoder::new(raw.as_ref()),
+            limit,
+        ),
+        "zstd" => {
+            let decoder = zstd::stream::read::Decoder::new(raw.as_ref()).map_err(|error| {
+                Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid zstd body: {error}"),
+                )
+            })?;
+            read_limited("zstd", decoder, limit)
         }
         other => Err(Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("unsupported content encoding {other:?}: send gzip or no encoding"),
+            format!(
+                "unsupported content encoding {other:?}: send gzip, deflate, zstd or no encoding"
+            ),
         )),
     }
+}
+
+/// Reads a decompressing reader to the end, or to one byte past `limit`.
+fn read_limited(encoding: &str, decoder: impl Read, limit: usize) -> Result<Bytes, Rejection> {
+    let mut inflated = Vec::new();
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|error| {
+            Rejection::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid {encoding} body: {error}"),
+            )
+        })?;
+    if inflated.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Bytes::from(inflated))
 }
 
 fn too_large(limit: usize) -> Rejection {

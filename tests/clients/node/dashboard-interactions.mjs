@@ -54,6 +54,27 @@ try {
     return row ? [...row.querySelectorAll('td')].map((cell) => cell.textContent.trim()) : null;
   });
 
+  // Side by side: the two waterfalls aligned row by row, ghosts where a trace lacks the span.
+  await page.click('button[role="tab"] >> text=Side by side');
+  await page.waitForSelector('.aligned-row');
+  seen.tableHiddenSideBySide = await page.locator('.compare-table').isHidden();
+  seen.alignedRows = await page.locator('.aligned-row').count();
+  seen.tableRows = await page.locator('.compare-table tbody tr').count();
+  seen.alignedNames = await page.$$eval('.aligned-row .span-name', (names) => names.slice(0, 3).map((name) => name.textContent.trim()));
+  seen.ghosts = await page.$$eval('.track.ghost', (tracks) => tracks.map((track) => track.textContent.trim()));
+  const afterRootWidth = async () => page.locator('.aligned-row').first().locator('.track.after .bar')
+    .evaluate((bar) => Math.round(parseFloat(bar.style.width) * 10) / 10);
+  seen.afterRootWidthSameScale = await afterRootWidth();
+  await page.uncheck('.scale-toggle input');
+  seen.afterRootWidthOwnScale = await afterRootWidth();
+  seen.stockLabels = await page.$$eval('.aligned-row', (rows) => {
+    const row = rows.find((candidate) => candidate.textContent.includes('GET /stock'));
+    return [...row.querySelectorAll('.track-label')].map((label) => label.textContent.trim());
+  });
+  if (process.env.SCREENSHOT_DIR) {
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/side-by-side.png`, fullPage: true });
+  }
+
   // The services overview: closed at first with a headline; open it, read a row, and follow a
   // service's link to a search for that service.
   await page.goto(base + '/');
