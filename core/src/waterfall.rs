@@ -179,7 +179,10 @@ impl Waterfall {
         collapsed
     }
 
-    /// The longest span below the top level (the root is always 100 %), or the root alone.
+    /// The longest span below the top level (the root is always 100 %), or the root alone. A
+    /// client span that only waits for its call is followed into the called service's server
+    /// span (`order-service GET /stock` → `inventory-service GET /stock`): that is where the time
+    /// went.
     pub fn slowest_row(&self) -> Option<u32> {
         let mut best: Option<u32> = None;
         for (row_idx, row) in self.rows.iter().enumerate() {
@@ -191,7 +194,32 @@ impl Waterfall {
                 best = Some(row_idx as u32);
             }
         }
-        best
+        let mut best = best?;
+        while let Some(server) = self.called_server_row(best) {
+            best = server;
+        }
+        Some(best)
+    }
+
+    /// For a client span, the longest server span of another service directly under it, when
+    /// that call takes at least 90 % of the client's time (the rest is the network).
+    fn called_server_row(&self, client_row: u32) -> Option<u32> {
+        let client = &self.rows[client_row as usize];
+        if client.kind != SpanKind::Client {
+            return None;
+        }
+        // Children follow their parent in tree order, before the parent's next sibling.
+        let children = self.rows[client_row as usize + 1..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, row)| row.depth > client.depth)
+            .filter(|(_, row)| row.parent_row == Some(client_row))
+            .map(|(offset, row)| (client_row + 1 + offset as u32, row));
+        children
+            .filter(|(_, row)| row.kind == SpanKind::Server && row.service != client.service)
+            .filter(|(_, row)| row.duration_nanos as f64 >= client.duration_nanos as f64 * 0.9)
+            .max_by_key(|(_, row)| row.duration_nanos)
+            .map(|(row_idx, _)| row_idx)
     }
 
     /// The row whose own work (not its children's) took longest.
@@ -285,6 +313,46 @@ mod tests {
         assert!((stock.bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
         assert_eq!(waterfall.rows[0].percent_of_total, 100.0);
         assert_eq!(waterfall.services[0], "order-service");
+    }
+
+    #[test]
+    fn the_slowest_span_is_the_called_service_not_the_client_waiting_for_it() {
+        use crate::scenario::{SpanSpec, spans_from_specs};
+        let mut spans = spans_from_specs(&[
+            SpanSpec::new(1, None, "GET /orders", 0, 3_200),
+            SpanSpec::new(2, Some(1), "GET /stock", 300, 3_101),
+            SpanSpec::new(3, Some(2), "GET /stock", 301, 3_100),
+            SpanSpec::new(4, Some(3), "SELECT", 310, 3_050),
+        ]);
+        spans[1].kind = SpanKind::Client;
+        spans[2].kind = SpanKind::Server;
+        spans[3].kind = SpanKind::Client;
+        // The called span runs in another service: its own resource.
+        spans[2].resource_idx = 1;
+        spans[3].resource_idx = 1;
+        let mut inventory = crate::model::Resource::default();
+        inventory.attributes.push(crate::model::KeyValue {
+            key: "service.name".into(),
+            value: crate::model::AnyValue::String("inventory-service".into()),
+        });
+        let trace = Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: crate::Batch {
+                resources: vec![Default::default(), inventory],
+                scopes: vec![Default::default()],
+                spans,
+            },
+        };
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let slowest = &waterfall.rows[waterfall.slowest_row().unwrap() as usize];
+        assert_eq!(
+            (
+                slowest.service.as_str(),
+                slowest.name.as_str(),
+                slowest.kind
+            ),
+            ("inventory-service", "GET /stock", SpanKind::Server)
+        );
     }
 
     #[test]

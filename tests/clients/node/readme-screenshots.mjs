@@ -31,10 +31,12 @@ try {
   await page.waitForTimeout(300);
   await shot('2-waterfall');
   // 3. The attributes that explain it: the MySQL span's statement and rows examined.
+  await page.setViewportSize({ width: 1400, height: 1300 });
   await page.click('.wf-row:has(.name:text-matches("^SELECT (FROM )?inventory"))');
   await page.waitForSelector('.span-detail');
   await page.waitForTimeout(200);
   await shot('3-attributes');
+  await page.setViewportSize({ width: 1400, height: 860 });
   // 4. The N+1 banner on the product list.
   await page.goto(`${base}/trace/${nPlusOne}`);
   await page.waitForSelector('.n-plus-one');
