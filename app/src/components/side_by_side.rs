@@ -9,6 +9,7 @@ use spanview_core::compare::{Change, Comparison, ComparisonRow, Extent};
 use spanview_core::layout::format_duration;
 
 use crate::components::waterfall::N_SERVICE_COLOURS;
+use crate::pages::compare::{ROWS_PER_PAGE, ShowMoreRows};
 
 #[component]
 pub fn SideBySide(comparison: Comparison) -> impl IntoView {
@@ -19,7 +20,9 @@ pub fn SideBySide(comparison: Comparison) -> impl IntoView {
         service_idx.entry(row.service.clone()).or_insert(next);
     }
     let (before_total, after_total) = (comparison.total_before_nanos, comparison.total_after_nanos);
+    let n_rows = comparison.rows.len();
     let rows = StoredValue::new(comparison.rows);
+    let n_shown = RwSignal::new(ROWS_PER_PAGE);
     let scales = move || {
         if same_scale.get() {
             let longest = before_total.max(after_total);
@@ -43,6 +46,7 @@ pub fn SideBySide(comparison: Comparison) -> impl IntoView {
                 let (before_scale, after_scale) = scales();
                 rows.with_value(|rows| {
                     rows.iter()
+                        .take(n_shown.get())
                         .map(|row| {
                             let colour = format!("svc-{}", service_idx.get(&row.service).copied().unwrap_or(0) % N_SERVICE_COLOURS);
                             aligned_row(row, &colour, before_scale, after_scale)
@@ -51,6 +55,7 @@ pub fn SideBySide(comparison: Comparison) -> impl IntoView {
                 })
             }}
         </div>
+        <ShowMoreRows n_rows=n_rows n_shown=n_shown />
     }
 }
 

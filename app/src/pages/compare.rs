@@ -31,9 +31,17 @@ pub fn ComparePage() -> impl IntoView {
         let (before_id, after_id) = ids();
         async move {
             // Either side may be an uploaded file's trace.
-            let before = load_trace(uploads, before_id).await?;
-            let after = load_trace(uploads, after_id).await?;
-            Ok::<_, api::ApiError>(compare(&before, &after))
+            // Fetched and decoded concurrently: two 50,000-span traces are 13 MB of JSON each.
+            let (before, after) = futures::future::join(
+                load_trace(uploads, before_id),
+                load_trace(uploads, after_id),
+            )
+            .await;
+            let (before, after) = (before?, after?);
+            mark("spanview:compare-loaded");
+            let comparison = compare(&before, &after);
+            mark("spanview:compare-computed");
+            Ok::<_, api::ApiError>(comparison)
         }
     });
     view! {
@@ -60,12 +68,21 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
     let faster = comparison.delta_nanos < 0;
     let markdown = render_markdown(&comparison);
     let json = serde_json::to_string_pretty(&comparison).unwrap_or_default();
-    let rows = comparison
-        .rows_by_impact()
-        .into_iter()
-        .cloned()
-        .map(|row| view! { <ComparisonRowView row=row /> })
-        .collect_view();
+    // Biggest changes first, a page at a time: two 50,000-span traces give 50,000 rows, and the
+    // ones that matter are at the top.
+    let by_impact: Vec<ComparisonRow> = comparison.rows_by_impact().into_iter().cloned().collect();
+    let n_rows = by_impact.len();
+    let by_impact = StoredValue::new(by_impact);
+    let n_shown = RwSignal::new(ROWS_PER_PAGE);
+    let rows = move || {
+        by_impact.with_value(|rows| {
+            rows.iter()
+                .take(n_shown.get())
+                .cloned()
+                .map(|row| view! { <ComparisonRowView row=row /> })
+                .collect_view()
+        })
+    };
     // The table of changes by impact answers "what changed most"; the aligned waterfalls show
     // where in the request it changed.
     let side_by_side = RwSignal::new(false);
@@ -110,6 +127,36 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+        <ShowMoreRows n_rows=n_rows n_shown=n_shown hidden=side_by_side />
+    }
+}
+
+/// A performance mark for the comparison benchmark (docs/benchmarks.md).
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Rows of the table (and of the side-by-side view) added per click of "Show more".
+pub const ROWS_PER_PAGE: usize = 300;
+
+/// "Show 300 more (4,700 not shown)" under a long table.
+#[component]
+pub fn ShowMoreRows(
+    n_rows: usize,
+    n_shown: RwSignal<usize>,
+    #[prop(optional, into)] hidden: Signal<bool>,
+) -> impl IntoView {
+    let n_hidden = move || n_rows.saturating_sub(n_shown.get());
+    let nothing_hidden = move || n_hidden() == 0 || hidden.get();
+    view! {
+        <p class="show-more-rows" class:hidden=nothing_hidden>
+            <button class="compare-button" on:click=move |_| n_shown.update(|shown| *shown += ROWS_PER_PAGE)>
+                {move || format!("Show {} more ({} not shown)", ROWS_PER_PAGE.min(n_hidden()), n_hidden())}
+            </button>
+            <button class="compare-button" on:click=move |_| n_shown.set(n_rows)>"Show all"</button>
+        </p>
     }
 }
 

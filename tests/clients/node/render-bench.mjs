@@ -1,6 +1,6 @@
 // Times the trace view in headless Chromium: navigation to painted rows, the app's own time from
 // the trace's data arriving in wasm to painted rows (a performance mark set by the trace page),
-// and frame times while scrolling the waterfall. Prints JSON per URL. Not a test: see
+// and frame times while scrolling the waterfall (100 px per frame, like a wheel, and 600 px, a fling). Prints JSON per URL. Not a test: see
 // docs/benchmarks.md.
 //
 // usage: node render-bench.mjs TRACE_URL...
@@ -42,6 +42,8 @@ try {
       requestAnimationFrame(tick);
     }), scrollBy);
     const idle = await frameIntervals(0);
+    // A wheel notch is about 100 px; 600 px per frame is a fast fling.
+    const wheel = await frameIntervals(100);
     const scrolled = await frameIntervals(600);
     const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor(values.length * p)];
     const frames = [...scrolled.deltas].sort((a, b) => a - b);
@@ -53,6 +55,7 @@ try {
       navigationToPaintMs,
       dataToPaintMs: timings.loaded === null ? null : Math.round(timings.painted - timings.loaded),
       idleFrameP95Ms: Math.round(percentile(idle.deltas, 0.95) * 10) / 10,
+      wheelScrollFrameP95Ms: Math.round(percentile(wheel.deltas, 0.95) * 10) / 10,
       scrollFrameMedianMs: Math.round(percentile(frames, 0.5) * 10) / 10,
       scrollFrameP95Ms: Math.round(p95 * 10) / 10,
       scrollLongTasks: scrolled.longTasks,
