@@ -8,6 +8,7 @@ pub mod live;
 pub mod metrics;
 pub mod retention;
 pub mod store;
+pub mod tls;
 pub mod ui;
 
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use spanview_core::redact::Redactor;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
-use spanview_server::{AppState, Limits, app, demo, import};
+use spanview_server::{AppState, Limits, app, demo, import, tls};
 
 #[derive(Parser)]
 #[command(
@@ -138,6 +138,22 @@ struct ServeArgs {
     /// How often retention runs.
     #[arg(long, default_value = "60s", value_parser = parse_duration_arg, hide = true)]
     retention_interval: u64,
+    /// Serve HTTPS with this PEM certificate chain (needs `--tls-key`).
+    #[arg(
+        long,
+        env = "SPANVIEW_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(
+        long,
+        env = "SPANVIEW_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<u64, String> {
@@ -213,10 +229,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "listening on a non-loopback address without --auth-token: anyone who can reach it can read and write traces"
         );
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key).context("setting up TLS")?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // Tests and scripts read this line to find the port when listening on port 0.
-    tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on http://{address}");
+    tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on {scheme}://{address}");
     let demo_feed = demo::DemoFeed::new(address, args.auth_token.clone());
-    if args.run_demo {
+    if args.run_demo && tls.is_some() {
+        tracing::warn!("--run-demo is ignored with TLS: the demo services export over plain HTTP");
+    } else if args.run_demo {
         if store
             .services()
             .context("reading the stored services")?
@@ -228,12 +251,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let state = AppState::new(store, limits, args.auth_token)
-        .with_redactor(Redactor::new(&args.redact_keys))
-        .with_demo_feed(demo_feed);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+        .with_redactor(Redactor::new(&args.redact_keys));
+    match tls {
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor)?;
+            axum::serve(listener, app(state))
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving HTTPS")
+        }
+        None => axum::serve(listener, app(state.with_demo_feed(demo_feed)))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP"),
+    }
 }
 
 /// Runs the demo services against `--endpoint` and prints where to open the scenario traces.

@@ -88,7 +88,7 @@ impl Spanview {
             }
         });
         let base_url = match address_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(address) => format!("http://{address}"),
+            Ok(base_url) => base_url,
             Err(_) => {
                 let _ = child.kill();
                 panic!(
@@ -104,7 +104,10 @@ impl Spanview {
             log,
             _temp_dir: None,
         };
-        spanview.wait_healthy();
+        // Over HTTPS the caller's client needs the test's certificate: it checks health itself.
+        if spanview.base_url.starts_with("http://") {
+            spanview.wait_healthy();
+        }
         spanview
     }
 
@@ -156,14 +159,15 @@ impl Drop for Spanview {
     }
 }
 
-/// The address in spanview's "listening on http://ADDR" log line.
+/// The base URL in spanview's "listening on http://ADDR" (or `https://`) log line.
 fn listening_address(line: &str) -> Option<String> {
-    let rest = line.split("listening on http://").nth(1)?;
+    let rest = line.split("listening on ").nth(1)?;
+    let (scheme, rest) = rest.split_once("://")?;
     let address: String = rest
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == ':')
         .collect();
-    (!address.is_empty()).then_some(address)
+    (!address.is_empty()).then(|| format!("{scheme}://{address}"))
 }
 
 /// A span as the JS SDK reported it after exporting.

@@ -2,11 +2,12 @@
 OTLP/HTTP protobuf exporter (gzip-compressed), then prints the ids the SDK generated.
 
 usage: python export_spans.py SPEC.json
-SPEC: {endpoint, serviceName, headers?, spans: [{name, parent: index|null, kind: "SERVER"|...,
+SPEC: {endpoint, serviceName, headers?, certificateFile? (a CA for https), spans: [{name, parent: index|null, kind: "SERVER"|...,
        startNanos: "...", endNanos: "...", attributes: {...}, events: [{name, timeNanos, attributes}],
        error: "message"|null}]}
 """
 import json
+import os
 import sys
 
 from opentelemetry import trace
@@ -21,10 +22,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as spec_file:
         spec = json.load(spec_file)
+    if spec.get("certificateFile"):
+        # requests lets these variables override the exporter's CA file (psf/requests#3829).
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        os.environ.pop("CURL_CA_BUNDLE", None)
     exporter = OTLPSpanExporter(
         endpoint=spec["endpoint"],
         compression=Compression.Gzip,
         headers=spec.get("headers") or {},
+        certificate_file=spec.get("certificateFile"),
     )
     provider = TracerProvider(resource=Resource.create({"service.name": spec["serviceName"]}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
