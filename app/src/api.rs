@@ -1,6 +1,7 @@
 //! A typed client for the server's JSON API. Sends the access token, if the user gave one.
 
 use serde::Deserialize;
+use spanview_core::formats::compact;
 use spanview_core::{Trace, TraceSummary};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -77,8 +78,34 @@ pub fn encode_component(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
 
+/// One stored trace, in core's compact binary encoding (decoding JSON would cost a large trace
+/// most of its opening time).
 pub async fn trace(trace_id: &str) -> Result<Trace, ApiError> {
-    get_json(&format!("/api/traces/{trace_id}")).await
+    let url = format!("/api/traces/{trace_id}");
+    let parsed_id: spanview_core::TraceId = trace_id
+        .parse()
+        .map_err(|error| ApiError::Failed(format!("invalid trace id {trace_id:?}: {error}")))?;
+    let mut request = gloo_net::http::Request::get(&url).header("Accept", compact::MEDIA_TYPE);
+    if let Some(token) = saved_token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    if !response.ok() {
+        return Err(error_of(&url, response).await);
+    }
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|error| ApiError::Failed(format!("cannot read {url}: {error}")))?;
+    let batch = compact::decode(&bytes)
+        .map_err(|error| ApiError::Failed(format!("unreadable answer from {url}: {error}")))?;
+    Ok(Trace {
+        trace_id: parsed_id,
+        batch,
+    })
 }
 
 const TOKEN_KEY: &str = "spanview.token";
@@ -175,21 +202,26 @@ pub async fn start_demo() -> Result<(), ApiError> {
     read_json::<DemoStatus>(url, response).await.map(|_| ())
 }
 
+/// The error a failed response carries (the API's `{"error": …}` body, or its status).
+async fn error_of(url: &str, response: gloo_net::http::Response) -> ApiError {
+    let status = response.status();
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.error,
+        Err(_) => format!("{url} answered HTTP {status}"),
+    };
+    if status == 401 {
+        ApiError::Unauthorized(message)
+    } else {
+        ApiError::Failed(message)
+    }
+}
+
 async fn read_json<T: serde::de::DeserializeOwned>(
     url: &str,
     response: gloo_net::http::Response,
 ) -> Result<T, ApiError> {
     if !response.ok() {
-        let status = response.status();
-        let message = match response.json::<ErrorBody>().await {
-            Ok(body) => body.error,
-            Err(_) => format!("{url} answered HTTP {status}"),
-        };
-        return Err(if status == 401 {
-            ApiError::Unauthorized(message)
-        } else {
-            ApiError::Failed(message)
-        });
+        return Err(error_of(url, response).await);
     }
     response
         .json::<T>()

@@ -13,6 +13,9 @@ use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo, import, tls};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "spanview",

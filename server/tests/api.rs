@@ -28,6 +28,13 @@ struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+impl TestApp {
+    fn store_write(&self, batch: &spanview_core::Batch) {
+        use spanview_server::store::TraceStore;
+        self.store.write(batch).unwrap();
+    }
+}
+
 fn test_app(max_body_bytes: usize) -> TestApp {
     test_app_with(
         Limits {
@@ -135,6 +142,37 @@ async fn json_export_is_stored_and_read_back() {
     let list = json(&body);
     assert_eq!(list["traces"][0]["root"]["name"], "GET /cart");
     assert_eq!(list["traces"][0]["nSpans"], 1);
+}
+
+#[tokio::test]
+async fn a_trace_reads_back_in_the_compact_encoding_when_asked() {
+    let app = test_app(1 << 20);
+    let trace = spanview_core::scenario::slow_order(TRACE_ID, 1_700_000_000_000_000_001);
+    app.store_write(&trace.batch);
+    let (status, json_body) = send(&app, get(&format!("/api/traces/{TRACE_ID}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let from_json: spanview_core::Trace = serde_json::from_slice(&json_body).unwrap();
+
+    let request = Request::get(format!("/api/traces/{TRACE_ID}"))
+        .header(header::ACCEPT, spanview_core::formats::compact::MEDIA_TYPE)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        spanview_core::formats::compact::MEDIA_TYPE
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        body.len() * 3 < json_body.len(),
+        "{} vs {} bytes",
+        body.len(),
+        json_body.len()
+    );
+    let batch = spanview_core::formats::compact::decode(&body).unwrap();
+    assert_eq!(batch, from_json.batch);
+    assert_eq!(batch.spans.len(), 10);
 }
 
 #[tokio::test]

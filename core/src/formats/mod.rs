@@ -7,6 +7,7 @@
 //! Jaeger JSON (query API, UI download, bare trace, array of traces) and Zipkin v2 JSON, each
 //! optionally gzip-compressed. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
 
+pub mod compact;
 pub mod file;
 pub mod jaeger;
 pub mod otlp;

@@ -14,8 +14,16 @@ use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(#[from] serde_json::Error),
+    #[error("a stored chunk is unreadable: {0}")]
+    Chunk(spanview_core::formats::compact::CompactError),
+    #[error("zstd: {0}")]
+    Compression(std::io::Error),
+    #[error("a stored chunk names compression dictionary {0}, which the store lacks")]
+    MissingDictionary(i64),
+    #[error("the write was not stored: {0}")]
+    Write(String),
+    #[error("the store's writer has stopped")]
+    WriterStopped,
     #[error("cannot open the store at {path}: {source}")]
     Open {
         path: String,

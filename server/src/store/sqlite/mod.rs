@@ -1,0 +1,295 @@
+//! The embedded store: one SQLite database in WAL mode with `synchronous=FULL`, so that a
+//! committed write survives `kill -9` and power loss.
+//!
+//! One writer thread commits (see [`writer`]); requests prepare their writes in their own
+//! threads ([`prepare`]) and read through a small pool of connections, which WAL lets run
+//! beside the writer. The layout is in [`schema`].
+
+mod chunks;
+mod open_block;
+mod postings;
+mod prepare;
+mod read;
+mod rows;
+mod schema;
+mod search;
+mod terms;
+mod writer;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use spanview_core::query::TraceQuery;
+use spanview_core::service_overview::ServiceOverview;
+use spanview_core::{Batch, Trace, TraceId, TraceSummary};
+
+use self::chunks::ChunkCodec;
+use self::open_block::SharedOpenBlock;
+use self::rows::{ServiceNames, trace_row_by_id};
+use self::schema::{SCHEMA, SCHEMA_VERSION};
+use self::writer::Writer;
+use super::{StoreError, TraceStore, WriteOutcome};
+
+pub use self::open_block::BLOCK_SPANS;
+
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: ReaderPool,
+    codec: Arc<ChunkCodec>,
+    names: Arc<ServiceNames>,
+    open_block: SharedOpenBlock,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `spans.sqlite` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Open {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join("spans.sqlite");
+        let connection = open_connection(&path)?;
+        // The writer's cache holds the randomly written trace-id index.
+        connection.pragma_update(None, "cache_size", -65536)?;
+        let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let is_new = found == 0;
+        if !is_new && found != SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                path: data_dir.display().to_string(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        connection.execute_batch(SCHEMA)?;
+        if is_new {
+            connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        let codec = Arc::new(ChunkCodec::load(&connection)?);
+        let names = Arc::new(ServiceNames::default());
+        let (writer, open_block) = Writer::start(connection, codec.clone(), names.clone())?;
+        Ok(Self {
+            writer,
+            readers: ReaderPool {
+                path,
+                idle: Mutex::new(Vec::new()),
+            },
+            codec,
+            names,
+            open_block,
+        })
+    }
+
+    /// Deletes the traces whose `trace_seq`s `select_doomed` returns for `parameter`, their
+    /// chunks, and the blocks (with their postings) that no remaining trace started before.
+    fn delete_traces_where(&self, select_doomed: &str, parameter: i64) -> Result<u64, StoreError> {
+        let connection = self.readers.get()?;
+        let transaction = rusqlite::Transaction::new_unchecked(
+            &connection,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        let doomed: Vec<(i64, Vec<u8>, Vec<u8>)> = transaction
+            .prepare(&format!(
+                "SELECT trace_seq, chunk_ids, block_ids FROM traces WHERE trace_seq IN ({select_doomed})"
+            ))?
+            .query_map([parameter], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut deleted_seqs: HashSet<u64> = HashSet::new();
+        let mut touched_blocks: BTreeSet<i64> = BTreeSet::new();
+        {
+            let mut delete_chunk = transaction.prepare("DELETE FROM chunks WHERE chunk_id = ?1")?;
+            let mut delete_trace =
+                transaction.prepare("DELETE FROM traces WHERE trace_seq = ?1")?;
+            for (trace_seq, chunk_ids, block_ids) in &doomed {
+                for chunk_id in terms::read_varints(chunk_ids) {
+                    delete_chunk.execute([chunk_id as i64])?;
+                }
+                delete_trace.execute([trace_seq])?;
+                deleted_seqs.insert(*trace_seq as u64);
+                touched_blocks.extend(
+                    terms::read_varints(block_ids)
+                        .into_iter()
+                        .map(|id| id as i64),
+                );
+            }
+        }
+        // A block whose latest start is before every remaining trace's start holds only
+        // deleted traces (starts only move earlier, so the block's bound stays above them).
+        let earliest_left: Option<i64> =
+            transaction.query_row("SELECT MIN(start_ns) FROM traces", [], |row| row.get(0))?;
+        let cutoff = earliest_left.unwrap_or(i64::MAX);
+        transaction.execute(
+            "DELETE FROM postings WHERE block_id IN (SELECT block_id FROM blocks WHERE max_start_ns < ?1)",
+            [cutoff],
+        )?;
+        transaction.execute("DELETE FROM blocks WHERE max_start_ns < ?1", [cutoff])?;
+        // Blocks that keep some traces lose the postings of the deleted ones.
+        for block_id in touched_blocks {
+            postings::remove_deleted(&transaction, block_id, &deleted_seqs)?;
+        }
+        transaction.commit()?;
+        Ok(doomed.len() as u64)
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(connection)
+}
+
+impl TraceStore for SqliteStore {
+    fn write(&self, batch: &Batch) -> Result<WriteOutcome, StoreError> {
+        let prepared = prepare::prepare_batch(batch, &self.codec)?;
+        if prepared.is_empty() {
+            return Ok(WriteOutcome::default());
+        }
+        self.writer.write(prepared)
+    }
+
+    fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError> {
+        let connection = self.readers.get()?;
+        match trace_row_by_id(&connection, trace_id)? {
+            Some(row) => Ok(Some(read::assemble(&connection, &self.codec, &row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
+        let connection = self.readers.get()?;
+        search::search(&connection, &self.names, &self.open_block, query)
+    }
+
+    fn services(&self) -> Result<Vec<String>, StoreError> {
+        let connection = self.readers.get()?;
+        let mut select = connection.prepare_cached(
+            "SELECT name FROM services s
+              WHERE EXISTS (SELECT 1 FROM operations o WHERE o.service_id = s.service_id)
+              ORDER BY name",
+        )?;
+        let services = select
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(services)
+    }
+
+    fn operations(&self, service: &str) -> Result<Vec<String>, StoreError> {
+        let connection = self.readers.get()?;
+        let mut select = connection.prepare_cached(
+            "SELECT o.name FROM operations o JOIN services s ON s.service_id = o.service_id
+              WHERE s.name = ?1 ORDER BY o.name",
+        )?;
+        let operations = select
+            .query_map([service], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(operations)
+    }
+
+    fn service_overview(
+        &self,
+        start_after_nanos: Option<u64>,
+        start_before_nanos: Option<u64>,
+    ) -> Result<Vec<ServiceOverview>, StoreError> {
+        let connection = self.readers.get()?;
+        read::service_overview(
+            &connection,
+            &self.codec,
+            start_after_nanos.unwrap_or(0),
+            start_before_nanos.unwrap_or(u64::MAX),
+        )
+    }
+
+    fn size_bytes(&self) -> Result<u64, StoreError> {
+        let connection = self.readers.get()?;
+        let page_count: i64 =
+            connection.pragma_query_value(None, "page_count", |row| row.get(0))?;
+        let free_pages: i64 =
+            connection.pragma_query_value(None, "freelist_count", |row| row.get(0))?;
+        let page_size: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        Ok(u64::try_from((page_count - free_pages) * page_size).unwrap_or(0))
+    }
+
+    fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
+        self.delete_traces_where(
+            "SELECT trace_seq FROM traces WHERE start_ns < ?1",
+            read::clamp(unix_nanos),
+        )
+    }
+
+    fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
+        self.delete_traces_where(
+            "SELECT trace_seq FROM traces ORDER BY start_ns ASC LIMIT ?1",
+            read::clamp(count),
+        )
+    }
+}
+
+/// Read connections, opened on demand and reused.
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    fn get(&self) -> Result<PooledConnection<'_>, StoreError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let connection = open_connection(&self.path)?;
+                connection.pragma_update(None, "cache_size", -16384)?;
+                connection
+            }
+        };
+        Ok(PooledConnection {
+            connection: Some(connection),
+            pool: self,
+        })
+    }
+}
+
+struct PooledConnection<'a> {
+    connection: Option<Connection>,
+    pool: &'a ReaderPool,
+}
+
+impl std::ops::Deref for PooledConnection<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.connection.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for PooledConnection<'_> {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        // A connection left inside a transaction (a panic mid-way) is not reused.
+        if !connection.is_autocommit() {
+            return;
+        }
+        let mut idle = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

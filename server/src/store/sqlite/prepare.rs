@@ -1,0 +1,133 @@
+//! The CPU side of a write, done in the caller's thread so that concurrent requests use every
+//! core and the single writer thread only runs SQL: spans grouped by trace, each span's
+//! fingerprint, the chunk encoded and compressed, the summary and the search terms.
+
+use std::collections::{HashMap, HashSet};
+
+use spanview_core::formats::compact;
+use spanview_core::{Batch, TraceId, TraceSummary};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::chunks::{ChunkCodec, CompressedChunk};
+use super::terms;
+use crate::store::StoreError;
+
+/// What one write adds to one trace.
+pub struct PreparedTrace {
+    pub trace_id: TraceId,
+    /// One per span of the chunk, in chunk order.
+    pub fingerprints: Vec<u64>,
+    /// The chunk in the compact encoding, uncompressed (for re-filtering and for training).
+    pub raw: Vec<u8>,
+    pub chunk: CompressedChunk,
+    pub summary: TraceSummary,
+    /// Distinct search terms of the spans.
+    pub terms: Vec<u64>,
+    /// Distinct (service, span name) pairs.
+    pub operations: Vec<(String, String)>,
+}
+
+impl PreparedTrace {
+    pub fn n_spans(&self) -> usize {
+        self.fingerprints.len()
+    }
+}
+
+/// Prepares every trace of the batch, in order of first appearance; spans repeated within the
+/// batch are kept once.
+pub fn prepare_batch(batch: &Batch, codec: &ChunkCodec) -> Result<Vec<PreparedTrace>, StoreError> {
+    let mut order: Vec<TraceId> = Vec::new();
+    let mut spans_of: HashMap<TraceId, Vec<usize>> = HashMap::new();
+    for (idx, span) in batch.spans.iter().enumerate() {
+        spans_of
+            .entry(span.trace_id)
+            .or_insert_with(|| {
+                order.push(span.trace_id);
+                Vec::new()
+            })
+            .push(idx);
+    }
+    let mut scratch = Vec::new();
+    order
+        .into_iter()
+        .map(|trace_id| {
+            let indices = &spans_of[&trace_id];
+            prepare_trace(batch, indices, &HashSet::new(), codec, &mut scratch)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|prepared| prepared.into_iter().flatten().collect())
+}
+
+pub fn fingerprint(span: &spanview_core::Span, scratch: &mut Vec<u8>) -> u64 {
+    scratch.clear();
+    compact::span_fingerprint_bytes(span, scratch);
+    xxh3_64(scratch)
+}
+
+/// Prepares the spans at `indices` (all of one trace) that are not `already_stored`; `None`
+/// when nothing is left.
+pub fn prepare_trace(
+    batch: &Batch,
+    indices: &[usize],
+    already_stored: &HashSet<u64>,
+    codec: &ChunkCodec,
+    scratch: &mut Vec<u8>,
+) -> Result<Option<PreparedTrace>, StoreError> {
+    let mut kept: Vec<usize> = Vec::with_capacity(indices.len());
+    let mut fingerprints: Vec<u64> = Vec::with_capacity(indices.len());
+    let mut seen: HashSet<u64> = HashSet::with_capacity(indices.len());
+    for &idx in indices {
+        let fingerprint = fingerprint(&batch.spans[idx], scratch);
+        if !already_stored.contains(&fingerprint) && seen.insert(fingerprint) {
+            kept.push(idx);
+            fingerprints.push(fingerprint);
+        }
+    }
+    let Some(&first) = kept.first() else {
+        return Ok(None);
+    };
+    let trace_id = batch.spans[first].trace_id;
+    let summary =
+        TraceSummary::of_spans(trace_id, batch, kept.iter().map(|&idx| &batch.spans[idx]))
+            .expect("a trace with spans has a summary");
+
+    let (terms, operations) = terms_of(batch, &kept);
+    let raw = compact::encode_spans(batch, &kept);
+    let chunk = codec.compress(&raw)?;
+    Ok(Some(PreparedTrace {
+        trace_id,
+        fingerprints,
+        raw,
+        chunk,
+        summary,
+        terms,
+        operations,
+    }))
+}
+
+/// The distinct search terms and (service, span name) pairs of the spans at `indices`.
+pub fn terms_of(batch: &Batch, indices: &[usize]) -> (Vec<u64>, Vec<(String, String)>) {
+    let mut term_set: HashSet<u64> = HashSet::new();
+    let mut operation_set: HashSet<(&str, &str)> = HashSet::new();
+    let mut resources_seen: HashSet<u32> = HashSet::new();
+    for &idx in indices {
+        let span = &batch.spans[idx];
+        let service = batch.service_of(span);
+        if operation_set.insert((service, span.name.as_str())) {
+            term_set.insert(terms::service(service));
+            term_set.insert(terms::operation(service, &span.name));
+            term_set.insert(terms::name(&span.name));
+        }
+        term_set.extend(span.attributes.iter().filter_map(terms::of_attribute));
+        if resources_seen.insert(span.resource_idx)
+            && let Some(resource) = batch.resources.get(span.resource_idx as usize)
+        {
+            term_set.extend(resource.attributes.iter().filter_map(terms::of_attribute));
+        }
+    }
+    let operations = operation_set
+        .into_iter()
+        .map(|(service, name)| (service.to_owned(), name.to_owned()))
+        .collect();
+    (term_set.into_iter().collect(), operations)
+}

@@ -1,0 +1,83 @@
+//! The tables of the embedded store and the version that guards them.
+//!
+//! Chosen so that writing appends and reading touches one trace:
+//!
+//! - `traces`: one row per trace, keyed by `trace_seq`, a number given in arrival order, with the
+//!   summary the trace list shows and the ids of the trace's chunks and blocks. The unique index
+//!   on `trace_id` is the only structure written in random order.
+//! - `chunks`: the spans one write added to one trace, in core's compact encoding, compressed
+//!   with zstd (with a dictionary trained on this store's own spans once there are enough), and
+//!   a fingerprint per span to recognise spans sent again (exporter retries).
+//! - `blocks` and `postings`: consecutive writes are grouped into blocks of about
+//!   [`super::open_block::BLOCK_SPANS`] spans; a posting lists, for one block and one search
+//!   term (a service, an operation, an attribute key=value), the traces that gained a span with
+//!   that term in that block. A block is written whole when it is full (until then its postings
+//!   are in memory, see [`super::open_block`]), so postings are appended, and a search walks
+//!   blocks newest first.
+//! - `services`, `operations`: the names the search form offers.
+
+/// Bumped on any incompatible change; a store of another version is refused, not guessed at.
+pub const SCHEMA_VERSION: i64 = 2;
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS services (
+    service_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS operations (
+    service_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (service_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS traces (
+    trace_seq INTEGER PRIMARY KEY,
+    trace_id BLOB NOT NULL UNIQUE,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER NOT NULL,
+    n_spans INTEGER NOT NULL,
+    n_errors INTEGER NOT NULL,
+    root_service_id INTEGER,
+    root_name TEXT,
+    root_start_ns INTEGER,
+    root_is_true INTEGER,
+    -- Varint lists: the service ids of the trace, its chunk ids, its block ids (ascending).
+    service_ids BLOB NOT NULL,
+    chunk_ids BLOB NOT NULL,
+    block_ids BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ns);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY,
+    trace_seq INTEGER NOT NULL,
+    block_id INTEGER NOT NULL,
+    dictionary_id INTEGER NOT NULL,
+    raw_len INTEGER NOT NULL,
+    -- 8 bytes per span, little-endian xxh3 of its canonical bytes.
+    fingerprints BLOB NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    block_id INTEGER PRIMARY KEY,
+    -- Earliest and latest start of the traces touched in the block, as known when written;
+    -- a trace's start only moves earlier later, so max_start_ns stays an upper bound.
+    min_start_ns INTEGER NOT NULL,
+    max_start_ns INTEGER NOT NULL,
+    n_spans INTEGER NOT NULL,
+    -- Traces written in the block, counted once per write (for estimating how common a term is).
+    n_traces INTEGER NOT NULL,
+    -- Chunks up to this id belong to written blocks; later ones to the open block.
+    last_chunk_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS blocks_by_max_start ON blocks (max_start_ns);
+CREATE TABLE IF NOT EXISTS postings (
+    block_id INTEGER NOT NULL,
+    term INTEGER NOT NULL,
+    -- Ascending trace_seqs as varint deltas.
+    trace_seqs BLOB NOT NULL,
+    PRIMARY KEY (block_id, term)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dictionaries (
+    dictionary_id INTEGER PRIMARY KEY,
+    body BLOB NOT NULL
+);
+";

@@ -1,0 +1,387 @@
+use super::*;
+use spanview_core::model::UNKNOWN_SERVICE;
+use spanview_core::{KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, scenario};
+
+fn sorted_spans(trace: &Trace) -> Vec<(String, String, u64)> {
+    let mut spans: Vec<(String, String, u64)> = trace
+        .batch
+        .spans
+        .iter()
+        .map(|span| {
+            (
+                trace.batch.service_of(span).to_owned(),
+                span.name.clone(),
+                span.start_nanos,
+            )
+        })
+        .collect();
+    spans.sort();
+    spans
+}
+
+#[test]
+fn a_trace_written_in_pieces_reads_back_whole_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_700_000_000_000_000_001);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut late_half = trace.batch.clone();
+        let early_half = late_half.spans.drain(..4).collect();
+        store.write(&late_half).unwrap();
+        store
+            .write(&Batch {
+                spans: early_half,
+                ..trace.batch.clone()
+            })
+            .unwrap();
+        // An exporter retry adds nothing, however the spans are batched.
+        assert_eq!(store.write(&trace.batch).unwrap().n_spans_added, 0);
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let stored = store.trace(trace.trace_id).unwrap().unwrap();
+    assert_eq!(sorted_spans(&stored), sorted_spans(&trace));
+    // Spans come back in start order, exactly as sent, each with its own resource.
+    let resolved = |batch: &Batch| -> Vec<(Span, Resource)> {
+        batch
+            .spans
+            .iter()
+            .map(|span| {
+                let mut plain = span.clone();
+                plain.resource_idx = 0;
+                plain.scope_idx = 0;
+                (plain, batch.resource_of(span).clone())
+            })
+            .collect()
+    };
+    let mut expected = trace.batch;
+    expected.spans.sort_by_key(|span| span.start_nanos);
+    assert_eq!(resolved(&stored.batch), resolved(&expected));
+
+    let summaries = store
+        .search(&TraceQuery {
+            limit: 10,
+            ..TraceQuery::default()
+        })
+        .unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].n_spans, 10);
+    assert_eq!(
+        summaries[0].root.as_ref().unwrap().name,
+        "GET /orders/12345"
+    );
+    assert_eq!(summaries[0].duration_nanos(), 3_200_000_000);
+}
+
+#[test]
+fn unknown_traces_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert!(store.trace(TraceId([7; 16])).unwrap().is_none());
+}
+
+#[test]
+fn a_store_of_another_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let connection = Connection::open(dir.path().join("spans.sqlite")).unwrap();
+        connection.pragma_update(None, "user_version", 1).unwrap();
+    }
+    match SqliteStore::open(dir.path()) {
+        Err(StoreError::SchemaVersion {
+            found: 1, expected, ..
+        }) => {
+            assert_eq!(expected, SCHEMA_VERSION)
+        }
+        other => panic!("expected a schema version error, got {:?}", other.err()),
+    }
+}
+
+/// `n` traces of 4 spans in two services; trace `i` starts at `i` seconds and lasts `i` ms,
+/// and its second span carries `user.id = i % 7`.
+fn synthetic(n: u64, first: u64) -> Batch {
+    let resource = |service: &str| Resource {
+        attributes: vec![KeyValue::new("service.name", service)],
+        schema_url: String::new(),
+    };
+    let mut batch = Batch {
+        resources: vec![resource("frontend"), resource("db")],
+        scopes: vec![Scope::default()],
+        spans: Vec::new(),
+    };
+    for i in first..first + n {
+        let mut trace_id = [0u8; 16];
+        trace_id[..8].copy_from_slice(&(i + 1).to_be_bytes());
+        trace_id[8] = 0xab;
+        let start = 1_700_000_000_000_000_000 + i * 1_000_000_000;
+        for s in 0..4u64 {
+            batch.spans.push(Span {
+                trace_id: TraceId(trace_id),
+                span_id: SpanId((i * 16 + s + 1).to_be_bytes()),
+                parent_span_id: (s > 0).then(|| SpanId((i * 16 + 1).to_be_bytes())),
+                name: if s == 0 {
+                    "GET /home".into()
+                } else {
+                    format!("query {s}")
+                },
+                kind: SpanKind::Server,
+                start_nanos: start + s * 1000,
+                end_nanos: start + i * 1_000_000,
+                attributes: if s == 1 {
+                    vec![KeyValue::new("user.id", (i % 7) as i64)]
+                } else {
+                    Vec::new()
+                },
+                events: Vec::new(),
+                links: Vec::new(),
+                status: Status::default(),
+                trace_state: String::new(),
+                flags: 0,
+                dropped: Default::default(),
+                resource_idx: u32::from(s > 1),
+                scope_idx: 0,
+            });
+        }
+    }
+    batch
+}
+
+fn ids(summaries: &[TraceSummary]) -> Vec<u64> {
+    summaries
+        .iter()
+        .map(|summary| u64::from_be_bytes(summary.trace_id.0[..8].try_into().unwrap()) - 1)
+        .collect()
+}
+
+#[test]
+fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // Many writes, so that the searches cross several blocks.
+    let per_write = 50u64;
+    let n_writes = BLOCK_SPANS * 3 / (per_write * 4);
+    for write in 0..n_writes {
+        store
+            .write(&synthetic(per_write, write * per_write))
+            .unwrap();
+    }
+    let n = n_writes * per_write;
+    let query = |edit: &dyn Fn(&mut TraceQuery)| {
+        let mut query = TraceQuery {
+            limit: 20,
+            ..TraceQuery::default()
+        };
+        edit(&mut query);
+        ids(&store.search(&query).unwrap())
+    };
+    let newest: Vec<u64> = (0..n).rev().collect();
+
+    // No term: by start time.
+    assert_eq!(query(&|_| {}), newest[..20]);
+    // A term every trace has: by start time with term checks.
+    assert_eq!(query(&|q| q.service = Some("db".into())), newest[..20]);
+    // A rare term: by postings, across every block.
+    let expected: Vec<u64> = newest
+        .iter()
+        .copied()
+        .filter(|i| i % 7 == 3)
+        .take(20)
+        .collect();
+    assert_eq!(
+        query(&|q| q.attributes = vec![("user.id".into(), "3".into())]),
+        expected
+    );
+    // A rare term and trace-level filters: durations are i ms.
+    let expected: Vec<u64> = newest
+        .iter()
+        .copied()
+        .filter(|i| i % 7 == 3 && (100..=400).contains(i))
+        .take(20)
+        .collect();
+    assert_eq!(
+        query(&|q| {
+            q.attributes = vec![("user.id".into(), "3".into())];
+            q.min_duration_nanos = Some(100_000_000);
+            q.max_duration_nanos = Some(400_000_000);
+        }),
+        expected
+    );
+    // Two terms from different spans and services of the same trace.
+    assert_eq!(
+        query(&|q| {
+            q.service = Some("db".into());
+            q.operation = Some("query 2".into());
+            q.attributes = vec![("user.id".into(), "3".into())];
+        })
+        .len(),
+        20
+    );
+    // An operation name in any service; a value nobody has.
+    assert_eq!(
+        query(&|q| q.operation = Some("query 3".into())),
+        newest[..20]
+    );
+    assert!(query(&|q| q.attributes = vec![("user.id".into(), "99".into())]).is_empty());
+    assert!(query(&|q| q.service = Some("nobody".into())).is_empty());
+    assert_eq!(store.services().unwrap(), vec!["db", "frontend"]);
+    assert_eq!(store.operations("db").unwrap(), vec!["query 2", "query 3"]);
+}
+
+#[test]
+fn late_spans_update_the_summary_and_keep_the_trace_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut batch = synthetic(1, 5);
+    let root = batch.spans.remove(0);
+    store.write(&batch).unwrap();
+    let before = &store
+        .search(&TraceQuery {
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap()[0];
+    assert_eq!(before.n_spans, 3);
+    assert!(!before.root.as_ref().unwrap().is_true_root);
+
+    let outcome = store
+        .write(&Batch {
+            spans: vec![root],
+            ..batch.clone()
+        })
+        .unwrap();
+    assert_eq!(outcome.n_spans_added, 1);
+    let after = &outcome.updated_traces[0];
+    assert_eq!(after.n_spans, 4);
+    assert_eq!(after.root.as_ref().unwrap().name, "GET /home");
+    assert!(after.root.as_ref().unwrap().is_true_root);
+    let found = store
+        .search(&TraceQuery {
+            operation: Some("GET /home".into()),
+            attributes: vec![("user.id".into(), "5".into())],
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(found, vec![after.clone()]);
+}
+
+#[test]
+fn many_chunks_train_a_dictionary_and_stay_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 5000u64;
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        for i in 0..n {
+            store.write(&synthetic(1, i)).unwrap();
+        }
+        // Training runs in its own thread.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !store.codec.has_dictionary() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(store.codec.has_dictionary());
+        // Chunks written after it use it.
+        for i in n..n + 10 {
+            store.write(&synthetic(1, i)).unwrap();
+        }
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for i in [0, n / 2, n + 9] {
+        let mut trace_id = [0u8; 16];
+        trace_id[..8].copy_from_slice(&(i + 1).to_be_bytes());
+        trace_id[8] = 0xab;
+        let trace = store.trace(TraceId(trace_id)).unwrap().unwrap();
+        assert_eq!(trace.batch.spans.len(), 4);
+        assert_eq!(trace.batch.service_of(&trace.batch.spans[3]), "db");
+    }
+    let size_per_span = store.size_bytes().unwrap() / (n * 4);
+    assert!(size_per_span < 400, "{size_per_span} bytes per span");
+}
+
+#[test]
+fn retention_removes_whole_traces_and_their_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for write in 0..20 {
+        store.write(&synthetic(1000, write * 1000)).unwrap();
+    }
+    let cutoff = 1_700_000_000_000_000_000 + 15_000 * 1_000_000_000;
+    assert_eq!(store.delete_traces_started_before(cutoff).unwrap(), 15_000);
+    let connection = store.readers.get().unwrap();
+    let blocks_left: i64 = connection
+        .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
+        .unwrap();
+    assert!(blocks_left <= 2, "{blocks_left} blocks left");
+    let all = store
+        .search(&TraceQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 1000);
+    assert_eq!(store.delete_oldest_traces(400).unwrap(), 400);
+    let rare = store
+        .search(&TraceQuery {
+            attributes: vec![("user.id".into(), "3".into())],
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        rare.iter()
+            .all(|summary| ids(std::slice::from_ref(summary))[0] >= 15_400)
+    );
+    assert_eq!(
+        rare.len(),
+        (15_400..20_000).filter(|i| i % 7 == 3).count().min(1000)
+    );
+}
+
+#[test]
+fn spans_without_a_service_name_are_stored_under_unknown_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut batch = synthetic(1, 0);
+    batch.resources[0].attributes.clear();
+    store.write(&batch).unwrap();
+    assert!(
+        store
+            .services()
+            .unwrap()
+            .contains(&UNKNOWN_SERVICE.to_owned())
+    );
+}
+
+#[test]
+fn a_restart_indexes_the_block_the_last_run_left_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.write(&synthetic(100, 0)).unwrap();
+        // Far from a full block: its postings are only in memory, and searchable.
+        let rare = TraceQuery {
+            attributes: vec![("user.id".into(), "3".into())],
+            limit: 100,
+            ..Default::default()
+        };
+        assert_eq!(store.search(&rare).unwrap().len(), 14);
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let connection = store.readers.get().unwrap();
+    let blocks: i64 = connection
+        .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(blocks, 1, "the open block was written from its chunks");
+    drop(connection);
+    let rare = TraceQuery {
+        attributes: vec![("user.id".into(), "3".into())],
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(store.search(&rare).unwrap().len(), 14);
+    // New writes go to a new block and are found with the old ones.
+    store.write(&synthetic(100, 100)).unwrap();
+    assert_eq!(
+        store.search(&rare).unwrap().len(),
+        (0..200).filter(|i| i % 7 == 3).count()
+    );
+}

@@ -1,0 +1,143 @@
+//! Query benchmark: trace-by-id and search latency of a running spanview that holds the traces
+//! of `ingest-bench` runs (one connection, requests one after another, so each figure is one
+//! request's latency end to end over HTTP, JSON included).
+//!
+//! usage: query-bench BASE_URL --seed N --traces N [--requests N]
+//!
+//! `--seed` and `--traces` name the ingest run (`--traces` = spans / 8): trace ids are drawn at
+//! random from it.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use spanview_e2e::load::{mix, trace_id};
+
+struct Options {
+    base_url: String,
+    seed: u64,
+    n_traces: u64,
+    n_requests: usize,
+}
+
+fn parse_options() -> anyhow::Result<Options> {
+    let usage = "usage: query-bench BASE_URL --seed N --traces N [--requests N]";
+    let mut args = std::env::args().skip(1);
+    let mut options = Options {
+        base_url: args.next().context(usage)?,
+        seed: 0,
+        n_traces: 0,
+        n_requests: 200,
+    };
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--seed" => options.seed = value.parse()?,
+            "--traces" => options.n_traces = value.parse()?,
+            "--requests" => options.n_requests = value.parse()?,
+            other => bail!("unknown flag {other}; {usage}"),
+        }
+    }
+    if options.n_traces == 0 {
+        bail!("{usage}");
+    }
+    Ok(options)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Times `n` GETs of the paths `path_of(i)` gives; fails on any status but 200.
+fn measure(
+    agent: &ureq::Agent,
+    base: &str,
+    n: usize,
+    path_of: impl Fn(usize) -> String,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut times = Vec::with_capacity(n);
+    let mut results = 0usize;
+    for i in 0..n {
+        let url = format!("{base}{}", path_of(i));
+        let started = Instant::now();
+        let mut response = agent.get(&url).call().with_context(|| url.clone())?;
+        let body = response.body_mut().read_to_string()?;
+        times.push(started.elapsed());
+        results += body.matches("\"traceId\"").count();
+    }
+    times.sort();
+    Ok((times, results))
+}
+
+fn report(label: &str, (times, results): &(Vec<Duration>, usize)) {
+    println!(
+        "{label:<44} p50 {:>8.2} ms  p99 {:>8.2} ms  ({} requests, {:.1} results each)",
+        percentile(times, 50.0).as_secs_f64() * 1e3,
+        percentile(times, 99.0).as_secs_f64() * 1e3,
+        times.len(),
+        *results as f64 / times.len() as f64
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = parse_options()?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(true)
+        .build()
+        .into();
+    let base = options.base_url.trim_end_matches('/');
+    let random_trace =
+        |i: usize| mix(options.seed.wrapping_add(i as u64 * 7919)) % options.n_traces;
+    let hex = |bytes: [u8; 16]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+
+    // Warm the page cache the way a running server has it.
+    measure(&agent, base, 20, |i| {
+        format!(
+            "/api/traces/{}",
+            hex(trace_id(options.seed, random_trace(i + 1_000_000)))
+        )
+    })?;
+
+    let by_id = measure(&agent, base, options.n_requests, |i| {
+        format!(
+            "/api/traces/{}",
+            hex(trace_id(options.seed, random_trace(i)))
+        )
+    })?;
+    report("trace by id (8 spans, JSON)", &by_id);
+
+    let searches: [(&str, &dyn Fn(usize) -> String); 7] = [
+        ("search: newest 20", &|_| "/api/traces?limit=20".into()),
+        ("search: service", &|_| {
+            "/api/traces?service=order-service&limit=20".into()
+        }),
+        ("search: service + minDuration", &|_| {
+            "/api/traces?service=order-service&minDuration=8.9ms&limit=20".into()
+        }),
+        ("search: service + operation", &|i| {
+            format!(
+                "/api/traces?service=user-service&operation=GET%20/api/v1/items/{}&limit=20",
+                i % 20
+            )
+        }),
+        ("search: rare attribute (user.id)", &|i| {
+            format!("/api/traces?attr=user.id:{}&limit=20", mix(i as u64) % 5000)
+        }),
+        ("search: common attribute + errors", &|_| {
+            "/api/traces?attr=http.status_code:200&errors=true&limit=20".into()
+        }),
+        ("search: service + rare attribute", &|i| {
+            format!(
+                "/api/traces?service=inventory-service&attr=net.peer.ip:10.0.0.{}&limit=20",
+                i % 250
+            )
+        }),
+    ];
+    for (label, path_of) in searches {
+        let result = measure(&agent, base, options.n_requests.min(100), path_of)?;
+        report(label, &result);
+    }
+    Ok(())
+}
