@@ -185,7 +185,7 @@ fn slot_of<'a, T>(slots: &mut [u32], used: &mut Vec<&'a T>, table: &'a [T], idx:
 
 struct Encoder<'a> {
     out: Vec<u8>,
-    strings: std::collections::HashMap<&'a str, u32>,
+    strings: rustc_hash::FxHashMap<&'a str, u32>,
     /// False for fingerprints, which must not depend on what was written before.
     remember: bool,
 }
@@ -194,7 +194,7 @@ impl<'a> Encoder<'a> {
     fn new(remember: bool) -> Self {
         Self {
             out: Vec::new(),
-            strings: std::collections::HashMap::new(),
+            strings: rustc_hash::FxHashMap::default(),
             remember,
         }
     }

@@ -3,7 +3,7 @@
 //! means durable).
 //!
 //! usage: ingest-bench URL [--encoding protobuf|json] [--spans N] [--batch N] [--connections N]
-//!        [--seed N]
+//!        [--seed N] [--rate SPANS_PER_SECOND]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -20,12 +20,14 @@ struct Options {
     n_connections: usize,
     /// Trace ids derive from it (`query-bench --seed` finds the traces again).
     run_seed: u64,
+    /// Send at this steady rate instead of as fast as possible.
+    spans_per_second: Option<f64>,
 }
 
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
     let mut options = Options {
-        url: args.next().context("usage: ingest-bench URL [--encoding protobuf|json] [--spans N] [--batch N] [--connections N] [--seed N]")?,
+        url: args.next().context("usage: ingest-bench URL [--encoding protobuf|json] [--spans N] [--batch N] [--connections N] [--seed N] [--rate N]")?,
         json: false,
         n_spans: 200_000,
         batch_size: 512,
@@ -35,6 +37,7 @@ fn parse_options() -> anyhow::Result<Options> {
         run_seed: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |elapsed| elapsed.as_nanos() as u64),
+        spans_per_second: None,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -46,6 +49,7 @@ fn parse_options() -> anyhow::Result<Options> {
             "--batch" => options.batch_size = value.parse()?,
             "--connections" => options.n_connections = value.parse()?,
             "--seed" => options.run_seed = value.parse()?,
+            "--rate" => options.spans_per_second = Some(value.parse()?),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -104,6 +108,10 @@ fn main() -> anyhow::Result<()> {
 
 fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
     let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    let seconds_per_batch = options
+        .spans_per_second
+        .map(|rate| options.batch_size as f64 / rate);
     std::thread::scope(|scope| {
         for _ in 0..options.n_connections {
             scope.spawn(|| {
@@ -111,6 +119,12 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(idx) else { break };
+                    if let Some(seconds) = seconds_per_batch {
+                        let due = std::time::Duration::from_secs_f64(seconds * idx as f64);
+                        if let Some(wait) = due.checked_sub(started.elapsed()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
                     let response = agent
                         .post(&options.url)
                         .header("content-type", content_type)

@@ -15,8 +15,9 @@ use rusqlite::Connection;
 
 use crate::store::StoreError;
 
-/// Level 3 is zstd's default: most of the ratio of higher levels at a fraction of their cost.
-const LEVEL: i32 = 3;
+/// Level 1: with a dictionary, small chunks compress nearly as well as at the default level 3
+/// (measured: within a few percent) at about half the cost.
+const LEVEL: i32 = 1;
 /// Dictionary size; zstd suggests about 100 times as many bytes of samples.
 const DICTIONARY_BYTES: usize = 32 * 1024;
 /// Training starts when the samples reach this many bytes...

@@ -6,10 +6,10 @@
 //! so they can wait. Chunks are the durable record: each chunk row carries its block id, and a
 //! block left open by a crash or a restart is rebuilt from its chunks when the store opens.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rusqlite::{Connection, params};
+use rustc_hash::FxHashMap;
 
 use super::terms::encode_ascending;
 use crate::store::StoreError;
@@ -26,7 +26,7 @@ pub struct OpenBlock {
     /// Traces written in the block, counted once per write.
     pub n_traces: u64,
     /// Trace seqs by term, in the order they were added (not necessarily ascending).
-    postings: HashMap<u64, Vec<u64>>,
+    postings: FxHashMap<u64, Vec<u64>>,
 }
 
 impl OpenBlock {
@@ -37,7 +37,7 @@ impl OpenBlock {
             max_start_ns: 0,
             n_spans: 0,
             n_traces: 0,
-            postings: HashMap::new(),
+            postings: FxHashMap::default(),
         }
     }
 

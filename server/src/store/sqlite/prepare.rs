@@ -2,7 +2,7 @@
 //! core and the single writer thread only runs SQL: spans grouped by trace, each span's
 //! fingerprint, the chunk encoded and compressed, the summary and the search terms.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use spanview_core::formats::compact;
 use spanview_core::{Batch, TraceId, TraceSummary};
@@ -23,8 +23,19 @@ pub struct PreparedTrace {
     pub summary: TraceSummary,
     /// Distinct search terms of the spans.
     pub terms: Vec<u64>,
-    /// Distinct (service, span name) pairs.
+}
+
+/// A whole write, prepared.
+pub struct PreparedWrite {
+    pub traces: Vec<PreparedTrace>,
+    /// Distinct (service, span name) pairs of the batch, for the search form's lists.
     pub operations: Vec<(String, String)>,
+}
+
+impl PreparedWrite {
+    pub fn n_spans(&self) -> usize {
+        self.traces.iter().map(PreparedTrace::n_spans).sum()
+    }
 }
 
 impl PreparedTrace {
@@ -35,9 +46,9 @@ impl PreparedTrace {
 
 /// Prepares every trace of the batch, in order of first appearance; spans repeated within the
 /// batch are kept once.
-pub fn prepare_batch(batch: &Batch, codec: &ChunkCodec) -> Result<Vec<PreparedTrace>, StoreError> {
+pub fn prepare_batch(batch: &Batch, codec: &ChunkCodec) -> Result<PreparedWrite, StoreError> {
     let mut order: Vec<TraceId> = Vec::new();
-    let mut spans_of: HashMap<TraceId, Vec<usize>> = HashMap::new();
+    let mut spans_of: HashMap<TraceId, Vec<usize>> = HashMap::default();
     for (idx, span) in batch.spans.iter().enumerate() {
         spans_of
             .entry(span.trace_id)
@@ -48,14 +59,29 @@ pub fn prepare_batch(batch: &Batch, codec: &ChunkCodec) -> Result<Vec<PreparedTr
             .push(idx);
     }
     let mut scratch = Vec::new();
-    order
-        .into_iter()
-        .map(|trace_id| {
-            let indices = &spans_of[&trace_id];
-            prepare_trace(batch, indices, &HashSet::new(), codec, &mut scratch)
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(|prepared| prepared.into_iter().flatten().collect())
+    let mut traces = Vec::with_capacity(order.len());
+    for trace_id in order {
+        let indices = &spans_of[&trace_id];
+        traces.extend(prepare_trace(
+            batch,
+            indices,
+            &HashSet::default(),
+            codec,
+            &mut scratch,
+        )?);
+    }
+    let operations: HashSet<(&str, &str)> = batch
+        .spans
+        .iter()
+        .map(|span| (batch.service_of(span), span.name.as_str()))
+        .collect();
+    Ok(PreparedWrite {
+        traces,
+        operations: operations
+            .into_iter()
+            .map(|(service, name)| (service.to_owned(), name.to_owned()))
+            .collect(),
+    })
 }
 
 pub fn fingerprint(span: &spanview_core::Span, scratch: &mut Vec<u8>) -> u64 {
@@ -75,7 +101,8 @@ pub fn prepare_trace(
 ) -> Result<Option<PreparedTrace>, StoreError> {
     let mut kept: Vec<usize> = Vec::with_capacity(indices.len());
     let mut fingerprints: Vec<u64> = Vec::with_capacity(indices.len());
-    let mut seen: HashSet<u64> = HashSet::with_capacity(indices.len());
+    let mut seen: HashSet<u64> =
+        HashSet::with_capacity_and_hasher(indices.len(), Default::default());
     for &idx in indices {
         let fingerprint = fingerprint(&batch.spans[idx], scratch);
         if !already_stored.contains(&fingerprint) && seen.insert(fingerprint) {
@@ -91,7 +118,7 @@ pub fn prepare_trace(
         TraceSummary::of_spans(trace_id, batch, kept.iter().map(|&idx| &batch.spans[idx]))
             .expect("a trace with spans has a summary");
 
-    let (terms, operations) = terms_of(batch, &kept);
+    let terms = terms_of(batch, &kept);
     let raw = compact::encode_spans(batch, &kept);
     let chunk = codec.compress(&raw)?;
     Ok(Some(PreparedTrace {
@@ -101,15 +128,14 @@ pub fn prepare_trace(
         chunk,
         summary,
         terms,
-        operations,
     }))
 }
 
-/// The distinct search terms and (service, span name) pairs of the spans at `indices`.
-pub fn terms_of(batch: &Batch, indices: &[usize]) -> (Vec<u64>, Vec<(String, String)>) {
-    let mut term_set: HashSet<u64> = HashSet::new();
-    let mut operation_set: HashSet<(&str, &str)> = HashSet::new();
-    let mut resources_seen: HashSet<u32> = HashSet::new();
+/// The distinct search terms of the spans at `indices`.
+pub fn terms_of(batch: &Batch, indices: &[usize]) -> Vec<u64> {
+    let mut term_set: HashSet<u64> = HashSet::default();
+    let mut operation_set: HashSet<(&str, &str)> = HashSet::default();
+    let mut resources_seen: HashSet<u32> = HashSet::default();
     for &idx in indices {
         let span = &batch.spans[idx];
         let service = batch.service_of(span);
@@ -125,9 +151,5 @@ pub fn terms_of(batch: &Batch, indices: &[usize]) -> (Vec<u64>, Vec<(String, Str
             term_set.extend(resource.attributes.iter().filter_map(terms::of_attribute));
         }
     }
-    let operations = operation_set
-        .into_iter()
-        .map(|(service, name)| (service.to_owned(), name.to_owned()))
-        .collect();
-    (term_set.into_iter().collect(), operations)
+    term_set.into_iter().collect()
 }

@@ -6,20 +6,21 @@
 //! with `synchronous=FULL`; in-memory state (sequence numbers, caches, the open block) changes
 //! only after a commit succeeded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 use spanview_core::formats::compact;
 use spanview_core::summary::RootSpanInfo;
 use spanview_core::{TraceId, TraceSummary};
 
 use super::chunks::{ChunkCodec, DictionaryTrainer};
 use super::open_block::{BLOCK_SPANS, OpenBlock, SharedOpenBlock};
-use super::prepare::{PreparedTrace, prepare_trace, terms_of};
+use super::prepare::{PreparedTrace, PreparedWrite, prepare_trace, terms_of};
 use super::rows::{RootRow, ServiceNames, TraceRow, trace_row_by_id, trace_row_by_seq};
 use crate::store::{StoreError, WriteOutcome};
 
@@ -31,7 +32,7 @@ const MAX_SPANS_PER_COMMIT: usize = 50_000;
 const QUEUE_LEN: usize = 256;
 
 struct Job {
-    traces: Vec<PreparedTrace>,
+    write: PreparedWrite,
     reply: SyncSender<Result<WriteOutcome, StoreError>>,
 }
 
@@ -65,12 +66,12 @@ impl Writer {
     }
 
     /// Commits the prepared traces durably; blocks until then.
-    pub fn write(&self, traces: Vec<PreparedTrace>) -> Result<WriteOutcome, StoreError> {
+    pub fn write(&self, write: PreparedWrite) -> Result<WriteOutcome, StoreError> {
         let (reply, answer) = sync_channel(1);
         self.jobs
             .as_ref()
             .ok_or(StoreError::WriterStopped)?
-            .send(Job { traces, reply })
+            .send(Job { write, reply })
             .map_err(|_| StoreError::WriterStopped)?;
         answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
@@ -173,19 +174,28 @@ impl WriterState {
     fn run(mut self, queue: &Receiver<Job>) {
         while let Ok(first) = queue.recv() {
             let mut jobs = vec![first];
-            let mut n_spans: usize = jobs[0].traces.iter().map(PreparedTrace::n_spans).sum();
+            let mut n_spans: usize = jobs[0].write.n_spans();
             while jobs.len() < MAX_JOBS_PER_COMMIT && n_spans < MAX_SPANS_PER_COMMIT {
                 match queue.try_recv() {
                     Ok(job) => {
-                        n_spans += job.traces.iter().map(PreparedTrace::n_spans).sum::<usize>();
+                        n_spans += job.write.n_spans();
                         jobs.push(job);
                     }
                     Err(_) => break,
                 }
             }
             let (inputs, replies): (Vec<_>, Vec<_>) =
-                jobs.into_iter().map(|job| (job.traces, job.reply)).unzip();
-            match self.commit(inputs) {
+                jobs.into_iter().map(|job| (job.write, job.reply)).unzip();
+            let started = std::time::Instant::now();
+            let n_jobs = inputs.len();
+            let result = self.commit(inputs);
+            tracing::trace!(
+                n_jobs,
+                n_spans,
+                micros = started.elapsed().as_micros() as u64,
+                "group commit"
+            );
+            match result {
                 Ok(outcomes) => {
                     for (reply, outcome) in replies.into_iter().zip(outcomes) {
                         let _ = reply.send(Ok(outcome));
@@ -203,7 +213,7 @@ impl WriterState {
     }
 
     /// One transaction for all `jobs`; one outcome per job.
-    fn commit(&mut self, jobs: Vec<Vec<PreparedTrace>>) -> Result<Vec<WriteOutcome>, StoreError> {
+    fn commit(&mut self, jobs: Vec<PreparedWrite>) -> Result<Vec<WriteOutcome>, StoreError> {
         let transaction =
             Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)?;
         let block_id = self.open_block.read().block_id;
@@ -213,7 +223,7 @@ impl WriterState {
             ..Pending::default()
         };
         let mut touched: Vec<TouchedTrace> = Vec::new();
-        let mut touched_index: HashMap<TraceId, usize> = HashMap::new();
+        let mut touched_index: FxHashMap<TraceId, usize> = FxHashMap::default();
         let mut touched_by_job: Vec<(u64, Vec<usize>)> = Vec::with_capacity(jobs.len());
         let mut scratch = Vec::new();
         let mut insert_chunk = transaction.prepare_cached(
@@ -221,10 +231,13 @@ impl WriterState {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
 
-        for traces in jobs {
+        for write in jobs {
+            for (service, name) in &write.operations {
+                self.note_operation(&transaction, service, name, &mut pending)?;
+            }
             let mut n_spans_added = 0u64;
             let mut job_traces: Vec<usize> = Vec::new();
-            for prepared in traces {
+            for prepared in write.traces {
                 let position = match touched_index.get(&prepared.trace_id) {
                     Some(position) => *position,
                     None => {
@@ -267,9 +280,6 @@ impl WriterState {
                 pending
                     .postings
                     .extend(prepared.terms.iter().map(|term| (*term, trace_seq)));
-                for (service, name) in &prepared.operations {
-                    self.note_operation(&transaction, service, name, &mut pending)?;
-                }
                 n_spans_added += prepared.fingerprints.len() as u64;
                 if self.trainer.is_some() {
                     pending.raw_samples.push(prepared.raw);
@@ -309,7 +319,7 @@ impl WriterState {
         let outcomes = touched_by_job
             .into_iter()
             .map(|(n_spans_added, positions)| {
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 WriteOutcome {
                     n_spans_added,
                     updated_traces: positions
@@ -343,7 +353,7 @@ impl WriterState {
                 TouchedTrace {
                     row: empty_row(trace_seq, prepared.trace_id),
                     summary: prepared.summary.clone(),
-                    fingerprints: Some(HashSet::new()),
+                    fingerprints: Some(HashSet::default()),
                 }
             }
         })
@@ -528,7 +538,7 @@ fn stored_fingerprints(
 ) -> Result<HashSet<u64>, StoreError> {
     let mut select =
         connection.prepare_cached("SELECT fingerprints FROM chunks WHERE chunk_id = ?1")?;
-    let mut fingerprints = HashSet::new();
+    let mut fingerprints = HashSet::default();
     for chunk_id in chunk_ids {
         let bytes: Option<Vec<u8>> = select.query_row([chunk_id], |row| row.get(0)).optional()?;
         for word in bytes.unwrap_or_default().chunks_exact(8) {
@@ -553,7 +563,7 @@ fn close_left_open_block(connection: &Connection, codec: &ChunkCodec) -> Result<
     let mut rows = select.query([last_written_chunk])?;
     let mut left_open: Option<OpenBlock> = None;
     let mut last_chunk = last_written_chunk;
-    let mut traces_seen: HashSet<i64> = HashSet::new();
+    let mut traces_seen: HashSet<i64> = HashSet::default();
     while let Some(row) = rows.next()? {
         let (chunk_id, trace_seq, block_id): (i64, i64, i64) =
             (row.get(0)?, row.get(1)?, row.get(2)?);
@@ -564,7 +574,7 @@ fn close_left_open_block(connection: &Connection, codec: &ChunkCodec) -> Result<
         )?;
         let batch = compact::decode(&raw).map_err(StoreError::Chunk)?;
         let all: Vec<usize> = (0..batch.spans.len()).collect();
-        let (terms, _) = terms_of(&batch, &all);
+        let terms = terms_of(&batch, &all);
         let block = left_open.get_or_insert_with(|| OpenBlock::new(block_id));
         block.add_postings(terms.into_iter().map(|term| (term, trace_seq as u64)));
         let start = trace_row_by_seq(connection, trace_seq)?.map_or(0, |trace| trace.start_ns);
