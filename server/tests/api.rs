@@ -175,6 +175,132 @@ async fn a_trace_reads_back_in_the_compact_encoding_when_asked() {
     assert_eq!(batch.spans.len(), 10);
 }
 
+/// What SDK APIs cannot produce but OTLP carries (a Collector passes them on): bytes, maps,
+/// nested arrays, empty values, a span with a link, events and a status; all read back exactly.
+#[tokio::test]
+async fn every_otlp_value_type_reads_back_exactly() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value as V,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+    use prost::Message;
+    let kv = |key: &str, value: Option<V>| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value }),
+        ..Default::default()
+    };
+    let trace_id = hex_bytes(TRACE_ID);
+    let span = Span {
+        trace_id: trace_id.clone(),
+        span_id: hex_bytes("00f067aa0ba902b7"),
+        name: "consume".into(),
+        kind: 5,
+        start_time_unix_nano: 1_700_000_000_000_000_001,
+        end_time_unix_nano: 1_700_000_000_000_000_002,
+        attributes: vec![
+            kv("payload", Some(V::BytesValue(vec![0, 1, 254, 255]))),
+            kv(
+                "headers",
+                Some(V::KvlistValue(KeyValueList {
+                    values: vec![kv(
+                        "content-type",
+                        Some(V::StringValue("text/plain".into())),
+                    )],
+                })),
+            ),
+            kv(
+                "matrix",
+                Some(V::ArrayValue(ArrayValue {
+                    values: vec![AnyValue {
+                        value: Some(V::ArrayValue(ArrayValue {
+                            values: vec![AnyValue {
+                                value: Some(V::IntValue(i64::MIN)),
+                            }],
+                        })),
+                    }],
+                })),
+            ),
+            kv("nothing", None),
+            kv("pi", Some(V::DoubleValue(std::f64::consts::PI))),
+        ],
+        events: vec![span::Event {
+            time_unix_nano: 1_700_000_000_000_000_002,
+            name: "received".into(),
+            attributes: vec![kv("size", Some(V::IntValue(4)))],
+            ..Default::default()
+        }],
+        links: vec![span::Link {
+            trace_id: hex_bytes("4bf92f3577b34da6a3ce929d0e0e4736"),
+            span_id: hex_bytes("00f067aa0ba902b8"),
+            trace_state: "vendor=1".into(),
+            attributes: vec![kv("reason", Some(V::StringValue("batch".into())))],
+            ..Default::default()
+        }],
+        status: Some(Status {
+            code: 1,
+            message: String::new(),
+        }),
+        trace_state: "congo=t61rcWkgMzE".into(),
+        ..Default::default()
+    };
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", Some(V::StringValue("queue".into())))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: vec![span],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let app = test_app(1 << 20);
+    let (status, _) = send(
+        &app,
+        post("application/x-protobuf", None, request.encode_to_vec()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(&app, get(&format!("/api/traces/{TRACE_ID}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let span = &json(&body)["spans"][0];
+    assert_eq!(span["kind"], "consumer");
+    assert_eq!(span["traceState"], "congo=t61rcWkgMzE");
+    assert_eq!(span["status"], serde_json::json!({ "code": "ok" }));
+    assert_eq!(
+        span["attributes"],
+        serde_json::json!([
+            { "key": "payload", "value": { "bytesValue": "AAH+/w==" } },
+            { "key": "headers", "value": { "kvlistValue": [
+                { "key": "content-type", "value": { "stringValue": "text/plain" } }] } },
+            { "key": "matrix", "value": { "arrayValue": [{ "arrayValue": [{ "intValue": i64::MIN }] }] } },
+            { "key": "nothing", "value": "empty" },
+            { "key": "pi", "value": { "doubleValue": std::f64::consts::PI } },
+        ])
+    );
+    assert_eq!(
+        span["links"],
+        serde_json::json!([{
+            "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b8",
+            "traceState": "vendor=1",
+            "attributes": [{ "key": "reason", "value": { "stringValue": "batch" } }],
+        }])
+    );
+    assert_eq!(span["events"][0]["timeNanos"], "1700000000000000002");
+    assert_eq!(span["events"][0]["attributes"][0]["value"]["intValue"], 4);
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn gzip_protobuf_export_is_answered_in_protobuf() {
     use prost::Message;
