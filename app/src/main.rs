@@ -12,6 +12,7 @@ mod components;
 mod download;
 mod format;
 mod pages;
+mod perf;
 mod search;
 mod upload;
 

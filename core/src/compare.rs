@@ -6,13 +6,14 @@
 //! against 1), and spans left over on both sides with the same service and name are matched as
 //! "moved" (re-parented).
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
 use crate::layout::{format_duration, percent_of};
 use crate::model::{AnyValue, Trace};
-use crate::normalize::normalize_literals;
 use crate::waterfall::Waterfall;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,66 +117,81 @@ impl Comparison {
 }
 
 pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
-    let before_side = Side::new(before)?;
-    let after_side = Side::new(after)?;
-    let mut after_used = vec![false; after_side.groups.len()];
-    let after_index: HashMap<&[Key], usize> = after_side
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(idx, group)| (group.path.as_slice(), idx))
-        .collect();
-    // Exact path matches first, so that a re-parented span never takes another's partner.
-    let exact: Vec<Option<usize>> = before_side
-        .groups
-        .iter()
-        .map(|group| {
-            let after_idx = after_index.get(group.path.as_slice()).copied();
-            if let Some(after_idx) = after_idx {
-                after_used[after_idx] = true;
-            }
-            after_idx
-        })
-        .collect();
-    let mut rows = Vec::new();
-    // The tree path of each row (the before side's when it has one), for alignment.
-    let mut row_paths: Vec<&[Key]> = Vec::new();
-    for (group, exact) in before_side.groups.iter().zip(exact) {
-        row_paths.push(&group.path);
-        if let Some(after_idx) = exact {
-            rows.push(row(
-                Change::Matched,
-                Some((&before_side, group)),
-                Some((&after_side, &after_side.groups[after_idx])),
-            ));
+    let mut keys = KeyTable::default();
+    let before_side = Side::new(before, &mut keys)?;
+    let after_side = Side::new(after, &mut keys)?;
+    let n_after = after_side.groups.len();
+
+    // Exact path matches first, so that a re-parented span never takes another's partner. A
+    // group's path matches when its parent's does and its own key is equal; parents come
+    // before their children in group order.
+    let mut before_of_after: Vec<Option<u32>> = vec![None; n_after];
+    let mut after_of_before: Vec<Option<u32>> = vec![None; before_side.groups.len()];
+    for (after_idx, group) in after_side.groups.iter().enumerate() {
+        let parent_in_before = match group.parent {
+            None => Some(None),
+            Some(parent) => before_of_after[parent as usize].map(Some),
+        };
+        if let Some(parent_in_before) = parent_in_before
+            && let Some(&before_idx) = before_side.group_index.get(&(parent_in_before, group.key))
+        {
+            before_of_after[after_idx] = Some(before_idx);
+            after_of_before[before_idx as usize] = Some(after_idx as u32);
+        }
+    }
+    // Re-parented spans: same service and name (the last path element) left on both sides,
+    // taken in group order.
+    let mut unmatched_after_by_key: FxHashMap<KeyId, std::collections::VecDeque<u32>> =
+        FxHashMap::default();
+    for (after_idx, group) in after_side.groups.iter().enumerate() {
+        if before_of_after[after_idx].is_none() {
+            unmatched_after_by_key
+                .entry(group.key)
+                .or_default()
+                .push_back(after_idx as u32);
+        }
+    }
+    let mut change_of_before: Vec<Change> = vec![Change::Removed; before_side.groups.len()];
+    for (before_idx, group) in before_side.groups.iter().enumerate() {
+        if after_of_before[before_idx].is_some() {
+            change_of_before[before_idx] = Change::Matched;
             continue;
         }
-        // Re-parented spans: same service and name (the last path element) left on both sides.
-        let leaf = group.path.last();
-        let moved = after_side
-            .groups
-            .iter()
-            .enumerate()
-            .find(|(idx, candidate)| !after_used[*idx] && candidate.path.last() == leaf);
-        match moved {
-            Some((after_idx, after_group)) => {
-                after_used[after_idx] = true;
-                rows.push(row(
-                    Change::Moved,
-                    Some((&before_side, group)),
-                    Some((&after_side, after_group)),
-                ));
+        if let Some(after_idx) = unmatched_after_by_key
+            .get_mut(&group.key)
+            .and_then(std::collections::VecDeque::pop_front)
+        {
+            after_of_before[before_idx] = Some(after_idx);
+            before_of_after[after_idx as usize] = Some(before_idx as u32);
+            change_of_before[before_idx] = Change::Moved;
+        }
+    }
+
+    let context = RowContext {
+        keys: &keys,
+        before: &before_side,
+        after: &after_side,
+    };
+    let rows = aligned_order(&before_side, &after_side, &before_of_after)
+        .into_iter()
+        .map(|node| match node {
+            Node::Before(before_idx) => {
+                let before_group = &before_side.groups[before_idx as usize];
+                let after_group = after_of_before[before_idx as usize]
+                    .map(|after_idx| &after_side.groups[after_idx as usize]);
+                context.row(
+                    change_of_before[before_idx as usize],
+                    Some(before_group),
+                    after_group,
+                )
             }
-            None => rows.push(row(Change::Removed, Some((&before_side, group)), None)),
-        }
-    }
-    for (after_idx, group) in after_side.groups.iter().enumerate() {
-        if !after_used[after_idx] {
-            row_paths.push(&group.path);
-            rows.push(row(Change::Added, None, Some((&after_side, group))));
-        }
-    }
-    let rows = in_aligned_order(rows, &row_paths);
+            Node::Added(after_idx) => context.row(
+                Change::Added,
+                None,
+                Some(&after_side.groups[after_idx as usize]),
+            ),
+        })
+        .collect();
     let total_before_nanos = before_side.waterfall.duration_nanos();
     let total_after_nanos = after_side.waterfall.duration_nanos();
     Some(Comparison {
@@ -191,31 +207,55 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
     })
 }
 
-/// Orders rows as one tree: the before side's rows keep their (tree) order; rows only the after
-/// side has go right after the last row of their parent's subtree, or at the end when no row is
-/// their parent.
-fn in_aligned_order(rows: Vec<ComparisonRow>, paths: &[&[Key]]) -> Vec<ComparisonRow> {
-    let n_before_ordered = rows
-        .iter()
-        .take_while(|row| row.change != Change::Added)
-        .count();
-    let mut order: Vec<usize> = (0..n_before_ordered).collect();
-    for idx in n_before_ordered..rows.len() {
-        let path = paths[idx];
-        let parent = &path[..path.len().saturating_sub(1)];
-        let in_parent_subtree =
-            |other: &usize| !parent.is_empty() && paths[*other].starts_with(parent);
-        let position = match order.iter().rposition(in_parent_subtree) {
-            Some(last_in_subtree) => last_in_subtree + 1,
-            None => order.len(),
-        };
-        order.insert(position, idx);
+/// A row of the comparison: a group of the first trace (with its partner, if any) or a group
+/// only the second trace has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Node {
+    Before(u32),
+    Added(u32),
+}
+
+/// Both traces as one tree, depth first: the first trace's groups in tree order, and under each
+/// group, after its own children, the groups only the second trace has there (under their
+/// parent's partner when the parent was matched, else under their added parent, else at the
+/// end), so that both waterfalls line up row for row.
+fn aligned_order(
+    before: &Side<'_>,
+    after: &Side<'_>,
+    before_of_after: &[Option<u32>],
+) -> Vec<Node> {
+    let mut children: FxHashMap<Option<Node>, Vec<Node>> = FxHashMap::default();
+    for (before_idx, group) in before.groups.iter().enumerate() {
+        children
+            .entry(group.parent.map(Node::Before))
+            .or_default()
+            .push(Node::Before(before_idx as u32));
     }
-    let mut slots: Vec<Option<ComparisonRow>> = rows.into_iter().map(Some).collect();
+    for (after_idx, group) in after.groups.iter().enumerate() {
+        if before_of_after[after_idx].is_some() {
+            continue;
+        }
+        let parent = group
+            .parent
+            .map(|parent| match before_of_after[parent as usize] {
+                Some(partner) => Node::Before(partner),
+                None => Node::Added(parent),
+            });
+        children
+            .entry(parent)
+            .or_default()
+            .push(Node::Added(after_idx as u32));
+    }
+    let mut order = Vec::with_capacity(before.groups.len() + after.groups.len());
+    let mut stack: Vec<Node> = children.remove(&None).unwrap_or_default();
+    stack.reverse();
+    while let Some(node) = stack.pop() {
+        order.push(node);
+        if let Some(below) = children.remove(&Some(node)) {
+            stack.extend(below.into_iter().rev());
+        }
+    }
     order
-        .into_iter()
-        .filter_map(|idx| slots[idx].take())
-        .collect()
 }
 
 fn delta_percent(before: u64, after: u64) -> Option<f64> {
@@ -231,12 +271,38 @@ fn count_queries(trace: &Trace) -> usize {
         .count()
 }
 
-/// One step of a tree path: service and normalised span name.
-pub(crate) type Key = (String, String);
+/// One step of a tree path, a service and a normalised span name, numbered in a [`KeyTable`]
+/// that both sides (or all traces of a group comparison) share, so keys compare as integers.
+pub(crate) type KeyId = u32;
+
+#[derive(Default)]
+pub(crate) struct KeyTable {
+    id_of: FxHashMap<(Arc<str>, Arc<str>), KeyId>,
+    keys: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl KeyTable {
+    fn id(&mut self, service: &Arc<str>, name: &Arc<str>) -> KeyId {
+        if let Some(&id) = self.id_of.get(&(service.clone(), name.clone())) {
+            return id;
+        }
+        let id = self.keys.len() as KeyId;
+        self.keys.push((service.clone(), name.clone()));
+        self.id_of.insert((service.clone(), name.clone()), id);
+        id
+    }
+
+    /// The service and normalised name of a key.
+    pub(crate) fn get(&self, id: KeyId) -> &(Arc<str>, Arc<str>) {
+        &self.keys[id as usize]
+    }
+}
 
 /// All spans of one trace that share a tree path.
 pub(crate) struct Group {
-    pub(crate) path: Vec<Key>,
+    /// The group of the spans' parents, `None` at the top level.
+    pub(crate) parent: Option<u32>,
+    pub(crate) key: KeyId,
     /// Waterfall rows, in start order.
     rows: Vec<u32>,
 }
@@ -244,38 +310,61 @@ pub(crate) struct Group {
 pub(crate) struct Side<'a> {
     trace: &'a Trace,
     pub(crate) waterfall: Waterfall,
+    /// In order of first appearance, so a parent comes before its children.
     pub(crate) groups: Vec<Group>,
+    /// (parent group, key) -> group.
+    group_index: FxHashMap<(Option<u32>, KeyId), u32>,
 }
 
 impl<'a> Side<'a> {
-    pub(crate) fn new(trace: &'a Trace) -> Option<Self> {
+    pub(crate) fn new(trace: &'a Trace, keys: &mut KeyTable) -> Option<Self> {
         let waterfall = Waterfall::build(trace)?;
-        let mut paths: Vec<Vec<Key>> = Vec::with_capacity(waterfall.rows.len());
+        // Keys by the waterfall's own service and name numbers: strings are hashed once per
+        // distinct pair, not once per row.
+        let mut key_of: FxHashMap<(u32, u32), KeyId> = FxHashMap::default();
+        let mut group_of_row: Vec<u32> = Vec::with_capacity(waterfall.rows.len());
         let mut groups: Vec<Group> = Vec::new();
-        let mut group_of_path: HashMap<Vec<Key>, usize> = HashMap::new();
+        let mut group_index: FxHashMap<(Option<u32>, KeyId), u32> = FxHashMap::default();
         for (row_idx, row) in waterfall.rows.iter().enumerate() {
-            let mut path = row
-                .parent_row
-                .map(|parent| paths[parent as usize].clone())
-                .unwrap_or_default();
-            path.push((row.service.clone(), normalize_literals(&row.name)));
-            match group_of_path.get(&path) {
-                Some(&group_idx) => groups[group_idx].rows.push(row_idx as u32),
-                None => {
-                    group_of_path.insert(path.clone(), groups.len());
-                    groups.push(Group {
-                        path: path.clone(),
-                        rows: vec![row_idx as u32],
-                    });
-                }
-            }
-            paths.push(path);
+            let key = *key_of
+                .entry((row.service_idx, row.name_key))
+                .or_insert_with(|| {
+                    keys.id(
+                        &row.service,
+                        &waterfall.normalized_names[row.name_key as usize],
+                    )
+                });
+            let parent = row.parent_row.map(|parent| group_of_row[parent as usize]);
+            let group_idx = *group_index.entry((parent, key)).or_insert_with(|| {
+                groups.push(Group {
+                    parent,
+                    key,
+                    rows: Vec::new(),
+                });
+                (groups.len() - 1) as u32
+            });
+            groups[group_idx as usize].rows.push(row_idx as u32);
+            group_of_row.push(group_idx);
         }
         Some(Self {
             trace,
             waterfall,
             groups,
+            group_index,
         })
+    }
+
+    /// The keys from the top level down to `group` (paths identify a place across traces).
+    pub(crate) fn path(&self, group: u32) -> Vec<KeyId> {
+        let mut path = Vec::new();
+        let mut current = Some(group);
+        while let Some(group) = current {
+            let group = &self.groups[group as usize];
+            path.push(group.key);
+            current = group.parent;
+        }
+        path.reverse();
+        path
     }
 }
 
@@ -291,7 +380,7 @@ pub(crate) struct GroupTotals {
     extent: Extent,
 }
 
-pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
+pub(crate) fn totals(keys: &KeyTable, side: &Side<'_>, group: &Group) -> GroupTotals {
     let first = &side.waterfall.rows[group.rows[0] as usize];
     let all_same_name = group
         .rows
@@ -319,15 +408,11 @@ pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
             .iter()
             .any(|row| side.waterfall.rows[*row as usize].on_critical_path),
         name: if all_same_name {
-            first.name.clone()
+            first.name.to_string()
         } else {
-            group
-                .path
-                .last()
-                .map(|key| key.1.clone())
-                .unwrap_or_default()
+            keys.get(group.key).1.to_string()
         },
-        service: first.service.clone(),
+        service: first.service.to_string(),
         depth: first.depth,
         extent: Extent {
             start_nanos: group
@@ -349,13 +434,32 @@ pub(crate) fn totals(side: &Side<'_>, group: &Group) -> GroupTotals {
     }
 }
 
+/// What building a row needs: the key table and both sides.
+struct RowContext<'a> {
+    keys: &'a KeyTable,
+    before: &'a Side<'a>,
+    after: &'a Side<'a>,
+}
+
+impl RowContext<'_> {
+    fn row(&self, change: Change, before: Option<&Group>, after: Option<&Group>) -> ComparisonRow {
+        row(
+            self.keys,
+            change,
+            before.map(|group| (self.before, group)),
+            after.map(|group| (self.after, group)),
+        )
+    }
+}
+
 fn row(
+    keys: &KeyTable,
     change: Change,
     before: Option<(&Side<'_>, &Group)>,
     after: Option<(&Side<'_>, &Group)>,
 ) -> ComparisonRow {
-    let before_totals = before.map(|(side, group)| totals(side, group));
-    let after_totals = after.map(|(side, group)| totals(side, group));
+    let before_totals = before.map(|(side, group)| totals(keys, side, group));
+    let after_totals = after.map(|(side, group)| totals(keys, side, group));
     let described = before_totals
         .as_ref()
         .or(after_totals.as_ref())
@@ -422,43 +526,38 @@ fn attribute_changes(
     after: &Side<'_>,
     after_row: u32,
 ) -> Vec<AttributeChange> {
-    let attributes = |side: &Side<'_>, row: u32| -> Vec<(String, String)> {
-        let span_idx = side.waterfall.rows[row as usize].span_idx as usize;
-        side.trace.batch.spans[span_idx]
-            .attributes
-            .iter()
-            .map(|kv| (kv.key.clone(), display(&kv.value)))
-            .collect()
-    };
-    let before_attributes = attributes(before, before_row);
-    let after_attributes = attributes(after, after_row);
+    let before_attributes = attributes_of(before, before_row);
+    let after_attributes = attributes_of(after, after_row);
+    // Most matched spans have equal attributes: compare values first, format only changes.
     let mut changes = Vec::new();
-    for (key, value) in &before_attributes {
-        let other = after_attributes
-            .iter()
-            .find(|(other_key, _)| other_key == key)
-            .map(|(_, v)| v.clone());
-        if other.as_ref() != Some(value) {
+    for kv in before_attributes {
+        let other = after_attributes.iter().find(|other| other.key == kv.key);
+        let same = other.is_some_and(|other| {
+            other.value == kv.value || display(&other.value) == display(&kv.value)
+        });
+        if !same {
             changes.push(AttributeChange {
-                key: key.clone(),
-                before: Some(value.clone()),
-                after: other,
+                key: kv.key.clone(),
+                before: Some(display(&kv.value)),
+                after: other.map(|other| display(&other.value)),
             });
         }
     }
-    for (key, value) in &after_attributes {
-        if !before_attributes
-            .iter()
-            .any(|(other_key, _)| other_key == key)
-        {
+    for kv in after_attributes {
+        if !before_attributes.iter().any(|other| other.key == kv.key) {
             changes.push(AttributeChange {
-                key: key.clone(),
+                key: kv.key.clone(),
                 before: None,
-                after: Some(value.clone()),
+                after: Some(display(&kv.value)),
             });
         }
     }
     changes
+}
+
+fn attributes_of<'a>(side: &Side<'a>, row: u32) -> &'a [crate::model::KeyValue] {
+    let span_idx = side.waterfall.rows[row as usize].span_idx as usize;
+    &side.trace.batch.spans[span_idx].attributes
 }
 
 fn display(value: &AnyValue) -> String {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{Key, Side, format_delta, format_delta_percent, totals};
+use crate::compare::{KeyId, KeyTable, Side, format_delta, format_delta_percent, totals};
 use crate::layout::{format_duration, percent_of};
 use crate::model::Trace;
 use crate::service_overview::percentile;
@@ -156,25 +156,28 @@ struct PathInfo {
 
 /// Per path, the samples of each side, with the paths in first-seen order.
 struct Collected {
-    order: Vec<Vec<Key>>,
-    info: HashMap<Vec<Key>, PathInfo>,
-    sides: [HashMap<Vec<Key>, PathSamples>; 2],
+    /// Shared by every trace, so that equal paths are equal key lists.
+    keys: KeyTable,
+    order: Vec<Vec<KeyId>>,
+    info: HashMap<Vec<KeyId>, PathInfo>,
+    sides: [HashMap<Vec<KeyId>, PathSamples>; 2],
     trace_totals: [Vec<u64>; 2],
 }
 
 impl Collected {
     fn add(&mut self, side_idx: usize, trace: &Trace) {
-        let Some(side) = Side::new(trace) else {
+        let Some(side) = Side::new(trace, &mut self.keys) else {
             return;
         };
         let duration = side.waterfall.duration_nanos();
         self.trace_totals[side_idx].push(duration);
-        for group in &side.groups {
-            let group_totals = totals(&side, group);
-            if !self.info.contains_key(&group.path) {
-                self.order.push(group.path.clone());
+        for (group_idx, group) in side.groups.iter().enumerate() {
+            let group_totals = totals(&self.keys, &side, group);
+            let path = side.path(group_idx as u32);
+            if !self.info.contains_key(&path) {
+                self.order.push(path.clone());
                 self.info.insert(
-                    group.path.clone(),
+                    path.clone(),
                     PathInfo {
                         service: group_totals.service.clone(),
                         name: group_totals.name.clone(),
@@ -183,7 +186,7 @@ impl Collected {
                 );
             }
             self.sides[side_idx]
-                .entry(group.path.clone())
+                .entry(path)
                 .or_default()
                 .push(PathInTrace {
                     count: group_totals.count,
@@ -200,6 +203,7 @@ pub fn compare_groups(
     after: &[Trace],
 ) -> Result<GroupComparison, GroupCompareError> {
     let mut collected = Collected {
+        keys: KeyTable::default(),
         order: Vec::new(),
         info: HashMap::new(),
         sides: [HashMap::new(), HashMap::new()],
@@ -236,7 +240,7 @@ pub fn compare_groups(
     })
 }
 
-fn path_row(collected: &Collected, path: &Vec<Key>) -> GroupComparisonRow {
+fn path_row(collected: &Collected, path: &Vec<KeyId>) -> GroupComparisonRow {
     let info = &collected.info[path];
     let before = collected.sides[0].get(path);
     let after = collected.sides[1].get(path);

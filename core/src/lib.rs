@@ -11,6 +11,7 @@ pub mod formats;
 pub mod group_compare;
 pub mod ids;
 pub mod layout;
+pub mod minimap;
 pub mod model;
 pub mod n_plus_one;
 pub mod normalize;

@@ -1,11 +1,11 @@
 //! N+1 detection: the same statement run again and again under one parent, directly or each
 //! inside its own near-identical wrapper span (a loop body), as in the scenario's product list.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::layout::percent_of;
-use crate::model::Trace;
-use crate::normalize::normalize_literals;
+use crate::model::{AnyValue, Trace};
+use crate::normalize::NameTable;
 use crate::waterfall::Waterfall;
 
 /// Fewer repetitions than this are not reported.
@@ -24,48 +24,62 @@ pub struct NPlusOne {
     pub percent_of_trace: f64,
 }
 
+/// Marks a repetition directly under the parent, in place of a wrapper's name key.
+const DIRECT: u32 = u32::MAX;
+
 /// Findings, largest total time first.
 pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<NPlusOne> {
     let rows = &waterfall.rows;
-    let mut children: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
-    for (row_idx, row) in rows.iter().enumerate() {
-        if let Some(parent) = row.parent_row {
-            children[parent as usize].push(row_idx as u32);
-        }
-    }
-    let key_of = |row_idx: u32| -> (String, String) {
-        let row = &rows[row_idx as usize];
-        let span = &trace.batch.spans[row.span_idx as usize];
-        let statement = span
-            .attributes
-            .iter()
-            .find(|kv| kv.key == "db.statement")
-            .map_or_else(|| row.name.clone(), |kv| kv.value.to_display_string());
-        (row.service.clone(), normalize_literals(&statement))
-    };
+    // What a row runs: its `db.statement`, else its name; normalised, each distinct text once.
+    let mut statements = NameTable::default();
+    let statement_of: Vec<u32> = rows
+        .iter()
+        .map(|row| {
+            let span = &trace.batch.spans[row.span_idx as usize];
+            let statement = span
+                .attributes
+                .iter()
+                .find(|kv| kv.key == "db.statement")
+                .and_then(|kv| match &kv.value {
+                    AnyValue::String(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .unwrap_or(&row.name);
+            statements.key(statement)
+        })
+        .collect();
     let mut findings = Vec::new();
-    for (parent_idx, direct) in children.iter().enumerate() {
+    // (wrapper name key or DIRECT, service, statement) -> rows; reused for every parent.
+    let mut groups: FxHashMap<(u32, u32, u32), Vec<u32>> = FxHashMap::default();
+    for (parent_idx, parent) in rows.iter().enumerate() {
+        // At least five rows below, directly or inside wrappers, or there is nothing to find.
+        if (parent.n_descendants as usize) < MIN_REPETITIONS {
+            continue;
+        }
+        groups.clear();
         // Repetitions directly under the parent, or one level down inside wrapper spans whose
         // names are equal once numbers are replaced.
-        let mut groups: HashMap<(String, String, String), Vec<u32>> = HashMap::new();
-        for &child in direct {
+        for child in waterfall.children(parent_idx as u32) {
+            let key_of = |row: u32| (rows[row as usize].service_idx, statement_of[row as usize]);
+            let (service, statement) = key_of(child);
             groups
-                .entry((String::new(), key_of(child).0, key_of(child).1))
+                .entry((DIRECT, service, statement))
                 .or_default()
                 .push(child);
-            let wrapper_name = normalize_literals(&rows[child as usize].name);
-            for &grandchild in &children[child as usize] {
+            let wrapper_name = rows[child as usize].name_key;
+            for grandchild in waterfall.children(child) {
                 let (service, statement) = key_of(grandchild);
                 groups
-                    .entry((wrapper_name.clone(), service, statement))
+                    .entry((wrapper_name, service, statement))
                     .or_default()
                     .push(grandchild);
             }
         }
-        for ((_, service, statement), mut group_rows) in groups {
+        for ((_, service_idx, statement), group_rows) in groups.drain() {
             if group_rows.len() < MIN_REPETITIONS {
                 continue;
             }
+            let mut group_rows = group_rows;
             group_rows.sort_unstable();
             let total_nanos = group_rows
                 .iter()
@@ -73,8 +87,8 @@ pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<NPlusOne> {
                 .sum();
             findings.push(NPlusOne {
                 parent_row: parent_idx as u32,
-                service,
-                statement,
+                service: waterfall.services[service_idx as usize].clone(),
+                statement: statements.text(statement).to_string(),
                 rows: group_rows,
                 total_nanos,
                 percent_of_trace: percent_of(total_nanos, waterfall.duration_nanos()),
@@ -82,7 +96,7 @@ pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<NPlusOne> {
         }
     }
     // A direct group of loop wrappers is itself repetition, but the queries inside say why.
-    let query_rows: Vec<u32> = findings
+    let query_rows: rustc_hash::FxHashSet<u32> = findings
         .iter()
         .filter(|finding| {
             finding
@@ -127,7 +141,7 @@ mod tests {
             "85.7 %"
         );
         assert_eq!(
-            waterfall.rows[finding.parent_row as usize].name,
+            &*waterfall.rows[finding.parent_row as usize].name,
             "GET /products"
         );
     }

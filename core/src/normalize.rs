@@ -1,6 +1,50 @@
 //! Names and statements with their literals replaced, so that `SELECT … WHERE id=1` and
 //! `… id=2` (or `loop 1` and `loop 2`) count as the same operation.
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+/// Normalised names by number: each distinct name is normalised once, and names that normalise
+/// alike get the same key (a loop's 500 spans share one name, and one key).
+#[derive(Debug, Default)]
+pub struct NameTable<'a> {
+    key_of_raw: FxHashMap<&'a str, u32>,
+    key_of_normalized: FxHashMap<Arc<str>, u32>,
+    normalized: Vec<Arc<str>>,
+}
+
+impl<'a> NameTable<'a> {
+    /// The key of `raw`'s normalised form.
+    pub fn key(&mut self, raw: &'a str) -> u32 {
+        if let Some(&key) = self.key_of_raw.get(raw) {
+            return key;
+        }
+        let normalized = normalize_literals(raw);
+        let key = match self.key_of_normalized.get(normalized.as_str()) {
+            Some(&key) => key,
+            None => {
+                let key = self.normalized.len() as u32;
+                let shared: Arc<str> = Arc::from(normalized);
+                self.normalized.push(shared.clone());
+                self.key_of_normalized.insert(shared, key);
+                key
+            }
+        };
+        self.key_of_raw.insert(raw, key);
+        key
+    }
+
+    pub fn text(&self, key: u32) -> &Arc<str> {
+        &self.normalized[key as usize]
+    }
+
+    /// The normalised names, indexed by key.
+    pub fn into_texts(self) -> Vec<Arc<str>> {
+        self.normalized
+    }
+}
+
 /// Numbers and quoted strings become `?`; a parenthesised list of them becomes `(?)`;
 /// whitespace collapses to single spaces.
 pub fn normalize_literals(text: &str) -> String {
@@ -94,5 +138,17 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(normalize_literals(input), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn names_that_normalise_alike_share_a_key() {
+        let mut table = NameTable::default();
+        let first = table.key("loop 1");
+        assert_eq!(table.key("loop 2"), first);
+        assert_eq!(table.key("loop 1"), first);
+        let other = table.key("render");
+        assert_ne!(other, first);
+        assert_eq!(&**table.text(first), "loop ?");
+        assert_eq!(table.into_texts().len(), 2);
     }
 }

@@ -2,9 +2,9 @@
 //! category for product 7` and `… 8`), shown as one expandable "×20" row with their count, summed
 //! and longest duration, so that a loop of 500 calls takes one line instead of 500.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::normalize::normalize_literals;
+use rustc_hash::FxHashMap;
 
 /// Fewer repetitions than this stay as separate rows: two or three retries read better apart.
 pub const MIN_GROUP_SIZE: usize = 5;
@@ -28,65 +28,105 @@ impl SiblingGroup {
 }
 
 /// What grouping needs to know about a row.
-pub struct RowKey<'a> {
+pub struct RowKey {
     pub parent_row: Option<u32>,
     pub service_idx: u32,
-    pub service: &'a str,
-    pub name: &'a str,
+    /// The row's normalised name, as a key of a [`crate::normalize::NameTable`].
+    pub name_key: u32,
     pub duration_nanos: u64,
     pub is_error: bool,
 }
 
-/// Groups of at least [`MIN_GROUP_SIZE`] repeated siblings, ordered by their first row.
-pub fn find<'a>(rows: impl Iterator<Item = RowKey<'a>>) -> Vec<SiblingGroup> {
-    let mut by_key: HashMap<(Option<u32>, u32, String), SiblingGroup> = HashMap::new();
+/// Siblings seen so far under one key; most keys have one row, which needs no list.
+struct Candidate {
+    rows: Vec<u32>,
+    first_row: u32,
+    service_idx: u32,
+    name_key: u32,
+    total_nanos: u64,
+    max_nanos: u64,
+    n_errors: usize,
+}
+
+/// Groups of at least [`MIN_GROUP_SIZE`] repeated siblings, ordered by their first row;
+/// `services` and `names` resolve the rows' service indexes and name keys.
+pub fn find(
+    rows: impl Iterator<Item = RowKey>,
+    services: &[String],
+    names: &[Arc<str>],
+) -> Vec<SiblingGroup> {
+    let mut by_key: FxHashMap<(Option<u32>, u32, u32), usize> = FxHashMap::default();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for (row_idx, row) in rows.enumerate() {
-        let name = normalize_literals(row.name);
-        let group = by_key
-            .entry((row.parent_row, row.service_idx, name.clone()))
-            .or_insert_with(|| SiblingGroup {
-                rows: Vec::new(),
-                service: row.service.to_owned(),
-                name,
-                total_nanos: 0,
-                max_nanos: 0,
-                n_errors: 0,
+        let row_idx = row_idx as u32;
+        let at = *by_key
+            .entry((row.parent_row, row.service_idx, row.name_key))
+            .or_insert_with(|| {
+                candidates.push(Candidate {
+                    rows: Vec::new(),
+                    first_row: row_idx,
+                    service_idx: row.service_idx,
+                    name_key: row.name_key,
+                    total_nanos: 0,
+                    max_nanos: 0,
+                    n_errors: 0,
+                });
+                candidates.len() - 1
             });
-        group.rows.push(row_idx as u32);
-        group.total_nanos += row.duration_nanos;
-        group.max_nanos = group.max_nanos.max(row.duration_nanos);
-        group.n_errors += usize::from(row.is_error);
+        let candidate = &mut candidates[at];
+        if candidate.first_row != row_idx {
+            if candidate.rows.is_empty() {
+                candidate.rows.push(candidate.first_row);
+            }
+            candidate.rows.push(row_idx);
+        }
+        candidate.total_nanos += row.duration_nanos;
+        candidate.max_nanos = candidate.max_nanos.max(row.duration_nanos);
+        candidate.n_errors += usize::from(row.is_error);
     }
-    let mut groups: Vec<SiblingGroup> = by_key
-        .into_values()
-        .filter(|group| group.rows.len() >= MIN_GROUP_SIZE)
-        .collect();
-    groups.sort_by_key(SiblingGroup::first_row);
-    groups
+    // Candidates are in order of their first row already.
+    candidates
+        .into_iter()
+        .filter(|candidate| candidate.rows.len() >= MIN_GROUP_SIZE)
+        .map(|candidate| SiblingGroup {
+            service: services[candidate.service_idx as usize].clone(),
+            name: names[candidate.name_key as usize].to_string(),
+            rows: candidate.rows,
+            total_nanos: candidate.total_nanos,
+            max_nanos: candidate.max_nanos,
+            n_errors: candidate.n_errors,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key(parent_row: Option<u32>, name: &str, duration_nanos: u64) -> RowKey<'_> {
-        RowKey {
-            parent_row,
-            service_idx: 0,
-            service: "api",
-            name,
-            duration_nanos,
-            is_error: false,
-        }
+    use crate::normalize::NameTable;
+
+    fn find_in(rows: &[(Option<u32>, &str, u64)]) -> Vec<SiblingGroup> {
+        let mut names = NameTable::default();
+        let keys: Vec<RowKey> = rows
+            .iter()
+            .map(|(parent_row, name, duration_nanos)| RowKey {
+                parent_row: *parent_row,
+                service_idx: 0,
+                name_key: names.key(name),
+                duration_nanos: *duration_nanos,
+                is_error: false,
+            })
+            .collect();
+        find(keys.into_iter(), &["api".to_owned()], &names.into_texts())
     }
 
     #[test]
     fn groups_siblings_that_differ_only_in_literals() {
         let names: Vec<String> = (0..6).map(|n| format!("fetch product {n}")).collect();
-        let mut rows = vec![key(None, "root", 100)];
-        rows.extend(names.iter().map(|name| key(Some(0), name, 10)));
-        rows.push(key(Some(0), "render", 5));
-        let groups = find(rows.into_iter());
+        let mut rows = vec![(None, "root", 100)];
+        rows.extend(names.iter().map(|name| (Some(0), name.as_str(), 10)));
+        rows.push((Some(0), "render", 5));
+        let groups = find_in(&rows);
         assert_eq!(groups.len(), 1);
         let group = &groups[0];
         assert_eq!(group.rows, [1, 2, 3, 4, 5, 6]);
@@ -96,14 +136,14 @@ mod tests {
 
     #[test]
     fn few_repetitions_or_different_parents_stay_apart() {
-        let rows = vec![
-            key(None, "root", 100),
-            key(Some(0), "retry 1", 10),
-            key(Some(0), "retry 2", 10),
-            key(Some(0), "retry 3", 10),
-            key(Some(1), "retry 4", 10),
-            key(Some(2), "retry 5", 10),
+        let rows = [
+            (None, "root", 100),
+            (Some(0), "retry 1", 10),
+            (Some(0), "retry 2", 10),
+            (Some(0), "retry 3", 10),
+            (Some(1), "retry 4", 10),
+            (Some(2), "retry 5", 10),
         ];
-        assert!(find(rows.into_iter()).is_empty());
+        assert!(find_in(&rows).is_empty());
     }
 }

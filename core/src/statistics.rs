@@ -1,6 +1,6 @@
 //! Per-service and per-operation statistics of one trace: where the time went, summed.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::layout::percent_of;
 use crate::waterfall::Waterfall;
@@ -29,17 +29,17 @@ pub struct StatisticsRow {
 
 /// Rows sorted by self time, largest first.
 pub fn statistics(waterfall: &Waterfall, group_by: GroupBy) -> Vec<StatisticsRow> {
-    let mut by_key: HashMap<(String, String), StatisticsRow> = HashMap::new();
+    let mut by_key: FxHashMap<(&str, &str), StatisticsRow> = FxHashMap::default();
     for row in &waterfall.rows {
-        let operation = match group_by {
-            GroupBy::Service => String::new(),
-            GroupBy::Operation => row.name.clone(),
+        let operation: &str = match group_by {
+            GroupBy::Service => "",
+            GroupBy::Operation => &row.name,
         };
         let entry = by_key
-            .entry((row.service.clone(), operation.clone()))
+            .entry((&row.service, operation))
             .or_insert_with(|| StatisticsRow {
-                service: row.service.clone(),
-                operation,
+                service: row.service.to_string(),
+                operation: operation.to_owned(),
                 count: 0,
                 total_nanos: 0,
                 max_nanos: 0,

@@ -4,7 +4,7 @@
 //! parents become orphan roots, cycles are broken, duplicate span ids keep both spans. Building
 //! is iterative, so a 100,000-deep chain does not overflow the stack.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::ids::SpanId;
 use crate::model::Span;
@@ -45,12 +45,14 @@ impl SpanTree {
     pub fn build(spans: &[Span]) -> Self {
         let n_spans = spans.len();
         // With duplicate ids, children attach to the first span carrying the id.
-        let mut idx_of_id: HashMap<SpanId, u32> = HashMap::with_capacity(n_spans);
+        let mut idx_of_id: FxHashMap<SpanId, u32> =
+            FxHashMap::with_capacity_and_hasher(n_spans, Default::default());
         for (span_idx, span) in spans.iter().enumerate() {
             idx_of_id.entry(span.span_id).or_insert(span_idx as u32);
         }
 
-        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n_spans];
+        // Each span's parent, then children grouped per parent in one array (no list per span).
+        let mut parent_of: Vec<u32> = vec![NO_PARENT; n_spans];
         let mut top_level: Vec<(u32, RootKind)> = Vec::new();
         for (span_idx, span) in spans.iter().enumerate() {
             let span_idx = span_idx as u32;
@@ -58,7 +60,7 @@ impl SpanTree {
                 None => top_level.push((span_idx, RootKind::Root)),
                 Some(parent_id) => match idx_of_id.get(&parent_id) {
                     Some(&parent_idx) if parent_idx != span_idx => {
-                        children[parent_idx as usize].push(span_idx)
+                        parent_of[span_idx as usize] = parent_idx;
                     }
                     // A span that is its own parent is a one-span cycle.
                     Some(_) => top_level.push((span_idx, RootKind::CycleBreak)),
@@ -70,9 +72,7 @@ impl SpanTree {
             let (span_a, span_b) = (&spans[*a as usize], &spans[*b as usize]);
             span_a.start_nanos.cmp(&span_b.start_nanos).then(a.cmp(b))
         };
-        for siblings in &mut children {
-            siblings.sort_by(by_start);
-        }
+        let children = Children::of(&parent_of, by_start);
         top_level.sort_by(|(a, _), (b, _)| by_start(a, b));
 
         let mut tree = SpanTree {
@@ -98,7 +98,7 @@ impl SpanTree {
         tree
     }
 
-    fn push_subtree(&mut self, top_idx: u32, root_kind: RootKind, children: &[Vec<u32>]) {
+    fn push_subtree(&mut self, top_idx: u32, root_kind: RootKind, children: &Children) {
         // Explicit stack of (span, parent row); children pushed in reverse keep start order.
         let mut stack: Vec<(u32, Option<u32>)> = vec![(top_idx, None)];
         let first_row = self.rows.len();
@@ -116,7 +116,7 @@ impl SpanTree {
                 n_descendants: 0,
                 root_kind: parent_row.is_none().then_some(root_kind),
             });
-            for &child in children[span_idx as usize].iter().rev() {
+            for &child in children.of_span(span_idx).iter().rev() {
                 stack.push((child, Some(row_idx)));
             }
         }
@@ -131,6 +131,43 @@ impl SpanTree {
 
     pub fn span_row(&self, span_idx: usize) -> &Row {
         &self.rows[self.row_of_span[span_idx] as usize]
+    }
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// Every span's children in start order, stored per parent in one array (compressed rows).
+struct Children {
+    offsets: Vec<u32>,
+    spans: Vec<u32>,
+}
+
+impl Children {
+    fn of(parent_of: &[u32], by_start: impl Fn(&u32, &u32) -> std::cmp::Ordering) -> Self {
+        let mut offsets = vec![0u32; parent_of.len() + 1];
+        for &parent in parent_of.iter().filter(|parent| **parent != NO_PARENT) {
+            offsets[parent as usize + 1] += 1;
+        }
+        for idx in 1..offsets.len() {
+            offsets[idx] += offsets[idx - 1];
+        }
+        let mut filled = offsets.clone();
+        let mut spans = vec![0u32; offsets[parent_of.len()] as usize];
+        for (span_idx, &parent) in parent_of.iter().enumerate() {
+            if parent != NO_PARENT {
+                spans[filled[parent as usize] as usize] = span_idx as u32;
+                filled[parent as usize] += 1;
+            }
+        }
+        for window in offsets.windows(2) {
+            spans[window[0] as usize..window[1] as usize].sort_by(&by_start);
+        }
+        Self { offsets, spans }
+    }
+
+    fn of_span(&self, span_idx: u32) -> &[u32] {
+        let span_idx = span_idx as usize;
+        &self.spans[self.offsets[span_idx] as usize..self.offsets[span_idx + 1] as usize]
     }
 }
 

@@ -1,12 +1,16 @@
 //! Everything a waterfall shows, computed once per trace: rows in tree order with their bars,
 //! durations, share of the total and self time. The UI only places these values.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::analysis::self_times;
 use crate::critical_path::CriticalPath;
 use crate::layout::{Bar, TimeWindow, bar, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
+use crate::normalize::NameTable;
 use crate::sibling_groups::{self, RowKey, SiblingGroup};
 use crate::tree::{RootKind, SpanTree};
 
@@ -18,10 +22,16 @@ pub struct WaterfallRow {
     pub parent_row: Option<u32>,
     pub n_descendants: u32,
     pub root_kind: Option<RootKind>,
-    pub service: String,
+    /// Shared by every row of the service (rows of a 100,000-span trace would otherwise
+    /// allocate 100,000 copies of a handful of names).
+    pub service: Arc<str>,
     /// Index into [`Waterfall::services`], for the colour and the legend.
     pub service_idx: u32,
-    pub name: String,
+    /// Shared by every row with the same name.
+    pub name: Arc<str>,
+    /// The name with literals replaced (`loop ?`), as an index into
+    /// [`Waterfall::normalized_names`]: rows with equal keys are the same operation.
+    pub name_key: u32,
     pub kind: SpanKind,
     pub is_error: bool,
     pub bar: Bar,
@@ -44,11 +54,15 @@ pub struct Waterfall {
     /// Services in order of first appearance in the rows.
     pub services: Vec<String>,
     pub n_errors: usize,
+    /// Normalised span names, indexed by [`WaterfallRow::name_key`].
+    pub normalized_names: Vec<Arc<str>>,
     /// Repeated siblings, shown as one row each unless expanded.
     pub groups: Vec<SiblingGroup>,
-    /// Member row -> index into `groups`.
-    pub group_of_row: HashMap<u32, u32>,
+    /// Per row, its index into `groups`, or [`NO_GROUP`].
+    group_of_row: Vec<u32>,
 }
+
+const NO_GROUP: u32 = u32::MAX;
 
 impl Waterfall {
     pub fn build(trace: &Trace) -> Option<Self> {
@@ -67,26 +81,33 @@ impl Waterfall {
         }
         let total_nanos = window.duration_nanos();
         let mut services: Vec<String> = Vec::new();
+        let mut service_names: Vec<Arc<str>> = Vec::new();
+        let mut service_idx_of: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut shared_names: FxHashMap<&str, Arc<str>> = FxHashMap::default();
+        let mut name_table = NameTable::default();
         let mut rows = Vec::with_capacity(tree.rows.len());
         for tree_row in &tree.rows {
             let span = &spans[tree_row.span_idx as usize];
             let service = trace.batch.service_of(span);
-            let service_idx = match services.iter().position(|known| known == service) {
-                Some(idx) => idx,
-                None => {
-                    services.push(service.to_owned());
-                    services.len() - 1
-                }
-            };
+            let service_idx = *service_idx_of.entry(service).or_insert_with(|| {
+                services.push(service.to_owned());
+                service_names.push(Arc::from(service));
+                (services.len() - 1) as u32
+            });
+            let name = shared_names
+                .entry(span.name.as_str())
+                .or_insert_with(|| Arc::from(span.name.as_str()))
+                .clone();
             rows.push(WaterfallRow {
                 span_idx: tree_row.span_idx,
                 depth: tree_row.depth,
                 parent_row: tree_row.parent_row,
                 n_descendants: tree_row.n_descendants,
                 root_kind: tree_row.root_kind,
-                service: service.to_owned(),
-                service_idx: service_idx as u32,
-                name: span.name.clone(),
+                service: service_names[service_idx as usize].clone(),
+                service_idx,
+                name,
+                name_key: name_table.key(&span.name),
                 kind: span.kind,
                 is_error: span.status.code == StatusCode::Error,
                 bar: bar(span, window),
@@ -99,30 +120,62 @@ impl Waterfall {
                 critical_bars: std::mem::take(&mut critical_bars[tree_row.span_idx as usize]),
             });
         }
+        let normalized_names = name_table.into_texts();
         let n_errors = rows.iter().filter(|row| row.is_error).count();
-        let groups = sibling_groups::find(rows.iter().map(|row| RowKey {
-            parent_row: row.parent_row,
-            service_idx: row.service_idx,
-            service: &row.service,
-            name: &row.name,
-            duration_nanos: row.duration_nanos,
-            is_error: row.is_error,
-        }));
-        let group_of_row = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(group_idx, group)| {
-                group.rows.iter().map(move |row| (*row, group_idx as u32))
-            })
-            .collect();
+        let groups = sibling_groups::find(
+            rows.iter().map(|row| RowKey {
+                parent_row: row.parent_row,
+                service_idx: row.service_idx,
+                name_key: row.name_key,
+                duration_nanos: row.duration_nanos,
+                is_error: row.is_error,
+            }),
+            &services,
+            &normalized_names,
+        );
+        let mut group_of_row = vec![NO_GROUP; rows.len()];
+        for (group_idx, group) in groups.iter().enumerate() {
+            for row in &group.rows {
+                group_of_row[*row as usize] = group_idx as u32;
+            }
+        }
         Some(Self {
             window,
             rows,
             services,
             n_errors,
+            normalized_names,
             groups,
             group_of_row,
         })
+    }
+
+    /// The row's children in row order: rows are depth first, so each child's subtree is skipped
+    /// to reach the next one (no list is stored).
+    pub fn children(&self, row_idx: u32) -> impl Iterator<Item = u32> + '_ {
+        let end = row_idx as usize
+            + 1
+            + self
+                .rows
+                .get(row_idx as usize)
+                .map_or(0, |row| row.n_descendants as usize);
+        let mut next = row_idx as usize + 1;
+        std::iter::from_fn(move || {
+            if next >= end {
+                return None;
+            }
+            let child = next;
+            next += self.rows[child].n_descendants as usize + 1;
+            Some(child as u32)
+        })
+    }
+
+    /// The sibling group (index into [`Self::groups`]) the row belongs to, if any.
+    pub fn group_of(&self, row_idx: u32) -> Option<u32> {
+        self.group_of_row
+            .get(row_idx as usize)
+            .copied()
+            .filter(|group| *group != NO_GROUP)
     }
 
     pub fn duration_nanos(&self) -> u64 {
@@ -145,10 +198,9 @@ impl Waterfall {
         while row_idx < self.rows.len() {
             let row = &self.rows[row_idx];
             let folded_group = self
-                .group_of_row
-                .get(&(row_idx as u32))
+                .group_of(row_idx as u32)
                 .filter(|group| min_percent <= 0.0 && !expanded_groups.contains(group));
-            if let Some(&group) = folded_group {
+            if let Some(group) = folded_group {
                 if self.groups[group as usize].first_row() == row_idx as u32 {
                     visible.push(row_idx as u32);
                 }
@@ -259,7 +311,7 @@ impl Waterfall {
 
     /// The group that `row_idx` stands for, when it is the first row of a group shown folded.
     pub fn collapsed_group_at(&self, row_idx: u32, expanded_groups: &HashSet<u32>) -> Option<u32> {
-        let group = *self.group_of_row.get(&row_idx)?;
+        let group = self.group_of(row_idx)?;
         (self.groups[group as usize].first_row() == row_idx && !expanded_groups.contains(&group))
             .then_some(group)
     }
@@ -268,7 +320,7 @@ impl Waterfall {
     pub fn groups_around(&self, row_idx: u32) -> Vec<u32> {
         std::iter::once(row_idx)
             .chain(self.ancestors(row_idx))
-            .filter_map(|row| self.group_of_row.get(&row).copied())
+            .filter_map(|row| self.group_of(row))
             .collect()
     }
 
@@ -302,12 +354,9 @@ mod tests {
         let stock = waterfall
             .rows
             .iter()
-            .find(|row| row.name == "GET /stock")
+            .find(|row| &*row.name == "GET /stock")
             .unwrap();
-        assert_eq!(
-            (stock.service.as_str(), stock.depth),
-            ("inventory-service", 1)
-        );
+        assert_eq!((&*stock.service, stock.depth), ("inventory-service", 1));
         assert_eq!(format_percent(stock.percent_of_total), "87.5 %");
         assert_eq!(format_percent(stock.bar.width_percent), "87.5 %");
         assert!((stock.bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
@@ -346,11 +395,7 @@ mod tests {
         let waterfall = Waterfall::build(&trace).unwrap();
         let slowest = &waterfall.rows[waterfall.slowest_row().unwrap() as usize];
         assert_eq!(
-            (
-                slowest.service.as_str(),
-                slowest.name.as_str(),
-                slowest.kind
-            ),
+            (&*slowest.service, &*slowest.name, slowest.kind),
             ("inventory-service", "GET /stock", SpanKind::Server)
         );
     }
@@ -361,16 +406,16 @@ mod tests {
         let waterfall = Waterfall::build(&trace).unwrap();
         let slowest = &waterfall.rows[waterfall.slowest_row().unwrap() as usize];
         assert_eq!(
-            (slowest.service.as_str(), slowest.name.as_str()),
+            (&*slowest.service, &*slowest.name),
             ("inventory-service", "GET /stock")
         );
         let busiest = &waterfall.rows[waterfall.largest_self_time_row().unwrap() as usize];
-        assert_eq!(busiest.name, "Query Execution");
+        assert_eq!(&*busiest.name, "Query Execution");
         let query_row = waterfall.largest_self_time_row().unwrap();
         let names: Vec<&str> = waterfall
             .ancestors(query_row)
             .into_iter()
-            .map(|row| waterfall.rows[row as usize].name.as_str())
+            .map(|row| &*waterfall.rows[row as usize].name)
             .collect();
         assert_eq!(
             names,
@@ -384,7 +429,7 @@ mod tests {
         let waterfall = Waterfall::build(&trace).unwrap();
         let names = |rows: Vec<u32>| -> Vec<String> {
             rows.into_iter()
-                .map(|row| waterfall.rows[row as usize].name.clone())
+                .map(|row| waterfall.rows[row as usize].name.to_string())
                 .collect()
         };
         let none = HashSet::new();
@@ -415,7 +460,7 @@ mod tests {
         let waterfall = Waterfall::build(&trace).unwrap();
         let names = |rows: Vec<u32>| -> Vec<String> {
             rows.into_iter()
-                .map(|row| waterfall.rows[row as usize].name.clone())
+                .map(|row| waterfall.rows[row as usize].name.to_string())
                 .collect()
         };
         assert_eq!(
@@ -463,7 +508,7 @@ mod tests {
         let query = waterfall
             .rows
             .iter()
-            .find(|row| row.name == "Query Execution")
+            .find(|row| &*row.name == "Query Execution")
             .unwrap();
         assert!(query.on_critical_path);
         assert_eq!(query.critical_nanos, 2_700_000_000);

@@ -2,6 +2,8 @@
 //! change, biggest first, with the attribute differences that explain it.
 
 use leptos::prelude::*;
+
+use crate::perf::mark;
 use leptos_router::hooks::use_params_map;
 use spanview_core::compare::{
     Change, Comparison, ComparisonRow, CriticalPathChange, compare, format_delta,
@@ -128,13 +130,6 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
         <ShowMoreRows n_rows=n_rows n_shown=n_shown hidden=side_by_side />
-    }
-}
-
-/// A performance mark for the comparison benchmark (docs/benchmarks.md).
-fn mark(name: &str) {
-    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-        let _ = performance.mark(name);
     }
 }
 

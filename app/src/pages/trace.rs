@@ -12,6 +12,7 @@ use crate::components::api_error::ApiErrorView;
 use crate::components::statistics::TraceStatistics;
 use crate::components::waterfall::WaterfallView;
 use crate::components::waterfall::state::WaterfallState;
+use crate::perf::mark;
 use crate::upload::protocol::ExportFormat;
 use crate::upload::{Uploads, export_trace, load_trace};
 
@@ -25,9 +26,7 @@ pub fn TracePage() -> impl IntoView {
         async move {
             let trace = loading.await;
             // For the rendering benchmark: the data is in wasm memory from here on.
-            if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-                let _ = performance.mark("spanview:trace-loaded");
-            }
+            mark("spanview:trace-loaded");
             trace
         }
     });
@@ -50,6 +49,7 @@ fn TraceView(trace: Arc<Trace>) -> impl IntoView {
     let Some(waterfall) = Waterfall::build(&trace) else {
         return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
     };
+    mark("spanview:waterfall-built");
     let state = WaterfallState::new(trace.clone(), Arc::new(waterfall));
     // A deep link (`?span=`) opens with that span selected and revealed.
     let wanted_span = use_query_map().with_untracked(|query| query.get("span"));

@@ -18,7 +18,14 @@ try {
       // Two animation frames: the rows are laid out and painted.
       requestAnimationFrame(() => requestAnimationFrame(() => {
         const loaded = performance.getEntriesByName('spanview:trace-loaded')[0];
-        resolve({ painted: performance.now(), loaded: loaded ? loaded.startTime : null });
+        // The page's own steps, in ms after the data arrived.
+        const steps = {};
+        for (const entry of performance.getEntriesByType('mark')) {
+          if (loaded && entry.name.startsWith('spanview:') && entry !== loaded) {
+            steps[entry.name.slice('spanview:'.length)] = Math.round(entry.startTime - loaded.startTime);
+          }
+        }
+        resolve({ painted: performance.now(), loaded: loaded ? loaded.startTime : null, steps });
       }));
     }));
     const navigationToPaintMs = Date.now() - started;
@@ -54,6 +61,7 @@ try {
       rows: Number(rowCount) - 1,
       navigationToPaintMs,
       dataToPaintMs: timings.loaded === null ? null : Math.round(timings.painted - timings.loaded),
+      stepsAfterDataMs: timings.steps,
       idleFrameP95Ms: Math.round(percentile(idle.deltas, 0.95) * 10) / 10,
       wheelScrollFrameP95Ms: Math.round(percentile(wheel.deltas, 0.95) * 10) / 10,
       scrollFrameMedianMs: Math.round(percentile(frames, 0.5) * 10) / 10,

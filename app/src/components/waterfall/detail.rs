@@ -32,7 +32,7 @@ pub fn SpanDetail(row_idx: u32) -> impl IntoView {
         StatusCode::Unset => String::from("unset"),
     };
     let facts = [
-        ("Service", row.service.clone()),
+        ("Service", row.service.to_string()),
         ("Kind", format!("{:?}", span.kind).to_lowercase()),
         ("Status", status),
         ("Start", format!("+{}", format_duration(row.offset_nanos))),

@@ -3,15 +3,24 @@
 //! timeline to that time range; "Reset zoom" shows the whole trace again.
 
 use leptos::prelude::*;
+use spanview_core::minimap::{EMPTY, rasterize};
 use wasm_bindgen::JsCast;
 
 use super::N_SERVICE_COLOURS;
 use super::state::WaterfallState;
 
-/// The stylesheet's service colours (`--svc-0` …), readable in both themes.
-const SERVICE_COLOURS: [&str; N_SERVICE_COLOURS as usize] = [
-    "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#ec4899", "#14b8a6", "#f97316",
-    "#6366f1", "#84cc16",
+/// The stylesheet's service colours (`--svc-0` …, readable in both themes) as RGB.
+const SERVICE_COLOURS: [[u8; 3]; N_SERVICE_COLOURS as usize] = [
+    [0x3b, 0x82, 0xf6],
+    [0xf5, 0x9e, 0x0b],
+    [0x10, 0xb9, 0x81],
+    [0xef, 0x44, 0x44],
+    [0x8b, 0x5c, 0xf6],
+    [0xec, 0x48, 0x99],
+    [0x14, 0xb8, 0xa6],
+    [0xf9, 0x73, 0x16],
+    [0x63, 0x66, 0xf1],
+    [0x84, 0xcc, 0x16],
 ];
 /// Canvas height in CSS pixels (the stylesheet agrees).
 const HEIGHT_PX: f64 = 44.0;
@@ -27,6 +36,7 @@ pub fn Minimap() -> impl IntoView {
     let draw = move || {
         if let Some(canvas) = canvas.get_untracked() {
             paint(&canvas, &draw_state);
+            crate::perf::mark("spanview:minimap-painted");
         }
     };
     let first_draw = draw.clone();
@@ -104,13 +114,16 @@ pub fn Minimap() -> impl IntoView {
     }
 }
 
-/// Draws one thin bar per span, rows top to bottom, at the canvas's device resolution.
+/// Draws one thin bar per span, rows top to bottom, at the canvas's device resolution: the
+/// pixels are computed in core and put on the canvas as one image.
 fn paint(canvas: &web_sys::HtmlCanvasElement, state: &WaterfallState) {
     let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio());
-    let width = f64::from(canvas.client_width().max(1)) * ratio;
-    let height = HEIGHT_PX * ratio;
-    canvas.set_width(width as u32);
-    canvas.set_height(height as u32);
+    let width = (f64::from(canvas.client_width().max(1)) * ratio)
+        .round()
+        .max(1.0) as u32;
+    let height = (HEIGHT_PX * ratio).round().max(1.0) as u32;
+    canvas.set_width(width);
+    canvas.set_height(height);
     let Some(context) = canvas
         .get_context("2d")
         .ok()
@@ -119,15 +132,25 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, state: &WaterfallState) {
     else {
         return;
     };
-    context.clear_rect(0.0, 0.0, width, height);
-    let rows = &state.waterfall.rows;
-    let row_height = (height / rows.len().max(1) as f64).max(1.0);
-    for (row_idx, row) in rows.iter().enumerate() {
-        let colour = SERVICE_COLOURS[(row.service_idx % N_SERVICE_COLOURS) as usize];
-        context.set_fill_style_str(colour);
-        let y = row_idx as f64 * height / rows.len() as f64;
-        let x = row.bar.left_percent * width / 100.0;
-        let bar_width = (row.bar.width_percent * width / 100.0).max(1.0);
-        context.fill_rect(x, y, bar_width, row_height);
+    let bars: Vec<(spanview_core::layout::Bar, u8)> = state
+        .waterfall
+        .rows
+        .iter()
+        .map(|row| (row.bar, (row.service_idx % N_SERVICE_COLOURS) as u8))
+        .collect();
+    let pixels = rasterize(&bars, width as usize, height as usize);
+    let mut rgba = vec![0u8; pixels.len() * 4];
+    for (pixel, out) in pixels.iter().zip(rgba.chunks_exact_mut(4)) {
+        if *pixel != EMPTY {
+            let [r, g, b] = SERVICE_COLOURS[usize::from(*pixel - 1)];
+            out.copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    if let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&rgba),
+        width,
+        height,
+    ) {
+        let _ = context.put_image_data(&image, 0.0, 0.0);
     }
 }

@@ -15,6 +15,7 @@ const SHOWN_AT_FIRST: usize = 2;
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
     let mut findings = detect(&state.trace, &state.waterfall);
+    crate::perf::mark("spanview:n-plus-one-detected");
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.total_nanos));
     let n_hidden = findings.len().saturating_sub(SHOWN_AT_FIRST);
     let show_all = RwSignal::new(false);

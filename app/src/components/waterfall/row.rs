@@ -81,9 +81,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
     // The first member of an unfolded sibling group offers to fold it again.
     let fold_button = state
         .waterfall
-        .group_of_row
-        .get(&row_idx)
-        .copied()
+        .group_of(row_idx)
         .filter(|group| state.waterfall.groups[*group as usize].first_row() == row_idx)
         .map(|group| {
             let count = state.waterfall.groups[group as usize].rows.len();

@@ -200,9 +200,7 @@ impl WaterfallState {
             .with_untracked(|collapsed| collapsed.contains(&row_idx));
         let expanded_group = self
             .waterfall
-            .group_of_row
-            .get(&row_idx)
-            .copied()
+            .group_of(row_idx)
             .filter(|group| self.expanded_groups.with_untracked(|e| e.contains(group)));
         if self.has_children(row_idx) && is_expanded && self.folded_group_at(row_idx).is_none() {
             self.toggle(row_idx);
