@@ -51,10 +51,18 @@ fn the_waterfall_shows_every_span_in_tree_order_with_its_share() {
         positions.windows(2).all(|pair| pair[0] < pair[1]),
         "rows out of tree order"
     );
-    // The slow span's share of the total, and its bar at 270/3200 of the width.
+    // The slow span's share of the total, and its bar at 270/3200 of the width (the zoom is
+    // the waterfall's --zoom-from and --zoom-scale: 0 and 1 until the user zooms).
     assert!(dom.contains("87.5 %"), "{dom}");
     assert!(
-        dom.contains("left: 8.4375%; width: max(87.5000%, 1px)"),
+        dom.contains(
+            "left: calc((8.4375 - var(--zoom-from)) * var(--zoom-scale) * 1%); \
+             width: max(calc(87.5000 * var(--zoom-scale) * 1%), 1px)"
+        ),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("--zoom-from: 0.0000; --zoom-scale: 1.000000"),
         "{dom}"
     );
     // Depths give the indentation.

@@ -73,6 +73,13 @@ fn repeated_spans_fold_the_critical_path_highlights_and_the_minimap_zooms() {
         .filter_map(|part| part.parse().ok())
         .collect();
     assert_eq!(numbers.len(), 3, "{label}");
+    // Bars follow the zoom: the root's bar is twice the timeline wide, starting half of it
+    // before the left edge (give or take the drag's pixels).
+    let root_bar = &seen["rootBarAfterZoom"];
+    let width_ratio = root_bar["widthRatio"].as_f64().unwrap();
+    let left_ratio = root_bar["leftRatio"].as_f64().unwrap();
+    assert!((width_ratio - 2.0).abs() < 0.05, "{root_bar}");
+    assert!((left_ratio + 0.5).abs() < 0.05, "{root_bar}");
     assert!((numbers[0] - 800.0).abs() <= 20.0, "{label}");
     assert!((numbers[1] - 2400.0).abs() <= 20.0, "{label}");
     assert_eq!(numbers[2], 3200.0, "{label}");

@@ -51,6 +51,14 @@ try {
   await page.mouse.up();
   observations.zoomLabel = await page.locator('.zoom-label').textContent();
   observations.ticksAfterZoom = await ticks();
+  // The root's bar (the whole trace) spans twice the timeline now: it starts a quarter of the
+  // trace before the left edge.
+  observations.rootBarAfterZoom = await page.evaluate(() => {
+    const row = document.querySelector('.wf-body .wf-row');
+    const timeline = row.querySelector('.wf-timeline').getBoundingClientRect();
+    const bar = row.querySelector('.bar').getBoundingClientRect();
+    return { widthRatio: bar.width / timeline.width, leftRatio: (bar.left - timeline.left) / timeline.width };
+  });
   await page.getByRole('button', { name: 'Reset zoom' }).click();
   observations.zoomLabelsAfterReset = await page.locator('.zoom-label').count();
 } finally {

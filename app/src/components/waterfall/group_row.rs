@@ -5,14 +5,14 @@
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent, percent_of};
 
+use super::row::{INDENT_PX, RowEntry};
 use super::state::WaterfallState;
-use super::{N_SERVICE_COLOURS, bar_position};
+use super::{N_SERVICE_COLOURS, bar_style};
 
-/// Indentation per tree level, in pixels (as for span rows).
-const INDENT_PX: u32 = 14;
-
+/// A folded group's row; static like span rows (see [`super::row`]).
 #[component]
-pub fn GroupRowView(row_idx: u32, group: u32) -> impl IntoView {
+pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
+    let row_idx = entry.row_idx;
     let state = expect_context::<WaterfallState>();
     let waterfall = state.waterfall.clone();
     let members = &waterfall.groups[group as usize];
@@ -25,9 +25,7 @@ pub fn GroupRowView(row_idx: u32, group: u32) -> impl IntoView {
         .rows
         .iter()
         .map(|member| {
-            let bar = waterfall.rows[*member as usize].bar;
-            let zoom = state.zoom;
-            let style = move || bar_position(bar, zoom.get());
+            let style = bar_style(waterfall.rows[*member as usize].bar);
             view! { <span class=format!("bar group-bar {colour}") style=style></span> }
         })
         .collect_view();
@@ -43,16 +41,15 @@ pub fn GroupRowView(row_idx: u32, group: u32) -> impl IntoView {
         .rows
         .iter()
         .any(|member| waterfall.rows[*member as usize].on_critical_path);
-    let show_critical_path = state.show_critical_path;
-    let (select_state, toggle_state) = (state.clone(), state.clone());
+    let toggle_state = state.clone();
     view! {
         <div
             class="wf-row group-row"
             id=format!("row-{row_idx}")
             role="row"
             class:error=has_errors
-            class:critical=move || on_critical_path && show_critical_path.get()
-            class:selected=move || select_state.selected.get() == Some(row_idx)
+            class:critical=on_critical_path && entry.show_critical_path
+            class:selected=entry.selected
             data-depth=first.depth
             data-group-size=count
             title=title

@@ -39,12 +39,10 @@ pub fn Minimap() -> impl IntoView {
             crate::perf::mark("spanview:minimap-painted");
         }
     };
+    // The first drawing waits for the first frame: the canvas's width is known without forcing
+    // a layout then, and the rows are on screen first.
     let first_draw = draw.clone();
-    Effect::new(move |_| {
-        if canvas.get().is_some() {
-            first_draw();
-        }
-    });
+    request_animation_frame(first_draw);
     let resize = window_event_listener(leptos::ev::resize, move |_| draw());
     on_cleanup(move || resize.remove());
 

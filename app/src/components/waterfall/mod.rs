@@ -16,7 +16,7 @@ use detail::SpanDetail;
 use group_row::GroupRowView;
 use minimap::Minimap;
 use n_plus_one::NPlusOneBanners;
-use row::WaterfallRowView;
+use row::{RowEntry, WaterfallRowView};
 use spanview_core::layout::Bar;
 use state::WaterfallState;
 use ticks::TimeAxis;
@@ -30,16 +30,20 @@ pub const ROW_HEIGHT_PX: f64 = 28.0;
 /// Rows rendered above and below the viewport, so fast scrolling shows no gaps.
 const OVERSCAN_ROWS: usize = 12;
 
-/// A bar's CSS position on a timeline showing `zoom` (percent of the whole trace, or all of it).
-pub(crate) fn bar_position(bar: Bar, zoom: Option<(f64, f64)>) -> String {
-    let placed = match zoom {
-        Some((from, to)) => bar.zoomed(from, to),
-        None => bar,
-    };
+/// A bar's CSS position on the timeline. The zoom is not in it: the waterfall sets
+/// `--zoom-from` (percent of the trace at the left edge) and `--zoom-scale` once, so zooming
+/// restyles no row.
+pub(crate) fn bar_style(bar: Bar) -> String {
     format!(
-        "left: {:.4}%; width: max({:.4}%, 1px)",
-        placed.left_percent, placed.width_percent
+        "left: calc(({:.4} - var(--zoom-from)) * var(--zoom-scale) * 1%); \
+         width: max(calc({:.4} * var(--zoom-scale) * 1%), 1px)",
+        bar.left_percent, bar.width_percent
     )
+}
+
+/// A point's CSS position on the timeline (an event mark), zoomed like [`bar_style`].
+pub(crate) fn mark_style(left_percent: f64) -> String {
+    format!("left: calc(({left_percent:.4} - var(--zoom-from)) * var(--zoom-scale) * 1%)")
 }
 
 /// Choices for "only spans above X % of the total".
@@ -64,38 +68,70 @@ pub fn WaterfallView() -> impl IntoView {
     let detail_state = state.clone();
     let scroller = NodeRef::<leptos::html::Div>::new();
     let scroll_top = RwSignal::new(0.0_f64);
-    let viewport_height = RwSignal::new(900.0_f64);
+    // The window's height bounds the waterfall's, and reading it needs no layout: measuring the
+    // scroller right after mounting would force one, and rows rendered for a guess that then
+    // changes would be rendered twice.
+    let window_height = || {
+        web_sys::window()
+            .and_then(|window| window.inner_height().ok())
+            .and_then(|height| height.as_f64())
+            .unwrap_or(900.0)
+    };
+    let viewport_height = RwSignal::new(window_height());
     let measure = move || {
         if let Some(element) = scroller.get_untracked() {
             scroll_top.set(f64::from(element.scroll_top()));
-            viewport_height.set(f64::from(element.client_height().max(1)));
         }
     };
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
-            measure();
-        }
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        viewport_height.set(window_height());
+        measure();
     });
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
     // The DOM holds only the rows in view (virtualisation): a 100,000-span trace stays fast.
     // Each entry is a row and, when it stands for a folded sibling group, that group.
     let (group_waterfall, expanded_groups) = (state.waterfall.clone(), state.expanded_groups);
+    let (collapsed, selected, matches, show_critical_path) = (
+        state.collapsed,
+        state.selected,
+        state.matches,
+        state.show_critical_path,
+    );
     let rows_in_view = Memo::new(move |_| {
         visible_rows.with(|visible| {
             let first = ((scroll_top.get() / ROW_HEIGHT_PX) as usize).saturating_sub(OVERSCAN_ROWS);
             let count = (viewport_height.get() / ROW_HEIGHT_PX).ceil() as usize + 2 * OVERSCAN_ROWS;
             let first = first.min(visible.len());
             let end = (first + count).min(visible.len());
-            let entries: Vec<(u32, Option<u32>)> = expanded_groups.with(|expanded| {
-                visible[first..end]
-                    .iter()
-                    .map(|row| (*row, group_waterfall.collapsed_group_at(*row, expanded)))
-                    .collect()
+            let (selected, show_critical_path) = (selected.get(), show_critical_path.get());
+            let entries: Vec<RowEntry> = expanded_groups.with(|expanded| {
+                collapsed.with(|collapsed| {
+                    matches.with(|matches| {
+                        visible[first..end]
+                            .iter()
+                            .map(|row| RowEntry {
+                                row_idx: *row,
+                                group: group_waterfall.collapsed_group_at(*row, expanded),
+                                collapsed: collapsed.contains(row),
+                                selected: selected == Some(*row),
+                                matched: matches.binary_search(row).is_ok(),
+                                show_critical_path,
+                            })
+                            .collect()
+                    })
+                })
             });
             (first, entries)
         })
     });
+    let zoom = state.zoom;
+    let zoom_style = move || {
+        let (from, to) = zoom.get().unwrap_or((0.0, 100.0));
+        format!(
+            "--zoom-from: {from:.4}; --zoom-scale: {:.6}",
+            100.0 / (to - from).max(1e-9)
+        )
+    };
     let body_style = move || {
         format!(
             "height: {}px",
@@ -120,6 +156,7 @@ pub fn WaterfallView() -> impl IntoView {
                 aria-label="Spans"
                 aria-rowcount=move || visible_rows.with(Vec::len) + 1
                 node_ref=scroller
+                style=zoom_style
                 on:scroll=move |_| measure()
             >
                 <div class="wf-row wf-head" role="row">
@@ -131,9 +168,9 @@ pub fn WaterfallView() -> impl IntoView {
                 <div class="wf-body" style=body_style>
                     <div class="wf-window" style=window_style>
                         <For each=move || rows_in_view.get().1 key=|entry| *entry let:entry>
-                            {match entry {
-                                (row_idx, Some(group)) => view! { <GroupRowView row_idx=row_idx group=group /> }.into_any(),
-                                (row_idx, None) => view! { <WaterfallRowView row_idx=row_idx /> }.into_any(),
+                            {match entry.group {
+                                Some(group) => view! { <GroupRowView entry=entry group=group /> }.into_any(),
+                                None => view! { <WaterfallRowView entry=entry /> }.into_any(),
                             }}
                         </For>
                     </div>

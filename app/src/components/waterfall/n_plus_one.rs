@@ -4,18 +4,44 @@
 
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent};
-use spanview_core::n_plus_one::detect;
+use spanview_core::n_plus_one::{NPlusOne, detect};
 
 use super::state::WaterfallState;
 
 /// Banners shown before "show N more".
 const SHOWN_AT_FIRST: usize = 2;
 
+/// Detection runs after the rows are painted (it reads every row: tens of milliseconds for a
+/// 100,000-span trace), so the waterfall shows first and the banner a frame later.
 #[component]
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    let mut findings = detect(&state.trace, &state.waterfall);
-    crate::perf::mark("spanview:n-plus-one-detected");
+    let findings: RwSignal<Option<Vec<NPlusOne>>> = RwSignal::new(None);
+    // Two frames: the first paints the rows, the work runs after the second has begun.
+    request_animation_frame(move || {
+        request_animation_frame(move || {
+            set_timeout(
+                move || {
+                    let found = detect(&state.trace, &state.waterfall);
+                    crate::perf::mark("spanview:n-plus-one-detected");
+                    // The page may have moved on to another trace meanwhile.
+                    let _ = findings.try_set(Some(found));
+                },
+                std::time::Duration::ZERO,
+            );
+        });
+    });
+    move || {
+        findings
+            .get()
+            .filter(|found| !found.is_empty())
+            .map(|found| view! { <Banners findings=found /> })
+    }
+}
+
+#[component]
+fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
+    let state = expect_context::<WaterfallState>();
     findings.sort_by_key(|finding| std::cmp::Reverse(finding.total_nanos));
     let n_hidden = findings.len().saturating_sub(SHOWN_AT_FIRST);
     let show_all = RwSignal::new(false);

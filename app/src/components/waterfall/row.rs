@@ -1,27 +1,42 @@
 //! One span's row: tree toggle, indented name, duration, share of the total, and its bar (with
 //! event marks) on the timeline. Clicking selects it.
+//!
+//! Rows are static: everything a row shows that can change (selected, collapsed, matching the
+//! search, the critical path shown, the zoom) is part of its [`RowEntry`], so a change makes a
+//! new row instead of every row watching signals. Scrolling creates the rows that come into view
+//! and nothing else, which keeps a frame's work small however large the trace.
 
 use leptos::prelude::*;
 use spanview_core::layout::{Bar, format_duration, format_percent};
 use spanview_core::tree::RootKind;
 
 use super::state::WaterfallState;
-use super::{N_SERVICE_COLOURS, bar_position};
+use super::{N_SERVICE_COLOURS, bar_style, mark_style};
 
 /// Indentation per tree level, in pixels.
-const INDENT_PX: u32 = 14;
+pub(super) const INDENT_PX: u32 = 14;
+
+/// What one rendered row shows; rows are keyed by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowEntry {
+    pub row_idx: u32,
+    /// The folded sibling group the row stands for.
+    pub group: Option<u32>,
+    pub collapsed: bool,
+    pub selected: bool,
+    pub matched: bool,
+    pub show_critical_path: bool,
+}
 
 #[component]
-pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
+pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    let row = state.waterfall.rows[row_idx as usize].clone();
+    let row_idx = entry.row_idx;
+    let row = &state.waterfall.rows[row_idx as usize];
     let span = &state.trace.batch.spans[row.span_idx as usize];
     let window = state.waterfall.window;
     let colour = format!("svc-{}", row.service_idx % N_SERVICE_COLOURS);
     let label_style = format!("padding-left: {}px", 4 + row.depth * INDENT_PX);
-    let zoom = state.zoom;
-    let row_bar = row.bar;
-    let bar_style = move || bar_position(row_bar, zoom.get());
     let share_style = format!("width: {:.2}%", row.percent_of_total);
     let marker = match row.root_kind {
         Some(RootKind::Orphan) => Some(
@@ -36,14 +51,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
         .events
         .iter()
         .map(|event| {
-            let at = Bar {
-                left_percent: window.percent_at(event.time_nanos),
-                width_percent: 0.0,
-            };
-            let style = move || {
-                let placed = zoom.get().map_or(at, |(from, to)| at.zoomed(from, to));
-                format!("left: {:.4}%", placed.left_percent)
-            };
+            let style = mark_style(window.percent_at(event.time_nanos));
             view! { <span class="event-mark" style=style title=event.name.clone()></span> }
         })
         .collect_view();
@@ -57,24 +65,22 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
     );
     let toggle = (row.n_descendants > 0).then(|| {
         let state = state.clone();
-        let is_collapsed = move || {
-            state
-                .collapsed
-                .with(|collapsed| collapsed.contains(&row_idx))
+        let label = if entry.collapsed {
+            "Expand"
+        } else {
+            "Collapse"
         };
-        let label = move || if is_collapsed() { "Expand" } else { "Collapse" };
-        let state = expect_context::<WaterfallState>();
         view! {
             <button
                 class="toggle"
                 aria-label=label
-                aria-expanded=move || (!is_collapsed()).to_string()
+                aria-expanded=(!entry.collapsed).to_string()
                 on:click=move |event| {
                     event.stop_propagation();
                     state.toggle(row_idx);
                 }
             >
-                {move || if is_collapsed() { "▸" } else { "▾" }}
+                {if entry.collapsed { "▸" } else { "▾" }}
             </button>
         }
     });
@@ -99,21 +105,12 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
                 </button>
             }
         });
-    let show_critical_path = state.show_critical_path;
-    let critical_bars = row.critical_bars.clone();
-    let critical_segments = move || {
-        show_critical_path.get().then(|| {
-            critical_bars
-                .iter()
-                .map(|bar| {
-                    view! { <span class="critical-segment" style=bar_position(*bar, zoom.get())></span> }
-                })
-                .collect_view()
-        })
-    };
-    let on_critical_path = row.on_critical_path;
-    let selected_state = state.clone();
-    let match_state = state.clone();
+    let critical_segments = entry.show_critical_path.then(|| {
+        row.critical_bars
+            .iter()
+            .map(|bar: &Bar| view! { <span class="critical-segment" style=bar_style(*bar)></span> })
+            .collect_view()
+    });
     let click_state = state.clone();
     view! {
         <div
@@ -121,9 +118,9 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
             id=format!("row-{row_idx}")
             role="row"
             class:error=row.is_error
-            class:critical=move || on_critical_path && show_critical_path.get()
-            class:selected=move || selected_state.selected.get() == Some(row_idx)
-            class:match=move || match_state.matches.with(|matches| matches.binary_search(&row_idx).is_ok())
+            class:critical=row.on_critical_path && entry.show_critical_path
+            class:selected=entry.selected
+            class:match=entry.matched
             data-depth=row.depth
             data-span-id=span.span_id.to_string()
             title=title
@@ -143,7 +140,7 @@ pub fn WaterfallRowView(row_idx: u32) -> impl IntoView {
                 <span class="share-text">{percent}</span>
             </div>
             <div class="wf-timeline" role="cell">
-                <span class=format!("bar {colour}") style=bar_style></span>
+                <span class=format!("bar {colour}") style=bar_style(row.bar)></span>
                 {critical_segments}
                 {event_marks}
             </div>

@@ -149,21 +149,20 @@ impl WaterfallState {
 
     /// Moves the selection `step` visible rows down (negative: up).
     pub fn move_selection(&self, step: i32) {
-        let visible = self.visible_rows.get_untracked();
-        if visible.is_empty() {
-            return;
+        let current = self.selected.get_untracked();
+        let next = self.visible_rows.with_untracked(|visible| {
+            let position = current.and_then(|row| visible.iter().position(|v| *v == row));
+            let next = match position {
+                None => 0,
+                Some(position) => {
+                    (position as i64 + i64::from(step)).clamp(0, visible.len() as i64 - 1) as usize
+                }
+            };
+            visible.get(next).copied()
+        });
+        if let Some(next) = next {
+            self.selected.set(Some(next));
         }
-        let current = self
-            .selected
-            .get_untracked()
-            .and_then(|row| visible.iter().position(|v| *v == row));
-        let next = match current {
-            None => 0,
-            Some(position) => {
-                (position as i64 + i64::from(step)).clamp(0, visible.len() as i64 - 1) as usize
-            }
-        };
-        self.selected.set(Some(visible[next]));
     }
 
     /// Selects the next (or, with `step` -1, previous) search match after the selection.
