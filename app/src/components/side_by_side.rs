@@ -12,7 +12,7 @@ use crate::components::waterfall::N_SERVICE_COLOURS;
 use crate::pages::compare::{ROWS_PER_PAGE, ShowMoreRows};
 
 #[component]
-pub fn SideBySide(comparison: Comparison) -> impl IntoView {
+pub fn SideBySide(comparison: std::sync::Arc<Comparison>) -> impl IntoView {
     let same_scale = RwSignal::new(true);
     let mut service_idx: HashMap<String, u32> = HashMap::new();
     for row in &comparison.rows {
@@ -21,7 +21,7 @@ pub fn SideBySide(comparison: Comparison) -> impl IntoView {
     }
     let (before_total, after_total) = (comparison.total_before_nanos, comparison.total_after_nanos);
     let n_rows = comparison.rows.len();
-    let rows = StoredValue::new(comparison.rows);
+    let rows = StoredValue::new(comparison);
     let n_shown = RwSignal::new(ROWS_PER_PAGE);
     let scales = move || {
         if same_scale.get() {
@@ -44,8 +44,8 @@ pub fn SideBySide(comparison: Comparison) -> impl IntoView {
             </div>
             {move || {
                 let (before_scale, after_scale) = scales();
-                rows.with_value(|rows| {
-                    rows.iter()
+                rows.with_value(|comparison| {
+                    comparison.rows.iter()
                         .take(n_shown.get())
                         .map(|row| {
                             let colour = format!("svc-{}", service_idx.get(&row.service).copied().unwrap_or(0) % N_SERVICE_COLOURS);

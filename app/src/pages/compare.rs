@@ -68,22 +68,40 @@ pub fn ComparePage() -> impl IntoView {
 #[component]
 fn ComparisonView(comparison: Comparison) -> impl IntoView {
     let faster = comparison.delta_nanos < 0;
-    let markdown = render_markdown(&comparison);
-    let json = serde_json::to_string_pretty(&comparison).unwrap_or_default();
     // Biggest changes first, a page at a time: two 50,000-span traces give 50,000 rows, and the
-    // ones that matter are at the top.
-    let by_impact: Vec<ComparisonRow> = comparison.rows_by_impact().into_iter().cloned().collect();
+    // ones that matter are at the top. The rows stay where they are; only their order is kept.
+    let mut by_impact: Vec<u32> = (0..comparison.rows.len() as u32).collect();
+    by_impact.sort_by_key(|row| {
+        std::cmp::Reverse(comparison.rows[*row as usize].delta_nanos.unsigned_abs())
+    });
     let n_rows = by_impact.len();
-    let by_impact = StoredValue::new(by_impact);
+    let comparison = std::sync::Arc::new(comparison);
+    let shared = StoredValue::new((comparison.clone(), by_impact));
     let n_shown = RwSignal::new(ROWS_PER_PAGE);
     let rows = move || {
-        by_impact.with_value(|rows| {
-            rows.iter()
+        shared.with_value(|(comparison, by_impact)| {
+            by_impact
+                .iter()
                 .take(n_shown.get())
-                .cloned()
-                .map(|row| view! { <ComparisonRowView row=row /> })
+                .map(|row| view! { <ComparisonRowView row=comparison.rows[*row as usize].clone() /> })
                 .collect_view()
         })
+    };
+    // Reports are written when asked for: for 50,000 rows they take longer than the page.
+    let export_markdown = move |_| {
+        shared.with_value(|(comparison, _)| {
+            download(
+                "comparison.md",
+                "text/markdown",
+                &render_markdown(comparison),
+            );
+        });
+    };
+    let export_json = move |_| {
+        shared.with_value(|(comparison, _)| {
+            let json = serde_json::to_string_pretty(comparison.as_ref()).unwrap_or_default();
+            download("comparison.json", "application/json", &json);
+        });
     };
     // The table of changes by impact answers "what changed most"; the aligned waterfalls show
     // where in the request it changed.
@@ -103,8 +121,8 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
             <div class="small-number"><span class="label">"Spans"</span>{format!("{} → {}", comparison.spans_before, comparison.spans_after)}</div>
             <div class="small-number"><span class="label">"Queries"</span>{format!("{} → {}", comparison.queries_before, comparison.queries_after)}</div>
             <div class="exports">
-                <button on:click=move |_| download("comparison.md", "text/markdown", &markdown)>"Export Markdown"</button>
-                <button on:click=move |_| download("comparison.json", "application/json", &json)>"Export JSON"</button>
+                <button on:click=export_markdown>"Export Markdown"</button>
+                <button on:click=export_json>"Export JSON"</button>
             </div>
         </div>
         <div class="view-tabs" role="tablist">
