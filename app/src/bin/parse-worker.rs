@@ -2,14 +2,15 @@
 //! with the same core code as the server, so that a 100 MB file never freezes the page. Trunk
 //! builds it as a worker (`data-type="worker"` in app/index.html); see `protocol` for the messages.
 
-use spanview_core::formats::{DecodeLimits, decode_file, jaeger, otlp};
+use spanview_core::formats::{DecodeLimits, compact, decode_file, jaeger, otlp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 #[path = "../upload/protocol.rs"]
 mod protocol;
 
-use protocol::{ExportFormat, READY, WorkerReply, WorkerRequest};
+use protocol::{EXPORT_JAEGER_JSON, EXPORT_OTLP_JSON, PARSE, READY, WorkerReply};
+use spanview_core::formats::compact::encode_traces;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -17,48 +18,57 @@ fn main() {
     let reply_to = scope.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let data = event.data();
-            let reply = match data.as_string() {
-                Some(text) => handle_request(&text),
-                None => parse(&js_sys::Uint8Array::new(&data).to_vec()),
+            let request: js_sys::Array = event.data().unchecked_into();
+            let kind = request.get(0).as_string().unwrap_or_default();
+            let payload = js_sys::Uint8Array::new(&request.get(1)).to_vec();
+            let (reply, bytes) = match kind.as_str() {
+                PARSE => parse(&payload),
+                EXPORT_OTLP_JSON | EXPORT_JAEGER_JSON => (export(&kind, &payload), Vec::new()),
+                other => (failed(format!("unknown request {other:?}")), Vec::new()),
             };
             let text = serde_json::to_string(&reply).unwrap_or_else(|error| {
                 format!(r#"{{"failed":{{"message":"cannot send the result: {error}"}}}}"#)
             });
-            let _ = reply_to.post_message(&JsValue::from_str(&text));
+            let buffer = js_sys::Uint8Array::from(bytes.as_slice()).buffer();
+            let message = js_sys::Array::of2(&JsValue::from_str(&text), &buffer);
+            let _ = reply_to.post_message_with_transfer(&message, &js_sys::Array::of1(&buffer));
         });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let _ = scope.post_message(&JsValue::from_str(READY));
 }
 
-fn parse(bytes: &[u8]) -> WorkerReply {
+fn parse(bytes: &[u8]) -> (WorkerReply, Vec<u8>) {
     let started = js_sys::Date::now();
     match decode_file(bytes, &DecodeLimits::default()) {
-        Ok(decoded) => WorkerReply::Parsed {
-            parse_millis: js_sys::Date::now() - started,
-            format: decoded.format_label(),
-            skipped_lines: decoded.skipped_lines,
-            rejected_spans: decoded.rejected.count,
-            rejected_reason: decoded.rejected.first_reason.clone(),
-            traces: decoded.batch.split_by_trace(),
-        },
-        Err(error) => WorkerReply::Failed {
-            message: error.to_string(),
-        },
+        Ok(decoded) => {
+            let parse_millis = js_sys::Date::now() - started;
+            let reply = WorkerReply::Parsed {
+                parse_millis,
+                format: decoded.format_label(),
+                skipped_lines: decoded.skipped_lines,
+                rejected_spans: decoded.rejected.count,
+                rejected_reason: decoded.rejected.first_reason.clone(),
+            };
+            (reply, encode_traces(&decoded.batch.split_by_trace()))
+        }
+        Err(error) => (failed(error.to_string()), Vec::new()),
     }
 }
 
-fn handle_request(text: &str) -> WorkerReply {
-    match serde_json::from_str::<WorkerRequest>(text) {
-        Ok(WorkerRequest::Export { format, trace }) => WorkerReply::Exported {
-            text: match format {
-                ExportFormat::OtlpJson => otlp::encode_json(&trace.batch),
-                ExportFormat::JaegerJson => jaeger::encode_json(&trace.batch),
+fn export(kind: &str, trace: &[u8]) -> WorkerReply {
+    match compact::decode(trace) {
+        Ok(batch) => WorkerReply::Exported {
+            text: if kind == EXPORT_OTLP_JSON {
+                otlp::encode_json(&batch)
+            } else {
+                jaeger::encode_json(&batch)
             },
         },
-        Err(error) => WorkerReply::Failed {
-            message: format!("unreadable request: {error}"),
-        },
+        Err(error) => failed(format!("unreadable trace: {error}")),
     }
+}
+
+fn failed(message: String) -> WorkerReply {
+    WorkerReply::Failed { message }
 }

@@ -13,7 +13,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{self, ApiError};
-use protocol::{ExportFormat, READY, WorkerReply, WorkerRequest};
+use protocol::{ExportFormat, PARSE, READY, WorkerReply};
+use spanview_core::formats::compact::decode_traces;
 
 /// The worker's loader script, written by Trunk next to the app (see app/index.html).
 const WORKER_SCRIPT: &str = "/parse-worker_loader.js";
@@ -76,6 +77,7 @@ impl Uploads {
     }
 
     pub fn open_files(&self, files: &web_sys::FileList) {
+        crate::perf::mark("spanview:upload-chosen");
         for index in 0..files.length() {
             if let Some(file) = files.get(index) {
                 self.open_file(file);
@@ -108,6 +110,13 @@ impl Uploads {
             return;
         };
         let uploads = *self;
+        // The parser starts while the file is read.
+        let Some(worker) = FormatWorker::start(move |reply| match reply {
+            Ok(reply) => uploads.accept(id, reply),
+            Err(message) => uploads.set_state(id, FileState::Failed { message }),
+        }) else {
+            return;
+        };
         let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
             move |event: web_sys::ProgressEvent| {
                 if event.length_computable() && event.total() > 0.0 {
@@ -120,7 +129,7 @@ impl Uploads {
         let on_load =
             Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_| {
                 match loaded_reader.result() {
-                    Ok(buffer) => uploads.parse(id, &js_sys::Uint8Array::new(&buffer)),
+                    Ok(buffer) => uploads.parse(id, &js_sys::Uint8Array::new(&buffer), &worker),
                     Err(_) => uploads.set_state(id, failed("the file could not be read")),
                 }
             });
@@ -139,30 +148,36 @@ impl Uploads {
         }
     }
 
-    fn parse(&self, id: u32, bytes: &js_sys::Uint8Array) {
+    fn parse(&self, id: u32, bytes: &js_sys::Uint8Array, worker: &FormatWorker) {
+        crate::perf::mark("spanview:upload-read");
         // Kept for "Save to server", which sends the file exactly as it was.
         let copy = bytes.to_vec();
         self.bytes.update_value(|all| {
             all.insert(id, copy);
         });
         self.set_state(id, FileState::Parsing);
-        let uploads = *self;
-        run_in_worker(bytes.into(), move |reply| match reply {
-            Ok(reply) => uploads.accept(id, reply),
-            Err(message) => uploads.set_state(id, FileState::Failed { message }),
-        });
+        // The file's buffer moves to the worker (the page keeps its own copy above).
+        worker.send(PARSE, bytes);
     }
 
-    fn accept(&self, id: u32, reply: WorkerReply) {
+    fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>)) {
+        crate::perf::mark("spanview:upload-parsed");
         match reply {
             WorkerReply::Parsed {
                 format,
-                traces,
                 skipped_lines,
                 rejected_spans,
                 rejected_reason: _,
                 parse_millis,
             } => {
+                let traces = match decode_traces(&bytes) {
+                    Ok(traces) => traces,
+                    Err(problem) => {
+                        let message = format!("unreadable parser reply: {problem}");
+                        self.set_state(id, FileState::Failed { message });
+                        return;
+                    }
+                };
                 let n_spans = traces.iter().map(|trace| trace.batch.spans.len()).sum();
                 let labels = traces.iter().map(trace_label).collect();
                 self.traces.update_value(|all| {
@@ -170,6 +185,7 @@ impl Uploads {
                         all.insert(trace.trace_id.to_string(), Arc::new(trace));
                     }
                 });
+                crate::perf::mark("spanview:upload-decoded");
                 self.set_state(
                     id,
                     FileState::Loaded(LoadedFile {
@@ -218,67 +234,121 @@ impl Uploads {
     }
 }
 
-/// Starts a format worker, sends it `message` once it is ready, and hands its one reply to
-/// `on_reply`; the worker is stopped after it answers.
-fn run_in_worker(message: JsValue, on_reply: impl FnOnce(Result<WorkerReply, String>) + 'static) {
-    let options = web_sys::WorkerOptions::new();
-    let Ok(worker) = web_sys::Worker::new_with_options(WORKER_SCRIPT, &options) else {
-        on_reply(Err(String::from("cannot start the parser (Web Worker)")));
-        return;
-    };
-    // One answer only, whether it comes as a reply or as an error.
-    let reply_once = std::rc::Rc::new(std::cell::RefCell::new(Some(on_reply)));
-    let answer = move |reply: Result<WorkerReply, String>| {
-        if let Some(callback) = reply_once.borrow_mut().take() {
-            callback(reply);
-        }
-    };
-    let error_answer = answer.clone();
-    let talking_to = worker.clone();
-    let on_message =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
-            if text == READY {
-                if talking_to.post_message(&message).is_err() {
-                    answer(Err(String::from("cannot hand the data to the parser")));
-                }
-                return;
+/// A reply and the bytes that came with it.
+type Reply = Result<(WorkerReply, Vec<u8>), String>;
+
+/// A request waiting for the worker to be ready: the message and the buffers it transfers.
+type Request = (js_sys::Array, js_sys::Array);
+
+/// A format worker for one request: started at once (it loads and compiles while the file is
+/// still being read), sent its request when both are ready, stopped after its one reply.
+struct FormatWorker {
+    worker: web_sys::Worker,
+    /// `None` once the worker has said it is ready; before that, the request waiting for it.
+    waiting: std::rc::Rc<std::cell::RefCell<Option<Option<Request>>>>,
+    answer: std::rc::Rc<dyn Fn(Reply)>,
+}
+
+impl FormatWorker {
+    fn start(on_reply: impl FnOnce(Reply) + 'static) -> Option<Self> {
+        // One answer only, whether it comes as a reply or as an error.
+        let reply_once = std::cell::RefCell::new(Some(on_reply));
+        let answer: std::rc::Rc<dyn Fn(Reply)> = std::rc::Rc::new(move |reply: Reply| {
+            if let Some(callback) = reply_once.borrow_mut().take() {
+                callback(reply);
             }
-            talking_to.terminate();
-            answer(
-                serde_json::from_str::<WorkerReply>(&text)
-                    .map_err(|error| format!("unreadable parser reply: {error}")),
-            );
         });
-    let stopped = worker.clone();
-    let on_error =
-        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-            stopped.terminate();
-            error_answer(Err(format!("the parser stopped: {}", event.message())));
-        });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    // The worker calls back after this function returns; the closures live as long as the page.
-    on_message.forget();
-    on_error.forget();
+        let options = web_sys::WorkerOptions::new();
+        let Ok(worker) = web_sys::Worker::new_with_options(WORKER_SCRIPT, &options) else {
+            answer(Err(String::from("cannot start the parser (Web Worker)")));
+            return None;
+        };
+        let waiting = std::rc::Rc::new(std::cell::RefCell::new(Some(None::<Request>)));
+        let (talking_to, ready_waiting, reply_answer) =
+            (worker.clone(), waiting.clone(), answer.clone());
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let data = event.data();
+                if data.as_string().as_deref() == Some(READY) {
+                    let queued = ready_waiting.borrow_mut().take().flatten();
+                    if let Some((message, transfer)) = queued {
+                        post(&talking_to, &message, &transfer, &*reply_answer);
+                    }
+                    return;
+                }
+                talking_to.terminate();
+                let reply: js_sys::Array = data.unchecked_into();
+                let text = reply.get(0).as_string().unwrap_or_default();
+                let bytes = js_sys::Uint8Array::new(&reply.get(1)).to_vec();
+                reply_answer(
+                    serde_json::from_str::<WorkerReply>(&text)
+                        .map(|reply| (reply, bytes))
+                        .map_err(|error| format!("unreadable parser reply: {error}")),
+                );
+            },
+        );
+        let (stopped, error_answer) = (worker.clone(), answer.clone());
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                stopped.terminate();
+                error_answer(Err(format!("the parser stopped: {}", event.message())));
+            });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // The worker calls back after this function returns; the closures live as long as the page.
+        on_message.forget();
+        on_error.forget();
+        Some(Self {
+            worker,
+            waiting,
+            answer,
+        })
+    }
+
+    /// Sends `kind` and `payload`, whose buffer moves to the worker (no copy).
+    fn send(&self, kind: &str, payload: &js_sys::Uint8Array) {
+        let message = js_sys::Array::of2(&JsValue::from_str(kind), payload);
+        let transfer = js_sys::Array::of1(&payload.buffer());
+        let mut waiting = self.waiting.borrow_mut();
+        match waiting.as_mut() {
+            Some(queue) => *queue = Some((message, transfer)),
+            None => post(&self.worker, &message, &transfer, &*self.answer),
+        }
+    }
+}
+
+fn post(
+    worker: &web_sys::Worker,
+    message: &js_sys::Array,
+    transfer: &js_sys::Array,
+    answer: &dyn Fn(Reply),
+) {
+    if worker
+        .post_message_with_transfer(message, transfer)
+        .is_err()
+    {
+        answer(Err(String::from("cannot hand the data to the parser")));
+    }
+}
+
+/// Runs one request in a new format worker.
+fn run_in_worker(kind: &str, payload: &js_sys::Uint8Array, on_reply: impl FnOnce(Reply) + 'static) {
+    if let Some(worker) = FormatWorker::start(on_reply) {
+        worker.send(kind, payload);
+    }
 }
 
 /// Encodes `trace` in the worker and offers it as a download.
 pub fn export_trace(trace: &Trace, format: ExportFormat) {
-    let request = WorkerRequest::Export {
-        format,
-        trace: trace.clone(),
-    };
-    let Ok(text) = serde_json::to_string(&request) else {
-        return;
-    };
+    let encoded = spanview_core::formats::compact::encode(&trace.batch);
+    let payload = js_sys::Uint8Array::from(encoded.as_slice());
     let extension = match format {
         ExportFormat::OtlpJson => "otlp",
         ExportFormat::JaegerJson => "jaeger",
     };
     let file_name = format!("trace-{}.{extension}.json", trace.trace_id);
-    run_in_worker(JsValue::from_str(&text), move |reply| {
-        if let Ok(WorkerReply::Exported { text }) = reply {
+    run_in_worker(format.kind(), &payload, move |reply| {
+        if let Ok((WorkerReply::Exported { text }, _)) = reply {
             crate::download::download(&file_name, "application/json", &text);
         }
     });

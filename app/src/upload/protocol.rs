@@ -2,36 +2,48 @@
 //! binary (`src/bin/parse-worker.rs`), so the two cannot disagree. All file-format code (decoders
 //! and encoders) runs in the worker, which also keeps it out of the page's own bundle.
 //!
-//! Page to worker: a `Uint8Array` (a file to parse) or JSON text of a [`WorkerRequest`].
-//! Worker to page: the text [`READY`] once it listens, then JSON text of one [`WorkerReply`].
+//! Traces cross in core's compact binary encoding, in `ArrayBuffer`s that are transferred, not
+//! copied (JSON text there and back cost more than the parse itself):
+//!
+//! - page to worker: the JS array `[kind, bytes]`: [`PARSE`] and a file's bytes, or
+//!   [`EXPORT_OTLP_JSON`] / [`EXPORT_JAEGER_JSON`] and a trace in the compact encoding;
+//! - worker to page: the text [`READY`] once it listens, then `[reply, bytes]`: JSON text of one
+//!   [`WorkerReply`], and for `Parsed` the file's traces as `core::formats::compact::encode_traces` writes them.
+
+// Compiled into both binaries, each of which uses its half.
+#![allow(dead_code)]
 
 use serde::{Deserialize, Serialize};
-use spanview_core::Trace;
 
 /// Sent by the worker when it can take a request (messages sent earlier would be lost).
 pub const READY: &str = "ready";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum WorkerRequest {
-    /// Encode a trace for download.
-    Export { format: ExportFormat, trace: Trace },
-}
+pub const PARSE: &str = "parse";
+pub const EXPORT_OTLP_JSON: &str = "export-otlp-json";
+pub const EXPORT_JAEGER_JSON: &str = "export-jaeger-json";
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     OtlpJson,
     JaegerJson,
 }
 
+impl ExportFormat {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::OtlpJson => EXPORT_OTLP_JSON,
+            Self::JaegerJson => EXPORT_JAEGER_JSON,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum WorkerReply {
+    /// The traces follow in the reply's bytes.
     Parsed {
         /// E.g. `Zipkin v2 JSON (gzip)`.
         format: String,
-        traces: Vec<Trace>,
         skipped_lines: usize,
         rejected_spans: u64,
         rejected_reason: Option<String>,

@@ -27,7 +27,7 @@
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Batch, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status,
-    StatusCode,
+    StatusCode, Trace,
 };
 
 /// The HTTP media type of this encoding (`Accept` it from `GET /api/traces/{id}`).
@@ -118,6 +118,49 @@ pub fn span_fingerprint_bytes(span: &Span, out: &mut Vec<u8>) {
     encoder.out.extend_from_slice(&span.trace_id.0);
     encoder.span_body(span);
     *out = encoder.out;
+}
+
+/// Traces one after another (the upload worker's hand-over): each as its length (4 bytes,
+/// little-endian) and its [`encode`]d batch.
+pub fn encode_traces(traces: &[Trace]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for trace in traces {
+        let bytes = encode(&trace.batch);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Reads what [`encode_traces`] wrote; a trace's id is its spans'.
+pub fn decode_traces(mut bytes: &[u8]) -> Result<Vec<Trace>, CompactError> {
+    let mut traces = Vec::new();
+    let mut offset = 0usize;
+    while !bytes.is_empty() {
+        let truncated = CompactError {
+            offset,
+            problem: "truncated trace",
+        };
+        let (length, rest) = bytes.split_first_chunk::<4>().ok_or(truncated.clone())?;
+        let length = u32::from_le_bytes(*length) as usize;
+        let body = rest.get(..length).ok_or(truncated)?;
+        let batch = decode(body).map_err(|error| CompactError {
+            offset: offset + 4 + error.offset,
+            problem: error.problem,
+        })?;
+        let trace_id = batch
+            .spans
+            .first()
+            .ok_or(CompactError {
+                offset,
+                problem: "a trace without spans",
+            })?
+            .trace_id;
+        traces.push(Trace { trace_id, batch });
+        bytes = &rest[length..];
+        offset += 4 + length;
+    }
+    Ok(traces)
 }
 
 /// Decodes a batch written by [`encode`] or [`encode_spans`].
@@ -726,6 +769,18 @@ mod tests {
         assert_eq!(decoded.spans.len(), 1);
         assert_eq!((decoded.resources.len(), decoded.scopes.len()), (1, 1));
         assert_eq!(resolved(&decoded)[0], resolved(&trace.batch)[last]);
+    }
+
+    #[test]
+    fn traces_hand_over_one_after_another() {
+        let traces = vec![
+            scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0),
+            scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 0),
+        ];
+        let bytes = encode_traces(&traces);
+        assert_eq!(decode_traces(&bytes).unwrap(), traces);
+        assert!(decode_traces(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_traces(&[]).unwrap().is_empty());
     }
 
     #[test]

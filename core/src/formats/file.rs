@@ -170,18 +170,111 @@ fn is_json_lines(body: &[u8]) -> bool {
     lines.next().is_some() && serde_json::from_slice::<IgnoredAny>(first).is_ok()
 }
 
-/// Which top-level keys a JSON object has (their values are skipped, not built).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Which top-level keys a JSON object has, read only until one of them decides the format:
+/// parsing a 50 MB file in full just to learn its first key would double the cost of opening it.
+#[derive(Debug, Default, Clone, Copy)]
 struct ObjectProbe {
-    resource_spans: Option<IgnoredAny>,
-    resource_metrics: Option<IgnoredAny>,
-    resource_logs: Option<IgnoredAny>,
-    result: Option<IgnoredAny>,
-    data: Option<IgnoredAny>,
-    #[serde(rename = "traceID")]
-    trace_id: Option<IgnoredAny>,
-    spans: Option<IgnoredAny>,
+    resource_spans: bool,
+    resource_metrics: bool,
+    resource_logs: bool,
+    result: bool,
+    data: bool,
+    trace_id: bool,
+    spans: bool,
+    /// The probe stopped at a deciding key; the rest of the document was not read.
+    decided: bool,
+}
+
+/// The message of the error that stops a probe once it has decided (never shown).
+const PROBE_DECIDED: &str = "spanview: probe decided";
+
+impl ObjectProbe {
+    fn of(body: &[u8]) -> Result<Self, serde_json::Error> {
+        use serde::de::DeserializeSeed;
+        let mut probe = ObjectProbe::default();
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        match (&mut probe).deserialize(&mut deserializer) {
+            Ok(()) => deserializer.end().map(|()| probe),
+            Err(_) if probe.decided => Ok(probe),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &mut ObjectProbe {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<TopLevelKey>()? {
+            match key {
+                TopLevelKey::ResourceSpans => self.resource_spans = true,
+                TopLevelKey::ResourceMetrics => self.resource_metrics = true,
+                TopLevelKey::ResourceLogs => self.resource_logs = true,
+                TopLevelKey::Result => self.result = true,
+                TopLevelKey::Data => self.data = true,
+                TopLevelKey::TraceId => self.trace_id = true,
+                TopLevelKey::Spans => self.spans = true,
+                TopLevelKey::Other => {}
+            }
+            if self.resource_spans || self.result || self.data || (self.trace_id && self.spans) {
+                self.decided = true;
+                return Err(serde::de::Error::custom(PROBE_DECIDED));
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// A top-level key, recognised without allocating it.
+enum TopLevelKey {
+    ResourceSpans,
+    ResourceMetrics,
+    ResourceLogs,
+    Result,
+    Data,
+    TraceId,
+    Spans,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for TopLevelKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = TopLevelKey;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a key")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<TopLevelKey, E> {
+                Ok(match key {
+                    "resourceSpans" => TopLevelKey::ResourceSpans,
+                    "resourceMetrics" => TopLevelKey::ResourceMetrics,
+                    "resourceLogs" => TopLevelKey::ResourceLogs,
+                    "result" => TopLevelKey::Result,
+                    "data" => TopLevelKey::Data,
+                    "traceID" => TopLevelKey::TraceId,
+                    "spans" => TopLevelKey::Spans,
+                    _ => TopLevelKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
 }
 
 /// The format a broken JSON file was probably meant to be, from the keys near its start, so
@@ -224,14 +317,14 @@ fn strip_position(message: &str) -> String {
 }
 
 fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
-    let probe: ObjectProbe =
-        serde_json::from_slice(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
-    if probe.resource_spans.is_some() {
+    let probe =
+        ObjectProbe::of(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
+    if probe.resource_spans {
         let decoded =
             otlp::decode_json(body).map_err(|error| otlp_error(Format::OtlpJson, error))?;
         return Ok(finish(Format::OtlpJson, decoded.batch, decoded.rejected, 0));
     }
-    if probe.result.is_some() {
+    if probe.result {
         #[derive(Deserialize)]
         struct GetTraceResponse {
             result: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
@@ -242,7 +335,7 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
         let decoded = otlp::from_request(response.result);
         return Ok(finish(format, decoded.batch, decoded.rejected, 0));
     }
-    if probe.data.is_some() {
+    if probe.data {
         #[derive(Deserialize)]
         struct Envelope {
             #[serde(default)]
@@ -252,12 +345,12 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
             .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
         return jaeger_file(envelope.data.unwrap_or_default());
     }
-    if probe.trace_id.is_some() && probe.spans.is_some() {
+    if probe.trace_id && probe.spans {
         let trace: JaegerTrace = serde_json::from_slice(body)
             .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
         return jaeger_file(vec![trace]);
     }
-    if probe.resource_metrics.is_some() || probe.resource_logs.is_some() {
+    if probe.resource_metrics || probe.resource_logs {
         return Err(FileError::NoTraces(String::from(
             "OTLP metrics or logs, not traces",
         )));
@@ -277,9 +370,9 @@ fn decode_json_array(body: &[u8]) -> Result<DecodedFile, FileError> {
         jaeger_trace_id: Option<IgnoredAny>,
         spans: Option<IgnoredAny>,
     }
-    let probe: Vec<ElementProbe> =
-        serde_json::from_slice(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
-    let Some(first) = probe.first() else {
+    let first = first_element::<ElementProbe>(body)
+        .map_err(|error| syntax_error(guessed_format(body), &error))?;
+    let Some(first) = first else {
         return Err(FileError::NoTraces(String::from("an empty JSON array")));
     };
     if first.jaeger_trace_id.is_some() && first.spans.is_some() {
@@ -297,6 +390,35 @@ fn decode_json_array(body: &[u8]) -> Result<DecodedFile, FileError> {
     Err(FileError::Unknown {
         found: String::from("a JSON array of neither Zipkin spans nor Jaeger traces"),
     })
+}
+
+/// The first element of a JSON array, without reading the others (see [`ObjectProbe`]).
+fn first_element<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<Option<T>, serde_json::Error> {
+    struct First<T>(Option<T>);
+    impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for &mut First<T> {
+        type Value = ();
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a JSON array")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.0 = seq.next_element::<T>()?;
+            match self.0 {
+                Some(_) => Err(serde::de::Error::custom(PROBE_DECIDED)),
+                None => Ok(()),
+            }
+        }
+    }
+    let mut first = First(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde::Deserializer::deserialize_seq(&mut deserializer, &mut first) {
+        Ok(()) => deserializer.end().map(|()| first.0),
+        Err(_) if first.0.is_some() => Ok(first.0),
+        Err(error) => Err(error),
+    }
 }
 
 fn jaeger_file(traces: Vec<JaegerTrace>) -> Result<DecodedFile, FileError> {
@@ -320,9 +442,9 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
             column: error.column(),
             message: strip_position(&error.to_string()),
         };
-        let probe: ObjectProbe = serde_json::from_slice(line).map_err(|error| at_line(&error))?;
-        if probe.resource_spans.is_none() {
-            if probe.resource_metrics.is_some() || probe.resource_logs.is_some() {
+        let probe = ObjectProbe::of(line).map_err(|error| at_line(&error))?;
+        if !probe.resource_spans {
+            if probe.resource_metrics || probe.resource_logs {
                 skipped_lines += 1;
                 continue;
             }

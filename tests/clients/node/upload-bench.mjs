@@ -18,6 +18,13 @@ try {
   result.listedMs = Date.now() - started;
   result.status = await page.locator('.upload .status, .upload .upload-error').first().textContent();
   result.workerParseMs = Number(await page.locator('.upload .status').first().getAttribute('data-parse-ms'));
+  // The page's own marks, in ms after the file was chosen: read into memory, parsed by the
+  // worker (reply received), traces decoded from the hand-over.
+  result.pageSteps = await page.evaluate(() => {
+    const at = (name) => performance.getEntriesByName('spanview:upload-' + name)[0]?.startTime;
+    const chosen = at('chosen');
+    return Object.fromEntries(['read', 'parsed', 'decoded'].map((step) => [step, Math.round(at(step) - chosen)]));
+  });
   const clicked = Date.now();
   await page.locator('.upload .upload-traces a').first().click();
   await page.waitForSelector('.wf-body .wf-row');
