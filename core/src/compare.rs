@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use serde::Serialize;
 
@@ -21,6 +21,10 @@ use crate::waterfall::Waterfall;
 pub enum Change {
     Matched,
     Moved,
+    /// No span with the same path or name is left, but one of the same service under the same
+    /// parent reads alike (`SELECT categories WHERE id=?` run 20 times, then one
+    /// `SELECT * FROM categories WHERE id IN (?)` batch): matched by similarity.
+    Renamed,
     Added,
     Removed,
 }
@@ -52,6 +56,9 @@ pub struct ComparisonRow {
     pub service: String,
     /// The span name (normalised when several spans with different literals were grouped).
     pub name: String,
+    /// For [`Change::Renamed`], the name in the second trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
     pub depth: u32,
     pub change: Change,
     pub count_before: u64,
@@ -166,6 +173,14 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
             change_of_before[before_idx] = Change::Moved;
         }
     }
+    match_by_similarity(
+        &keys,
+        &before_side,
+        &after_side,
+        &mut before_of_after,
+        &mut after_of_before,
+        &mut change_of_before,
+    );
 
     let context = RowContext {
         keys: &keys,
@@ -205,6 +220,99 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
         queries_after: count_queries(after),
         rows,
     })
+}
+
+/// Candidates beyond this many under one parent and service are not compared pairwise (two
+/// unrelated traces would cost millions of comparisons for no useful match).
+const MAX_SIMILARITY_CANDIDATES: usize = 64;
+/// Shared words over all words (of the normalised names and `db.statement`s) for a match.
+const MIN_SIMILARITY: f64 = 0.5;
+
+/// The fuzzy fallback: an unmatched group of the second trace takes the most similar unmatched
+/// group of the first with the same service under the same matched ancestor.
+fn match_by_similarity(
+    keys: &KeyTable,
+    before: &Side<'_>,
+    after: &Side<'_>,
+    before_of_after: &mut [Option<u32>],
+    after_of_before: &mut [Option<u32>],
+    change_of_before: &mut [Change],
+) {
+    // The nearest ancestor with a partner (its before-side group), or the top level.
+    fn anchor(side: &Side<'_>, group: u32, partner: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+        let mut current = side.groups[group as usize].parent;
+        while let Some(ancestor) = current {
+            if let Some(partner) = partner(ancestor) {
+                return Some(partner);
+            }
+            current = side.groups[ancestor as usize].parent;
+        }
+        None
+    }
+    let service = |key: KeyId| -> &str { &keys.get(key).0 };
+    let mut buckets: FxHashMap<(Option<u32>, &str), Vec<u32>> = FxHashMap::default();
+    for (before_idx, group) in before.groups.iter().enumerate() {
+        if after_of_before[before_idx].is_none() {
+            let anchor = anchor(before, before_idx as u32, |ancestor| {
+                after_of_before[ancestor as usize].map(|_| ancestor)
+            });
+            buckets
+                .entry((anchor, service(group.key)))
+                .or_default()
+                .push(before_idx as u32);
+        }
+    }
+    let words_of = |side: &Side<'_>, group: &Group| -> FxHashSet<String> {
+        let row = &side.waterfall.rows[group.rows[0] as usize];
+        let span = &side.trace.batch.spans[row.span_idx as usize];
+        let statement = span
+            .attributes
+            .iter()
+            .find(|kv| kv.key == "db.statement")
+            .map(|kv| display(&kv.value))
+            .unwrap_or_default();
+        format!(
+            "{} {}",
+            keys.get(group.key).1,
+            crate::normalize::normalize_literals(&statement)
+        )
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+    };
+    for (after_idx, group) in after.groups.iter().enumerate() {
+        if before_of_after[after_idx].is_some() {
+            continue;
+        }
+        let anchor = anchor(after, after_idx as u32, |ancestor| {
+            before_of_after[ancestor as usize]
+        });
+        let Some(candidates) = buckets.get_mut(&(anchor, service(group.key))) else {
+            continue;
+        };
+        if candidates.is_empty() || candidates.len() > MAX_SIMILARITY_CANDIDATES {
+            continue;
+        }
+        let after_words = words_of(after, group);
+        let best = candidates
+            .iter()
+            .enumerate()
+            .map(|(position, before_idx)| {
+                let before_words = words_of(before, &before.groups[*before_idx as usize]);
+                let shared = before_words.intersection(&after_words).count();
+                let all = before_words.union(&after_words).count().max(1);
+                (position, shared as f64 / all as f64)
+            })
+            .filter(|(_, score)| *score >= MIN_SIMILARITY)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        if let Some((position, _)) = best {
+            let before_idx = candidates.remove(position);
+            after_of_before[before_idx as usize] = Some(after_idx as u32);
+            before_of_after[after_idx] = Some(before_idx);
+            change_of_before[before_idx as usize] = Change::Renamed;
+        }
+    }
 }
 
 /// A row of the comparison: a group of the first trace (with its partner, if any) or a group
@@ -491,6 +599,10 @@ fn row(
     ComparisonRow {
         service: described.service.clone(),
         name: described.name.clone(),
+        renamed_to: match (change, &after_totals) {
+            (Change::Renamed, Some(after)) => Some(after.name.clone()),
+            _ => None,
+        },
         depth: described.depth,
         change,
         count_before: before_totals.as_ref().map_or(0, |t| t.count),
@@ -681,6 +793,10 @@ fn row_cells(row: &ComparisonRow) -> [String; 7] {
         Change::Added => String::from("added"),
         Change::Removed => String::from("removed"),
         Change::Moved => String::from("moved"),
+        Change::Renamed => format!(
+            "now {}",
+            one_line(row.renamed_to.as_deref().unwrap_or_default())
+        ),
         Change::Matched => row
             .attribute_changes
             .iter()
@@ -955,6 +1071,30 @@ mod tests {
             (20, 0, Change::Removed)
         );
         assert_eq!(loops.name, "fetch category for product ?");
+        // The 20 queries and the one batch that replaced them are one row: matched by what they
+        // run, although name and place changed.
+        let queries = comparison
+            .rows
+            .iter()
+            .find(|row| row.change == Change::Renamed)
+            .unwrap();
+        assert_eq!(queries.service, "database");
+        assert_eq!(
+            queries.renamed_to.as_deref(),
+            Some("mysql.query.categories")
+        );
+        assert_eq!((queries.count_before, queries.count_after), (20, 1));
+        assert_eq!(
+            (queries.total_before_nanos, queries.total_after_nanos),
+            (20 * 180 * 1_000_000, 200 * 1_000_000)
+        );
+        assert!(
+            comparison
+                .rows
+                .iter()
+                .all(|row| row.change != Change::Added),
+            "nothing is left unmatched in the fixed trace"
+        );
     }
 
     #[test]

@@ -69,6 +69,7 @@ fn aligned_row(
         Change::Added => "added",
         Change::Removed => "removed",
         Change::Moved => "moved",
+        Change::Renamed => "renamed",
         Change::Matched => "matched",
     };
     let count_note = match (row.count_before, row.count_after) {

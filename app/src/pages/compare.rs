@@ -179,6 +179,7 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
         Change::Added => "added",
         Change::Removed => "removed",
         Change::Moved => "moved",
+        Change::Renamed => "renamed",
         Change::Matched => "matched",
     };
     let direction = if row.delta_nanos < 0 {
@@ -211,6 +212,10 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
             })
             .collect_view()
             .into_any(),
+        Change::Renamed => view! {
+            <li class="change-kind">"now " <span class="after">{row.renamed_to.clone().unwrap_or_default()}</span></li>
+        }
+        .into_any(),
         other => view! { <li class="change-kind">{format!("{other:?}").to_lowercase()}</li> }.into_any(),
     };
     let path_note = match row.critical_path {
