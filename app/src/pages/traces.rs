@@ -524,14 +524,17 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             let href = format!("/trace/{}", summary.trace_id);
             let navigate = navigate.clone();
             let has_errors = summary.n_errors > 0;
+            // A zero-length line with a round cap and a stroke that ignores the plot's scaling:
+            // a round dot however the stretched plot is wide (a circle would be an ellipse).
+            let (x, y) = (format!("{x:.1}"), format!("{y:.1}"));
             view! {
-                <circle
+                <line
                     class="dot" class:error=has_errors
-                    cx=format!("{x:.1}") cy=format!("{y:.1}") r="5"
+                    x1=x.clone() y1=y.clone() x2=x y2=y
                     on:click=move |_| navigate(&href, Default::default())
                 >
                     <title>{tooltip}</title>
-                </circle>
+                </line>
             }
         })
         .collect_view();
