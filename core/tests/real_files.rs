@@ -348,3 +348,46 @@ fn canonical(batch: &Batch) -> Vec<String> {
     spans.sort();
     spans
 }
+
+/// The direct OTLP JSON decoder (what uploads and the receiver use) reads every real OTLP file
+/// exactly as `opentelemetry-proto`'s generated types do: the same spans and rejections, or an
+/// error from both.
+#[test]
+fn the_direct_otlp_json_decoder_agrees_with_the_generated_types_on_real_files() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    let files = [
+        "otlp-bad-jaeger-ui-negative-dropped-counts.json",
+        "otlp-jaeger-apiv3-hotrod-getTrace-response.json",
+        "otlp-jaeger-memstore-otel_traces_01.json",
+        "otlp-jaeger-ui-otlp2jaeger-in.json",
+        "otlp-proto-examples-trace-int64-numbers.json",
+        "otlp-proto-examples-trace.json",
+        "otlpjsonl-jaeger-ui-otlp2jaeger-multi-in.jsonl",
+        "otlpjsonl-otel-tui-demo-mixed-signals.jsonl",
+    ];
+    let mut compared = 0;
+    for name in files {
+        let Some(bytes) = fixture(name) else { return };
+        let text = String::from_utf8(bytes).unwrap();
+        let documents: Vec<String> = if name.ends_with(".jsonl") {
+            text.lines()
+                .filter(|line| line.contains("\"resourceSpans\""))
+                .map(str::to_owned)
+                .collect()
+        } else if name.contains("apiv3") {
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            vec![value["result"].to_string()]
+        } else {
+            vec![text]
+        };
+        for document in documents {
+            let reference = serde_json::from_str::<ExportTraceServiceRequest>(&document)
+                .map(otlp::from_request)
+                .ok();
+            let direct = otlp::decode_json(document.as_bytes()).ok();
+            assert_eq!(direct, reference, "{name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "{compared} documents compared");
+}

@@ -600,7 +600,7 @@ impl<'a> Decoder<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -702,7 +702,7 @@ mod tests {
             )
     }
 
-    fn batch() -> impl Strategy<Value = Batch> {
+    pub(crate) fn batch() -> impl Strategy<Value = Batch> {
         (
             proptest::collection::vec((attributes(), "[a-z:/]{0,8}"), 2..3),
             proptest::collection::vec(("[a-z]{0,6}", "[0-9.]{0,4}", attributes()), 2..3),

@@ -327,12 +327,12 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
     if probe.result {
         #[derive(Deserialize)]
         struct GetTraceResponse {
-            result: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+            result: super::otlp_json::RequestJson,
         }
         let format = Format::JaegerApiV3;
         let response: GetTraceResponse =
             serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        let decoded = otlp::from_request(response.result);
+        let decoded = super::otlp_json::into_decoded(response.result);
         return Ok(finish(format, decoded.batch, decoded.rejected, 0));
     }
     if probe.data {

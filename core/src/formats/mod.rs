@@ -11,6 +11,7 @@ pub mod compact;
 pub mod file;
 pub mod jaeger;
 pub mod otlp;
+mod otlp_json;
 pub mod zipkin;
 
 pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};
