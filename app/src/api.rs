@@ -148,14 +148,14 @@ pub struct ImportOutcome {
 }
 
 /// Stores a trace file on the server ("Save to server").
-pub async fn import_file(bytes: &[u8]) -> Result<ImportOutcome, ApiError> {
+pub async fn import_file(file: &web_sys::File) -> Result<ImportOutcome, ApiError> {
     let url = "/api/import";
     let mut request = gloo_net::http::Request::post(url);
     if let Some(token) = saved_token() {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
     let response = request
-        .body(js_sys::Uint8Array::from(bytes))
+        .body(file.clone())
         .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
         .send()
         .await

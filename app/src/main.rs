@@ -16,6 +16,12 @@ mod perf;
 mod search;
 mod upload;
 
+// Decoding traces and laying out 100,000 rows allocate per span: talc instead of wasm32's
+// default dlmalloc, as in the format worker (smaller, and not slower here).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);

@@ -12,6 +12,12 @@ mod protocol;
 use protocol::{EXPORT_JAEGER_JSON, EXPORT_OTLP_JSON, PARSE, READY, WorkerReply};
 use spanview_core::formats::compact::encode_traces;
 
+// Decoding a file allocates a few strings and vectors per span: talc instead of wasm32's default
+// dlmalloc is smaller and measured a little faster here (docs/benchmarks.md, upload).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     console_error_panic_hook::set_once();
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
