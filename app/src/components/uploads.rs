@@ -45,6 +45,10 @@ pub fn DropZone() -> impl IntoView {
     let over = window_event_listener(leptos::ev::dragover, move |event| {
         if carries_files(&event) {
             event.prevent_default();
+            if !dragging.get_untracked() {
+                // Files are coming: have a format worker ready for them.
+                crate::upload::warm_up_format_worker();
+            }
             dragging.set(true);
         }
     });

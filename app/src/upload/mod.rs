@@ -65,6 +65,9 @@ impl Uploads {
             originals: StoredValue::new_local(HashMap::new()),
             next_id: StoredValue::new(1),
         });
+        // Once the page has settled (a large trace painted), a format worker is loaded ahead of
+        // the first file.
+        set_timeout(warm_up_format_worker, std::time::Duration::from_secs(2));
     }
 
     pub fn get() -> Self {
@@ -163,6 +166,7 @@ impl Uploads {
 
     fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>)) {
         crate::perf::mark("spanview:upload-parsed");
+        warm_up_format_worker();
         match reply {
             WorkerReply::Parsed {
                 format,
@@ -240,39 +244,88 @@ type Reply = Result<(WorkerReply, Vec<u8>), String>;
 /// A request waiting for the worker to be ready: the message and the buffers it transfers.
 type Request = (js_sys::Array, js_sys::Array);
 
-/// A format worker for one request: started at once (it loads and compiles while the file is
-/// still being read), sent its request when both are ready, stopped after its one reply.
+type Shared<T> = std::rc::Rc<std::cell::RefCell<T>>;
+
+/// The one callback waiting for a worker's reply.
+type ReplyCallback = Box<dyn FnOnce(Reply)>;
+
+thread_local! {
+    /// A format worker started ahead of need, so that a dropped file is decoded at once instead
+    /// of waiting for the worker's wasm to load and compile (a quarter of a second on 2 cores).
+    static SPARE: std::cell::RefCell<Option<FormatWorker>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts the spare format worker if there is none: when the page has settled, and again after
+/// each file.
+pub fn warm_up_format_worker() {
+    SPARE.with(|spare| {
+        if spare.borrow().is_none() {
+            *spare.borrow_mut() = FormatWorker::spawn().ok();
+        }
+    });
+}
+
+/// A format worker for one request: the spare, or started at once (it loads and compiles while
+/// the file is still being read); sent its request when both are ready, stopped after its one
+/// reply.
 struct FormatWorker {
     worker: web_sys::Worker,
     /// `None` once the worker has said it is ready; before that, the request waiting for it.
-    waiting: std::rc::Rc<std::cell::RefCell<Option<Option<Request>>>>,
-    answer: std::rc::Rc<dyn Fn(Reply)>,
+    waiting: Shared<Option<Option<Request>>>,
+    /// Who gets the reply; a spare has nobody yet.
+    on_reply: Shared<Option<ReplyCallback>>,
+    /// A failure that came while nobody was asking (a spare that could not load).
+    failed_early: Shared<Option<String>>,
+    deliver: std::rc::Rc<dyn Fn(Reply)>,
 }
 
 impl FormatWorker {
+    /// A worker that will answer `on_reply` once: the spare if it is healthy, else a new one.
     fn start(on_reply: impl FnOnce(Reply) + 'static) -> Option<Self> {
-        // One answer only, whether it comes as a reply or as an error.
-        let reply_once = std::cell::RefCell::new(Some(on_reply));
-        let answer: std::rc::Rc<dyn Fn(Reply)> = std::rc::Rc::new(move |reply: Reply| {
-            if let Some(callback) = reply_once.borrow_mut().take() {
-                callback(reply);
+        let spare = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .filter(|spare| spare.failed_early.borrow().is_none());
+        let worker = match spare.map_or_else(Self::spawn, Ok) {
+            Ok(worker) => worker,
+            Err(message) => {
+                on_reply(Err(message));
+                return None;
             }
-        });
-        let options = web_sys::WorkerOptions::new();
-        let Ok(worker) = web_sys::Worker::new_with_options(WORKER_SCRIPT, &options) else {
-            answer(Err(String::from("cannot start the parser (Web Worker)")));
-            return None;
         };
-        let waiting = std::rc::Rc::new(std::cell::RefCell::new(Some(None::<Request>)));
-        let (talking_to, ready_waiting, reply_answer) =
-            (worker.clone(), waiting.clone(), answer.clone());
+        *worker.on_reply.borrow_mut() = Some(Box::new(on_reply));
+        Some(worker)
+    }
+
+    fn spawn() -> Result<Self, String> {
+        let options = web_sys::WorkerOptions::new();
+        let worker = web_sys::Worker::new_with_options(WORKER_SCRIPT, &options)
+            .map_err(|_| String::from("cannot start the parser (Web Worker)"))?;
+        let waiting: Shared<Option<Option<Request>>> =
+            std::rc::Rc::new(std::cell::RefCell::new(Some(None)));
+        let on_reply: Shared<Option<ReplyCallback>> = Default::default();
+        let failed_early: Shared<Option<String>> = Default::default();
+        // One answer only, whether it comes as a reply or as an error.
+        let deliver: std::rc::Rc<dyn Fn(Reply)> = {
+            let (on_reply, failed_early) = (on_reply.clone(), failed_early.clone());
+            std::rc::Rc::new(move |reply: Reply| {
+                let callback = on_reply.borrow_mut().take();
+                match (callback, reply) {
+                    (Some(callback), reply) => callback(reply),
+                    (None, Err(message)) => *failed_early.borrow_mut() = Some(message),
+                    (None, Ok(_)) => {}
+                }
+            })
+        };
+        let (talking_to, ready_waiting, reply_deliver) =
+            (worker.clone(), waiting.clone(), deliver.clone());
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let data = event.data();
                 if data.as_string().as_deref() == Some(READY) {
+                    crate::perf::mark("spanview:format-worker-ready");
                     let queued = ready_waiting.borrow_mut().take().flatten();
                     if let Some((message, transfer)) = queued {
-                        post(&talking_to, &message, &transfer, &*reply_answer);
+                        post(&talking_to, &message, &transfer, &*reply_deliver);
                     }
                     return;
                 }
@@ -280,28 +333,30 @@ impl FormatWorker {
                 let reply: js_sys::Array = data.unchecked_into();
                 let text = reply.get(0).as_string().unwrap_or_default();
                 let bytes = js_sys::Uint8Array::new(&reply.get(1)).to_vec();
-                reply_answer(
+                reply_deliver(
                     serde_json::from_str::<WorkerReply>(&text)
                         .map(|reply| (reply, bytes))
                         .map_err(|error| format!("unreadable parser reply: {error}")),
                 );
             },
         );
-        let (stopped, error_answer) = (worker.clone(), answer.clone());
+        let (stopped, error_deliver) = (worker.clone(), deliver.clone());
         let on_error =
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
                 stopped.terminate();
-                error_answer(Err(format!("the parser stopped: {}", event.message())));
+                error_deliver(Err(format!("the parser stopped: {}", event.message())));
             });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         // The worker calls back after this function returns; the closures live as long as the page.
         on_message.forget();
         on_error.forget();
-        Some(Self {
+        Ok(Self {
             worker,
             waiting,
-            answer,
+            on_reply,
+            failed_early,
+            deliver,
         })
     }
 
@@ -312,7 +367,7 @@ impl FormatWorker {
         let mut waiting = self.waiting.borrow_mut();
         match waiting.as_mut() {
             Some(queue) => *queue = Some((message, transfer)),
-            None => post(&self.worker, &message, &transfer, &*self.answer),
+            None => post(&self.worker, &message, &transfer, &*self.deliver),
         }
     }
 }
@@ -331,7 +386,7 @@ fn post(
     }
 }
 
-/// Runs one request in a new format worker.
+/// Runs one request in a format worker.
 fn run_in_worker(kind: &str, payload: &js_sys::Uint8Array, on_reply: impl FnOnce(Reply) + 'static) {
     if let Some(worker) = FormatWorker::start(on_reply) {
         worker.send(kind, payload);
