@@ -51,6 +51,33 @@ pub struct Decoded {
     pub rejected: RejectedSpans,
 }
 
+impl Decoded {
+    /// Adds a request's resource; returns its index for the spans under it.
+    pub(crate) fn push_resource(&mut self, resource: Resource) -> u32 {
+        self.batch.resources.push(resource);
+        (self.batch.resources.len() - 1) as u32
+    }
+
+    /// Adds a request's scope; returns its index for the spans under it.
+    pub(crate) fn push_scope(&mut self, scope: Scope) -> u32 {
+        self.batch.scopes.push(scope);
+        (self.batch.scopes.len() - 1) as u32
+    }
+
+    /// Keeps the next span of the request, or records why it was rejected: its name and the
+    /// problem. Its position in the request is the count of spans kept or rejected before it.
+    pub(crate) fn keep_or_reject(&mut self, converted: Result<Span, (String, String)>) {
+        match converted {
+            Ok(span) => self.batch.spans.push(span),
+            Err((name, problem)) => {
+                let position = self.batch.spans.len() as u64 + self.rejected.count;
+                self.rejected
+                    .record(|| format!("span {position} ({name:?}): {problem}"));
+            }
+        }
+    }
+}
+
 /// Decodes an `ExportTraceServiceRequest` in the OTLP JSON mapping.
 pub fn decode_json(bytes: &[u8]) -> Result<Decoded, OtlpError> {
     // Straight into the model (see `otlp_json`): what the generated types accept, with far
@@ -80,60 +107,52 @@ fn strip_position(message: &str) -> String {
 
 pub fn from_request(request: ExportTraceServiceRequest) -> Decoded {
     let mut decoded = Decoded::default();
-    let mut span_position = 0usize;
     for resource_spans in request.resource_spans {
         let resource = resource_spans.resource.unwrap_or_default();
-        decoded.batch.resources.push(Resource {
+        let resource_idx = decoded.push_resource(Resource {
             attributes: convert_attributes(resource.attributes),
             schema_url: resource_spans.schema_url,
         });
-        let resource_idx = (decoded.batch.resources.len() - 1) as u32;
         for scope_spans in resource_spans.scope_spans {
             let scope = scope_spans.scope.unwrap_or_default();
-            decoded.batch.scopes.push(Scope {
+            let scope_idx = decoded.push_scope(Scope {
                 name: scope.name,
                 version: scope.version,
                 attributes: convert_attributes(scope.attributes),
                 schema_url: scope_spans.schema_url,
             });
-            let scope_idx = (decoded.batch.scopes.len() - 1) as u32;
-            for proto_span in scope_spans.spans {
-                let position = span_position;
-                span_position += 1;
-                let name = proto_span.name.clone();
-                match convert_span(proto_span, resource_idx, scope_idx) {
-                    Ok(span) => decoded.batch.spans.push(span),
-                    Err(problem) => decoded
-                        .rejected
-                        .record(|| format!("span {position} ({name:?}): {problem}")),
-                }
+            for span in scope_spans.spans {
+                decoded.keep_or_reject(convert_span(span, resource_idx, scope_idx));
             }
         }
     }
     decoded
 }
 
+/// The span in the model, or its name and what is wrong with it (the name is copied only then).
 fn convert_span(
     span: proto_trace::Span,
     resource_idx: u32,
     scope_idx: u32,
-) -> Result<Span, String> {
-    let trace_id =
-        TraceId::from_bytes(&span.trace_id).map_err(|error| format!("trace id: {error}"))?;
-    let span_id = SpanId::from_bytes(&span.span_id).map_err(|error| format!("span id: {error}"))?;
+) -> Result<Span, (String, String)> {
+    let fail = |name: &str, problem: String| (name.to_owned(), problem);
+    let trace_id = TraceId::from_bytes(&span.trace_id)
+        .map_err(|error| fail(&span.name, format!("trace id: {error}")))?;
+    let span_id = SpanId::from_bytes(&span.span_id)
+        .map_err(|error| fail(&span.name, format!("span id: {error}")))?;
     let parent_span_id = match SpanId::from_bytes(&span.parent_span_id) {
         Ok(parent) => Some(parent),
         // Empty and all-zero parent ids both mean "no parent" in practice.
         Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
-        Err(error) => return Err(format!("parent span id: {error}")),
+        Err(error) => return Err(fail(&span.name, format!("parent span id: {error}"))),
     };
     let mut links = Vec::with_capacity(span.links.len());
     for link in span.links {
         links.push(Link {
             trace_id: TraceId::from_bytes(&link.trace_id)
-                .map_err(|error| format!("link trace id: {error}"))?,
+                .map_err(|error| fail(&span.name, format!("link trace id: {error}")))?,
             span_id: SpanId::from_bytes(&link.span_id)
-                .map_err(|error| format!("link span id: {error}"))?,
+                .map_err(|error| fail(&span.name, format!("link span id: {error}")))?,
             trace_state: link.trace_state,
             attributes: convert_attributes(link.attributes),
         });

@@ -363,32 +363,22 @@ impl<'de> Deserialize<'de> for AnyValueJson {
 /// Flattens a request into a batch, rejecting spans with bad ids (as `otlp::from_request`).
 pub(crate) fn into_decoded(request: RequestJson) -> Decoded {
     let mut decoded = Decoded::default();
-    let mut span_position = 0usize;
     for resource_spans in request.resource_spans {
         let resource = resource_spans.resource.unwrap_or_default();
-        decoded.batch.resources.push(Resource {
+        let resource_idx = decoded.push_resource(Resource {
             attributes: attributes(resource.attributes),
             schema_url: resource_spans.schema_url,
         });
-        let resource_idx = (decoded.batch.resources.len() - 1) as u32;
         for scope_spans in resource_spans.scope_spans {
             let scope = scope_spans.scope.unwrap_or_default();
-            decoded.batch.scopes.push(Scope {
+            let scope_idx = decoded.push_scope(Scope {
                 name: scope.name,
                 version: scope.version,
                 attributes: attributes(scope.attributes),
                 schema_url: scope_spans.schema_url,
             });
-            let scope_idx = (decoded.batch.scopes.len() - 1) as u32;
             for span in scope_spans.spans {
-                let position = span_position;
-                span_position += 1;
-                match convert_span(span, resource_idx, scope_idx) {
-                    Ok(span) => decoded.batch.spans.push(span),
-                    Err((name, problem)) => decoded
-                        .rejected
-                        .record(|| format!("span {position} ({name:?}): {problem}")),
-                }
+                decoded.keep_or_reject(convert_span(span, resource_idx, scope_idx));
             }
         }
     }
