@@ -6,27 +6,22 @@ use crate::tree::SpanTree;
 /// Each span's self time: its duration minus the union of its children's intervals, clipped to
 /// the span. Overlapping (parallel) children are not subtracted twice.
 pub fn self_times(spans: &[Span], tree: &SpanTree) -> Vec<u64> {
-    let mut child_intervals: Vec<Vec<(u64, u64)>> = vec![Vec::new(); spans.len()];
-    for row in &tree.rows {
-        if let Some(parent_row) = row.parent_row {
-            let parent_idx = tree.rows[parent_row as usize].span_idx as usize;
-            let child = &spans[row.span_idx as usize];
-            child_intervals[parent_idx].push((child.start_nanos, child.end_nanos));
-        }
+    let mut self_nanos = vec![0; spans.len()];
+    for (row_idx, row) in tree.rows.iter().enumerate() {
+        let span = &spans[row.span_idx as usize];
+        // The tree orders siblings by start time, as the union needs.
+        let children = tree.children(row_idx as u32).map(|child_row| {
+            let child = &spans[tree.rows[child_row as usize].span_idx as usize];
+            (child.start_nanos, child.end_nanos)
+        });
+        let covered = covered_nanos(span.start_nanos, span.end_nanos, children);
+        self_nanos[row.span_idx as usize] = span.duration_nanos().saturating_sub(covered);
     }
-    spans
-        .iter()
-        .zip(child_intervals)
-        .map(|(span, intervals)| {
-            let covered = covered_nanos(span.start_nanos, span.end_nanos, intervals);
-            span.duration_nanos().saturating_sub(covered)
-        })
-        .collect()
+    self_nanos
 }
 
-/// Length of the union of `intervals` inside `[start, end)`.
-fn covered_nanos(start: u64, end: u64, mut intervals: Vec<(u64, u64)>) -> u64 {
-    intervals.sort_unstable();
+/// Length of the union of `intervals` (in order of their start) inside `[start, end)`.
+fn covered_nanos(start: u64, end: u64, intervals: impl Iterator<Item = (u64, u64)>) -> u64 {
     let mut covered = 0u64;
     let mut reached = start;
     for (interval_start, interval_end) in intervals {
@@ -65,7 +60,7 @@ mod tests {
     #[test]
     fn parallel_children_are_not_counted_twice() {
         assert_eq!(
-            covered_nanos(0, 100, vec![(10, 50), (20, 60), (90, 200)]),
+            covered_nanos(0, 100, [(10, 50), (20, 60), (90, 200)].into_iter()),
             60
         );
     }

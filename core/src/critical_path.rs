@@ -35,22 +35,7 @@ impl CriticalPath {
             critical_nanos: vec![0; spans.len()],
             on_path: vec![false; spans.len()],
         };
-        // Children of each span, latest (clipped) end first: as the cursor moves back in time,
-        // a forward-only index finds the last child finishing before it.
-        let mut children: Vec<Vec<u32>> = vec![Vec::new(); spans.len()];
-        for row in &tree.rows {
-            if let Some(parent_row) = row.parent_row {
-                children[tree.rows[parent_row as usize].span_idx as usize].push(row.span_idx);
-            }
-        }
-        for (parent_idx, siblings) in children.iter_mut().enumerate() {
-            let parent = &spans[parent_idx];
-            siblings.retain(|&child| clip(&spans[child as usize], parent).is_some());
-            siblings.sort_by_key(|&child| {
-                let (start, end) = clip(&spans[child as usize], parent).unwrap_or_default();
-                (std::cmp::Reverse(end), std::cmp::Reverse(start), child)
-            });
-        }
+        let children = ChildrenByEnd::of(spans, tree);
         // The top-level span that ends last decides the trace's end; several roots are walked
         // as children of a virtual root spanning the whole trace.
         let Some(last_root) = tree
@@ -68,7 +53,7 @@ impl CriticalPath {
 
     /// Walks one span's subtree back from `cursor`, with an explicit stack of frames. Each
     /// frame holds the span's interval clipped to its parent (`floor` is the clipped start).
-    fn walk(&mut self, spans: &[Span], children: &[Vec<u32>], top: u32, cursor: u64) {
+    fn walk(&mut self, spans: &[Span], children: &ChildrenByEnd, top: u32, cursor: u64) {
         let top_start = spans[top as usize].start_nanos.min(cursor);
         let mut stack = vec![Frame {
             span_idx: top,
@@ -80,7 +65,8 @@ impl CriticalPath {
             let span = &spans[frame.span_idx as usize];
             self.on_path[frame.span_idx as usize] = true;
             let mut chosen = None;
-            for (position, &child) in children[frame.span_idx as usize]
+            for (position, &child) in children
+                .of_span(frame.span_idx)
                 .iter()
                 .enumerate()
                 .skip(frame.next_child)
@@ -134,6 +120,46 @@ impl CriticalPath {
             .iter()
             .map(|segment| segment.end_nanos - segment.start_nanos)
             .sum()
+    }
+}
+
+/// The children of each span that overlap it, latest (clipped) end first: as the cursor moves
+/// back in time, a forward-only index finds the last child finishing before it. One array for
+/// all spans (a list per span would be 100,000 allocations for a large trace).
+struct ChildrenByEnd {
+    /// `flat[range_of_span[span]]` are the span's children.
+    flat: Vec<u32>,
+    range_of_span: Vec<(u32, u32)>,
+}
+
+impl ChildrenByEnd {
+    fn of(spans: &[Span], tree: &SpanTree) -> Self {
+        let mut flat = Vec::with_capacity(spans.len());
+        let mut range_of_span = vec![(0, 0); spans.len()];
+        // (clipped end, clipped start, child) of one parent's children, sorted before keeping.
+        let mut siblings: Vec<(u64, u64, u32)> = Vec::new();
+        for (row_idx, row) in tree.rows.iter().enumerate() {
+            let parent = &spans[row.span_idx as usize];
+            siblings.clear();
+            siblings.extend(tree.children(row_idx as u32).filter_map(|child_row| {
+                let child = tree.rows[child_row as usize].span_idx;
+                let (start, end) = clip(&spans[child as usize], parent)?;
+                Some((end, start, child))
+            }));
+            siblings.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+            let first = flat.len() as u32;
+            flat.extend(siblings.iter().map(|(_, _, child)| *child));
+            range_of_span[row.span_idx as usize] = (first, flat.len() as u32);
+        }
+        Self {
+            flat,
+            range_of_span,
+        }
+    }
+
+    fn of_span(&self, span_idx: u32) -> &[u32] {
+        let (first, end) = self.range_of_span[span_idx as usize];
+        &self.flat[first as usize..end as usize]
     }
 }
 

@@ -117,8 +117,8 @@ impl Batch {
     /// the resources and scopes each trace uses.
     pub fn split_by_trace(self) -> Vec<Trace> {
         let mut trace_order: Vec<TraceId> = Vec::new();
-        let mut spans_by_trace: std::collections::HashMap<TraceId, Vec<Span>> =
-            std::collections::HashMap::new();
+        let mut spans_by_trace: rustc_hash::FxHashMap<TraceId, Vec<Span>> =
+            rustc_hash::FxHashMap::default();
         for span in self.spans {
             let entry = spans_by_trace.entry(span.trace_id).or_default();
             if entry.is_empty() {

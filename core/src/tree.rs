@@ -98,6 +98,11 @@ impl SpanTree {
         tree
     }
 
+    /// The row's children in row order (see [`child_rows`]).
+    pub fn children(&self, row_idx: u32) -> impl Iterator<Item = u32> + '_ {
+        child_rows(row_idx, self.rows.len(), |row| self.rows[row].n_descendants)
+    }
+
     fn push_subtree(&mut self, top_idx: u32, root_kind: RootKind, children: &Children) {
         // Explicit stack of (span, parent row); children pushed in reverse keep start order.
         let mut stack: Vec<(u32, Option<u32>)> = vec![(top_idx, None)];
@@ -137,6 +142,30 @@ impl SpanTree {
 const NO_PARENT: u32 = u32::MAX;
 
 /// Every span's children in start order, stored per parent in one array (compressed rows).
+/// The children of row `row_idx` of a depth-first list of `n_rows` rows: each child's subtree
+/// is skipped to reach the next one, so no list of children is stored.
+pub(crate) fn child_rows(
+    row_idx: u32,
+    n_rows: usize,
+    n_descendants: impl Fn(usize) -> u32,
+) -> impl Iterator<Item = u32> {
+    let row_idx = row_idx as usize;
+    let end = if row_idx < n_rows {
+        row_idx + 1 + n_descendants(row_idx) as usize
+    } else {
+        row_idx
+    };
+    let mut next = row_idx + 1;
+    std::iter::from_fn(move || {
+        if next >= end {
+            return None;
+        }
+        let child = next;
+        next += n_descendants(child) as usize + 1;
+        Some(child as u32)
+    })
+}
+
 struct Children {
     offsets: Vec<u32>,
     spans: Vec<u32>,

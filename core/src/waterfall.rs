@@ -12,7 +12,7 @@ use crate::layout::{Bar, TimeWindow, bar, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
 use crate::normalize::NameTable;
 use crate::sibling_groups::{self, RowKey, SiblingGroup};
-use crate::tree::{RootKind, SpanTree};
+use crate::tree::{RootKind, SpanTree, child_rows};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaterfallRow {
@@ -83,20 +83,39 @@ impl Waterfall {
         let mut services: Vec<String> = Vec::new();
         let mut service_names: Vec<Arc<str>> = Vec::new();
         let mut service_idx_of: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut shared_names: FxHashMap<&str, Arc<str>> = FxHashMap::default();
+        // Per resource, its service's index: spans share a few resources, so each resource's
+        // attributes are searched for `service.name` once, not once per span.
+        let mut service_idx_of_resource: Vec<Option<u32>> = vec![None; trace.batch.resources.len()];
+        // Per distinct span name: the shared name and its normalised key (one lookup per row).
+        let mut name_of: FxHashMap<&str, (Arc<str>, u32)> = FxHashMap::default();
         let mut name_table = NameTable::default();
         let mut rows = Vec::with_capacity(tree.rows.len());
         for tree_row in &tree.rows {
             let span = &spans[tree_row.span_idx as usize];
-            let service = trace.batch.service_of(span);
-            let service_idx = *service_idx_of.entry(service).or_insert_with(|| {
-                services.push(service.to_owned());
-                service_names.push(Arc::from(service));
-                (services.len() - 1) as u32
+            let cached_service = service_idx_of_resource
+                .get(span.resource_idx as usize)
+                .copied()
+                .flatten();
+            let service_idx = cached_service.unwrap_or_else(|| {
+                let service = trace.batch.service_of(span);
+                let service_idx = *service_idx_of.entry(service).or_insert_with(|| {
+                    services.push(service.to_owned());
+                    service_names.push(Arc::from(service));
+                    (services.len() - 1) as u32
+                });
+                if let Some(slot) = service_idx_of_resource.get_mut(span.resource_idx as usize) {
+                    *slot = Some(service_idx);
+                }
+                service_idx
             });
-            let name = shared_names
+            let (name, name_key) = name_of
                 .entry(span.name.as_str())
-                .or_insert_with(|| Arc::from(span.name.as_str()))
+                .or_insert_with(|| {
+                    (
+                        Arc::from(span.name.as_str()),
+                        name_table.key(span.name.as_str()),
+                    )
+                })
                 .clone();
             rows.push(WaterfallRow {
                 span_idx: tree_row.span_idx,
@@ -107,7 +126,7 @@ impl Waterfall {
                 service: service_names[service_idx as usize].clone(),
                 service_idx,
                 name,
-                name_key: name_table.key(&span.name),
+                name_key,
                 kind: span.kind,
                 is_error: span.status.code == StatusCode::Error,
                 bar: bar(span, window),
@@ -150,24 +169,9 @@ impl Waterfall {
         })
     }
 
-    /// The row's children in row order: rows are depth first, so each child's subtree is skipped
-    /// to reach the next one (no list is stored).
+    /// The row's children in row order (no list is stored: see [`child_rows`]).
     pub fn children(&self, row_idx: u32) -> impl Iterator<Item = u32> + '_ {
-        let end = row_idx as usize
-            + 1
-            + self
-                .rows
-                .get(row_idx as usize)
-                .map_or(0, |row| row.n_descendants as usize);
-        let mut next = row_idx as usize + 1;
-        std::iter::from_fn(move || {
-            if next >= end {
-                return None;
-            }
-            let child = next;
-            next += self.rows[child].n_descendants as usize + 1;
-            Some(child as u32)
-        })
+        child_rows(row_idx, self.rows.len(), |row| self.rows[row].n_descendants)
     }
 
     /// The sibling group (index into [`Self::groups`]) the row belongs to, if any.
