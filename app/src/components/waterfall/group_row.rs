@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent, percent_of};
 
-use super::row::{INDENT_PX, RowEntry};
+use super::row::{INDENT_PX, RowEntry, row_top_style};
 use super::state::WaterfallState;
 use super::{N_SERVICE_COLOURS, bar_style};
 
@@ -45,6 +45,7 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
     view! {
         <div
             class="wf-row group-row"
+            style=row_top_style(entry.position)
             id=format!("row-{row_idx}")
             role="row"
             class:error=has_errors

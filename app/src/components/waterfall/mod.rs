@@ -97,10 +97,17 @@ pub fn WaterfallView() -> impl IntoView {
         state.matches,
         state.show_critical_path,
     );
+    // The first frame renders only the rows in view, the overscan follows a frame later: it
+    // would add 40 % to the rows built before anything is painted.
+    let overscan = RwSignal::new(0_usize);
+    request_animation_frame(move || {
+        request_animation_frame(move || overscan.set(OVERSCAN_ROWS));
+    });
     let rows_in_view = Memo::new(move |_| {
         visible_rows.with(|visible| {
-            let first = ((scroll_top.get() / ROW_HEIGHT_PX) as usize).saturating_sub(OVERSCAN_ROWS);
-            let count = (viewport_height.get() / ROW_HEIGHT_PX).ceil() as usize + 2 * OVERSCAN_ROWS;
+            let overscan = overscan.get();
+            let first = ((scroll_top.get() / ROW_HEIGHT_PX) as usize).saturating_sub(overscan);
+            let count = (viewport_height.get() / ROW_HEIGHT_PX).ceil() as usize + 2 * overscan;
             let first = first.min(visible.len());
             let end = (first + count).min(visible.len());
             let (selected, show_critical_path) = (selected.get(), show_critical_path.get());
@@ -109,8 +116,10 @@ pub fn WaterfallView() -> impl IntoView {
                     matches.with(|matches| {
                         visible[first..end]
                             .iter()
-                            .map(|row| RowEntry {
+                            .zip(first as u32..)
+                            .map(|(row, position)| RowEntry {
                                 row_idx: *row,
+                                position,
                                 group: group_waterfall.collapsed_group_at(*row, expanded),
                                 collapsed: collapsed.contains(row),
                                 selected: selected == Some(*row),
@@ -121,7 +130,7 @@ pub fn WaterfallView() -> impl IntoView {
                     })
                 })
             });
-            (first, entries)
+            entries
         })
     });
     let zoom = state.zoom;
@@ -136,12 +145,6 @@ pub fn WaterfallView() -> impl IntoView {
         format!(
             "height: {}px",
             visible_rows.with(Vec::len) as f64 * ROW_HEIGHT_PX
-        )
-    };
-    let window_style = move || {
-        format!(
-            "transform: translateY({}px)",
-            rows_in_view.with(|(first, _)| *first) as f64 * ROW_HEIGHT_PX
         )
     };
     view! {
@@ -166,14 +169,12 @@ pub fn WaterfallView() -> impl IntoView {
                     <div class="wf-timeline" role="columnheader"><TimeAxis /></div>
                 </div>
                 <div class="wf-body" style=body_style>
-                    <div class="wf-window" style=window_style>
-                        <For each=move || rows_in_view.get().1 key=|entry| *entry let:entry>
-                            {match entry.group {
-                                Some(group) => view! { <GroupRowView entry=entry group=group /> }.into_any(),
-                                None => view! { <WaterfallRowView entry=entry /> }.into_any(),
-                            }}
-                        </For>
-                    </div>
+                    <For each=move || rows_in_view.get() key=|entry| *entry let:entry>
+                        {match entry.group {
+                            Some(group) => view! { <GroupRowView entry=entry group=group /> }.into_any(),
+                            None => view! { <WaterfallRowView entry=entry /> }.into_any(),
+                        }}
+                    </For>
                 </div>
             </div>
             {move || detail_state.selected.get().map(|row_idx| {

@@ -6,6 +6,11 @@
 //! new row instead of every row watching signals. Scrolling creates the rows that come into view
 //! and nothing else, which keeps a frame's work small however large the trace.
 
+/// A row's CSS offset from the top of the waterfall's body.
+pub(super) fn row_top_style(position: u32) -> String {
+    format!("top: {}px", f64::from(position) * super::ROW_HEIGHT_PX)
+}
+
 use leptos::prelude::*;
 use spanview_core::layout::{Bar, format_duration, format_percent};
 use spanview_core::tree::RootKind;
@@ -20,6 +25,10 @@ pub(super) const INDENT_PX: u32 = 14;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RowEntry {
     pub row_idx: u32,
+    /// Place among the rows shown, which fixes the row's offset in the waterfall: rows are
+    /// placed one by one, so scrolling adds and removes rows without moving the others (which
+    /// would repaint them all).
+    pub position: u32,
     /// The folded sibling group the row stands for.
     pub group: Option<u32>,
     pub collapsed: bool,
@@ -115,6 +124,7 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
     view! {
         <div
             class="wf-row"
+            style=row_top_style(entry.position)
             id=format!("row-{row_idx}")
             role="row"
             class:error=row.is_error
