@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 #[path = "../upload/protocol.rs"]
 mod protocol;
 
-use protocol::{EXPORT_JAEGER_JSON, EXPORT_OTLP_JSON, PARSE, READY, WorkerReply};
-use spanview_core::formats::compact::encode_traces;
+use protocol::{EXPORT_JAEGER_JSON, EXPORT_OTLP_JSON, PARSE, READY, TraceListing, WorkerReply};
+use spanview_core::formats::compact::encode_batch_by_trace;
 
 // Decoding a file allocates a few strings and vectors per span: talc instead of wasm32's default
 // dlmalloc is smaller and measured a little faster here (docs/benchmarks.md, upload).
@@ -50,18 +50,22 @@ fn parse(bytes: &[u8]) -> (WorkerReply, Vec<u8>) {
     match decode_file(bytes, &DecodeLimits::default()) {
         Ok(decoded) => {
             let parse_millis = js_sys::Date::now() - started;
+            // Grouped by trace and encoded straight from the decoded batch (no span moves).
+            let (traces, encoded) = encode_batch_by_trace(&decoded.batch);
             let reply = WorkerReply::Parsed {
                 parse_millis,
                 format: decoded.format_label(),
                 skipped_lines: decoded.skipped_lines,
                 rejected_spans: decoded.rejected.count,
                 rejected_reason: decoded.rejected.first_reason.clone(),
+                traces: traces
+                    .iter()
+                    .map(|indices| TraceListing::of(&decoded.batch, indices))
+                    .collect(),
             };
-            let traces = decoded.batch.split_by_trace();
-            let encoded = encode_traces(&traces);
-            // The worker is stopped after this one reply: freeing every string of the traces
+            // The worker is stopped after this one reply: freeing every string of the spans
             // one by one would only delay it.
-            std::mem::forget(traces);
+            std::mem::forget(decoded);
             (reply, encoded)
         }
         Err(error) => (failed(error.to_string()), Vec::new()),

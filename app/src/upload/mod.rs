@@ -5,6 +5,7 @@
 pub mod protocol;
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::{self, ApiError};
 use protocol::{ExportFormat, PARSE, READY, WorkerReply};
-use spanview_core::formats::compact::decode_traces;
+use spanview_core::formats::compact::{decode, trace_ranges};
 
 /// The worker's loader script, written by Trunk next to the app (see app/index.html).
 const WORKER_SCRIPT: &str = "/parse-worker_loader.js";
@@ -47,11 +48,22 @@ pub struct UploadedFile {
     pub state: FileState,
 }
 
+/// One uploaded trace, still encoded: the worker's reply it came in, and where it lies there.
+#[derive(Clone)]
+struct EncodedTrace {
+    reply: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
 /// The opened files and their traces, shared through context by the whole app.
 #[derive(Clone, Copy)]
 pub struct Uploads {
     pub files: RwSignal<Vec<UploadedFile>>,
+    /// Traces opened so far, decoded from `encoded` on first use.
     traces: StoredValue<HashMap<String, Arc<Trace>>>,
+    /// Every uploaded trace as the worker encoded it: its file's reply and where in it the
+    /// trace lies (decoding all of a large file's traces at once would delay its listing).
+    encoded: StoredValue<HashMap<String, EncodedTrace>>,
     /// Each opened file, for "Save to server", which sends it exactly as it was.
     originals: StoredValue<HashMap<u32, web_sys::File>, LocalStorage>,
     next_id: StoredValue<u32>,
@@ -62,6 +74,7 @@ impl Uploads {
         provide_context(Self {
             files: RwSignal::new(Vec::new()),
             traces: StoredValue::new(HashMap::new()),
+            encoded: StoredValue::new(HashMap::new()),
             originals: StoredValue::new_local(HashMap::new()),
             next_id: StoredValue::new(1),
         });
@@ -76,8 +89,31 @@ impl Uploads {
 
     /// An uploaded trace, by its id.
     pub fn trace(&self, trace_id: &str) -> Option<Arc<Trace>> {
-        self.traces
-            .with_value(|traces| traces.get(&trace_id.to_lowercase()).cloned())
+        let trace_id = trace_id.to_lowercase();
+        if let Some(trace) = self
+            .traces
+            .with_value(|traces| traces.get(&trace_id).cloned())
+        {
+            return Some(trace);
+        }
+        let encoded = self
+            .encoded
+            .with_value(|encoded| encoded.get(&trace_id).cloned())?;
+        match decode(&encoded.reply[encoded.range]) {
+            Ok(batch) => {
+                let trace = Arc::new(Trace {
+                    trace_id: batch.spans.first()?.trace_id,
+                    batch,
+                });
+                self.traces
+                    .update_value(|traces| _ = traces.insert(trace_id, trace.clone()));
+                Some(trace)
+            }
+            Err(problem) => {
+                leptos::logging::error!("uploaded trace {trace_id} is unreadable: {problem}");
+                None
+            }
+        }
     }
 
     pub fn open_files(&self, files: &web_sys::FileList) {
@@ -174,22 +210,39 @@ impl Uploads {
                 rejected_spans,
                 rejected_reason: _,
                 parse_millis,
+                traces,
             } => {
-                let traces = match decode_traces(&bytes) {
-                    Ok(traces) => traces,
+                let ranges = match trace_ranges(&bytes) {
+                    Ok(ranges) if ranges.len() == traces.len() => ranges,
+                    Ok(_) => {
+                        let message = "unreadable parser reply: traces missing".to_owned();
+                        self.set_state(id, FileState::Failed { message });
+                        return;
+                    }
                     Err(problem) => {
                         let message = format!("unreadable parser reply: {problem}");
                         self.set_state(id, FileState::Failed { message });
                         return;
                     }
                 };
-                let n_spans = traces.iter().map(|trace| trace.batch.spans.len()).sum();
-                let labels = traces.iter().map(trace_label).collect();
-                self.traces.update_value(|all| {
-                    for trace in traces {
-                        all.insert(trace.trace_id.to_string(), Arc::new(trace));
+                let n_spans = traces.iter().map(|trace| trace.n_spans).sum();
+                let reply = Arc::new(bytes);
+                self.encoded.update_value(|encoded| {
+                    for (trace, range) in traces.iter().zip(ranges) {
+                        let reply = reply.clone();
+                        encoded.insert(trace.trace_id.clone(), EncodedTrace { reply, range });
                     }
                 });
+                // A trace opened before, from an earlier file, gives way to this file's.
+                self.traces.update_value(|decoded| {
+                    for trace in &traces {
+                        decoded.remove(&trace.trace_id);
+                    }
+                });
+                let labels = traces
+                    .into_iter()
+                    .map(|trace| (trace.trace_id, trace.label))
+                    .collect();
                 crate::perf::mark("spanview:upload-decoded");
                 self.set_state(
                     id,
@@ -413,18 +466,6 @@ fn failed(message: &str) -> FileState {
     FileState::Failed {
         message: message.to_owned(),
     }
-}
-
-/// "order-service: GET /orders/12345" for a trace's earliest root span.
-fn trace_label(trace: &Trace) -> (String, String) {
-    let spans = &trace.batch.spans;
-    let root = spans
-        .iter()
-        .min_by_key(|span| (span.parent_span_id.is_some(), span.start_nanos));
-    let label = root.map_or_else(String::new, |span| {
-        format!("{}: {}", trace.batch.service_of(span), span.name)
-    });
-    (trace.trace_id.to_string(), label)
 }
 
 /// A trace from this browser's uploads, else from the server.

@@ -49,6 +49,9 @@ pub enum WorkerReply {
         rejected_reason: Option<String>,
         /// Time spent in `decode_file`, for the parse benchmark (docs/benchmarks.md).
         parse_millis: f64,
+        /// The traces of the reply's bytes, in their order: the page lists them without
+        /// decoding any, and decodes one when it is opened.
+        traces: Vec<TraceListing>,
     },
     /// The format tried and where the problem is, e.g.
     /// `Jaeger JSON: line 3 column 17: missing field `spanID``.
@@ -58,4 +61,31 @@ pub enum WorkerReply {
     Exported {
         text: String,
     },
+}
+
+/// How the opened-files panel lists a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceListing {
+    pub trace_id: String,
+    /// "service: root span name".
+    pub label: String,
+    pub n_spans: usize,
+}
+
+impl TraceListing {
+    /// The listing of the batch's spans at `indices` (one trace).
+    pub fn of(batch: &spanview_core::Batch, indices: &[usize]) -> Self {
+        let spans = indices.iter().map(|idx| &batch.spans[*idx]);
+        let root = spans
+            .clone()
+            .min_by_key(|span| (span.parent_span_id.is_some(), span.start_nanos));
+        Self {
+            trace_id: root.map_or_else(String::new, |span| span.trace_id.to_string()),
+            label: root.map_or_else(String::new, |span| {
+                format!("{}: {}", batch.service_of(span), span.name)
+            }),
+            n_spans: indices.len(),
+        }
+    }
 }

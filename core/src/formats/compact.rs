@@ -132,6 +132,54 @@ pub fn encode_traces(traces: &[Trace]) -> Vec<u8> {
     out
 }
 
+/// The batch's spans grouped by trace id, in order of first appearance, written as
+/// [`encode_traces`] writes [`Batch::split_by_trace`]'s traces, without moving the spans: the
+/// span indices of each trace, and the hand-over.
+pub fn encode_batch_by_trace(batch: &Batch) -> (Vec<Vec<usize>>, Vec<u8>) {
+    let mut position_of: rustc_hash::FxHashMap<crate::TraceId, usize> = Default::default();
+    let mut traces: Vec<Vec<usize>> = Vec::new();
+    for (idx, span) in batch.spans.iter().enumerate() {
+        let position = *position_of.entry(span.trace_id).or_insert_with(|| {
+            traces.push(Vec::new());
+            traces.len() - 1
+        });
+        traces[position].push(idx);
+    }
+    let mut out = Vec::new();
+    for indices in &traces {
+        let bytes = encode_spans(batch, indices);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    (traces, out)
+}
+
+/// Where each trace of an [`encode_traces`] hand-over lies (after its length), without
+/// decoding it.
+pub fn trace_ranges(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, CompactError> {
+    let mut ranges = Vec::new();
+    let mut offset = 0usize;
+    while offset < bytes.len() {
+        let truncated = CompactError {
+            offset,
+            problem: "truncated trace",
+        };
+        let length = bytes
+            .get(offset..offset + 4)
+            .ok_or(truncated.clone())?
+            .try_into()
+            .map(u32::from_le_bytes)
+            .map_err(|_| truncated.clone())? as usize;
+        let body = offset + 4..offset + 4 + length;
+        if body.end > bytes.len() {
+            return Err(truncated);
+        }
+        offset = body.end;
+        ranges.push(body);
+    }
+    Ok(ranges)
+}
+
 /// Reads what [`encode_traces`] wrote; a trace's id is its spans'.
 pub fn decode_traces(mut bytes: &[u8]) -> Result<Vec<Trace>, CompactError> {
     let mut traces = Vec::new();
@@ -804,6 +852,32 @@ pub(crate) mod tests {
         assert_eq!(decoded.spans.len(), 1);
         assert_eq!((decoded.resources.len(), decoded.scopes.len()), (1, 1));
         assert_eq!(resolved(&decoded)[0], resolved(&trace.batch)[last]);
+    }
+
+    #[test]
+    fn a_batch_hands_over_by_trace_as_its_split_would() {
+        let mut batch = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0).batch;
+        let other = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 0).batch;
+        let offset = batch.resources.len() as u32;
+        batch.resources.extend(other.resources.iter().cloned());
+        let scope_offset = batch.scopes.len() as u32;
+        batch.scopes.extend(other.scopes.iter().cloned());
+        // Interleaved, so that grouping matters.
+        for (n, mut span) in other.spans.into_iter().enumerate() {
+            span.resource_idx += offset;
+            span.scope_idx += scope_offset;
+            batch.spans.insert((2 * n + 1).min(batch.spans.len()), span);
+        }
+        let (indices, bytes) = encode_batch_by_trace(&batch);
+        assert_eq!(bytes, encode_traces(&batch.clone().split_by_trace()));
+        assert_eq!(indices.len(), 2);
+        let ranges = trace_ranges(&bytes).unwrap();
+        let traces = decode_traces(&bytes).unwrap();
+        assert_eq!(ranges.len(), 2);
+        for (range, trace) in ranges.iter().zip(&traces) {
+            assert_eq!(decode(&bytes[range.clone()]).unwrap(), trace.batch);
+        }
+        assert!(trace_ranges(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]
