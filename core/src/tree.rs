@@ -141,7 +141,6 @@ impl SpanTree {
 
 const NO_PARENT: u32 = u32::MAX;
 
-/// Every span's children in start order, stored per parent in one array (compressed rows).
 /// The children of row `row_idx` of a depth-first list of `n_rows` rows: each child's subtree
 /// is skipped to reach the next one, so no list of children is stored.
 pub(crate) fn child_rows(
@@ -166,6 +165,7 @@ pub(crate) fn child_rows(
     })
 }
 
+/// Every span's children in start order, stored per parent in one array (compressed rows).
 struct Children {
     offsets: Vec<u32>,
     spans: Vec<u32>,

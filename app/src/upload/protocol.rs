@@ -8,7 +8,7 @@
 //! - page to worker: the JS array `[kind, bytes]`: [`PARSE`] and a file's bytes, or
 //!   [`EXPORT_OTLP_JSON`] / [`EXPORT_JAEGER_JSON`] and a trace in the compact encoding;
 //! - worker to page: the text [`READY`] once it listens, then `[reply, bytes]`: JSON text of one
-//!   [`WorkerReply`], and for `Parsed` the file's traces as `core::formats::compact::encode_traces` writes them.
+//!   [`WorkerReply`], and for `Parsed` the file's traces as `core::formats::compact::encode_batch_by_trace` writes them.
 
 // Compiled into both binaries, each of which uses its half.
 #![allow(dead_code)]
@@ -76,9 +76,9 @@ pub struct TraceListing {
 impl TraceListing {
     /// The listing of the batch's spans at `indices` (one trace).
     pub fn of(batch: &spanview_core::Batch, indices: &[usize]) -> Self {
-        let spans = indices.iter().map(|idx| &batch.spans[*idx]);
-        let root = spans
-            .clone()
+        let root = indices
+            .iter()
+            .map(|idx| &batch.spans[*idx])
             .min_by_key(|span| (span.parent_span_id.is_some(), span.start_nanos));
         Self {
             trace_id: root.map_or_else(String::new, |span| span.trace_id.to_string()),

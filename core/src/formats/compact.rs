@@ -27,7 +27,7 @@
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Batch, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status,
-    StatusCode, Trace,
+    StatusCode,
 };
 
 /// The HTTP media type of this encoding (`Accept` it from `GET /api/traces/{id}`).
@@ -120,21 +120,10 @@ pub fn span_fingerprint_bytes(span: &Span, out: &mut Vec<u8>) {
     *out = encoder.out;
 }
 
-/// Traces one after another (the upload worker's hand-over): each as its length (4 bytes,
-/// little-endian) and its [`encode`]d batch.
-pub fn encode_traces(traces: &[Trace]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for trace in traces {
-        let bytes = encode(&trace.batch);
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(&bytes);
-    }
-    out
-}
-
-/// The batch's spans grouped by trace id, in order of first appearance, written as
-/// [`encode_traces`] writes [`Batch::split_by_trace`]'s traces, without moving the spans: the
-/// span indices of each trace, and the hand-over.
+/// The upload worker's hand-over: the batch's traces, in order of first appearance, one after
+/// another, each as its length (4 bytes, little-endian) and its [`encode_spans`]d spans (only
+/// the resources and scopes it uses, as [`Batch::split_by_trace`] would keep, without moving
+/// any span). Returns each trace's span indices and the bytes.
 pub fn encode_batch_by_trace(batch: &Batch) -> (Vec<Vec<usize>>, Vec<u8>) {
     let mut position_of: rustc_hash::FxHashMap<crate::TraceId, usize> = Default::default();
     let mut traces: Vec<Vec<usize>> = Vec::new();
@@ -154,61 +143,25 @@ pub fn encode_batch_by_trace(batch: &Batch) -> (Vec<Vec<usize>>, Vec<u8>) {
     (traces, out)
 }
 
-/// Where each trace of an [`encode_traces`] hand-over lies (after its length), without
-/// decoding it.
+/// Where each trace of an [`encode_batch_by_trace`] hand-over lies (after its length), so that
+/// each can be [`decode`]d when it is needed.
 pub fn trace_ranges(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, CompactError> {
     let mut ranges = Vec::new();
     let mut offset = 0usize;
-    while offset < bytes.len() {
+    while let Some(rest) = bytes.get(offset..).filter(|rest| !rest.is_empty()) {
         let truncated = CompactError {
             offset,
             problem: "truncated trace",
         };
-        let length = bytes
-            .get(offset..offset + 4)
-            .ok_or(truncated.clone())?
-            .try_into()
-            .map(u32::from_le_bytes)
-            .map_err(|_| truncated.clone())? as usize;
-        let body = offset + 4..offset + 4 + length;
-        if body.end > bytes.len() {
+        let (length, body) = rest.split_first_chunk::<4>().ok_or(truncated.clone())?;
+        let length = u32::from_le_bytes(*length) as usize;
+        if body.len() < length {
             return Err(truncated);
         }
-        offset = body.end;
-        ranges.push(body);
-    }
-    Ok(ranges)
-}
-
-/// Reads what [`encode_traces`] wrote; a trace's id is its spans'.
-pub fn decode_traces(mut bytes: &[u8]) -> Result<Vec<Trace>, CompactError> {
-    let mut traces = Vec::new();
-    let mut offset = 0usize;
-    while !bytes.is_empty() {
-        let truncated = CompactError {
-            offset,
-            problem: "truncated trace",
-        };
-        let (length, rest) = bytes.split_first_chunk::<4>().ok_or(truncated.clone())?;
-        let length = u32::from_le_bytes(*length) as usize;
-        let body = rest.get(..length).ok_or(truncated)?;
-        let batch = decode(body).map_err(|error| CompactError {
-            offset: offset + 4 + error.offset,
-            problem: error.problem,
-        })?;
-        let trace_id = batch
-            .spans
-            .first()
-            .ok_or(CompactError {
-                offset,
-                problem: "a trace without spans",
-            })?
-            .trace_id;
-        traces.push(Trace { trace_id, batch });
-        bytes = &rest[length..];
+        ranges.push(offset + 4..offset + 4 + length);
         offset += 4 + length;
     }
-    Ok(traces)
+    Ok(ranges)
 }
 
 /// Decodes a batch written by [`encode`] or [`encode_spans`].
@@ -869,27 +822,16 @@ pub(crate) mod tests {
             batch.spans.insert((2 * n + 1).min(batch.spans.len()), span);
         }
         let (indices, bytes) = encode_batch_by_trace(&batch);
-        assert_eq!(bytes, encode_traces(&batch.clone().split_by_trace()));
+        let split = batch.clone().split_by_trace();
         assert_eq!(indices.len(), 2);
         let ranges = trace_ranges(&bytes).unwrap();
-        let traces = decode_traces(&bytes).unwrap();
         assert_eq!(ranges.len(), 2);
-        for (range, trace) in ranges.iter().zip(&traces) {
+        for ((range, trace), indices) in ranges.iter().zip(&split).zip(&indices) {
             assert_eq!(decode(&bytes[range.clone()]).unwrap(), trace.batch);
+            assert_eq!(indices.len(), trace.batch.spans.len());
         }
         assert!(trace_ranges(&bytes[..bytes.len() - 1]).is_err());
-    }
-
-    #[test]
-    fn traces_hand_over_one_after_another() {
-        let traces = vec![
-            scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0),
-            scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 0),
-        ];
-        let bytes = encode_traces(&traces);
-        assert_eq!(decode_traces(&bytes).unwrap(), traces);
-        assert!(decode_traces(&bytes[..bytes.len() - 1]).is_err());
-        assert!(decode_traces(&[]).unwrap().is_empty());
+        assert!(trace_ranges(&[]).unwrap().is_empty());
     }
 
     #[test]

@@ -6,11 +6,6 @@
 //! new row instead of every row watching signals. Scrolling creates the rows that come into view
 //! and nothing else, which keeps a frame's work small however large the trace.
 
-/// A row's CSS offset from the top of the waterfall's body.
-pub(super) fn row_top_style(position: u32) -> String {
-    format!("top: {}px", f64::from(position) * super::ROW_HEIGHT_PX)
-}
-
 use leptos::prelude::*;
 use spanview_core::layout::{Bar, format_duration, format_percent};
 use spanview_core::tree::RootKind;
@@ -35,6 +30,11 @@ pub struct RowEntry {
     pub selected: bool,
     pub matched: bool,
     pub show_critical_path: bool,
+}
+
+/// A row's CSS offset from the top of the waterfall's body.
+pub(super) fn row_top_style(position: u32) -> String {
+    format!("top: {}px", f64::from(position) * super::ROW_HEIGHT_PX)
 }
 
 #[component]
