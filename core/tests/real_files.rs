@@ -353,7 +353,7 @@ fn canonical(batch: &Batch) -> Vec<String> {
 /// exactly as `opentelemetry-proto`'s generated types do: the same spans and rejections, or an
 /// error from both.
 #[test]
-fn the_direct_otlp_json_decoder_agrees_with_the_generated_types_on_real_files() {
+fn the_direct_otlp_decoders_agree_with_the_generated_types_on_real_files() {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     let files = [
         "otlp-bad-jaeger-ui-negative-dropped-counts.json",
@@ -386,6 +386,12 @@ fn the_direct_otlp_json_decoder_agrees_with_the_generated_types_on_real_files() 
                 .ok();
             let direct = otlp::decode_json(document.as_bytes()).ok();
             assert_eq!(direct, reference, "{name}");
+            // The same request in protobuf, as prost writes it (every field the file has).
+            if let Ok(request) = serde_json::from_str::<ExportTraceServiceRequest>(&document) {
+                let protobuf = prost::Message::encode_to_vec(&request);
+                let direct = otlp::decode_protobuf(&protobuf).ok();
+                assert_eq!(direct, reference, "{name} in protobuf");
+            }
             compared += 1;
         }
     }

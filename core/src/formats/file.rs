@@ -539,9 +539,9 @@ fn otlp_error(format: Format, error: OtlpError) -> FileError {
             column,
             message,
         },
-        OtlpError::Protobuf(error) => FileError::Invalid {
+        OtlpError::Protobuf { offset, message } => FileError::Invalid {
             format: format.label(),
-            message: error.to_string(),
+            message: format!("at byte {offset}: {message}"),
         },
     }
 }

@@ -12,6 +12,7 @@ pub mod file;
 pub mod jaeger;
 pub mod otlp;
 mod otlp_json;
+mod otlp_protobuf;
 pub mod zipkin;
 
 pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};

@@ -1,8 +1,9 @@
 //! OTLP trace payloads (`ExportTraceServiceRequest`) in the JSON mapping and in protobuf.
 //!
-//! Parsing is done by `opentelemetry-proto`'s generated types (prost for protobuf, serde for the
-//! JSON mapping: hex ids, 64-bit integers as strings or numbers, unknown fields ignored); this
-//! module validates ids and flattens the nested resource/scope/span structure into a [`Batch`].
+//! Decoding goes straight into the model (`otlp_json`, `otlp_protobuf`); `opentelemetry-proto`'s
+//! generated types are the reference those decoders are tested against ([`from_request`]: ids
+//! validated, the nested resource/scope/span structure flattened into a [`Batch`]) and do the
+//! encoding.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1 as proto_common;
@@ -23,8 +24,8 @@ pub enum OtlpError {
         column: usize,
         message: String,
     },
-    #[error("invalid OTLP protobuf: {0}")]
-    Protobuf(#[from] prost::DecodeError),
+    #[error("invalid OTLP protobuf at byte {offset}: {message}")]
+    Protobuf { offset: usize, message: String },
 }
 
 /// Spans the decoder dropped, reported to exporters as OTLP `partialSuccess`.
@@ -93,8 +94,9 @@ pub fn decode_json(bytes: &[u8]) -> Result<Decoded, OtlpError> {
 
 /// Decodes an `ExportTraceServiceRequest` in protobuf.
 pub fn decode_protobuf(bytes: &[u8]) -> Result<Decoded, OtlpError> {
-    let request = ExportTraceServiceRequest::decode(bytes)?;
-    Ok(from_request(request))
+    // Straight into the model (see `otlp_protobuf`): what the generated types accept, without
+    // their intermediate messages.
+    super::otlp_protobuf::decode(bytes)
 }
 
 /// serde_json appends " at line L column C"; we report the position in our own fields.
