@@ -137,24 +137,23 @@ fn convert_span(
     resource_idx: u32,
     scope_idx: u32,
 ) -> Result<Span, (String, String)> {
-    let fail = |name: &str, problem: String| (name.to_owned(), problem);
-    let trace_id = TraceId::from_bytes(&span.trace_id)
-        .map_err(|error| fail(&span.name, format!("trace id: {error}")))?;
-    let span_id = SpanId::from_bytes(&span.span_id)
-        .map_err(|error| fail(&span.name, format!("span id: {error}")))?;
-    let parent_span_id = match SpanId::from_bytes(&span.parent_span_id) {
-        Ok(parent) => Some(parent),
-        // Empty and all-zero parent ids both mean "no parent" in practice.
-        Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
-        Err(error) => return Err(fail(&span.name, format!("parent span id: {error}"))),
-    };
+    let fail = |problem: String| (span.name.clone(), problem);
+    let (trace_id, span_id, parent_span_id) = span_ids(
+        TraceId::from_bytes(&span.trace_id),
+        SpanId::from_bytes(&span.span_id),
+        SpanId::from_bytes(&span.parent_span_id),
+    )
+    .map_err(fail)?;
     let mut links = Vec::with_capacity(span.links.len());
     for link in span.links {
+        let (trace_id, span_id) = link_ids(
+            TraceId::from_bytes(&link.trace_id),
+            SpanId::from_bytes(&link.span_id),
+        )
+        .map_err(fail)?;
         links.push(Link {
-            trace_id: TraceId::from_bytes(&link.trace_id)
-                .map_err(|error| fail(&span.name, format!("link trace id: {error}")))?,
-            span_id: SpanId::from_bytes(&link.span_id)
-                .map_err(|error| fail(&span.name, format!("link span id: {error}")))?,
+            trace_id,
+            span_id,
             trace_state: link.trace_state,
             attributes: convert_attributes(link.attributes),
         });
@@ -194,6 +193,35 @@ fn convert_span(
         resource_idx,
         scope_idx,
     })
+}
+
+/// A span's ids checked as every OTLP decoder checks them, in this order (the first problem is
+/// the rejection reason): the trace id, the span id, then the parent, where an empty or all-zero
+/// id means "no parent".
+pub(crate) fn span_ids(
+    trace_id: Result<TraceId, IdError>,
+    span_id: Result<SpanId, IdError>,
+    parent_span_id: Result<SpanId, IdError>,
+) -> Result<(TraceId, SpanId, Option<SpanId>), String> {
+    let trace_id = trace_id.map_err(|error| format!("trace id: {error}"))?;
+    let span_id = span_id.map_err(|error| format!("span id: {error}"))?;
+    let parent_span_id = match parent_span_id {
+        Ok(parent) => Some(parent),
+        // Empty and all-zero parent ids both mean "no parent" in practice.
+        Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
+        Err(error) => return Err(format!("parent span id: {error}")),
+    };
+    Ok((trace_id, span_id, parent_span_id))
+}
+
+/// A link's ids, checked after its span's (see [`span_ids`]).
+pub(crate) fn link_ids(
+    trace_id: Result<TraceId, IdError>,
+    span_id: Result<SpanId, IdError>,
+) -> Result<(TraceId, SpanId), String> {
+    let trace_id = trace_id.map_err(|error| format!("link trace id: {error}"))?;
+    let span_id = span_id.map_err(|error| format!("link span id: {error}"))?;
+    Ok((trace_id, span_id))
 }
 
 fn convert_attributes(attributes: Vec<proto_common::KeyValue>) -> Vec<KeyValue> {
@@ -374,8 +402,29 @@ fn proto_value(value: &AnyValue) -> proto_common::AnyValue {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The outcome of a direct decoder against the generated types' on the same input: the same
+    /// batch and rejections, or both an error.
+    pub(crate) fn same_outcome<E: std::fmt::Debug, F: std::fmt::Debug>(
+        reference: Result<Decoded, E>,
+        direct: Result<Decoded, F>,
+    ) -> Result<(), TestCaseError> {
+        match (reference, direct) {
+            (Ok(reference), Ok(direct)) => prop_assert_eq!(direct, reference),
+            (Err(_), Err(_)) => {}
+            (reference, direct) => prop_assert!(
+                false,
+                "generated types: {:?}, direct: {:?}",
+                reference.map(|_| "ok"),
+                direct.map(|_| "ok")
+            ),
+        }
+        Ok(())
+    }
 
     const TWO_SPANS: &str = r#"{"resourceSpans":[{"resource":{"attributes":[
         {"key":"service.name","value":{"stringValue":"order-service"}}]},

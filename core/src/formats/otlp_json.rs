@@ -19,7 +19,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use super::otlp::Decoded;
+use super::otlp::{self, Decoded};
 use crate::ids::{IdError, SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -390,32 +390,20 @@ fn convert_span(
     resource_idx: u32,
     scope_idx: u32,
 ) -> Result<Span, (String, String)> {
-    let fail = |name: &str, problem: String| (name.to_owned(), problem);
-    let trace_id = span
-        .trace_id
-        .trace_id()
-        .map_err(|error| fail(&span.name, format!("trace id: {error}")))?;
-    let span_id = span
-        .span_id
-        .span_id()
-        .map_err(|error| fail(&span.name, format!("span id: {error}")))?;
-    let parent_span_id = match span.parent_span_id.span_id() {
-        Ok(parent) => Some(parent),
-        // Empty and all-zero parent ids both mean "no parent" in practice.
-        Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
-        Err(error) => return Err(fail(&span.name, format!("parent span id: {error}"))),
-    };
+    let fail = |problem: String| (span.name.clone(), problem);
+    let (trace_id, span_id, parent_span_id) = otlp::span_ids(
+        span.trace_id.trace_id(),
+        span.span_id.span_id(),
+        span.parent_span_id.span_id(),
+    )
+    .map_err(fail)?;
     let mut links = Vec::with_capacity(span.links.len());
     for link in span.links {
+        let (trace_id, span_id) =
+            otlp::link_ids(link.trace_id.trace_id(), link.span_id.span_id()).map_err(fail)?;
         links.push(Link {
-            trace_id: link
-                .trace_id
-                .trace_id()
-                .map_err(|error| fail(&span.name, format!("link trace id: {error}")))?,
-            span_id: link
-                .span_id
-                .span_id()
-                .map_err(|error| fail(&span.name, format!("link span id: {error}")))?,
+            trace_id,
+            span_id,
             trace_state: link.trace_state,
             attributes: attributes(link.attributes),
         });
@@ -461,26 +449,16 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::formats::otlp;
 
     /// Both decoders on the same text: the same batch and rejections, or both an error.
     fn same_as_generated_types(text: &str) -> Result<(), TestCaseError> {
-        let reference = serde_json::from_str::<
-            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
-        >(text)
-        .map(otlp::from_request);
-        let direct = serde_json::from_str::<RequestJson>(text).map(into_decoded);
-        match (reference, direct) {
-            (Ok(reference), Ok(direct)) => prop_assert_eq!(direct, reference),
-            (Err(_), Err(_)) => {}
-            (reference, direct) => prop_assert!(
-                false,
-                "generated types: {:?}, direct: {:?}",
-                reference.map(|_| "ok"),
-                direct.map(|_| "ok")
-            ),
-        }
-        Ok(())
+        otlp::tests::same_outcome(
+            serde_json::from_str::<
+                opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+            >(text)
+            .map(otlp::from_request),
+            serde_json::from_str::<RequestJson>(text).map(into_decoded),
+        )
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! field given twice is merged and a scalar replaced, strings must be UTF-8, and nesting deeper
 //! than prost's recursion limit (100) is an error. Errors name the byte offset and the field.
 
-use super::otlp::{Decoded, OtlpError};
-use crate::ids::{IdError, SpanId, TraceId};
+use super::otlp::{self, Decoded, OtlpError};
+use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
 };
@@ -390,31 +390,26 @@ fn span(
             _ => message.skip(wire, number)?,
         }
     }
-    // The same checks, in the same order, as `otlp::from_request` (the rejection reasons match).
-    let fail = |problem: String| Ok(Err((name.clone(), problem)));
-    let trace_id = match TraceId::from_bytes(trace_id) {
-        Ok(id) => id,
-        Err(error) => return fail(format!("trace id: {error}")),
-    };
-    let span_id = match SpanId::from_bytes(span_id) {
-        Ok(id) => id,
-        Err(error) => return fail(format!("span id: {error}")),
-    };
-    let parent_span_id = match SpanId::from_bytes(parent_span_id) {
-        Ok(parent) => Some(parent),
-        // Empty and all-zero parent ids both mean "no parent" in practice.
-        Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
-        Err(error) => return fail(format!("parent span id: {error}")),
+    // The checks every OTLP decoder makes, so the rejection reasons are the same.
+    let fail = |problem: String| (name.clone(), problem);
+    let checked = otlp::span_ids(
+        TraceId::from_bytes(trace_id),
+        SpanId::from_bytes(span_id),
+        SpanId::from_bytes(parent_span_id),
+    );
+    let (trace_id, span_id, parent_span_id) = match checked {
+        Ok(ids) => ids,
+        Err(problem) => return Ok(Err(fail(problem))),
     };
     let mut model_links = Vec::with_capacity(links.len());
     for link in links {
-        let trace_id = match TraceId::from_bytes(link.trace_id) {
-            Ok(id) => id,
-            Err(error) => return fail(format!("link trace id: {error}")),
-        };
-        let span_id = match SpanId::from_bytes(link.span_id) {
-            Ok(id) => id,
-            Err(error) => return fail(format!("link span id: {error}")),
+        let checked = otlp::link_ids(
+            TraceId::from_bytes(link.trace_id),
+            SpanId::from_bytes(link.span_id),
+        );
+        let (trace_id, span_id) = match checked {
+            Ok(ids) => ids,
+            Err(problem) => return Ok(Err(fail(problem))),
         };
         model_links.push(Link {
             trace_id,
@@ -589,23 +584,13 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::formats::otlp;
 
     /// Both decoders on the same bytes: the same batch and rejections, or both an error.
     fn same_as_generated_types(bytes: &[u8]) -> Result<(), TestCaseError> {
-        let reference = ExportTraceServiceRequest::decode(bytes).map(otlp::from_request);
-        let direct = decode(bytes);
-        match (reference, direct) {
-            (Ok(reference), Ok(direct)) => prop_assert_eq!(direct, reference),
-            (Err(_), Err(_)) => {}
-            (reference, direct) => prop_assert!(
-                false,
-                "generated types: {:?}, direct: {:?}",
-                reference.map(|_| "ok"),
-                direct.map(|_| "ok")
-            ),
-        }
-        Ok(())
+        otlp::tests::same_outcome(
+            ExportTraceServiceRequest::decode(bytes).map(otlp::from_request),
+            decode(bytes),
+        )
     }
 
     fn varint(mut value: u64, out: &mut Vec<u8>) {
