@@ -142,13 +142,17 @@ impl Waterfall {
         let normalized_names = name_table.into_texts();
         let n_errors = rows.iter().filter(|row| row.is_error).count();
         let groups = sibling_groups::find(
-            rows.iter().map(|row| RowKey {
-                parent_row: row.parent_row,
-                service_idx: row.service_idx,
-                name_key: row.name_key,
-                duration_nanos: row.duration_nanos,
-                is_error: row.is_error,
-            }),
+            rows.len(),
+            |row_idx| {
+                let row = &rows[row_idx as usize];
+                RowKey {
+                    n_descendants: row.n_descendants,
+                    service_idx: row.service_idx,
+                    name_key: row.name_key,
+                    duration_nanos: row.duration_nanos,
+                    is_error: row.is_error,
+                }
+            },
             &services,
             &normalized_names,
         );
