@@ -6,6 +6,7 @@
     reason = "Leptos components take their props by value"
 )]
 
+mod after_paint;
 mod api;
 mod app;
 mod components;

@@ -51,7 +51,7 @@ impl TimeWindow {
 }
 
 /// A span's bar, in percent of the window's width.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Bar {
     pub left_percent: f64,
     pub width_percent: f64,
@@ -66,15 +66,6 @@ impl Bar {
             left_percent: (self.left_percent - from_percent) * scale,
             width_percent: self.width_percent * scale,
         }
-    }
-}
-
-pub fn bar(span: &Span, window: TimeWindow) -> Bar {
-    let left_percent = window.percent_at(span.start_nanos);
-    let right_percent = window.percent_at(span.end_nanos.max(span.start_nanos));
-    Bar {
-        left_percent,
-        width_percent: right_percent - left_percent,
     }
 }
 

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::analysis::self_times;
 use crate::critical_path::CriticalPath;
-use crate::layout::{Bar, TimeWindow, bar, percent_of};
+use crate::layout::{Bar, TimeWindow, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
 use crate::normalize::NameTable;
 use crate::sibling_groups::{self, RowKey, SiblingGroup};
@@ -34,7 +34,7 @@ pub struct WaterfallRow {
     pub name_key: u32,
     pub kind: SpanKind,
     pub is_error: bool,
-    pub bar: Bar,
+    /// Start, from the start of the trace (the bar's position: [`Waterfall::bar`]).
     pub offset_nanos: u64,
     pub duration_nanos: u64,
     /// Share of the whole trace's duration; the root is 100 %.
@@ -43,8 +43,6 @@ pub struct WaterfallRow {
     /// Time this span spent on the critical path (its own work that the trace waited for).
     pub critical_nanos: u64,
     pub on_critical_path: bool,
-    /// The stretches of this span's bar that are on the critical path.
-    pub critical_bars: Vec<Bar>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +58,26 @@ pub struct Waterfall {
     pub groups: Vec<SiblingGroup>,
     /// Per row, its index into `groups`, or [`NO_GROUP`].
     group_of_row: Vec<u32>,
+    /// The stretches of each row's bar on the critical path: row `r`'s are
+    /// `critical_bars[critical_bar_start[r]..critical_bar_start[r + 1]]` (most rows have none, so
+    /// one list for all instead of one per row).
+    critical_bars: Vec<Bar>,
+    critical_bar_start: Vec<u32>,
+    /// Facts the page shows at once, found while the rows are built instead of by a pass over
+    /// 100,000 rows each when the page is mounted.
+    pub facts: Facts,
+}
+
+/// What the header and the toolbar show about the whole waterfall.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// The deepest row's depth (the root's is 0).
+    pub max_depth: u32,
+    pub n_on_critical_path: usize,
+    /// See [`Waterfall::slowest_row`].
+    pub slowest_row: Option<u32>,
+    /// The row with the most self time (the first of equals).
+    pub largest_self_time_row: Option<u32>,
 }
 
 const NO_GROUP: u32 = u32::MAX;
@@ -71,14 +89,8 @@ impl Waterfall {
         let tree = SpanTree::build(spans);
         let self_nanos = self_times(spans, &tree);
         let critical_path = CriticalPath::compute(spans, &tree);
-        let mut critical_bars: Vec<Vec<Bar>> = vec![Vec::new(); spans.len()];
-        for segment in &critical_path.segments {
-            let left_percent = window.percent_at(segment.start_nanos);
-            critical_bars[segment.span_idx as usize].push(Bar {
-                left_percent,
-                width_percent: window.percent_at(segment.end_nanos) - left_percent,
-            });
-        }
+        let (critical_bars, critical_bar_start) =
+            critical_bars_by_row(&critical_path, &tree, window);
         let total_nanos = window.duration_nanos();
         let mut services: Vec<String> = Vec::new();
         let mut service_names: Vec<Arc<str>> = Vec::new();
@@ -90,6 +102,9 @@ impl Waterfall {
         let mut name_of: FxHashMap<&str, (Arc<str>, u32)> = FxHashMap::default();
         let mut name_table = NameTable::default();
         let mut rows = Vec::with_capacity(tree.rows.len());
+        let mut facts = Facts::default();
+        let mut slowest: Option<(u64, u32)> = None;
+        let mut largest_self: Option<(u64, u32)> = None;
         for tree_row in &tree.rows {
             let span = &spans[tree_row.span_idx as usize];
             let cached_service = service_idx_of_resource
@@ -117,6 +132,22 @@ impl Waterfall {
                     )
                 })
                 .clone();
+            let row_idx = rows.len() as u32;
+            let duration_nanos = span.duration_nanos();
+            let self_nanos = self_nanos[tree_row.span_idx as usize];
+            let on_critical_path = critical_path.on_path[tree_row.span_idx as usize];
+            facts.max_depth = facts.max_depth.max(tree_row.depth);
+            facts.n_on_critical_path += usize::from(on_critical_path);
+            // The root is always 100 %: the slowest span is looked for below the top level
+            // (unless the root is all there is).
+            if (tree_row.depth > 0 || tree.rows.len() == 1)
+                && slowest.is_none_or(|(longest, _)| duration_nanos > longest)
+            {
+                slowest = Some((duration_nanos, row_idx));
+            }
+            if largest_self.is_none_or(|(largest, _)| self_nanos > largest) {
+                largest_self = Some((self_nanos, row_idx));
+            }
             rows.push(WaterfallRow {
                 span_idx: tree_row.span_idx,
                 depth: tree_row.depth,
@@ -129,16 +160,15 @@ impl Waterfall {
                 name_key,
                 kind: span.kind,
                 is_error: span.status.code == StatusCode::Error,
-                bar: bar(span, window),
                 offset_nanos: span.start_nanos.saturating_sub(window.start_nanos),
-                duration_nanos: span.duration_nanos(),
-                percent_of_total: percent_of(span.duration_nanos(), total_nanos),
-                self_nanos: self_nanos[tree_row.span_idx as usize],
+                duration_nanos,
+                percent_of_total: percent_of(duration_nanos, total_nanos),
+                self_nanos,
                 critical_nanos: critical_path.critical_nanos[tree_row.span_idx as usize],
-                on_critical_path: critical_path.on_path[tree_row.span_idx as usize],
-                critical_bars: std::mem::take(&mut critical_bars[tree_row.span_idx as usize]),
+                on_critical_path,
             });
         }
+        facts.largest_self_time_row = largest_self.map(|(_, row)| row);
         let normalized_names = name_table.into_texts();
         let n_errors = rows.iter().filter(|row| row.is_error).count();
         let groups = sibling_groups::find(
@@ -162,7 +192,7 @@ impl Waterfall {
                 group_of_row[*row as usize] = group_idx as u32;
             }
         }
-        Some(Self {
+        let mut waterfall = Self {
             window,
             rows,
             services,
@@ -170,7 +200,34 @@ impl Waterfall {
             normalized_names,
             groups,
             group_of_row,
-        })
+            critical_bars,
+            critical_bar_start,
+            facts,
+        };
+        waterfall.facts.slowest_row = slowest.map(|(_, row)| waterfall.follow_calls(row));
+        Some(waterfall)
+    }
+
+    /// The row's bar on the timeline, in percent of the trace.
+    pub fn bar(&self, row: &WaterfallRow) -> Bar {
+        let start_nanos = self.window.start_nanos + row.offset_nanos;
+        let left_percent = self.window.percent_at(start_nanos);
+        Bar {
+            left_percent,
+            width_percent: self.window.percent_at(start_nanos + row.duration_nanos) - left_percent,
+        }
+    }
+
+    /// The stretches of the row's bar that are on the critical path.
+    pub fn critical_bars(&self, row_idx: u32) -> &[Bar] {
+        let row_idx = row_idx as usize;
+        match (
+            self.critical_bar_start.get(row_idx),
+            self.critical_bar_start.get(row_idx + 1),
+        ) {
+            (Some(start), Some(end)) => &self.critical_bars[*start as usize..*end as usize],
+            _ => &[],
+        }
     }
 
     /// The row's children in row order (no list is stored: see [`child_rows`]).
@@ -244,21 +301,16 @@ impl Waterfall {
     /// span (`order-service GET /stock` → `inventory-service GET /stock`): that is where the time
     /// went.
     pub fn slowest_row(&self) -> Option<u32> {
-        let mut best: Option<u32> = None;
-        for (row_idx, row) in self.rows.iter().enumerate() {
-            if row.depth == 0 && self.rows.len() > 1 {
-                continue;
-            }
-            if best.is_none_or(|best| row.duration_nanos > self.rows[best as usize].duration_nanos)
-            {
-                best = Some(row_idx as u32);
-            }
+        self.facts.slowest_row
+    }
+
+    /// A client span that only waits for its call, followed into the called service's server
+    /// span (and so on down a chain of calls).
+    fn follow_calls(&self, mut row: u32) -> u32 {
+        while let Some(server) = self.called_server_row(row) {
+            row = server;
         }
-        let mut best = best?;
-        while let Some(server) = self.called_server_row(best) {
-            best = server;
-        }
-        Some(best)
+        row
     }
 
     /// For a client span, the longest server span of another service directly under it, when
@@ -284,13 +336,7 @@ impl Waterfall {
 
     /// The row whose own work (not its children's) took longest.
     pub fn largest_self_time_row(&self) -> Option<u32> {
-        let mut best: Option<u32> = None;
-        for (row_idx, row) in self.rows.iter().enumerate() {
-            if best.is_none_or(|best| row.self_nanos > self.rows[best as usize].self_nanos) {
-                best = Some(row_idx as u32);
-            }
-        }
-        best
+        self.facts.largest_self_time_row
     }
 
     /// Rows whose span name, service, attribute values or event names contain `needle`
@@ -348,6 +394,34 @@ impl Waterfall {
     }
 }
 
+/// The critical path's segments as bars, grouped by row: the bars, and where each row's begin
+/// (one more entry than rows).
+fn critical_bars_by_row(
+    critical_path: &CriticalPath,
+    tree: &SpanTree,
+    window: TimeWindow,
+) -> (Vec<Bar>, Vec<u32>) {
+    let mut start = vec![0u32; tree.rows.len() + 1];
+    for segment in &critical_path.segments {
+        start[tree.row_of_span[segment.span_idx as usize] as usize + 1] += 1;
+    }
+    for row in 1..start.len() {
+        start[row] += start[row - 1];
+    }
+    let mut filled = start.clone();
+    let mut bars = vec![Bar::default(); critical_path.segments.len()];
+    for segment in &critical_path.segments {
+        let row = tree.row_of_span[segment.span_idx as usize] as usize;
+        let left_percent = window.percent_at(segment.start_nanos);
+        bars[filled[row] as usize] = Bar {
+            left_percent,
+            width_percent: window.percent_at(segment.end_nanos) - left_percent,
+        };
+        filled[row] += 1;
+    }
+    (bars, start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,8 +440,9 @@ mod tests {
             .unwrap();
         assert_eq!((&*stock.service, stock.depth), ("inventory-service", 1));
         assert_eq!(format_percent(stock.percent_of_total), "87.5 %");
-        assert_eq!(format_percent(stock.bar.width_percent), "87.5 %");
-        assert!((stock.bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
+        let bar = waterfall.bar(stock);
+        assert_eq!(format_percent(bar.width_percent), "87.5 %");
+        assert!((bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
         assert_eq!(waterfall.rows[0].percent_of_total, 100.0);
         assert_eq!(waterfall.services[0], "order-service");
     }
@@ -513,15 +588,30 @@ mod tests {
     fn the_critical_path_is_marked_on_rows() {
         let trace = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0);
         let waterfall = Waterfall::build(&trace).unwrap();
-        let query = waterfall
+        let query_row = waterfall
             .rows
             .iter()
-            .find(|row| &*row.name == "Query Execution")
+            .position(|row| &*row.name == "Query Execution")
             .unwrap();
+        let query = &waterfall.rows[query_row];
         assert!(query.on_critical_path);
         assert_eq!(query.critical_nanos, 2_700_000_000);
-        assert_eq!(query.critical_bars.len(), 1);
-        assert!((query.critical_bars[0].width_percent - 2700.0 / 32.0).abs() < 1e-9);
+        let bars = waterfall.critical_bars(query_row as u32);
+        assert_eq!(bars.len(), 1);
+        assert!((bars[0].width_percent - 2700.0 / 32.0).abs() < 1e-9);
+        // Every span of the slow order is on its path; each row's bars add up to its critical
+        // time (none for a span whose children cover it).
+        assert_eq!(waterfall.facts.n_on_critical_path, waterfall.rows.len());
+        for (row_idx, row) in waterfall.rows.iter().enumerate() {
+            let percent: f64 = waterfall
+                .critical_bars(row_idx as u32)
+                .iter()
+                .map(|bar| bar.width_percent)
+                .sum();
+            let expected = row.critical_nanos as f64 * 100.0 / 3_200_000_000.0;
+            assert!((percent - expected).abs() < 1e-9, "{}", row.name);
+        }
+        assert!(waterfall.critical_bars(u32::MAX).is_empty());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
         .rows
         .iter()
         .map(|member| {
-            let style = bar_style(waterfall.rows[*member as usize].bar);
+            let style = bar_style(waterfall.bar(&waterfall.rows[*member as usize]));
             view! { <span class=format!("bar group-bar {colour}") style=style></span> }
         })
         .collect_view();

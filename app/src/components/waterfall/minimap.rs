@@ -39,10 +39,9 @@ pub fn Minimap() -> impl IntoView {
             crate::perf::mark("spanview:minimap-painted");
         }
     };
-    // The first drawing waits for the first frame: the canvas's width is known without forcing
-    // a layout then, and the rows are on screen first.
-    let first_draw = draw.clone();
-    request_animation_frame(first_draw);
+    // The first drawing waits until the rows have been painted: the canvas's width is then
+    // known without forcing a layout, and the rows are on screen sooner.
+    crate::after_paint::when_idle_after_paint(draw.clone());
     let resize = window_event_listener(leptos::ev::resize, move |_| draw());
     on_cleanup(move || resize.remove());
 
@@ -134,7 +133,10 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, state: &WaterfallState) {
         .waterfall
         .rows
         .iter()
-        .map(|row| (row.bar, (row.service_idx % N_SERVICE_COLOURS) as u8))
+        .map(|row| {
+            let colour = (row.service_idx % N_SERVICE_COLOURS) as u8;
+            (state.waterfall.bar(row), colour)
+        })
         .collect();
     let pixels = rasterize(&bars, width as usize, height as usize);
     let mut rgba = vec![0u8; pixels.len() * 4];

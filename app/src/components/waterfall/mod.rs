@@ -46,6 +46,10 @@ pub(crate) fn mark_style(left_percent: f64) -> String {
     format!("left: calc(({left_percent:.4} - var(--zoom-from)) * var(--zoom-scale) * 1%)")
 }
 
+/// "Expand to depth" offers at most this many levels: a chain of 100,000 spans would otherwise
+/// put 100,000 options in the page.
+const MAX_EXPAND_DEPTH_CHOICES: u32 = 30;
+
 /// Choices for "only spans above X % of the total".
 const SHARE_FILTERS: [f64; 6] = [0.0, 1.0, 5.0, 10.0, 25.0, 50.0];
 
@@ -97,12 +101,10 @@ pub fn WaterfallView() -> impl IntoView {
         state.matches,
         state.show_critical_path,
     );
-    // The first frame renders only the rows in view, the overscan follows a frame later: it
-    // would add 40 % to the rows built before anything is painted.
+    // The first frame renders only the rows in view, the overscan follows once they are
+    // painted: it would add 40 % to the rows built before anything is on screen.
     let overscan = RwSignal::new(0_usize);
-    request_animation_frame(move || {
-        request_animation_frame(move || overscan.set(OVERSCAN_ROWS));
-    });
+    crate::after_paint::when_idle_after_paint(move || _ = overscan.try_set(OVERSCAN_ROWS));
     let rows_in_view = Memo::new(move |_| {
         visible_rows.with(|visible| {
             let overscan = overscan.get();
@@ -192,25 +194,14 @@ pub fn WaterfallView() -> impl IntoView {
 #[component]
 fn Toolbar() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    let max_depth = state
-        .waterfall
-        .rows
-        .iter()
-        .map(|row| row.depth)
-        .max()
-        .unwrap_or(0);
+    let max_depth = state.waterfall.facts.max_depth;
     let (collapse_state, expand_state, depth_state, share_state) =
         (state.clone(), state.clone(), state.clone(), state.clone());
     let min_percent = state.min_percent;
     let show_critical_path = state.show_critical_path;
     let critical_title = format!(
         "Highlight the spans the trace waited on ({} spans; press c)",
-        state
-            .waterfall
-            .rows
-            .iter()
-            .filter(|row| row.on_critical_path)
-            .count()
+        state.waterfall.facts.n_on_critical_path
     );
     view! {
         <div class="wf-toolbar" role="toolbar" aria-label="Waterfall controls">
@@ -232,7 +223,7 @@ fn Toolbar() -> impl IntoView {
                     }
                 }>
                     <option value="" selected>"—"</option>
-                    {(1..=max_depth.max(1)).map(|depth| view! { <option value=depth.to_string()>{depth}</option> }).collect_view()}
+                    {(1..=max_depth.clamp(1, MAX_EXPAND_DEPTH_CHOICES)).map(|depth| view! { <option value=depth.to_string()>{depth}</option> }).collect_view()}
                 </select>
             </label>
             <label>

@@ -12,24 +12,16 @@ use super::state::WaterfallState;
 const SHOWN_AT_FIRST: usize = 2;
 
 /// Detection runs after the rows are painted (it reads every row: tens of milliseconds for a
-/// 100,000-span trace), so the waterfall shows first and the banner a frame later.
+/// 100,000-span trace), so the waterfall shows first and the banner a moment later.
 #[component]
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
     let findings: RwSignal<Option<Vec<NPlusOne>>> = RwSignal::new(None);
-    // Two frames: the first paints the rows, the work runs after the second has begun.
-    request_animation_frame(move || {
-        request_animation_frame(move || {
-            set_timeout(
-                move || {
-                    let found = detect(&state.trace, &state.waterfall);
-                    crate::perf::mark("spanview:n-plus-one-detected");
-                    // The page may have moved on to another trace meanwhile.
-                    let _ = findings.try_set(Some(found));
-                },
-                std::time::Duration::ZERO,
-            );
-        });
+    crate::after_paint::when_idle_after_paint(move || {
+        let found = detect(&state.trace, &state.waterfall);
+        crate::perf::mark("spanview:n-plus-one-detected");
+        // The page may have moved on to another trace meanwhile.
+        let _ = findings.try_set(Some(found));
     });
     move || {
         findings

@@ -115,7 +115,9 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
             }
         });
     let critical_segments = entry.show_critical_path.then(|| {
-        row.critical_bars
+        state
+            .waterfall
+            .critical_bars(row_idx)
             .iter()
             .map(|bar: &Bar| view! { <span class="critical-segment" style=bar_style(*bar)></span> })
             .collect_view()
@@ -150,7 +152,7 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
                 <span class="share-text">{percent}</span>
             </div>
             <div class="wf-timeline" role="cell">
-                <span class=format!("bar {colour}") style=bar_style(row.bar)></span>
+                <span class=format!("bar {colour}") style=bar_style(state.waterfall.bar(row))></span>
                 {critical_segments}
                 {event_marks}
             </div>
