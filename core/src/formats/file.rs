@@ -162,9 +162,16 @@ fn decode_plain(bytes: &[u8]) -> Result<DecodedFile, FileError> {
 }
 
 /// The first line is a whole JSON value and more lines follow: the Collector's file exporter.
+/// Newlines are found with `memchr` (SIMD where there is any): a whole export is often one
+/// 50 MB line, and looking for its end a byte at a time cost the browser's worker 45 ms.
 fn is_json_lines(body: &[u8]) -> bool {
-    let mut lines = body
-        .split(|byte| *byte == b'\n')
+    let mut lines = memchr::memchr_iter(b'\n', body)
+        .chain(std::iter::once(body.len()))
+        .scan(0, |start, end| {
+            let line = &body[*start..end];
+            *start = end + 1;
+            Some(line)
+        })
         .filter(|line| !line.trim_ascii().is_empty());
     let first = lines.next().unwrap_or_default();
     lines.next().is_some() && serde_json::from_slice::<IgnoredAny>(first).is_ok()

@@ -3,7 +3,11 @@
 //! `--write-dir`, writes the files so that the browser's worker can be timed on exactly the same
 //! bytes (`tests/clients/node/upload-bench.mjs`).
 //!
-//! usage: parse-bench [--spans N] [--write-dir DIR]
+//! With `--decode FILE`, decodes that file once per `--runs` (default 1) in this fresh process
+//! and prints each time: the first run is what a one-shot decoder (the browser's format worker,
+//! `spanview import`) pays, with the allocator's memory still untouched.
+//!
+//! usage: parse-bench [--spans N] [--write-dir DIR] | parse-bench --decode FILE [--runs N]
 
 use std::time::Instant;
 
@@ -14,13 +18,20 @@ use spanview_core::{AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, Sp
 fn main() -> anyhow::Result<()> {
     let mut n_spans = 100_000usize;
     let mut write_dir: Option<std::path::PathBuf> = None;
+    let mut decode: Option<std::path::PathBuf> = None;
+    let mut runs = 1usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--spans" => n_spans = args.next().context("--spans N")?.parse()?,
             "--write-dir" => write_dir = Some(args.next().context("--write-dir DIR")?.into()),
+            "--decode" => decode = Some(args.next().context("--decode FILE")?.into()),
+            "--runs" => runs = args.next().context("--runs N")?.parse()?,
             other => anyhow::bail!("unknown argument {other}"),
         }
+    }
+    if let Some(path) = decode {
+        return decode_file_runs(&path, runs);
     }
     let batch = synthetic_batch(n_spans);
     let files = [
@@ -61,6 +72,22 @@ fn main() -> anyhow::Result<()> {
             "| {name} | {megabytes:.1} MB | {:.0} ms | {:.0} MB/s |",
             best * 1000.0,
             megabytes / best
+        );
+    }
+    Ok(())
+}
+
+/// Decodes one file `runs` times, printing each run's time in milliseconds.
+fn decode_file_runs(path: &std::path::Path, runs: usize) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    for run in 1..=runs {
+        let started = Instant::now();
+        let decoded = decode_file(&bytes, &DecodeLimits::default())?;
+        let millis = started.elapsed().as_secs_f64() * 1e3;
+        println!(
+            "run {run}: {millis:.0} ms, {} spans, {:.1} MB",
+            decoded.batch.spans.len(),
+            bytes.len() as f64 / 1e6
         );
     }
     Ok(())
