@@ -1,7 +1,7 @@
 //! The web UI, embedded in the binary from Trunk's `dist/` so that one file is the whole product.
 //! Unknown paths without a file extension get `index.html`: the app routes on the client.
 
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::Embed;
 
@@ -15,20 +15,32 @@ const UI_MISSING: &str = "<!doctype html><title>spanview</title><p>The web UI wa
     this binary. Build it with <code>./x run</code> (or <code>trunk build --release</code> before \
     <code>cargo build</code>). The API is available under <code>/api</code>.</p>";
 
-pub async fn serve_asset(uri: Uri) -> Response {
+pub async fn serve_asset(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if let Some(file) = UiAssets::get(path).filter(|_| !path.is_empty()) {
-        // Trunk names assets by content hash, so they never change under the same name.
-        let cache = if path.ends_with(".html") {
-            "no-cache"
-        } else {
+        // Files named by their content never change under that name; the others (index.html,
+        // the format worker's files, which Trunk names without a hash) are checked with the
+        // server each time, so an upgraded spanview is never paired with an old worker.
+        let cache = if is_named_by_content(path) {
             "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
         };
+        let etag = format!("\"{}\"", hex_of(&file.metadata.sha256_hash()[..8]));
+        let unchanged = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag));
+        let common = [
+            (header::CACHE_CONTROL, cache.to_owned()),
+            (header::ETAG, etag),
+        ];
+        if unchanged {
+            return (StatusCode::NOT_MODIFIED, common).into_response();
+        }
         return (
-            [
-                (header::CONTENT_TYPE, file.metadata.mimetype().to_owned()),
-                (header::CACHE_CONTROL, cache.to_owned()),
-            ],
+            [(header::CONTENT_TYPE, file.metadata.mimetype().to_owned())],
+            common,
             file.data,
         )
             .into_response();
@@ -50,5 +62,38 @@ pub async fn serve_asset(uri: Uri) -> Response {
         )
             .into_response(),
         None => Html(UI_MISSING).into_response(),
+    }
+}
+
+/// Whether Trunk put the file's content hash in its name (`main-d2a8b18493725d1c.css`,
+/// `spanview-app-…_bg.wasm`): a dash and 16 hexadecimal digits.
+fn is_named_by_content(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.match_indices('-').any(|(dash, _)| {
+        let digits = &name.as_bytes()[dash + 1..];
+        digits.len() > 16
+            && digits[..16].iter().all(u8::is_ascii_hexdigit)
+            && matches!(digits[16], b'.' | b'_')
+    })
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_named_by_content;
+
+    #[test]
+    fn only_files_named_by_their_content_are_immutable() {
+        assert!(is_named_by_content("main-d2a8b18493725d1c.css"));
+        assert!(is_named_by_content("spanview-app-c225caf67c5b7a68_bg.wasm"));
+        assert!(is_named_by_content("spanview-app-c225caf67c5b7a68.js"));
+        assert!(!is_named_by_content("parse-worker.js"));
+        assert!(!is_named_by_content("parse-worker_bg.wasm"));
+        assert!(!is_named_by_content("parse-worker_loader.js"));
+        assert!(!is_named_by_content("index.html"));
+        assert!(!is_named_by_content("a-d2a8b18493725d1.css"));
     }
 }

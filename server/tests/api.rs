@@ -747,3 +747,43 @@ async fn the_services_overview_gives_counts_error_rates_and_entry_latencies() {
         String::from_utf8_lossy(&body)
     );
 }
+
+#[tokio::test]
+async fn ui_files_named_by_content_are_cached_for_good_and_the_others_revalidated() {
+    let app = test_app(1 << 20);
+    let (_, index) = send(&app, get("/")).await;
+    let index = String::from_utf8(index).unwrap();
+    let Some(start) = index.find("/spanview-app-") else {
+        eprintln!("skipped: this build carries no web UI (build it with ./x build)");
+        return;
+    };
+    let hashed = &index[start..start + index[start..].find(".js").unwrap() + 3];
+    let response = app.router.clone().oneshot(get(hashed)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{hashed}");
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    // The format worker's files keep their names from one version to the next.
+    let response = app
+        .router
+        .clone()
+        .oneshot(get("/parse-worker_loader.js"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    let etag = response.headers()[header::ETAG].clone();
+    let revalidate = Request::get("/parse-worker_loader.js")
+        .header(header::IF_NONE_MATCH, etag.clone())
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(revalidate).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(response.headers()[header::ETAG], etag);
+    let stale = Request::get("/parse-worker_loader.js")
+        .header(header::IF_NONE_MATCH, "\"0000\"")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, stale).await.0, StatusCode::OK);
+}
