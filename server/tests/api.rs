@@ -786,4 +786,28 @@ async fn ui_files_named_by_content_are_cached_for_good_and_the_others_revalidate
         .body(Body::empty())
         .unwrap();
     assert_eq!(send(&app, stale).await.0, StatusCode::OK);
+
+    // Compressed for browsers that take gzip, the same bytes once inflated.
+    let (_, plain) = send(&app, get(hashed)).await;
+    let gzip_request = Request::get(hashed)
+        .header(header::ACCEPT_ENCODING, "br, gzip, deflate")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(gzip_request).await.unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let compressed = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(compressed.len() < plain.len() / 2);
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    assert_eq!(inflated, plain);
+    let refused = Request::get(hashed)
+        .header(header::ACCEPT_ENCODING, "gzip;q=0")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(refused).await.unwrap();
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
 }
