@@ -222,6 +222,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let interval = Duration::from_nanos(args.retention_interval.max(1_000_000));
         tokio::spawn(retention::run(store.clone(), policy, interval));
     }
+    // The UI's files are compressed once, before the first browser asks for them.
+    std::thread::spawn(spanview_server::ui::compress_all);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -75,6 +75,15 @@ pub async fn serve_asset(uri: Uri, headers: HeaderMap) -> Response {
     }
 }
 
+/// Compresses every file of the UI that shrinks (see [`gzipped`]), ahead of the first request.
+pub fn compress_all() {
+    for path in UiAssets::iter() {
+        if let Some(file) = UiAssets::get(&path) {
+            let _ = gzipped(&path, &file.data);
+        }
+    }
+}
+
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
