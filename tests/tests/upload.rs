@@ -88,3 +88,50 @@ fn files_open_in_the_browser_and_a_broken_one_says_what_and_where() {
         );
     }
 }
+
+#[test]
+fn a_large_file_shows_how_far_its_parse_has_come() {
+    let spanview = Spanview::start(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    // One 60,000-span trace as OTLP JSON, about 14 MB: a few hundred milliseconds in the worker.
+    let protobuf = spanview_e2e::synthetic_trace_protobuf([7; 16], 60_000, 8);
+    let batch = spanview_core::formats::decode_file(&protobuf, &Default::default())
+        .unwrap()
+        .batch;
+    let file = scratch.path().join("large.otlp.json");
+    std::fs::write(&file, spanview_core::formats::otlp::encode_json(&batch)).unwrap();
+
+    let seen = run_node_script_json(
+        "upload-progress.mjs",
+        &[&spanview.base_url, file.to_str().unwrap()],
+    );
+    assert_eq!(
+        seen["status"], "OTLP JSON: 60000 spans in 1 trace",
+        "{seen:#}"
+    );
+    let shown: Vec<(Option<f64>, String)> = seen["parsing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let status = entry["status"].as_str().unwrap().to_owned();
+            (entry["value"].as_f64(), status)
+        })
+        .collect();
+    // The bar fills as the worker reports, and the text says the same figure.
+    let percents: Vec<f64> = shown.iter().filter_map(|(value, _)| *value).collect();
+    let between: Vec<&f64> = percents
+        .iter()
+        .filter(|percent| **percent > 0.0 && **percent < 100.0)
+        .collect();
+    assert!(between.len() >= 3, "the parse went by unseen: {shown:?}");
+    assert!(
+        percents.windows(2).all(|pair| pair[0] <= pair[1]),
+        "the bar went back: {shown:?}"
+    );
+    for (value, status) in &shown {
+        if let Some(percent) = value {
+            assert_eq!(status, &format!("parsing {percent} %"));
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! with the same core code as the server, so that a 100 MB file never freezes the page. Trunk
 //! builds it as a worker (`data-type="worker"` in app/index.html); see `protocol` for the messages.
 
-use spanview_core::formats::{DecodeLimits, compact, decode_file, jaeger, otlp};
+use spanview_core::formats::{DecodeLimits, compact, decode_file, jaeger, otlp, progress};
 use spanview_core::scenario;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -29,7 +29,7 @@ fn main() {
             let kind = request.get(0).as_string().unwrap_or_default();
             let payload = js_sys::Uint8Array::new(&request.get(1)).to_vec();
             let (reply, bytes) = match kind.as_str() {
-                PARSE => parse(&payload),
+                PARSE => parse(&payload, &reply_to),
                 EXPORT_OTLP_JSON | EXPORT_JAEGER_JSON => (export(&kind, &payload), Vec::new()),
                 other => (failed(format!("unknown request {other:?}")), Vec::new()),
             };
@@ -87,9 +87,22 @@ fn warm_up() {
     }
 }
 
-fn parse(bytes: &[u8]) -> (WorkerReply, Vec<u8>) {
+/// Files smaller than this are decoded in a blink: their progress would only flicker.
+const REPORT_PROGRESS_FROM_BYTES: usize = 1 << 20;
+
+fn parse(bytes: &[u8], page: &web_sys::DedicatedWorkerGlobalScope) -> (WorkerReply, Vec<u8>) {
     let started = js_sys::Date::now();
-    match decode_file(bytes, &DecodeLimits::default()) {
+    let decode = || decode_file(bytes, &DecodeLimits::default());
+    let decoded = if bytes.len() >= REPORT_PROGRESS_FROM_BYTES {
+        let page = page.clone();
+        progress::reporting(
+            move |fraction| _ = page.post_message(&JsValue::from_f64(fraction)),
+            decode,
+        )
+    } else {
+        decode()
+    };
+    match decoded {
         Ok(decoded) => {
             let parse_millis = js_sys::Date::now() - started;
             // Grouped by trace and encoded straight from the decoded batch (no span moves).

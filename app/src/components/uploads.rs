@@ -112,9 +112,16 @@ fn FileEntry(file: UploadedFile) -> impl IntoView {
             <span class="status">{format!("reading {percent:.0} %")}</span>
         }
         .into_any(),
-        FileState::Parsing => view! {
+        FileState::Parsing { percent: None } => view! {
             <progress></progress>
             <span class="status">"parsing…"</span>
+        }
+        .into_any(),
+        FileState::Parsing {
+            percent: Some(percent),
+        } => view! {
+            <progress max="100" value=format!("{percent:.0}")></progress>
+            <span class="status">{format!("parsing {percent:.0} %")}</span>
         }
         .into_any(),
         FileState::Loaded(loaded) => view! { <LoadedEntry id=id loaded=loaded /> }.into_any(),

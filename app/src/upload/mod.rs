@@ -22,10 +22,17 @@ const WORKER_SCRIPT: &str = "/parse-worker_loader.js";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileState {
-    Reading { percent: f64 },
-    Parsing,
+    Reading {
+        percent: f64,
+    },
+    /// `percent` is `None` until the worker has recognised the format and reports how far it is.
+    Parsing {
+        percent: Option<f64>,
+    },
     Loaded(LoadedFile),
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +167,17 @@ impl Uploads {
         }) else {
             return;
         };
+        worker.on_progress(move |fraction| {
+            uploads.files.update(|files| {
+                if let Some(UploadedFile {
+                    state: FileState::Parsing { percent },
+                    ..
+                }) = files.iter_mut().find(|file| file.id == id)
+                {
+                    *percent = Some(fraction * 100.0);
+                }
+            });
+        });
         let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
             move |event: web_sys::ProgressEvent| {
                 if event.length_computable() && event.total() > 0.0 {
@@ -193,7 +211,7 @@ impl Uploads {
 
     fn parse(&self, id: u32, bytes: &js_sys::Uint8Array, worker: &FormatWorker) {
         crate::perf::mark("spanview:upload-read");
-        self.set_state(id, FileState::Parsing);
+        self.set_state(id, FileState::Parsing { percent: None });
         // The file's buffer moves to the worker: the page never copies it into its own memory
         // (a 50 MB copy blocked the page for a tenth of a second); "Save to server" sends the
         // `File` itself.
@@ -302,6 +320,9 @@ type Shared<T> = std::rc::Rc<std::cell::RefCell<T>>;
 /// The one callback waiting for a worker's reply.
 type ReplyCallback = Box<dyn FnOnce(Reply)>;
 
+/// Hears how far a worker's parse has come, as a fraction.
+type ProgressCallback = Box<dyn Fn(f64)>;
+
 thread_local! {
     /// A format worker started ahead of need, so that a dropped file is decoded at once instead
     /// of waiting for the worker's wasm to load and compile (a quarter of a second on 2 cores).
@@ -327,6 +348,8 @@ struct FormatWorker {
     waiting: Shared<Option<Option<Request>>>,
     /// Who gets the reply; a spare has nobody yet.
     on_reply: Shared<Option<ReplyCallback>>,
+    /// Who hears how far a parse has come (a fraction, 0 to 1), if anybody.
+    on_progress: Shared<Option<ProgressCallback>>,
     /// A failure that came while nobody was asking (a spare that could not load).
     failed_early: Shared<Option<String>>,
     deliver: std::rc::Rc<dyn Fn(Reply)>,
@@ -356,6 +379,7 @@ impl FormatWorker {
         let waiting: Shared<Option<Option<Request>>> =
             std::rc::Rc::new(std::cell::RefCell::new(Some(None)));
         let on_reply: Shared<Option<ReplyCallback>> = Default::default();
+        let on_progress: Shared<Option<ProgressCallback>> = Default::default();
         let failed_early: Shared<Option<String>> = Default::default();
         // One answer only, whether it comes as a reply or as an error.
         let deliver: std::rc::Rc<dyn Fn(Reply)> = {
@@ -369,11 +393,21 @@ impl FormatWorker {
                 }
             })
         };
-        let (talking_to, ready_waiting, reply_deliver) =
-            (worker.clone(), waiting.clone(), deliver.clone());
+        let (talking_to, ready_waiting, reply_deliver, progress_listener) = (
+            worker.clone(),
+            waiting.clone(),
+            deliver.clone(),
+            on_progress.clone(),
+        );
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let data = event.data();
+                if let Some(fraction) = data.as_f64() {
+                    if let Some(listener) = progress_listener.borrow().as_ref() {
+                        listener(fraction);
+                    }
+                    return;
+                }
                 if data.as_string().as_deref() == Some(READY) {
                     crate::perf::mark("spanview:format-worker-ready");
                     let queued = ready_waiting.borrow_mut().take().flatten();
@@ -408,9 +442,15 @@ impl FormatWorker {
             worker,
             waiting,
             on_reply,
+            on_progress,
             failed_early,
             deliver,
         })
+    }
+
+    /// `listener` hears how far the worker's parse has come, as a fraction.
+    fn on_progress(&self, listener: impl Fn(f64) + 'static) {
+        *self.on_progress.borrow_mut() = Some(Box::new(listener));
     }
 
     /// Sends `kind` and `payload`, whose buffer moves to the worker (no copy).

@@ -7,7 +7,8 @@
 //!
 //! - page to worker: the JS array `[kind, bytes]`: [`PARSE`] and a file's bytes, or
 //!   [`EXPORT_OTLP_JSON`] / [`EXPORT_JAEGER_JSON`] and a trace in the compact encoding;
-//! - worker to page: the text [`READY`] once it listens, then `[reply, bytes]`: JSON text of one
+//! - worker to page: the text [`READY`] once it listens; while it parses a large file, numbers:
+//!   the fraction decoded so far (see `core::formats::progress`); then `[reply, bytes]`: JSON text of one
 //!   [`WorkerReply`], and for `Parsed` the file's traces as `core::formats::compact::encode_batch_by_trace` writes them.
 
 // Compiled into both binaries, each of which uses its half.

@@ -11,6 +11,8 @@ use crate::model::Batch;
 
 use super::jaeger::{self, JaegerTrace};
 use super::otlp::{self, OtlpError, RejectedSpans};
+use super::otlp_json;
+use super::progress;
 use super::zipkin::{self, ZipkinSpan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +329,7 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
     let probe =
         ObjectProbe::of(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
     if probe.resource_spans {
+        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
         let decoded =
             otlp::decode_json(body).map_err(|error| otlp_error(Format::OtlpJson, error))?;
         return Ok(finish(Format::OtlpJson, decoded.batch, decoded.rejected, 0));
@@ -334,12 +337,13 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
     if probe.result {
         #[derive(Deserialize)]
         struct GetTraceResponse {
-            result: super::otlp_json::RequestJson,
+            result: otlp_json::RequestJson,
         }
         let format = Format::JaegerApiV3;
+        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
         let response: GetTraceResponse =
             serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        let decoded = super::otlp_json::into_decoded(response.result);
+        let decoded = otlp_json::into_decoded(response.result);
         return Ok(finish(format, decoded.batch, decoded.rejected, 0));
     }
     if probe.data {
@@ -348,11 +352,13 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
             #[serde(default)]
             data: Option<Vec<JaegerTrace>>,
         }
+        expect_spans(body, JAEGER_SPAN_KEY, jaeger::CONVERSION_UNITS);
         let envelope: Envelope = serde_json::from_slice(body)
             .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
         return jaeger_file(envelope.data.unwrap_or_default());
     }
     if probe.trace_id && probe.spans {
+        expect_spans(body, JAEGER_SPAN_KEY, jaeger::CONVERSION_UNITS);
         let trace: JaegerTrace = serde_json::from_slice(body)
             .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
         return jaeger_file(vec![trace]);
@@ -383,13 +389,17 @@ fn decode_json_array(body: &[u8]) -> Result<DecodedFile, FileError> {
         return Err(FileError::NoTraces(String::from("an empty JSON array")));
     };
     if first.jaeger_trace_id.is_some() && first.spans.is_some() {
+        expect_spans(body, JAEGER_SPAN_KEY, jaeger::CONVERSION_UNITS);
         let traces: Vec<JaegerTrace> = serde_json::from_slice(body)
             .map_err(|error| syntax_error(Format::JaegerJson.label(), &error))?;
         return jaeger_file(traces);
     }
     if first.trace_id.is_some() && first.id.is_some() {
+        #[derive(Deserialize)]
+        struct ZipkinSpans(#[serde(deserialize_with = "progress::counted")] Vec<ZipkinSpan>);
         let format = Format::ZipkinJson;
-        let spans: Vec<ZipkinSpan> =
+        expect_spans(body, ZIPKIN_SPAN_KEY, zipkin::CONVERSION_UNITS);
+        let ZipkinSpans(spans) =
             serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
         let (batch, rejected) = zipkin::from_spans(spans);
         return Ok(finish(format, batch, rejected, 0));
@@ -428,6 +438,20 @@ fn first_element<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A key that each span of the format has exactly once (links and references have ids too,
+/// events and annotations timestamps): its count is the progress bar's 100 %.
+const OTLP_SPAN_KEY: &str = "\"startTimeUnixNano\"";
+const JAEGER_SPAN_KEY: &str = "\"operationName\"";
+const ZIPKIN_SPAN_KEY: &str = "\"traceId\"";
+
+/// Tells [`progress`] how much work decoding `body` is (reading then converting each span), if
+/// anyone is listening.
+fn expect_spans(body: &[u8], span_key: &str, conversion_units: u64) {
+    progress::expect(|| {
+        progress::occurrences(body, span_key) * (progress::READ_UNITS + conversion_units)
+    });
+}
+
 fn jaeger_file(traces: Vec<JaegerTrace>) -> Result<DecodedFile, FileError> {
     let (batch, rejected) = jaeger::from_traces(traces);
     Ok(finish(Format::JaegerJson, batch, rejected, 0))
@@ -438,6 +462,7 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
     let mut batch = Batch::default();
     let mut rejected = RejectedSpans::default();
     let mut skipped_lines = 0;
+    expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
     for (line_idx, line) in body.split(|byte| *byte == b'\n').enumerate() {
         if line.trim_ascii().is_empty() {
             continue;
@@ -498,6 +523,8 @@ fn append(batch: &mut Batch, other: Batch) {
 
 fn decode_protobuf(bytes: &[u8]) -> Result<DecodedFile, FileError> {
     let format = Format::OtlpProtobuf;
+    // The protobuf decoder reports the offset it has reached.
+    progress::expect(|| bytes.len() as u64);
     match otlp::decode_protobuf(bytes) {
         // Arbitrary bytes can parse as an empty message: without spans it is not a trace file.
         Ok(decoded) if decoded.batch.spans.is_empty() && decoded.rejected.count == 0 => {
@@ -744,6 +771,80 @@ mod tests {
                 spans
             };
             prop_assert_eq!(keep(&decoded.batch), keep(&batch));
+        }
+    }
+
+    /// Each fraction `decode_file` reports for `file`, in order.
+    fn progress_of(file: &[u8]) -> Vec<f64> {
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        progress::reporting(
+            move |fraction| sink.borrow_mut().push(fraction),
+            || decode_file(file, &DecodeLimits::default()).unwrap(),
+        );
+        seen.take()
+    }
+
+    #[test]
+    fn every_format_reports_its_progress_from_start_to_end() {
+        let batch =
+            crate::scenario::n_plus_one_products("4bf92f3577b34da6a3ce929d0e0e4736", 0).batch;
+        assert!(batch.spans.len() >= 40);
+        let zipkin = serde_json::to_string(
+            &batch
+                .spans
+                .iter()
+                .map(|span| {
+                    serde_json::json!({
+                        "traceId": span.trace_id.to_hex(),
+                        "id": span.span_id.to_hex(),
+                        "name": span.name,
+                        "timestamp": span.start_nanos / 1000,
+                        "duration": span.duration_nanos() / 1000,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let lines = batch
+            .spans
+            .chunks(7)
+            .map(|spans| {
+                otlp::encode_json(&Batch {
+                    spans: spans.to_vec(),
+                    ..batch.clone()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let gzipped = {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder
+                .write_all(otlp::encode_json(&batch).as_bytes())
+                .unwrap();
+            encoder.finish().unwrap()
+        };
+        for (format, file) in [
+            ("OTLP JSON", otlp::encode_json(&batch).into_bytes()),
+            ("OTLP JSON Lines", lines.into_bytes()),
+            ("OTLP protobuf", otlp::encode_protobuf(&batch)),
+            ("Jaeger JSON", jaeger::encode_json(&batch).into_bytes()),
+            ("Zipkin v2 JSON", zipkin.into_bytes()),
+            ("OTLP JSON (gzip)", gzipped),
+        ] {
+            let seen = progress_of(&file);
+            assert!(seen.len() >= 30, "{format}: {seen:?}");
+            assert!(seen[0] <= 0.05, "{format} starts near 0: {seen:?}");
+            assert!(
+                *seen.last().unwrap() >= 0.95,
+                "{format} ends near 1: {seen:?}"
+            );
+            assert!(
+                seen.windows(2).all(|pair| pair[0] <= pair[1]),
+                "{format} never goes back: {seen:?}"
+            );
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod jaeger;
 pub mod otlp;
 mod otlp_json;
 mod otlp_protobuf;
+pub mod progress;
 pub mod zipkin;
 
 pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};

@@ -49,6 +49,7 @@ struct ResourceJson {
 #[serde(rename_all = "camelCase", default)]
 struct ScopeSpansJson {
     scope: Option<ScopeJson>,
+    #[serde(deserialize_with = "super::progress::counted")]
     spans: Vec<SpanJson>,
     schema_url: String,
 }
@@ -360,6 +361,10 @@ impl<'de> Deserialize<'de> for AnyValueJson {
     }
 }
 
+/// The work of converting a span against reading it (`progress::READ_UNITS`): a fifth of the
+/// decode of an OTLP JSON file, measured.
+pub(crate) const CONVERSION_UNITS: u64 = 1;
+
 /// Flattens a request into a batch, rejecting spans with bad ids (as `otlp::from_request`).
 pub(crate) fn into_decoded(request: RequestJson) -> Decoded {
     let mut decoded = Decoded::default();
@@ -379,6 +384,7 @@ pub(crate) fn into_decoded(request: RequestJson) -> Decoded {
             });
             for span in scope_spans.spans {
                 decoded.keep_or_reject(convert_span(span, resource_idx, scope_idx));
+                super::progress::advance(CONVERSION_UNITS);
             }
         }
     }

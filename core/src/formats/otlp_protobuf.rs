@@ -334,6 +334,7 @@ fn scope_spans(mut message: Reader<'_>, resource_idx: u32, decoded: &mut Decoded
                     scope_idx,
                 )?;
                 decoded.keep_or_reject(span);
+                super::progress::reach((message.base + message.pos) as u64);
             }
             3 => {
                 decoded.batch.scopes[scope_idx as usize].schema_url =

@@ -74,6 +74,10 @@ pub fn shared_server_span_id(client: SpanId) -> SpanId {
     SpanId(client.0.map(|byte| !byte))
 }
 
+/// The work of converting a span against reading it (`progress::READ_UNITS`), taken to be as
+/// for Jaeger JSON, whose spans are read and converted alike.
+pub(crate) const CONVERSION_UNITS: u64 = 5;
+
 pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
     let mut batch = Batch {
         scopes: vec![Scope::default()],
@@ -106,6 +110,7 @@ pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
             Ok(span) => batch.spans.push(span),
             Err(problem) => rejected.record(|| format!("span {position} ({name:?}): {problem}")),
         }
+        super::progress::advance(CONVERSION_UNITS);
     }
     (batch, rejected)
 }
