@@ -113,7 +113,7 @@ impl Comparison {
     /// Rows sorted by the size of their change, largest first.
     pub fn rows_by_impact(&self) -> Vec<&ComparisonRow> {
         let mut rows: Vec<&ComparisonRow> = self.rows.iter().collect();
-        rows.sort_by_key(|row| std::cmp::Reverse(row.delta_nanos.unsigned_abs()));
+        crate::sort::by_u64_key_descending(&mut rows, |row| row.delta_nanos.unsigned_abs());
         rows
     }
 

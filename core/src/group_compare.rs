@@ -119,7 +119,7 @@ impl GroupComparison {
     /// Rows by the size of the change of their median, largest first.
     pub fn rows_by_impact(&self) -> Vec<&GroupComparisonRow> {
         let mut rows: Vec<&GroupComparisonRow> = self.rows.iter().collect();
-        rows.sort_by_key(|row| std::cmp::Reverse(row.median_delta_nanos.unsigned_abs()));
+        crate::sort::by_u64_key_descending(&mut rows, |row| row.median_delta_nanos.unsigned_abs());
         rows
     }
 }

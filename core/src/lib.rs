@@ -20,6 +20,7 @@ pub mod redact;
 pub mod scenario;
 pub mod service_overview;
 pub mod sibling_groups;
+pub mod sort;
 pub mod statistics;
 pub mod summary;
 pub mod tree;

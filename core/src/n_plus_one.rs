@@ -112,11 +112,9 @@ pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<NPlusOne> {
         })
         .collect();
     findings.retain(|finding| !finding.rows.iter().all(|row| query_rows.contains(row)));
-    findings.sort_by(|a, b| {
-        b.total_nanos
-            .cmp(&a.total_nanos)
-            .then(a.parent_row.cmp(&b.parent_row))
-    });
+    // Largest total first, then by parent: two passes of the page's one stable sort.
+    crate::sort::by_u64_key(&mut findings, |finding| u64::from(finding.parent_row));
+    crate::sort::by_u64_key_descending(&mut findings, |finding| finding.total_nanos);
     findings
 }
 

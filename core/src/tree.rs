@@ -88,7 +88,8 @@ impl SpanTree {
             let mut unreached: Vec<u32> = (0..n_spans as u32)
                 .filter(|idx| tree.row_of_span[*idx as usize] == u32::MAX)
                 .collect();
-            unreached.sort_by(by_start);
+            // `&by_start`, as for the children below: one copy of the sort for both.
+            unreached.sort_by(&by_start);
             for span_idx in unreached {
                 if tree.row_of_span[span_idx as usize] == u32::MAX {
                     tree.push_subtree(span_idx, RootKind::CycleBreak, &children);

@@ -71,8 +71,8 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
     // Biggest changes first, a page at a time: two 50,000-span traces give 50,000 rows, and the
     // ones that matter are at the top. The rows stay where they are; only their order is kept.
     let mut by_impact: Vec<u32> = (0..comparison.rows.len() as u32).collect();
-    by_impact.sort_by_key(|row| {
-        std::cmp::Reverse(comparison.rows[*row as usize].delta_nanos.unsigned_abs())
+    spanview_core::sort::by_u64_key_descending(&mut by_impact, |row| {
+        comparison.rows[*row as usize].delta_nanos.unsigned_abs()
     });
     let n_rows = by_impact.len();
     let comparison = std::sync::Arc::new(comparison);

@@ -304,7 +304,7 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
     let sorted = move || {
         let (key, descending) = sort.get();
         let mut list = traces.get_value();
-        list.sort_by_key(|summary| match key {
+        spanview_core::sort::by_u64_key(&mut list, |summary| match key {
             SortKey::Start => summary.start_nanos,
             SortKey::Duration => summary.duration_nanos(),
             SortKey::Spans => summary.n_spans,

@@ -34,7 +34,7 @@ pub fn NPlusOneBanners() -> impl IntoView {
 #[component]
 fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    findings.sort_by_key(|finding| std::cmp::Reverse(finding.total_nanos));
+    spanview_core::sort::by_u64_key_descending(&mut findings, |finding| finding.total_nanos);
     let n_hidden = findings.len().saturating_sub(SHOWN_AT_FIRST);
     let show_all = RwSignal::new(false);
     let pinned_rows = state.pinned_rows;
