@@ -1,6 +1,7 @@
 // Opens one large trace file through the file picker in headless Chromium and records what its
 // entry in the opened-files panel showed while the worker parsed it: every value of its progress
-// bar with the status beside it, and the status it ended with. Prints JSON for
+// bar with the status beside it, and the status it ended with; also the page's long tasks
+// meanwhile (the page must not freeze while a large file is read and parsed). Prints JSON for
 // tests/tests/upload.rs.
 //
 // usage: node upload-progress.mjs BASE_URL FILE
@@ -15,6 +16,10 @@ try {
   await page.waitForSelector('.open-files input', { state: 'attached' });
   await page.evaluate(() => {
     const shown = (window.__progressShown = []);
+    const longTasks = (window.__longTasks = []);
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longTasks.push(Math.round(entry.duration));
+    }).observe({ type: 'longtask' });
     new MutationObserver(() => {
       const bar = document.querySelector('.upload progress');
       const status = document.querySelector('.upload .status')?.textContent ?? '';
@@ -31,6 +36,9 @@ try {
     { timeout: 60000 },
   );
   seen.parsing = await page.evaluate(() => window.__progressShown);
+  seen.longTasksMs = await page.evaluate(() => window.__longTasks);
+  seen.totalMs = await page.evaluate(() => Math.round(performance.now()
+    - performance.getEntriesByName('spanview:upload-chosen')[0].startTime));
   seen.status = await page.locator('.upload .status, .upload .upload-error').first().textContent();
 } finally {
   await browser.close();
