@@ -113,6 +113,20 @@ impl Batch {
             .map_or(UNKNOWN_SERVICE, Resource::service_name)
     }
 
+    /// Appends `other`'s spans, resources and scopes, re-pointing its spans at the moved
+    /// resources and scopes.
+    pub fn append(&mut self, other: Batch) {
+        let resource_offset = self.resources.len() as u32;
+        let scope_offset = self.scopes.len() as u32;
+        self.resources.extend(other.resources);
+        self.scopes.extend(other.scopes);
+        self.spans.extend(other.spans.into_iter().map(|mut span| {
+            span.resource_idx += resource_offset;
+            span.scope_idx += scope_offset;
+            span
+        }));
+    }
+
     /// Splits the batch into one batch per trace id, in order of first appearance, keeping only
     /// the resources and scopes each trace uses.
     pub fn split_by_trace(self) -> Vec<Trace> {

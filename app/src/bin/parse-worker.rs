@@ -63,16 +63,7 @@ fn warm_up() {
             scenario::n_plus_one_products(&format!("{:032x}", 4 * copy + 3), copy),
             scenario::batched_products(&format!("{:032x}", 4 * copy + 4), copy),
         ] {
-            let (resources, scopes) = (batch.resources.len() as u32, batch.scopes.len() as u32);
-            batch.resources.extend(trace.batch.resources);
-            batch.scopes.extend(trace.batch.scopes);
-            batch
-                .spans
-                .extend(trace.batch.spans.into_iter().map(|mut span| {
-                    span.resource_idx += resources;
-                    span.scope_idx += scopes;
-                    span
-                }));
+            batch.append(trace.batch);
         }
     }
     let files = [

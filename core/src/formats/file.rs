@@ -503,22 +503,9 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
                 .map(|reason| format!("line {line_number}: {reason}"));
         }
         rejected.count += decoded.rejected.count;
-        append(&mut batch, decoded.batch);
+        batch.append(decoded.batch);
     }
     Ok(finish(format, batch, rejected, skipped_lines))
-}
-
-/// Appends `other` to `batch`, re-pointing its spans at the moved resources and scopes.
-fn append(batch: &mut Batch, other: Batch) {
-    let resource_offset = batch.resources.len() as u32;
-    let scope_offset = batch.scopes.len() as u32;
-    batch.resources.extend(other.resources);
-    batch.scopes.extend(other.scopes);
-    batch.spans.extend(other.spans.into_iter().map(|mut span| {
-        span.resource_idx += resource_offset;
-        span.scope_idx += scope_offset;
-        span
-    }));
 }
 
 fn decode_protobuf(bytes: &[u8]) -> Result<DecodedFile, FileError> {
