@@ -24,6 +24,9 @@ struct Tracker {
     total: u64,
     done: u64,
     next_report: u64,
+    /// The last fraction reported: a decode that starts over in another format (a protobuf
+    /// file first tried as JSON) never takes the bar back.
+    reported: f64,
 }
 
 thread_local! {
@@ -45,6 +48,7 @@ pub fn reporting<R>(report: impl FnMut(f64) + 'static, decode: impl FnOnce() -> 
         total: 0,
         done: 0,
         next_report: 0,
+        reported: 0.0,
     };
     let _restore = Restore(CURRENT.replace(Some(tracker)));
     decode()
@@ -110,7 +114,10 @@ impl Tracker {
     fn report_if_due(&mut self) {
         if self.total > 0 && self.done >= self.next_report {
             // An estimate from a key count can fall short: the bar stops at 100 %.
-            let fraction = (self.done as f64 / self.total as f64).min(1.0);
+            let fraction = (self.done as f64 / self.total as f64)
+                .min(1.0)
+                .max(self.reported);
+            self.reported = fraction;
             self.next_report = self.done + step(self.total);
             (self.report)(fraction);
         }
@@ -186,6 +193,18 @@ mod tests {
             reach(1000);
         });
         assert_eq!(seen, [0.5, 1.0]);
+    }
+
+    #[test]
+    fn a_decode_that_starts_over_never_takes_the_bar_back() {
+        let seen = recorded(|| {
+            expect(|| 1000);
+            reach(600);
+            expect(|| 1000);
+            reach(300);
+            reach(900);
+        });
+        assert_eq!(seen, [0.6, 0.6, 0.9]);
     }
 
     #[test]
