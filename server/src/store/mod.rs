@@ -4,6 +4,9 @@
 //! Architecture invariant: `write` returns only after the spans are durable; the receiver's
 //! `200` relies on it.
 
+pub mod clickhouse;
+#[cfg(test)]
+pub mod conformance;
 pub mod sqlite;
 
 use spanview_core::query::TraceQuery;
@@ -22,6 +25,10 @@ pub enum StoreError {
     MissingDictionary(i64),
     #[error("the write was not stored: {0}")]
     Write(String),
+    #[error("the store cannot take writes now: {0}")]
+    Unavailable(String),
+    #[error("clickhouse: {0}")]
+    ClickHouse(#[from] clickhouse::client::ClientError),
     #[error("the store's writer has stopped")]
     WriterStopped,
     #[error("cannot open the store at {path}: {source}")]

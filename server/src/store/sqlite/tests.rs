@@ -385,3 +385,38 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         (0..200).filter(|i| i % 7 == 3).count()
     );
 }
+
+/// The store conformance suite (`store::conformance`), also run against ClickHouse.
+mod conformance {
+    use super::SqliteStore;
+    use crate::store::{TraceStore, conformance};
+
+    macro_rules! conformance_tests {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = SqliteStore::open(dir.path()).unwrap();
+                    conformance::$name(&store);
+                }
+            )*
+        };
+    }
+
+    conformance_tests!(
+        reads_back_exactly,
+        searches_by_every_filter,
+        late_spans_update_the_summary,
+        overviews_services,
+        retention_removes_the_oldest_traces,
+    );
+
+    #[test]
+    fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        conformance::survives_reopening(&|| {
+            Box::new(SqliteStore::open(dir.path()).unwrap()) as Box<dyn TraceStore>
+        });
+    }
+}

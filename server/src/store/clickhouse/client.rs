@@ -1,0 +1,152 @@
+//! A small blocking client for ClickHouse's HTTP interface: one statement per request, data in
+//! `RowBinary` both ways. It speaks only what ClickHouse 18.16 already understood (no query
+//! parameters, no `X-ClickHouse-*` headers), so it works against any later server too.
+
+use std::time::Duration;
+
+/// Longest a statement may take before the client gives up (a stalled server is an outage).
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: refused, reset, timed out. Writes go to the spool and are retried.
+    #[error("no answer from ClickHouse at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    /// ClickHouse answered with an error (its message names the exception and its code).
+    #[error("ClickHouse answered {status}: {message}")]
+    Server { status: u16, message: String },
+    /// ClickHouse answered something this spanview cannot read or use.
+    #[error("unexpected answer from ClickHouse: {0}")]
+    Unexpected(String),
+}
+
+impl From<super::rowbinary::RowError> for crate::store::StoreError {
+    fn from(error: super::rowbinary::RowError) -> Self {
+        ClientError::Unexpected(error.to_string()).into()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    agent: ureq::Agent,
+    url: String,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl Client {
+    pub fn new(url: &str, user: Option<String>, password: Option<String>) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(STATEMENT_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            agent,
+            url: url.trim_end_matches('/').to_owned(),
+            user,
+            password,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn endpoint(&self, query: Option<&str>, settings: &[(&str, &str)]) -> String {
+        let mut params = form_urlencoded::Serializer::new(String::new());
+        if let Some(query) = query {
+            params.append_pair("query", query);
+        }
+        if let Some(user) = &self.user {
+            params.append_pair("user", user);
+        }
+        if let Some(password) = &self.password {
+            params.append_pair("password", password);
+        }
+        for (name, value) in settings {
+            params.append_pair(name, value);
+        }
+        format!("{}/?{}", self.url, params.finish())
+    }
+
+    /// Runs `sql` (the statement in the body) and returns the answer's bytes.
+    pub fn query(&self, sql: &str) -> Result<Vec<u8>, ClientError> {
+        self.send(&self.endpoint(None, &[]), sql.as_bytes())
+    }
+
+    /// Runs a statement that returns nothing of interest (DDL, ALTER).
+    pub fn execute(&self, sql: &str) -> Result<(), ClientError> {
+        self.query(sql).map(|_| ())
+    }
+
+    /// `INSERT ... FORMAT RowBinary` (the statement in the URL) with `rows` as the body.
+    pub fn insert(
+        &self,
+        statement: &str,
+        settings: &[(&str, &str)],
+        rows: &[u8],
+    ) -> Result<(), ClientError> {
+        self.send(&self.endpoint(Some(statement), settings), rows)
+            .map(|_| ())
+    }
+
+    fn send(&self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let unreachable = |error: ureq::Error| ClientError::Unreachable {
+            url: self.url.clone(),
+            message: error.to_string(),
+        };
+        let mut response = self.agent.post(endpoint).send(body).map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .map_err(unreachable)?;
+        if status != 200 {
+            return Err(ClientError::Server {
+                status,
+                message: String::from_utf8_lossy(&bytes).trim().to_owned(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// A string literal: quoted, with every byte that could end or bend it escaped.
+pub fn quote(text: &str) -> String {
+    quote_bytes(text.as_bytes())
+}
+
+/// Any bytes as a string literal (`FixedString` ids compare with it).
+pub fn quote_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('\'');
+    for &byte in bytes {
+        match byte {
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(byte as char),
+            _ => out.push_str(&format!("\\x{byte:02X}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_quotes_backslashes_and_binary() {
+        assert_eq!(quote("it's"), "'it\\'s'");
+        assert_eq!(quote("a\\b"), "'a\\\\b'");
+        assert_eq!(quote_bytes(&[0, 0xff, b'x']), "'\\x00\\xFFx'");
+        assert_eq!(quote("é"), "'\\xC3\\xA9'");
+    }
+}
