@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
+use spanview_server::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo, import, tls};
 
@@ -157,6 +158,62 @@ struct ServeArgs {
         value_name = "FILE"
     )]
     tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Clickhouse,
+}
+
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Where spans are stored: the embedded SQLite store in the data directory, or ClickHouse.
+    #[arg(long = "store", env = "SPANVIEW_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
+    kind: StoreKind,
+    /// ClickHouse's HTTP interface (`--store clickhouse`).
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_URL", default_value = "http://127.0.0.1:8123")]
+    clickhouse_url: String,
+    /// The ClickHouse database (created if missing).
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_DATABASE", default_value = "spanview")]
+    clickhouse_database: String,
+    /// A cluster of the server's `remote_servers`: tables are created `ON CLUSTER` and sharded
+    /// by trace id behind `Distributed` tables.
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_CLUSTER")]
+    clickhouse_cluster: Option<String>,
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_USER")]
+    clickhouse_user: Option<String>,
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_PASSWORD", hide_env_values = true)]
+    clickhouse_password: Option<String>,
+    /// Most bytes of batches kept in the data directory while ClickHouse cannot take them;
+    /// beyond it ingest answers 503 with Retry-After.
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_SPOOL_SIZE", value_parser = retention::parse_bytes, default_value = "1GiB")]
+    clickhouse_spool_size: u64,
+}
+
+fn open_store(args: &StoreArgs, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn TraceStore>> {
+    Ok(match args.kind {
+        StoreKind::Sqlite => Arc::new(
+            SqliteStore::open(data_dir)
+                .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+        ),
+        StoreKind::Clickhouse => {
+            let config = ClickHouseConfig {
+                url: args.clickhouse_url.clone(),
+                database: args.clickhouse_database.clone(),
+                cluster: args.clickhouse_cluster.clone(),
+                user: args.clickhouse_user.clone(),
+                password: args.clickhouse_password.clone(),
+                spool_dir: data_dir.join("clickhouse-spool"),
+                spool_max_bytes: args.clickhouse_spool_size,
+            };
+            Arc::new(ClickHouseStore::open(&config).with_context(|| {
+                format!("opening the ClickHouse store at {}", args.clickhouse_url)
+            })?)
+        }
+    })
 }
 
 fn parse_duration_arg(text: &str) -> Result<u64, String> {
@@ -199,9 +256,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
-    let store = Arc::new(store);
+    let store = open_store(&args.store, &args.data_dir)?;
     if args.demo {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
