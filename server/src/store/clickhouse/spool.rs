@@ -225,6 +225,8 @@ fn store_rows(shared: &Shared, rows: &Rows) -> Result<(), StoreError> {
 }
 
 fn run_replayer(shared: &Shared) {
+    // Failures are logged once per outage, not once per retry.
+    let mut failing = false;
     loop {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
@@ -257,12 +259,23 @@ fn run_replayer(shared: &Shared) {
                 for file in &readable {
                     shared.spool.remove(file);
                 }
+                failing = false;
                 tracing::info!(files = readable.len(), left = shared.spool.n_files(), "spooled batches inserted into clickhouse");
             }
             Err(error) => {
-                tracing::warn!(%error, files = shared.spool.n_files(), "clickhouse still cannot take the spooled batches");
-                let idle = lock(&shared.spool.state);
-                let _ = shared.spool.wake.wait_timeout(idle, RETRY_AFTER_FAILURE);
+                if !failing {
+                    tracing::warn!(%error, files = shared.spool.n_files(), "clickhouse cannot take the spooled batches: retrying every second");
+                }
+                failing = true;
+                // Sleep the whole interval: new spool files must not hurry the retries.
+                let failed_at = Instant::now();
+                while failed_at.elapsed() < RETRY_AFTER_FAILURE
+                    && !shared.stopping.load(Ordering::SeqCst)
+                {
+                    let idle = lock(&shared.spool.state);
+                    let left = RETRY_AFTER_FAILURE.saturating_sub(failed_at.elapsed());
+                    let _ = shared.spool.wake.wait_timeout(idle, left);
+                }
             }
         }
     }
