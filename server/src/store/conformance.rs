@@ -263,6 +263,45 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
     );
 }
 
+/// A trace that started long before the newest traces but ended after them ranks by its start,
+/// and a start range sees its real start.
+pub fn long_traces_rank_by_their_start(store: &dyn TraceStore) {
+    store.write(&synthetic(30, 0, &same_day)).unwrap();
+    // Trace 1000: its root starts 2 h before trace 0; a child starts after trace 29.
+    let mut long = synthetic(1, 1000, &same_day);
+    let root_start = BASE_NANOS - 7_200_000_000_000;
+    long.spans[0].start_nanos = root_start;
+    long.spans[0].end_nanos = BASE_NANOS + 40_000_000_000;
+    long.spans[1].start_nanos = BASE_NANOS + 35_000_000_000;
+    long.spans[1].end_nanos = BASE_NANOS + 36_000_000_000;
+    // The late child first, as when the root span is exported last.
+    let root = long.spans.remove(0);
+    store.write(&long).unwrap();
+    store
+        .write(&Batch {
+            spans: vec![root],
+            ..long.clone()
+        })
+        .unwrap();
+    let newest = indices(&store.search(&all(20)).unwrap());
+    assert_eq!(newest, (10..30).rev().collect::<Vec<u64>>());
+    let everything = store.search(&all(100)).unwrap();
+    assert_eq!(index_of(everything.last().unwrap()), 1000);
+    assert_eq!(everything.last().unwrap().start_nanos, root_start);
+    let recent = TraceQuery {
+        start_after_nanos: Some(BASE_NANOS),
+        limit: 100,
+        ..TraceQuery::default()
+    };
+    assert_eq!(store.search(&recent).unwrap().len(), 30);
+    let long_ones = TraceQuery {
+        min_duration_nanos: Some(3_600_000_000_000),
+        limit: 5,
+        ..TraceQuery::default()
+    };
+    assert_eq!(indices(&store.search(&long_ones).unwrap()), vec![1000]);
+}
+
 /// Spans arriving later update the trace's summary, which the write reports.
 pub fn late_spans_update_the_summary(store: &dyn TraceStore) {
     let mut batch = synthetic(1, 5, &same_day);

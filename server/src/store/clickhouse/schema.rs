@@ -104,14 +104,16 @@ fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<
     };
     let mut statements = Vec::new();
     if version == 1 {
-        for (name, columns, order) in [
-            ("chunks", CHUNK_COLUMNS, "TraceId"),
-            ("spans", SPAN_COLUMNS, "(Service, Name, StartNs)"),
+        // A trace by id reads one granule of chunks: keep it small, for `Body` is large.
+        for (name, columns, order, granularity) in [
+            ("chunks", CHUNK_COLUMNS, "TraceId", 256),
+            ("spans", SPAN_COLUMNS, "(Service, Name, StartNs)", 8192),
         ] {
             let local = layout.local(name);
             statements.push(format!(
                 "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({columns})
-                 ENGINE = {} PARTITION BY Date ORDER BY {order}",
+                 ENGINE = {} PARTITION BY Date ORDER BY {order}
+                 SETTINGS index_granularity = {granularity}",
                 engine(&local)
             ));
             if let Some(cluster) = &layout.cluster {
