@@ -1,6 +1,15 @@
 //! The conformance suite and the ClickHouse store's own properties, against a real server:
 //! `SPANVIEW_TEST_CLICKHOUSE_URL` (default `http://127.0.0.1:18121`, the first node of
 //! `shared/scripts/ch-cluster.sh`). Each test uses a database of its own.
+//!
+//! The same single-node tests run against a current ClickHouse (26.9, PyPI `chdb-core`, which
+//! has no listener of its own) through `chdb_http.py`, a stand-in for its HTTP interface:
+//!
+//! ```sh
+//! python3 -m venv /tmp/chdb && /tmp/chdb/bin/pip install chdb-core
+//! /tmp/chdb/bin/python server/src/store/clickhouse/chdb_http.py 18199 /tmp/chdb-data &
+//! SPANVIEW_TEST_CLICKHOUSE_URL=http://127.0.0.1:18199 cargo test -p spanview --lib store::clickhouse -- --skip cluster
+//! ```
 
 use std::path::Path;
 
