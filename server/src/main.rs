@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Store trace files (OTLP JSON/JSONL/protobuf, Jaeger, Zipkin; gzip too) in the data directory, as `POST /api/import` does.
     Import(ImportArgs),
     /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
@@ -174,7 +174,11 @@ struct StoreArgs {
     #[arg(long = "store", env = "SPANVIEW_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
     kind: StoreKind,
     /// ClickHouse's HTTP interface (`--store clickhouse`).
-    #[arg(long, env = "SPANVIEW_CLICKHOUSE_URL", default_value = "http://127.0.0.1:8123")]
+    #[arg(
+        long,
+        env = "SPANVIEW_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123"
+    )]
     clickhouse_url: String,
     /// The ClickHouse database (created if missing).
     #[arg(long, env = "SPANVIEW_CLICKHOUSE_DATABASE", default_value = "spanview")]
@@ -243,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Import(args) => import_files(&args),
         Command::Compare(args) => compare_traces(&args),
         Command::Demo(args) => run_demo(args).await,

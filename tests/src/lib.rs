@@ -440,7 +440,10 @@ impl ClickHouseNode {
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "already running");
         let child = Command::new("clickhouse-server")
-            .arg(format!("--config-file={}", self.dir.join("config.xml").display()))
+            .arg(format!(
+                "--config-file={}",
+                self.dir.join("config.xml").display()
+            ))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

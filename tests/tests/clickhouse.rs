@@ -6,8 +6,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _,
+};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -19,7 +21,11 @@ use spanview_e2e::{ClickHouseNode, Spanview, clickhouse_query, test_clickhouse_u
 fn fresh_database(url: &str, name: &str, cluster: Option<&str>) -> String {
     let database = format!("spanview_e2e_{name}");
     let on_cluster = cluster.map_or(String::new(), |cluster| format!(" ON CLUSTER {cluster}"));
-    clickhouse_query(url, &format!("DROP DATABASE IF EXISTS {database}{on_cluster}")).unwrap();
+    clickhouse_query(
+        url,
+        &format!("DROP DATABASE IF EXISTS {database}{on_cluster}"),
+    )
+    .unwrap();
     database
 }
 
@@ -106,8 +112,9 @@ fn post_ok(spanview: &Spanview, body: &str) {
 
 /// The trace as the API returns it, each span with its resource and scope, in a fixed order.
 fn resolved_trace(spanview: &Spanview, trace_id: &str) -> Vec<Value> {
-    let trace: Trace = serde_json::from_value(spanview.get_json(&format!("/api/traces/{trace_id}")))
-        .expect("a trace");
+    let trace: Trace =
+        serde_json::from_value(spanview.get_json(&format!("/api/traces/{trace_id}")))
+            .expect("a trace");
     resolved(&trace.batch)
 }
 
@@ -128,7 +135,10 @@ fn resolved(batch: &Batch) -> Vec<Value> {
         .collect();
     spans.sort_by_key(|value| {
         (
-            value["span"]["startNanos"].as_str().unwrap_or("").to_owned(),
+            value["span"]["startNanos"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
             value["span"]["spanId"].as_str().unwrap_or("").to_owned(),
         )
     });
@@ -194,13 +204,20 @@ fn an_otel_sdk_export_reads_back_the_same_from_clickhouse_as_from_sqlite() {
         .start(&tracer);
     let trace_id = root.span_context().trace_id().to_string();
     let context = opentelemetry::Context::current_with_span(root);
-    for (n, name) in ["SELECT cart", "charge card", "SELECT cart"].iter().enumerate() {
+    for (n, name) in ["SELECT cart", "charge card", "SELECT cart"]
+        .iter()
+        .enumerate()
+    {
         let mut child = tracer
             .span_builder(*name)
             .with_kind(SpanKind::Client)
             .with_start_time(at(1_000_000 * (n as u64 + 1)))
             .start_with_context(&tracer, &context);
-        child.add_event_with_timestamp("retry", at(1_000_500 * (n as u64 + 1)), vec![KeyValue::new("attempt", 2i64)]);
+        child.add_event_with_timestamp(
+            "retry",
+            at(1_000_500 * (n as u64 + 1)),
+            vec![KeyValue::new("attempt", 2i64)],
+        );
         if *name == "charge card" {
             child.set_status(Status::error("card declined"));
         }
@@ -214,8 +231,14 @@ fn an_otel_sdk_export_reads_back_the_same_from_clickhouse_as_from_sqlite() {
     assert_eq!(resolved_trace(&clickhouse, &trace_id), from_sqlite);
     assert_eq!(search(&clickhouse, "limit=10"), search(&sqlite, "limit=10"));
     assert_eq!(
-        search(&clickhouse, "service=checkout&operation=charge+card&errors=true"),
-        search(&sqlite, "service=checkout&operation=charge+card&errors=true")
+        search(
+            &clickhouse,
+            "service=checkout&operation=charge+card&errors=true"
+        ),
+        search(
+            &sqlite,
+            "service=checkout&operation=charge+card&errors=true"
+        )
     );
     assert_eq!(search(&clickhouse, "limit=10").len(), 1);
     assert_eq!(
@@ -265,9 +288,15 @@ fn a_two_shard_cluster_returns_whole_traces_and_correct_searches() {
     assert_eq!(all.len(), 100);
     assert!(all.iter().all(|summary| summary["nSpans"] == 6));
     assert_eq!(all[0]["traceId"], trace_hex(2, 99), "newest first");
-    let tenant_two = search(&spanview, "attr=tenant:2&service=svc-1&operation=op+5&limit=1000");
+    let tenant_two = search(
+        &spanview,
+        "attr=tenant:2&service=svc-1&operation=op+5&limit=1000",
+    );
     assert_eq!(tenant_two.len(), 25);
-    assert_eq!(spanview.get_json("/api/services")["services"], json!(["svc-0", "svc-1"]));
+    assert_eq!(
+        spanview.get_json("/api/services")["services"],
+        json!(["svc-0", "svc-1"])
+    );
     // Both shards hold traces, and no trace is on both.
     let on_first: u64 = clickhouse_query(
         &url,
@@ -317,17 +346,28 @@ fn a_kill_9_during_ingest_loses_no_acknowledged_span() {
     spanview.kill();
     sender.join().unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() > 5, "only {} writes before the kill", acknowledged.len());
+    assert!(
+        acknowledged.len() > 5,
+        "only {} writes before the kill",
+        acknowledged.len()
+    );
     let spanview = Spanview::start_in(data.path(), &args);
     for i in &acknowledged {
-        assert_eq!(resolved_trace(&spanview, &trace_hex(3, *i)).len(), 4, "trace {i}");
+        assert_eq!(
+            resolved_trace(&spanview, &trace_hex(3, *i)).len(),
+            4,
+            "trace {i}"
+        );
     }
 }
 
 #[test]
 fn spans_acknowledged_while_clickhouse_is_down_appear_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut node) = ClickHouseNode::start("spans_acknowledged_while_clickhouse_is_down", &dir.path().join("clickhouse")) else {
+    let Some(mut node) = ClickHouseNode::start(
+        "spans_acknowledged_while_clickhouse_is_down",
+        &dir.path().join("clickhouse"),
+    ) else {
         return;
     };
     let data = dir.path().join("spanview");
@@ -364,7 +404,9 @@ fn spans_acknowledged_while_clickhouse_is_down_appear_when_it_returns() {
 #[test]
 fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut node) = ClickHouseNode::start("a_full_spool_answers_503", &dir.path().join("clickhouse")) else {
+    let Some(mut node) =
+        ClickHouseNode::start("a_full_spool_answers_503", &dir.path().join("clickhouse"))
+    else {
         return;
     };
     let mut args = clickhouse_args(&node.url, "spool_full");

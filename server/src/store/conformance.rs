@@ -114,7 +114,7 @@ pub fn resolved(batch: &Batch) -> Vec<(Span, Resource, Scope)> {
             )
         })
         .collect();
-    spans.sort_by(|a, b| (a.0.start_nanos, a.0.span_id.0).cmp(&(b.0.start_nanos, b.0.span_id.0)));
+    spans.sort_by_key(|a| (a.0.start_nanos, a.0.span_id.0));
     spans
 }
 
@@ -143,7 +143,8 @@ pub fn reads_back_exactly(store: &dyn TraceStore) {
     assert_eq!(resolved(&stored.batch), resolved(&trace.batch));
 
     // Every kind of value, events, links, status and flags survive.
-    let mut odd = scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 1_700_000_100_000_000_000);
+    let mut odd =
+        scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 1_700_000_100_000_000_000);
     let span = &mut odd.batch.spans[1];
     span.attributes.extend([
         KeyValue::new("double", 1.5),
@@ -198,7 +199,12 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
     };
     let newest: Vec<u64> = (0..n).rev().collect();
     let expect = |keep: &dyn Fn(u64) -> bool| -> Vec<u64> {
-        newest.iter().copied().filter(|i| keep(*i)).take(20).collect()
+        newest
+            .iter()
+            .copied()
+            .filter(|i| keep(*i))
+            .take(20)
+            .collect()
     };
     assert_eq!(query(&|_| {}), newest[..20]);
     assert_eq!(query(&|q| q.service = Some("db".into())), newest[..20]);
@@ -228,12 +234,17 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
         }),
         expect(&|i| i % 7 == 3)
     );
-    assert_eq!(query(&|q| q.operation = Some("query 3".into())), newest[..20]);
-    assert!(query(&|q| {
-        q.service = Some("frontend".into());
-        q.operation = Some("query 3".into());
-    })
-    .is_empty());
+    assert_eq!(
+        query(&|q| q.operation = Some("query 3".into())),
+        newest[..20]
+    );
+    assert!(
+        query(&|q| {
+            q.service = Some("frontend".into());
+            q.operation = Some("query 3".into());
+        })
+        .is_empty()
+    );
     assert!(query(&|q| q.attributes = vec![("user.id".into(), "99".into())]).is_empty());
     assert!(query(&|q| q.service = Some("nobody".into())).is_empty());
     assert_eq!(query(&|q| q.errors_only = true), expect(&|i| i % 5 == 0));
@@ -248,7 +259,10 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
     assert_eq!(query(&|q| q.limit = 3), newest[..3]);
     assert_eq!(store.services().unwrap(), vec!["db", "frontend"]);
     assert_eq!(store.operations("db").unwrap(), vec!["query 2", "query 3"]);
-    assert_eq!(store.operations("frontend").unwrap(), vec!["GET /home", "query 1"]);
+    assert_eq!(
+        store.operations("frontend").unwrap(),
+        vec!["GET /home", "query 1"]
+    );
     let summary = &store
         .search(&TraceQuery {
             start_after_nanos: Some(start_of(10)),
@@ -339,11 +353,19 @@ pub fn overviews_services(store: &dyn TraceStore) {
     assert_eq!(names, vec!["db", "frontend"]);
     // db: spans 2 and 3 of each trace, entered from frontend; span 2 fails in traces 0 and 5.
     assert_eq!(
-        (overview[0].n_traces, overview[0].n_spans, overview[0].n_errors),
+        (
+            overview[0].n_traces,
+            overview[0].n_spans,
+            overview[0].n_errors
+        ),
         (10, 20, 2)
     );
     assert_eq!(
-        (overview[1].n_traces, overview[1].n_spans, overview[1].n_errors),
+        (
+            overview[1].n_traces,
+            overview[1].n_spans,
+            overview[1].n_errors
+        ),
         (10, 20, 0)
     );
     // frontend's entry spans are the roots, lasting i ms.
@@ -359,9 +381,7 @@ pub fn overviews_services(store: &dyn TraceStore) {
 pub fn retention_removes_the_oldest_traces(store: &dyn TraceStore) {
     // 40 traces on each of four days.
     for day in 0..4u64 {
-        store
-            .write(&synthetic(40, day * 40, &|i| i / 40))
-            .unwrap();
+        store.write(&synthetic(40, day * 40, &|i| i / 40)).unwrap();
     }
     assert!(store.size_bytes().unwrap() > 0);
     assert_eq!(store.search(&all(1000)).unwrap().len(), 160);
@@ -377,7 +397,16 @@ pub fn retention_removes_the_oldest_traces(store: &dyn TraceStore) {
     let left = indices(&store.search(&all(1000)).unwrap());
     assert_eq!(left, (120..160).rev().collect::<Vec<u64>>());
     assert!(store.trace(trace_id_of(100)).unwrap().is_none());
-    assert_eq!(store.trace(trace_id_of(130)).unwrap().unwrap().batch.spans.len(), 4);
+    assert_eq!(
+        store
+            .trace(trace_id_of(130))
+            .unwrap()
+            .unwrap()
+            .batch
+            .spans
+            .len(),
+        4
+    );
     // Nothing older left: no-ops.
     assert_eq!(store.delete_traces_started_before(BASE_NANOS).unwrap(), 0);
 }

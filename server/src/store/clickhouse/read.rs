@@ -113,9 +113,7 @@ fn traces_from_rows(bytes: &[u8]) -> Result<HashMap<TraceId, Batch>, StoreError>
         .into_iter()
         .map(|(trace_id, (mut batch, _))| {
             // Chunks come in no particular order: sort so that reads are repeatable.
-            batch
-                .spans
-                .sort_by(|a, b| (a.start_nanos, a.span_id.0).cmp(&(b.start_nanos, b.span_id.0)));
+            batch.spans.sort_by_key(|span| (span.start_nanos, span.span_id.0));
             (trace_id, batch)
         })
         .collect())

@@ -189,7 +189,10 @@ mod tests {
         let mut writer = RowWriter::default();
         writer.string("hello");
         for cut in 0..writer.out.len() {
-            assert!(RowReader::new(&writer.out[..cut]).string().is_err(), "{cut}");
+            assert!(
+                RowReader::new(&writer.out[..cut]).string().is_err(),
+                "{cut}"
+            );
         }
         assert_eq!(day_of(86_400_000_000_000 * 3 + 5), 3);
     }

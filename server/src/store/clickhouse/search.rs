@@ -37,7 +37,9 @@ pub fn search(
         layout.table("chunks")
     ))?;
     let newest: u64 = String::from_utf8_lossy(&text).trim().parse().unwrap_or(0);
-    let anchor = query.start_before_nanos.map_or(newest, |before| before.min(newest));
+    let anchor = query
+        .start_before_nanos
+        .map_or(newest, |before| before.min(newest));
     let floor = query.start_after_nanos.unwrap_or(0);
     let mut window = FIRST_WINDOW_NANOS;
     let mut sql_limit = limit;

@@ -163,7 +163,9 @@ impl Drop for WritePath {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn run_inserter(shared: &Shared) {
@@ -200,7 +202,9 @@ fn run_inserter(shared: &Shared) {
         for pending in batch {
             let answer = match &outcome {
                 Ok(()) => Ok(()),
-                Err(StoreError::Unavailable(reason)) => Err(StoreError::Unavailable(reason.clone())),
+                Err(StoreError::Unavailable(reason)) => {
+                    Err(StoreError::Unavailable(reason.clone()))
+                }
                 Err(error) => Err(StoreError::Write(error.to_string())),
             };
             let _ = pending.reply.send(answer);
@@ -260,7 +264,11 @@ fn run_replayer(shared: &Shared) {
                     shared.spool.remove(file);
                 }
                 failing = false;
-                tracing::info!(files = readable.len(), left = shared.spool.n_files(), "spooled batches inserted into clickhouse");
+                tracing::info!(
+                    files = readable.len(),
+                    left = shared.spool.n_files(),
+                    "spooled batches inserted into clickhouse"
+                );
             }
             Err(error) => {
                 if !failing {
@@ -311,7 +319,10 @@ impl Spool {
             let entry = entry.map_err(open_error)?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(seq) = name.strip_suffix(".batch").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(seq) = name
+                .strip_suffix(".batch")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 let size = entry.metadata().map_err(open_error)?.len();
                 found.push((seq, path, size));
             } else if name.ends_with(".tmp") {
@@ -326,7 +337,11 @@ impl Spool {
             state.files.push((path, size));
         }
         if !state.files.is_empty() {
-            tracing::info!(files = state.files.len(), bytes = state.n_bytes, "spooled batches from a previous run will be inserted");
+            tracing::info!(
+                files = state.files.len(),
+                bytes = state.n_bytes,
+                "spooled batches from a previous run will be inserted"
+            );
         }
         Ok(Self {
             dir: dir.to_owned(),
@@ -361,7 +376,8 @@ impl Spool {
         let seq = state.next_seq;
         let path = self.dir.join(format!("{seq:020}.batch"));
         let temporary = self.dir.join(format!("{seq:020}.tmp"));
-        let io_error = |error: std::io::Error| StoreError::Write(format!("spool {}: {error}", path.display()));
+        let io_error =
+            |error: std::io::Error| StoreError::Write(format!("spool {}: {error}", path.display()));
         let mut file = File::create(&temporary).map_err(io_error)?;
         file.write_all(&bytes).map_err(io_error)?;
         file.sync_all().map_err(io_error)?;

@@ -14,8 +14,8 @@
 use std::path::Path;
 
 use super::*;
-use spanview_core::query::TraceQuery;
 use crate::store::conformance;
+use spanview_core::query::TraceQuery;
 
 fn server_url() -> String {
     std::env::var("SPANVIEW_TEST_CLICKHOUSE_URL")
@@ -183,9 +183,20 @@ fn a_cluster_of_two_shards_returns_whole_traces_and_finds_them() {
         .query("SELECT uniqExact(TraceId) FROM spanview_test_two_shards.chunks_local FORMAT TabSeparated")
         .unwrap();
     let here: u64 = String::from_utf8_lossy(&here).trim().parse().unwrap();
-    assert!(here > 0 && here < 300, "{here} of 300 traces on the first shard");
-    conformance::reads_back_exactly(&open_store("two_shards_read", Some("two_shards"), dir.path()));
-    conformance::overviews_services(&open_store("two_shards_overview", Some("two_shards"), dir.path()));
+    assert!(
+        here > 0 && here < 300,
+        "{here} of 300 traces on the first shard"
+    );
+    conformance::reads_back_exactly(&open_store(
+        "two_shards_read",
+        Some("two_shards"),
+        dir.path(),
+    ));
+    conformance::overviews_services(&open_store(
+        "two_shards_overview",
+        Some("two_shards"),
+        dir.path(),
+    ));
     conformance::retention_removes_the_oldest_traces(&open_store(
         "two_shards_retention",
         Some("two_shards"),
@@ -214,7 +225,10 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
         if String::from_utf8_lossy(&text).trim() == "40" {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the second replica has {text:?} chunks");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second replica has {text:?} chunks"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

@@ -15,8 +15,7 @@ const MAX_INDEXED_VALUE_BYTES: usize = 256;
 
 pub const CHUNK_INSERT_COLUMNS: &str = "Date, TraceId, StartNs, EndNs, Fingerprints, \
     ErrorFingerprints, Services, RootService, RootName, RootStartNs, RootIsTrue, Body";
-pub const SPAN_INSERT_COLUMNS: &str =
-    "Date, Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
+pub const SPAN_INSERT_COLUMNS: &str = "Date, Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
 
 /// Rows ready for `INSERT ... FORMAT RowBinary`; several writes concatenate into one insert.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -64,7 +63,10 @@ pub fn group_by_trace(batch: &Batch) -> Vec<(TraceId, Vec<usize>)> {
 }
 
 /// Prepares the rows of every span of `batch` that `stored` does not already hold.
-pub fn prepare(batch: &Batch, stored: &std::collections::HashMap<TraceId, StoredTrace>) -> PreparedWrite {
+pub fn prepare(
+    batch: &Batch,
+    stored: &std::collections::HashMap<TraceId, StoredTrace>,
+) -> PreparedWrite {
     let mut rows = Rows::default();
     let mut chunk_writer = RowWriter::default();
     let mut span_writer = RowWriter::default();
@@ -95,8 +97,9 @@ pub fn prepare(batch: &Batch, stored: &std::collections::HashMap<TraceId, Stored
         if kept.is_empty() {
             continue;
         }
-        let summary = TraceSummary::of_spans(trace_id, batch, kept.iter().map(|&i| &batch.spans[i]))
-            .expect("a trace with spans has a summary");
+        let summary =
+            TraceSummary::of_spans(trace_id, batch, kept.iter().map(|&i| &batch.spans[i]))
+                .expect("a trace with spans has a summary");
         let root = summary.root.clone().expect("a summary of spans has a root");
         chunk_writer.u16(day_of(summary.start_nanos));
         chunk_writer.fixed(&trace_id.0);

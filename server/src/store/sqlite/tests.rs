@@ -408,7 +408,7 @@ mod conformance {
         reads_back_exactly,
         searches_by_every_filter,
         late_spans_update_the_summary,
-    long_traces_rank_by_their_start,
+        long_traces_rank_by_their_start,
         overviews_services,
         retention_removes_the_oldest_traces,
     );
