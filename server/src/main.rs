@@ -83,6 +83,8 @@ struct CompareArgs {
     /// Exit with status 1 when the second trace is more than PCT % slower than the first.
     #[arg(long, value_name = "PCT")]
     fail_if_slower: Option<f64>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -103,6 +105,8 @@ struct ImportArgs {
     /// Trace files to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(clap::Args)]
@@ -349,8 +353,8 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
 
 /// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded, 2 on bad input.
 fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
-    let before = load_trace(&args.before, &args.data_dir)?;
-    let after = load_trace(&args.after, &args.data_dir)?;
+    let before = load_trace(&args.before, args)?;
+    let after = load_trace(&args.after, args)?;
     let comparison = spanview_core::compare::compare(&before, &after)
         .context("a trace without spans cannot be compared")?;
     let report = match args.format {
@@ -374,7 +378,8 @@ fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
 }
 
 /// A trace from a file (which must hold exactly one trace) or from the store by id.
-fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanview_core::Trace> {
+fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core::Trace> {
+    let data_dir = &args.data_dir;
     let path = std::path::Path::new(source);
     if path.exists() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
@@ -399,23 +404,23 @@ fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanvi
     let trace_id: spanview_core::TraceId = source
         .parse()
         .map_err(|_| anyhow::anyhow!("{source:?} is neither a file nor a trace id"))?;
-    let store = SqliteStore::open(data_dir)
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    spanview_server::store::TraceStore::trace(&store, trace_id)?
+    let store = open_store(&args.store, data_dir)?;
+    store
+        .trace(trace_id)?
         .with_context(|| format!("trace {trace_id} is not stored in {}", data_dir.display()))
 }
 
 /// Imports each file on its own: one bad file is reported and the others are still stored.
 fn import_files(args: &ImportArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let store = open_store(&args.store, &args.data_dir)?;
     let redactor = Redactor::new(&args.redact_keys);
     let mut n_failed = 0;
     for path in &args.files {
         let outcome = std::fs::read(path)
             .map_err(|error| error.to_string())
             .and_then(|bytes| {
-                import::import_bytes(&store, &redactor, &bytes).map_err(|error| error.to_string())
+                import::import_bytes(store.as_ref(), &redactor, &bytes)
+                    .map_err(|error| error.to_string())
             });
         match outcome {
             Ok(outcome) => println!(

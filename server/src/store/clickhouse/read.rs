@@ -113,7 +113,9 @@ fn traces_from_rows(bytes: &[u8]) -> Result<HashMap<TraceId, Batch>, StoreError>
         .into_iter()
         .map(|(trace_id, (mut batch, _))| {
             // Chunks come in no particular order: sort so that reads are repeatable.
-            batch.spans.sort_by_key(|span| (span.start_nanos, span.span_id.0));
+            batch
+                .spans
+                .sort_by_key(|span| (span.start_nanos, span.span_id.0));
             (trace_id, batch)
         })
         .collect())
