@@ -316,6 +316,17 @@ pub fn long_traces_rank_by_their_start(store: &dyn TraceStore) {
     assert_eq!(indices(&store.search(&long_ones).unwrap()), vec![1000]);
 }
 
+/// A write of thousands of traces, sent again, adds nothing; a page of 1,000 comes whole.
+pub fn large_writes_are_recognised_when_resent(store: &dyn TraceStore) {
+    // 5,000 ids are more than one statement of ClickHouse's default max_query_size holds.
+    let batch = synthetic(5000, 0, &same_day);
+    assert_eq!(store.write(&batch).unwrap().n_spans_added, 20_000);
+    assert_eq!(store.write(&batch).unwrap().n_spans_added, 0);
+    let page = store.search(&all(1000)).unwrap();
+    assert_eq!(page.len(), 1000);
+    assert!(page.iter().all(|summary| summary.n_spans == 4));
+}
+
 /// Spans arriving later update the trace's summary, which the write reports.
 pub fn late_spans_update_the_summary(store: &dyn TraceStore) {
     let mut batch = synthetic(1, 5, &same_day);

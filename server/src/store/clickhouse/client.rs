@@ -6,6 +6,9 @@ use std::time::Duration;
 
 /// Longest a statement may take before the client gives up (a stalled server is an outage).
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest an insert may take: past it the batch goes to the spool, so that a stalled server
+/// holds up writes for seconds, not minutes (a retried insert's duplicates are dropped on read).
+const INSERT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -75,7 +78,7 @@ impl Client {
 
     /// Runs `sql` (the statement in the body) and returns the answer's bytes.
     pub fn query(&self, sql: &str) -> Result<Vec<u8>, ClientError> {
-        self.send(&self.endpoint(None, &[]), sql.as_bytes())
+        self.send(&self.endpoint(None, &[]), sql.as_bytes(), STATEMENT_TIMEOUT)
     }
 
     /// Runs a statement that returns nothing of interest (DDL, ALTER).
@@ -90,16 +93,27 @@ impl Client {
         settings: &[(&str, &str)],
         rows: &[u8],
     ) -> Result<(), ClientError> {
-        self.send(&self.endpoint(Some(statement), settings), rows)
-            .map(|_| ())
+        self.send(
+            &self.endpoint(Some(statement), settings),
+            rows,
+            INSERT_TIMEOUT,
+        )
+        .map(|_| ())
     }
 
-    fn send(&self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+    fn send(&self, endpoint: &str, body: &[u8], timeout: Duration) -> Result<Vec<u8>, ClientError> {
         let unreachable = |error: ureq::Error| ClientError::Unreachable {
             url: self.url.clone(),
             message: error.to_string(),
         };
-        let mut response = self.agent.post(endpoint).send(body).map_err(unreachable)?;
+        let mut response = self
+            .agent
+            .post(endpoint)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .send(body)
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         let bytes = response
             .body_mut()

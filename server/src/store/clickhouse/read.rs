@@ -21,6 +21,9 @@ pub struct StoredTrace {
     pub summary: TraceSummary,
 }
 
+/// Trace ids in one `IN` list: 1,000 take about 70 KB of SQL.
+const MAX_IDS_PER_QUERY: usize = 1000;
+
 const SUMMARY_COLUMNS: &str = "TraceId, StartNs, EndNs, Fingerprints, ErrorFingerprints, \
     Services, RootService, RootName, RootStartNs, RootIsTrue";
 
@@ -41,11 +44,16 @@ pub fn stored_traces(
         return Ok(stored);
     }
     let mut error_fingerprints: HashMap<TraceId, HashSet<u64>> = HashMap::new();
-    let bytes = client.query(&format!(
-        "SELECT {SUMMARY_COLUMNS} FROM {} WHERE TraceId IN {} FORMAT RowBinary",
-        layout.table("chunks"),
-        id_list(trace_ids)
-    ))?;
+    // In parts, to stay under the server's max_query_size (256 KiB by default).
+    let mut answers = Vec::new();
+    for part in trace_ids.chunks(MAX_IDS_PER_QUERY) {
+        answers.push(client.query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM {} WHERE TraceId IN {} FORMAT RowBinary",
+            layout.table("chunks"),
+            id_list(part)
+        ))?);
+    }
+    let bytes = answers.concat();
     let mut reader = RowReader::new(&bytes);
     while !reader.is_empty() {
         let trace_id = TraceId(reader.fixed::<16>()?);

@@ -409,6 +409,7 @@ mod conformance {
         searches_by_every_filter,
         late_spans_update_the_summary,
         long_traces_rank_by_their_start,
+        large_writes_are_recognised_when_resent,
         overviews_services,
         retention_removes_the_oldest_traces,
     );
