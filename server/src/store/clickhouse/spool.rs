@@ -14,6 +14,11 @@
 //! straight to ClickHouse again. A full spool fails the write with
 //! [`StoreError::Unavailable`], which the receiver answers with `503` and `Retry-After`.
 //!
+//! A batch that ClickHouse keeps refusing (its tables dropped under it, say) stays first in the
+//! spool and is retried every second; the spool then fills and writes fail with `503`: never a
+//! silent loss. Note that ClickHouse itself does not fsync inserted parts by default: "in
+//! ClickHouse" is as durable as its server's settings make it.
+//!
 //! Spool file: `SVSPOOL1`, the chunk rows' length (u64 LE) and bytes, the span rows' length and
 //! bytes, then an xxh3 of everything before it (a damaged file is set aside, never inserted).
 
@@ -34,7 +39,7 @@ use crate::store::StoreError;
 
 /// How long the first queued write waits for others to join its insert.
 pub const LINGER: Duration = Duration::from_millis(20);
-/// An insert takes at most about this many bytes of rows (more when one write alone is larger).
+/// An insert takes at most this many bytes of rows (more when one write alone is larger).
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
 /// How long the replayer waits after a failed insert before trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -191,8 +196,18 @@ fn run_inserter(shared: &Shared) {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
-            queue.n_bytes = 0;
-            std::mem::take(&mut queue.items)
+            // The oldest writes up to the batch size (at least one); the rest wait their turn.
+            let mut n_taken = 0;
+            let mut n_bytes = 0;
+            for pending in &queue.items {
+                if n_taken > 0 && n_bytes + pending.rows.len_bytes() > MAX_BATCH_BYTES {
+                    break;
+                }
+                n_taken += 1;
+                n_bytes += pending.rows.len_bytes();
+            }
+            queue.n_bytes -= n_bytes;
+            queue.items.drain(..n_taken).collect::<Vec<Pending>>()
         };
         let mut rows = Rows::default();
         for pending in &batch {
