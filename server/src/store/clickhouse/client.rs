@@ -41,7 +41,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(url: &str, user: Option<String>, password: Option<String>) -> Self {
+    pub fn new(url: &str, user: Option<&str>, password: Option<&str>) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(STATEMENT_TIMEOUT))
             .timeout_connect(Some(CONNECT_TIMEOUT))
@@ -49,11 +49,7 @@ impl Client {
             .build()
             .into();
         let authorization = (user.is_some() || password.is_some()).then(|| {
-            let credentials = format!(
-                "{}:{}",
-                user.as_deref().unwrap_or("default"),
-                password.as_deref().unwrap_or("")
-            );
+            let credentials = format!("{}:{}", user.unwrap_or("default"), password.unwrap_or(""));
             format!("Basic {}", base64(credentials.as_bytes()))
         });
         Self {
@@ -207,9 +203,9 @@ mod tests {
             );
             return;
         }
-        let right = Client::new(&url, Some("default".into()), Some(String::new()));
+        let right = Client::new(&url, Some("default"), Some(""));
         assert_eq!(right.query("SELECT 1").unwrap(), b"1\n");
-        let wrong = Client::new(&url, Some("default".into()), Some("wrong".into()));
+        let wrong = Client::new(&url, Some("default"), Some("wrong"));
         match wrong.query("SELECT 1") {
             Err(ClientError::Server { message, .. }) => {
                 assert!(message.contains("password"), "{message}");

@@ -72,7 +72,11 @@ impl ClickHouseStore {
         if let Some(cluster) = &config.cluster {
             schema::check_identifier("the cluster name", cluster).map_err(invalid)?;
         }
-        let client = Client::new(&config.url, config.user.clone(), config.password.clone());
+        let client = Client::new(
+            &config.url,
+            config.user.as_deref(),
+            config.password.as_deref(),
+        );
         let layout = Layout {
             database: config.database.clone(),
             cluster: config.cluster.clone(),
