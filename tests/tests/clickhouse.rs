@@ -14,8 +14,9 @@ use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde_json::{Value, json};
+use spanview_core::scenario::SLOW_ORDER_TRACE_ID;
 use spanview_core::{Batch, Trace};
-use spanview_e2e::{ClickHouseNode, Spanview, clickhouse_query, test_clickhouse_url};
+use spanview_e2e::{ClickHouseNode, Spanview, clickhouse_query, rendered_dom, test_clickhouse_url};
 
 /// A fresh database (dropped first, so a rerun starts empty).
 fn fresh_database(url: &str, name: &str, cluster: Option<&str>) -> String {
@@ -435,4 +436,54 @@ fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
     wait_for("the acknowledged spans", || {
         search(&spanview, "limit=1000").len() == acknowledged.len()
     });
+}
+
+/// The text a reader sees in a rendered page: tags, scripts and styles removed, blanks folded.
+fn visible_text(dom: &str) -> String {
+    let mut text = String::with_capacity(dom.len() / 2);
+    let mut rest = dom;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        rest = &rest[open..];
+        let skipped = ["<script", "<style"]
+            .iter()
+            .find(|tag| rest.starts_with(**tag))
+            .and_then(|tag| rest.find(&format!("</{}>", &tag[1..])));
+        let end = match skipped {
+            Some(close) => close + rest[close..].find('>').unwrap_or(0),
+            None => rest.find('>').unwrap_or(rest.len() - 1),
+        };
+        rest = &rest[end + 1..];
+    }
+    text.push_str(rest);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_ui_shows_the_same_list_and_waterfall_on_clickhouse_as_on_sqlite() {
+    let Some(url) = test_clickhouse_url("the_ui_shows_the_same_list_and_waterfall") else {
+        return;
+    };
+    let database = fresh_database(&url, "ui", None);
+    let sqlite = Spanview::start(&["--demo"]);
+    let mut args = clickhouse_args(&url, &database);
+    args.push("--demo");
+    let clickhouse = Spanview::start(&args);
+    let trace_page = format!("/trace/{SLOW_ORDER_TRACE_ID}");
+    for path in ["/", trace_page.as_str()] {
+        let on_sqlite = visible_text(&rendered_dom(&sqlite.url(path)));
+        let on_clickhouse = visible_text(&rendered_dom(&clickhouse.url(path)));
+        assert_eq!(on_clickhouse, on_sqlite, "{path}");
+        if path == "/" {
+            assert!(on_clickhouse.contains("4 traces"), "{on_clickhouse}");
+            assert!(on_clickhouse.contains("3200 ms"), "{on_clickhouse}");
+        } else {
+            assert!(on_clickhouse.contains("87.5 %"), "{on_clickhouse}");
+            assert!(
+                on_clickhouse.contains("SELECT FROM inventory"),
+                "{on_clickhouse}"
+            );
+        }
+    }
 }
