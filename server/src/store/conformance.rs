@@ -2,8 +2,8 @@
 //! (called from `sqlite/tests.rs` and `clickhouse/tests.rs`). Each function takes a new, empty
 //! store; `survives_reopening` takes a way to open the same store again.
 //!
-//! Retention is checked at day granularity (traces days apart, cutoffs at midnight UTC), which
-//! both stores honour exactly; the ClickHouse store drops whole days (see its module doc).
+//! Retention is checked with traces days apart and cutoffs at midnight UTC, which both stores
+//! honour exactly; the ClickHouse store drops whole hours (see its module doc).
 
 use spanview_core::query::TraceQuery;
 use spanview_core::{

@@ -14,10 +14,10 @@
 //! - Re-sent spans are recognised against what ClickHouse holds when the write is prepared;
 //!   spans of writes still in the spool, or of two concurrent writes, may be stored twice. Reads
 //!   and counts drop such duplicates by fingerprint, so the API shows each span once.
-//! - Retention drops whole days (partitions by the UTC day a span or chunk started):
-//!   `delete_traces_started_before` removes the days wholly before the cutoff's day, and
-//!   `delete_oldest_traces` removes the oldest day, however many traces it holds. A trace that
-//!   crosses midnight loses its earlier day first.
+//! - Retention drops whole hours (partitions by the hour a span or chunk started):
+//!   `delete_traces_started_before` removes the hours wholly before the cutoff's hour, and
+//!   `delete_oldest_traces` removes the oldest hour, however many traces it holds. A trace that
+//!   crosses an hour's end loses its earlier hour first.
 //! - The live view (`updated_traces`) merges this write with what was stored when it was
 //!   prepared; writes made through other spanviews are not pushed.
 
@@ -37,7 +37,7 @@ use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::client::{Client, ClientError, quote};
 use self::rowbinary::RowReader;
-use self::schema::Layout;
+use self::schema::{HOUR_NANOS, Layout};
 use self::spool::{Inserter, Spool, WritePath};
 use super::{StoreError, TraceStore, WriteOutcome};
 
@@ -102,33 +102,54 @@ impl ClickHouseStore {
         self.write_path.is_spooling()
     }
 
-    /// Distinct days (as `Date` literals) of a table before `before_day` (days since 1970),
-    /// oldest first, at most `limit`.
-    fn days(&self, table: &str, before_day: u64, limit: u64) -> Result<Vec<u16>, StoreError> {
-        let bytes = self.client.query(&format!(
-            "SELECT DISTINCT toUInt16(Date) AS day FROM {} WHERE day < {before_day} ORDER BY day LIMIT {limit} FORMAT RowBinary",
-            self.layout.table(table)
+    /// `system.parts` of every node: on a cluster through `remote()` over its hosts.
+    fn parts_table(&self) -> Result<String, StoreError> {
+        let Some(cluster) = &self.layout.cluster else {
+            return Ok("system.parts".to_owned());
+        };
+        let text = self.client.query(&format!(
+            "SELECT host_address, port FROM system.clusters WHERE cluster = {} FORMAT TabSeparated",
+            quote(cluster)
         ))?;
-        let mut reader = RowReader::new(&bytes);
-        let mut days = Vec::new();
-        while !reader.is_empty() {
-            let low = reader.u8()?;
-            let high = reader.u8()?;
-            days.push(u16::from_le_bytes([low, high]));
-        }
-        Ok(days)
+        let hosts: Vec<String> = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|line| {
+                let (host, port) = line.split_once('\t')?;
+                Some(format!("{host}:{port}"))
+            })
+            .collect();
+        Ok(format!("remote({}, system.parts)", quote(&hosts.join(","))))
     }
 
-    /// Drops the days' partitions of both tables; returns the traces that had chunks in them.
-    fn drop_days(&self, days: &[u16]) -> Result<u64, StoreError> {
-        if days.is_empty() {
+    /// The hours (since 1970) that hold rows of either table, oldest first.
+    fn hours(&self) -> Result<Vec<u64>, StoreError> {
+        let tables = [self.layout.local("chunks"), self.layout.local("spans")]
+            .map(|table| quote(table.rsplit('.').next().unwrap_or_default()));
+        let text = self.client.query(&format!(
+            "SELECT DISTINCT partition FROM {} WHERE database = {} AND table IN ({}) AND active FORMAT TabSeparated",
+            self.parts_table()?,
+            quote(&self.layout.database),
+            tables.join(", ")
+        ))?;
+        let mut hours: Vec<u64> = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        hours.sort_unstable();
+        hours.dedup();
+        Ok(hours)
+    }
+
+    /// Drops the hours' partitions of both tables; returns the traces that had chunks in them.
+    fn drop_hours(&self, hours: &[u64]) -> Result<u64, StoreError> {
+        if hours.is_empty() {
             return Ok(0);
         }
-        let day_list: Vec<String> = days.iter().map(u16::to_string).collect();
+        let hour_list: Vec<String> = hours.iter().map(u64::to_string).collect();
         let text = self.client.query(&format!(
-            "SELECT uniqExact(TraceId) FROM {} WHERE toUInt16(Date) IN ({}) FORMAT TabSeparated",
+            "SELECT uniqExact(TraceId) FROM {} WHERE intDiv(StartNs, {HOUR_NANOS}) IN ({}) FORMAT TabSeparated",
             self.layout.table("chunks"),
-            day_list.join(", ")
+            hour_list.join(", ")
         ))?;
         let n_traces: u64 = String::from_utf8_lossy(&text).trim().parse().unwrap_or(0);
         let on_cluster = match &self.layout.cluster {
@@ -136,31 +157,15 @@ impl ClickHouseStore {
             None => String::new(),
         };
         for table in ["chunks", "spans"] {
-            for day in days {
+            for hour in hours {
                 self.client.execute(&format!(
-                    "ALTER TABLE {}{on_cluster} DROP PARTITION {}",
+                    "ALTER TABLE {}{on_cluster} DROP PARTITION {hour}",
                     self.layout.local(table),
-                    quote(&date_text(*day))
                 ))?;
             }
         }
         Ok(n_traces)
     }
-}
-
-/// `YYYY-MM-DD` of days since 1970-01-01 (civil from days, proleptic Gregorian).
-fn date_text(days: u16) -> String {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 impl TraceStore for ClickHouseStore {
@@ -236,23 +241,7 @@ impl TraceStore for ClickHouseStore {
 
     fn size_bytes(&self) -> Result<u64, StoreError> {
         // system.parts is per node: on a cluster, ask every node of it.
-        let parts = match &self.layout.cluster {
-            Some(cluster) => {
-                let text = self.client.query(&format!(
-                    "SELECT host_address, port FROM system.clusters WHERE cluster = {} FORMAT TabSeparated",
-                    quote(cluster)
-                ))?;
-                let hosts: Vec<String> = String::from_utf8_lossy(&text)
-                    .lines()
-                    .filter_map(|line| {
-                        let (host, port) = line.split_once('\t')?;
-                        Some(format!("{host}:{port}"))
-                    })
-                    .collect();
-                format!("remote({}, system.parts)", quote(&hosts.join(",")))
-            }
-            None => "system.parts".to_owned(),
-        };
+        let parts = self.parts_table()?;
         let text = self.client.query(&format!(
             "SELECT sum(bytes) FROM {parts} WHERE database = {} AND active FORMAT TabSeparated",
             quote(&self.layout.database)
@@ -261,20 +250,18 @@ impl TraceStore for ClickHouseStore {
     }
 
     fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
-        let cutoff_day = unix_nanos / 86_400_000_000_000;
-        let mut days = self.days("chunks", cutoff_day, u64::MAX)?;
-        days.extend(self.days("spans", cutoff_day, u64::MAX)?);
-        days.sort_unstable();
-        days.dedup();
-        self.drop_days(&days)
+        let cutoff_hour = unix_nanos / HOUR_NANOS;
+        let mut hours = self.hours()?;
+        hours.retain(|hour| *hour < cutoff_hour);
+        self.drop_hours(&hours)
     }
 
     fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
         if count == 0 {
             return Ok(0);
         }
-        let oldest = self.days("chunks", u64::from(u16::MAX) + 1, 1)?;
-        self.drop_days(&oldest)
+        let oldest: Vec<u64> = self.hours()?.into_iter().take(1).collect();
+        self.drop_hours(&oldest)
     }
 }
 

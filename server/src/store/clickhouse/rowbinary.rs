@@ -1,6 +1,5 @@
 //! ClickHouse's `RowBinary` format, the few types the schema uses: integers little-endian,
-//! strings and arrays as a LEB128 length then the items, `FixedString(N)` as N raw bytes,
-//! `Date` as a `UInt16` of days since 1970-01-01.
+//! strings and arrays as a LEB128 length then the items, `FixedString(N)` as N raw bytes.
 
 #[derive(Debug, thiserror::Error)]
 #[error("ClickHouse sent a row this spanview cannot read at byte {offset}: {problem}")]
@@ -17,10 +16,6 @@ pub struct RowWriter {
 impl RowWriter {
     pub fn u8(&mut self, value: u8) {
         self.out.push(value);
-    }
-
-    pub fn u16(&mut self, value: u16) {
-        self.out.extend_from_slice(&value.to_le_bytes());
     }
 
     pub fn u64(&mut self, value: u64) {
@@ -156,11 +151,6 @@ impl<'a> RowReader<'a> {
     }
 }
 
-/// Days since 1970-01-01 of a Unix time in ns, as a `Date` holds them (it ends in 2149).
-pub fn day_of(unix_nanos: u64) -> u16 {
-    u16::try_from(unix_nanos / 86_400_000_000_000).unwrap_or(u16::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +184,5 @@ mod tests {
                 "{cut}"
             );
         }
-        assert_eq!(day_of(86_400_000_000_000 * 3 + 5), 3);
     }
 }

@@ -2,7 +2,7 @@
 //! `spanview_migrations` once applied. Every statement is idempotent (`IF NOT EXISTS`), so two
 //! spanviews starting at once, or a migration cut short, are harmless: it runs again.
 //!
-//! Two tables, both partitioned by day (retention drops whole days):
+//! Two tables, both partitioned by the hour a row started in (retention drops whole hours):
 //!
 //! - `chunks`: what one write added to one trace: the spans in core's compact encoding (`Body`,
 //!   read back exactly), their fingerprints (duplicates are dropped on read and never counted)
@@ -65,8 +65,7 @@ pub fn check_identifier(kind: &str, name: &str) -> Result<(), String> {
     }
 }
 
-const CHUNK_COLUMNS: &str = "Date Date,
-    TraceId FixedString(16),
+const CHUNK_COLUMNS: &str = "TraceId FixedString(16),
     StartNs UInt64,
     EndNs UInt64,
     Fingerprints Array(UInt64),
@@ -78,14 +77,16 @@ const CHUNK_COLUMNS: &str = "Date Date,
     RootIsTrue UInt8,
     Body String";
 
-const SPAN_COLUMNS: &str = "Date Date,
-    Service String,
+const SPAN_COLUMNS: &str = "Service String,
     Name String,
     StartNs UInt64,
     DurationNs UInt64,
     TraceId FixedString(16),
     IsError UInt8,
     Attributes Nested(Key String, Value String)";
+
+/// Tables are partitioned by the hour their rows started in (retention drops whole hours).
+pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -112,7 +113,7 @@ fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<
             let local = layout.local(name);
             statements.push(format!(
                 "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({columns})
-                 ENGINE = {} PARTITION BY Date ORDER BY {order}
+                 ENGINE = {} PARTITION BY intDiv(StartNs, {HOUR_NANOS}) ORDER BY {order}
                  SETTINGS index_granularity = {granularity}",
                 engine(&local)
             ));

@@ -8,14 +8,15 @@ use spanview_core::{AnyValue, Batch, KeyValue, Span, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::read::StoredTrace;
-use super::rowbinary::{RowWriter, day_of};
+use super::rowbinary::RowWriter;
 
 /// Attribute values longer than this are stored but not searchable (as in the embedded store).
 const MAX_INDEXED_VALUE_BYTES: usize = 256;
 
-pub const CHUNK_INSERT_COLUMNS: &str = "Date, TraceId, StartNs, EndNs, Fingerprints, \
+pub const CHUNK_INSERT_COLUMNS: &str = "TraceId, StartNs, EndNs, Fingerprints, \
     ErrorFingerprints, Services, RootService, RootName, RootStartNs, RootIsTrue, Body";
-pub const SPAN_INSERT_COLUMNS: &str = "Date, Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
+pub const SPAN_INSERT_COLUMNS: &str =
+    "Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
 
 /// Rows ready for `INSERT ... FORMAT RowBinary`; several writes concatenate into one insert.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -101,7 +102,6 @@ pub fn prepare(
             TraceSummary::of_spans(trace_id, batch, kept.iter().map(|&i| &batch.spans[i]))
                 .expect("a trace with spans has a summary");
         let root = summary.root.clone().expect("a summary of spans has a root");
-        chunk_writer.u16(day_of(summary.start_nanos));
         chunk_writer.fixed(&trace_id.0);
         chunk_writer.u64(summary.start_nanos);
         chunk_writer.u64(summary.end_nanos);
@@ -137,7 +137,6 @@ pub fn prepare(
 }
 
 fn write_span_row(writer: &mut RowWriter, batch: &Batch, span: &Span) {
-    writer.u16(day_of(span.start_nanos));
     writer.string(batch.service_of(span));
     writer.string(&span.name);
     writer.u64(span.start_nanos);
