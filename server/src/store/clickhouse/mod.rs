@@ -62,6 +62,8 @@ pub struct ClickHouseStore {
     client: Client,
     layout: Layout,
     write_path: WritePath,
+    /// For `remote()` to the cluster's other nodes, which needs them in the statement.
+    credentials: Option<(String, String)>,
 }
 
 impl ClickHouseStore {
@@ -90,10 +92,17 @@ impl ClickHouseStore {
             },
             spool,
         )?;
+        let credentials = (config.user.is_some() || config.password.is_some()).then(|| {
+            (
+                config.user.clone().unwrap_or_else(|| "default".to_owned()),
+                config.password.clone().unwrap_or_default(),
+            )
+        });
         Ok(Self {
             client,
             layout,
             write_path,
+            credentials,
         })
     }
 
@@ -118,7 +127,14 @@ impl ClickHouseStore {
                 Some(format!("{host}:{port}"))
             })
             .collect();
-        Ok(format!("remote({}, system.parts)", quote(&hosts.join(","))))
+        let credentials = match &self.credentials {
+            Some((user, password)) => format!(", {}, {}", quote(user), quote(password)),
+            None => String::new(),
+        };
+        Ok(format!(
+            "remote({}, system.parts{credentials})",
+            quote(&hosts.join(","))
+        ))
     }
 
     /// The hours (since 1970) that hold rows of either table, oldest first.

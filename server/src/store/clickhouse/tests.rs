@@ -215,8 +215,15 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
     let cluster = Some("one_shard_two_replicas");
     conformance::reads_back_exactly(&open_store("replicas_read", cluster, dir.path()));
     conformance::searches_by_every_filter(&open_store("replicas_search", cluster, dir.path()));
-    let store = open_store("replicas_retention", cluster, dir.path());
+    // With credentials, which also go to the other nodes (`remote()` for size_bytes).
+    let store = ClickHouseStore::open(&ClickHouseConfig {
+        user: Some("default".to_owned()),
+        password: Some(String::new()),
+        ..config("replicas_retention", cluster, dir.path())
+    })
+    .unwrap();
     conformance::retention_removes_the_oldest_traces(&store);
+    assert!(store.size_bytes().unwrap() > 0);
     // Both replicas hold the rows.
     let second = Client::new(&server_url().replace("18121", "18122"), None, None);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
