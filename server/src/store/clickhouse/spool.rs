@@ -37,8 +37,10 @@ use super::schema::Layout;
 use super::write::{CHUNK_INSERT_COLUMNS, Rows, SPAN_INSERT_COLUMNS};
 use crate::store::StoreError;
 
-/// How long the first queued write waits for others to join its insert.
-pub const LINGER: Duration = Duration::from_millis(20);
+/// How long the first queued write waits for others to join its insert: at most about ten
+/// inserts a second per table under light load (ClickHouse makes a part of each insert and
+/// prefers few large ones); under heavy load inserts follow each other at [`MAX_BATCH_BYTES`].
+pub const LINGER: Duration = Duration::from_millis(100);
 /// An insert takes at most this many bytes of rows (more when one write alone is larger).
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
 /// How long the replayer waits after a failed insert before trying again.
