@@ -24,9 +24,9 @@
 pub mod client;
 mod read;
 mod rowbinary;
-pub mod schema;
+mod schema;
 mod search;
-pub mod spool;
+mod spool;
 mod write;
 
 use std::path::PathBuf;
