@@ -15,7 +15,14 @@ pub enum IdError {
     AllZero,
     #[error("expected {expected} bytes, got {actual}")]
     WrongByteLength { expected: usize, actual: usize },
+    /// An id in OTLP JSON that is neither hex nor base64 of the right length. `value` is the
+    /// text as given, cut to [`MAX_QUOTED_ID_CHARS`] characters.
+    #[error("{value:?}: expected {} hex digits or base64 of {byte_len} bytes", byte_len * 2)]
+    Unreadable { value: String, byte_len: usize },
 }
+
+/// How much of an unreadable id a message quotes: enough to recognise it, not a megabyte.
+pub const MAX_QUOTED_ID_CHARS: usize = 64;
 
 macro_rules! define_id {
     ($name:ident, $len:expr, $doc:literal) => {
