@@ -164,7 +164,7 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
             attributes: Vec::new(),
         })
         .collect();
-    Ok(Span {
+    let converted = Span {
         trace_id,
         span_id,
         parent_span_id,
@@ -181,5 +181,8 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
         dropped: Default::default(),
         resource_idx,
         scope_idx: 0,
-    })
+    };
+    // Times out of range are refused as by every decoder (see `otlp::span_times`).
+    super::otlp::span_times(&converted)?;
+    Ok(converted)
 }
