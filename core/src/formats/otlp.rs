@@ -789,7 +789,7 @@ pub(crate) mod tests {
             )
         );
         // A start in microseconds so large that nanoseconds overflow u64 is refused too.
-        let mut overflow = file.clone();
+        let mut overflow = file;
         overflow["data"][0]["spans"] =
             serde_json::json!([span("0000000000000001", "overflow", u64::MAX, 0)]);
         let decoded =
