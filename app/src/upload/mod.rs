@@ -43,6 +43,10 @@ pub struct LoadedFile {
     pub n_spans: usize,
     pub skipped_lines: usize,
     pub rejected_spans: u64,
+    /// Why the first of them was left out, e.g. `span 3 ("GET /"): trace id: …`.
+    pub rejected_reason: Option<String>,
+    /// The ids were base64, not hex: worth a note, since other tools show them in hex.
+    pub base64_ids: bool,
     pub parse_millis: f64,
     pub saved: Option<Result<u64, String>>,
 }
@@ -226,7 +230,8 @@ impl Uploads {
                 format,
                 skipped_lines,
                 rejected_spans,
-                rejected_reason: _,
+                rejected_reason,
+                base64_ids,
                 parse_millis,
                 traces,
             } => {
@@ -270,6 +275,8 @@ impl Uploads {
                         n_spans,
                         skipped_lines,
                         rejected_spans,
+                        rejected_reason,
+                        base64_ids,
                         parse_millis,
                         saved: None,
                     }),
