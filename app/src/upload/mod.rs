@@ -517,6 +517,11 @@ fn failed(message: &str) -> FileState {
 
 /// A trace from this browser's uploads, else from the server.
 pub async fn load_trace(uploads: Uploads, trace_id: String) -> Result<Arc<Trace>, ApiError> {
+    // A deep link may carry a 64-bit id (16 hex digits) or upper case: files and the server
+    // know the trace by its 32-digit lower-case form.
+    let trace_id = trace_id
+        .parse::<spanview_core::TraceId>()
+        .map_or(trace_id, |id| id.to_hex());
     if let Some(trace) = uploads.trace(&trace_id) {
         return Ok(trace);
     }
