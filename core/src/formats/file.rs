@@ -192,6 +192,8 @@ fn is_json_lines(body: &[u8]) -> bool {
 struct ObjectProbe {
     resource_spans: bool,
     batches: bool,
+    /// Tempo's API v2 wrapper.
+    trace: bool,
     resource_metrics: bool,
     resource_logs: bool,
     result: bool,
@@ -238,6 +240,7 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
             match key {
                 TopLevelKey::ResourceSpans => self.resource_spans = true,
                 TopLevelKey::Batches => self.batches = true,
+                TopLevelKey::Trace => self.trace = true,
                 TopLevelKey::ResourceMetrics => self.resource_metrics = true,
                 TopLevelKey::ResourceLogs => self.resource_logs = true,
                 TopLevelKey::Result => self.result = true,
@@ -248,6 +251,7 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
             }
             if self.resource_spans
                 || self.batches
+                || self.trace
                 || self.result
                 || self.data
                 || (self.trace_id && self.spans)
@@ -265,6 +269,7 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
 enum TopLevelKey {
     ResourceSpans,
     Batches,
+    Trace,
     ResourceMetrics,
     ResourceLogs,
     Result,
@@ -288,6 +293,7 @@ impl<'de> Deserialize<'de> for TopLevelKey {
                 Ok(match key {
                     "resourceSpans" => TopLevelKey::ResourceSpans,
                     "batches" => TopLevelKey::Batches,
+                    "trace" => TopLevelKey::Trace,
                     "resourceMetrics" => TopLevelKey::ResourceMetrics,
                     "resourceLogs" => TopLevelKey::ResourceLogs,
                     "result" => TopLevelKey::Result,
@@ -316,7 +322,7 @@ fn guessed_format(body: &[u8]) -> &'static str {
         } else {
             Format::OtlpJson.label()
         }
-    } else if has("\"batches\"") {
+    } else if has("\"batches\"") || body.starts_with(b"{\"trace\"") {
         Format::TempoJson.label()
     } else if has("\"traceID\"") || has("\"operationName\"") {
         Format::JaegerJson.label()
@@ -359,6 +365,16 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
             serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
         return Ok(finish_otlp(format, otlp_json::tempo_into_decoded(trace)));
     }
+    if probe.trace {
+        let format = Format::TempoJson;
+        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
+        let response: otlp_json::TempoTraceV2Json =
+            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(
+            format,
+            otlp_json::tempo_into_decoded(response.trace),
+        ));
+    }
     if probe.result {
         #[derive(Deserialize)]
         struct GetTraceResponse {
@@ -397,7 +413,7 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
     }
     Err(FileError::Unknown {
         found: String::from(
-            "a JSON object without resourceSpans, batches, data or traceID and spans",
+            "a JSON object without resourceSpans, batches, trace, data or traceID and spans",
         ),
     })
 }
@@ -849,6 +865,24 @@ mod tests {
         assert_eq!(
             decoded.batch.scopes[root.scope_idx as usize].name,
             "otelhttp"
+        );
+    }
+
+    #[test]
+    fn grafana_tempo_v2_traces_are_recognised_and_decoded() {
+        let v2 = format!(
+            r#"{{"trace":{},"status":"complete"}}"#,
+            TEMPO_2.replace("batches", "resourceSpans")
+        );
+        let decoded = decode_file(v2.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.format, Format::TempoJson);
+        assert!(decoded.base64_ids);
+        let from_v1 = decode_file(TEMPO_2.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.batch, from_v1.batch);
+        let error = decode_file(br#"{"trace": 3}"#, &DecodeLimits::default()).unwrap_err();
+        assert!(
+            error.to_string().starts_with("Grafana Tempo JSON: line 1"),
+            "{error}"
         );
     }
 

@@ -23,8 +23,9 @@
 //!   id, rejects its span with the field, the value and what was expected;
 //! - pre-1.0 OTLP JSON: `instrumentationLibrarySpans` holding an `instrumentationLibrary` (read
 //!   as scope spans and their scope);
-//! - Grafana Tempo's trace responses, `{"batches": [ResourceSpans…]}` ([`TempoTraceJson`], used
-//!   only by file import: the receiver takes `ExportTraceServiceRequest`s).
+//! - Grafana Tempo's trace responses, `{"batches": [ResourceSpans…]}` and the v2 API's
+//!   `{"trace": {"resourceSpans": …}}` ([`TempoTraceJson`], used only by file import: the
+//!   receiver takes `ExportTraceServiceRequest`s).
 
 use std::fmt;
 
@@ -45,12 +46,21 @@ pub(crate) struct RequestJson {
     resource_spans: Vec<ResourceSpansJson>,
 }
 
-/// Grafana Tempo's answer to "trace by id" (and Grafana's trace download): the resource spans
-/// under `batches`, often pre-1.0 and with base64 ids and enum names.
+/// Grafana Tempo's trace (and Grafana's trace download): the resource spans under `batches`
+/// (API v1, often pre-1.0, with base64 ids and enum names), or under `resourceSpans` inside
+/// the v2 API's `{"trace": …}`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct TempoTraceJson {
     batches: Vec<ResourceSpansJson>,
+    resource_spans: Vec<ResourceSpansJson>,
+}
+
+/// Tempo's API v2 answer to "trace by id": `{"trace": {"resourceSpans": …}, "status": …}`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct TempoTraceV2Json {
+    pub(crate) trace: TempoTraceJson,
 }
 
 #[derive(Deserialize, Default)]
@@ -520,7 +530,9 @@ pub(crate) fn into_decoded(request: RequestJson) -> Decoded {
 
 /// Flattens a Tempo trace into a batch, as [`into_decoded`].
 pub(crate) fn tempo_into_decoded(trace: TempoTraceJson) -> Decoded {
-    flatten(trace.batches)
+    let mut all_resource_spans = trace.batches;
+    all_resource_spans.extend(trace.resource_spans);
+    flatten(all_resource_spans)
 }
 
 fn flatten(all_resource_spans: Vec<ResourceSpansJson>) -> Decoded {
