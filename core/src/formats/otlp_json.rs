@@ -13,7 +13,7 @@
 //! maps), 64-bit integers as numbers or strings, bytes as base64. And, deliberately more
 //! lenient, what real exporters and tools write beyond the canonical form (the reference
 //! conversion the tests compare with rewrites these into it first, see
-//! `otlp::tests::canonical_json`):
+//! `otlp::tests::reference_json`):
 //!
 //! - enum values by name (`"kind": "SPAN_KIND_SERVER"`, `"code": "STATUS_CODE_ERROR"`), as the
 //!   proto3 JSON mapping and the Collector allow; an unknown name fails the request, as in the
