@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod demo;
+pub mod grpc;
 pub mod import;
+pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod retention;
@@ -12,6 +14,7 @@ pub mod tls;
 pub mod ui;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use spanview_core::redact::Redactor;
@@ -29,6 +32,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Export requests decoding or waiting for the store at once; more get `503 Retry-After`.
     pub max_pending_exports: usize,
+    /// Longest time a client may take to send a request body; a slower one gets `408`.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -36,6 +41,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
             max_pending_exports: 64,
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
