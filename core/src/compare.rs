@@ -67,6 +67,7 @@ pub struct ComparisonRow {
     pub total_after_nanos: u64,
     pub self_before_nanos: u64,
     pub self_after_nanos: u64,
+    /// Wall-clock share of the trace (the union of the group's spans), never above 100 %.
     pub percent_of_total_before: f64,
     pub percent_of_total_after: f64,
     pub delta_nanos: i64,
@@ -479,6 +480,8 @@ impl<'a> Side<'a> {
 pub(crate) struct GroupTotals {
     pub(crate) count: u64,
     pub(crate) total_nanos: u64,
+    /// The wall-clock time the group's spans cover: its share of the trace.
+    pub(crate) wall_nanos: u64,
     pub(crate) self_nanos: u64,
     critical_nanos: u64,
     pub(crate) on_critical_path: bool,
@@ -501,6 +504,11 @@ pub(crate) fn totals(keys: &KeyTable, side: &Side<'_>, group: &Group) -> GroupTo
             .iter()
             .map(|row| side.waterfall.rows[*row as usize].duration_nanos)
             .sum(),
+        wall_nanos: crate::intervals::occupancy(group.rows.iter().map(|row| {
+            let row = &side.waterfall.rows[*row as usize];
+            (row.offset_nanos, row.offset_nanos + row.duration_nanos)
+        }))
+        .wall_nanos,
         self_nanos: group
             .rows
             .iter()
@@ -611,11 +619,14 @@ fn row(
         total_after_nanos: total_after,
         self_before_nanos: before_totals.as_ref().map_or(0, |t| t.self_nanos),
         self_after_nanos: after_totals.as_ref().map_or(0, |t| t.self_nanos),
+        // Shares are wall-clock time (never above 100 %), the totals beside them busy time.
         percent_of_total_before: before.map_or(0.0, |(side, _)| {
-            percent_of(total_before, side.waterfall.duration_nanos())
+            let wall = before_totals.as_ref().map_or(0, |t| t.wall_nanos);
+            percent_of(wall, side.waterfall.duration_nanos())
         }),
         percent_of_total_after: after.map_or(0.0, |(side, _)| {
-            percent_of(total_after, side.waterfall.duration_nanos())
+            let wall = after_totals.as_ref().map_or(0, |t| t.wall_nanos);
+            percent_of(wall, side.waterfall.duration_nanos())
         }),
         delta_nanos: total_after as i64 - total_before as i64,
         delta_percent: if before.is_some() {

@@ -191,7 +191,7 @@ impl Collected {
                 .push(PathInTrace {
                     count: group_totals.count,
                     total_nanos: group_totals.total_nanos,
-                    percent_of_trace: percent_of(group_totals.total_nanos, duration),
+                    percent_of_trace: percent_of(group_totals.wall_nanos, duration),
                 });
         }
     }

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod critical_path;
 pub mod formats;
 pub mod group_compare;
+pub mod intervals;
 pub mod ids;
 pub mod layout;
 pub mod minimap;

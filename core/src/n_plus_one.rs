@@ -20,7 +20,11 @@ pub struct NPlusOne {
     pub statement: String,
     /// The repeated rows, in row order.
     pub rows: Vec<u32>,
+    /// The repetitions' durations summed ("busy": overlapping ones count twice).
     pub total_nanos: u64,
+    /// The wall-clock time they cover (the union of their intervals).
+    pub wall_nanos: u64,
+    /// `wall_nanos` over the trace's duration: never above 100 %.
     pub percent_of_trace: f64,
 }
 
@@ -81,17 +85,18 @@ pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<NPlusOne> {
             }
             let mut group_rows = group_rows;
             group_rows.sort_unstable();
-            let total_nanos = group_rows
-                .iter()
-                .map(|row| rows[*row as usize].duration_nanos)
-                .sum();
+            let occupancy = crate::intervals::occupancy(group_rows.iter().map(|row| {
+                let row = &rows[*row as usize];
+                (row.offset_nanos, row.offset_nanos + row.duration_nanos)
+            }));
             findings.push(NPlusOne {
                 parent_row: parent_idx as u32,
                 service: waterfall.services[service_idx as usize].clone(),
                 statement: statements.text(statement).to_string(),
                 rows: group_rows,
-                total_nanos,
-                percent_of_trace: percent_of(total_nanos, waterfall.duration_nanos()),
+                total_nanos: occupancy.busy_nanos,
+                wall_nanos: occupancy.wall_nanos,
+                percent_of_trace: percent_of(occupancy.wall_nanos, waterfall.duration_nanos()),
             });
         }
     }

@@ -179,6 +179,7 @@ impl Waterfall {
                     n_descendants: row.n_descendants,
                     service_idx: row.service_idx,
                     name_key: row.name_key,
+                    offset_nanos: row.offset_nanos,
                     duration_nanos: row.duration_nanos,
                     is_error: row.is_error,
                 }
@@ -570,6 +571,9 @@ mod tests {
         let group = &waterfall.groups[0];
         assert_eq!(group.name, "fetch category for product ?");
         assert_eq!((group.rows.len(), group.total_nanos), (20, 4_000_000_000));
+        // One loop body after another: wall time equals busy time, below the trace's.
+        assert_eq!(group.wall_nanos, 4_000_000_000);
+        assert!(group.wall_nanos <= waterfall.duration_nanos());
         let none = HashSet::new();
         let folded = waterfall.visible_rows(&none, &none, 0.0);
         assert_eq!(folded.len(), 3, "request, SELECT products, the group");

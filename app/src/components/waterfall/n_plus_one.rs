@@ -44,10 +44,11 @@ fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
             let parent = &state.waterfall.rows[finding.parent_row as usize];
             let headline = format!("N+1 query: {} × {}", finding.rows.len(), finding.statement);
             let detail = format!(
-                "{} under {} {}: {}, {} of the trace. Batch them into one query.",
+                "{} under {} {}: {} calls, {} busy, {} of the trace's time. Batch them into one query.",
                 finding.service,
                 parent.service,
                 parent.name,
+                finding.rows.len(),
                 format_duration(finding.total_nanos),
                 format_percent(finding.percent_of_trace)
             );
