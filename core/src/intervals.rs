@@ -70,7 +70,11 @@ mod tests {
         let serial = occupancy([(20, 30), (0, 10), (10, 20)]);
         assert_eq!((serial.wall_nanos, serial.overlapping), (30, false));
         assert_eq!(occupancy([]), Occupancy::default());
-        assert_eq!(occupancy([(5, 1)]).busy_nanos, 0, "a reversed span is empty");
+        assert_eq!(
+            occupancy([(5, 1)]).busy_nanos,
+            0,
+            "a reversed span is empty"
+        );
     }
 
     proptest! {

@@ -276,7 +276,8 @@ mod tests {
                     name: names[first.name_key as usize].to_string(),
                     total_nanos: members().map(|key| key.duration_nanos).sum(),
                     wall_nanos: crate::intervals::occupancy(
-                        members().map(|key| (key.offset_nanos, key.offset_nanos + key.duration_nanos)),
+                        members()
+                            .map(|key| (key.offset_nanos, key.offset_nanos + key.duration_nanos)),
                     )
                     .wall_nanos,
                     max_nanos: members().map(|key| key.duration_nanos).max().unwrap_or(0),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use spanview_core::Trace;
+use spanview_core::repeated_work::RepeatedWork;
 use spanview_core::waterfall::Waterfall;
 
 #[derive(Clone)]
@@ -32,6 +33,9 @@ pub struct WaterfallState {
     /// When set, only these rows are shown (an N+1 banner's "show them").
     pub pinned_rows: RwSignal<Option<Vec<u32>>>,
     pub visible_rows: Memo<Vec<u32>>,
+    /// Repeated work found after the first paint (`None` until then): the banners show it and
+    /// the header's call-outs rank it with single spans.
+    pub repeated_work: RwSignal<Option<Arc<Vec<RepeatedWork>>>>,
 }
 
 impl WaterfallState {
@@ -76,6 +80,7 @@ impl WaterfallState {
             matches,
             pinned_rows,
             visible_rows,
+            repeated_work: RwSignal::new(None),
         }
     }
 
