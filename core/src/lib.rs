@@ -5,6 +5,7 @@
 //! server and the app. Changing a field name here is an API change.
 
 pub mod analysis;
+pub mod call_outs;
 pub mod compare;
 pub mod critical_path;
 pub mod formats;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use spanview_core::Trace;
+use spanview_core::call_outs::{self, Subject};
 use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
@@ -250,13 +251,63 @@ fn TraceHeader() -> impl IntoView {
                 }
             })
         };
-    let slowest = call_out("Slowest span", waterfall.slowest_row(), |row| {
-        format!(
-            "{}, {} of total",
-            format_duration(row.duration_nanos),
-            format_percent(row.percent_of_total)
-        )
-    });
+    // Patterns and the slowest span, largest share of the trace first; repeated work joins when
+    // its detection has run after the first paint.
+    let ranked_state = state.clone();
+    let ranked = move || {
+        let state = ranked_state.clone();
+        let findings = state.repeated_work.get().unwrap_or_default();
+        let waterfall = state.waterfall.clone();
+        call_outs::rank(&waterfall, &findings)
+            .into_iter()
+            .map(|call_out| {
+                let share = format_percent(call_out.percent_of_trace);
+                let (label, text, target) = match call_out.subject {
+                    Subject::Pattern(index) => {
+                        let finding = &findings[index];
+                        (
+                            "Costliest pattern",
+                            format!("{} ({})", finding.headline(), finding.cost()),
+                            finding.rows[0],
+                        )
+                    }
+                    Subject::Group(group) => {
+                        let members = &waterfall.groups[group as usize];
+                        (
+                            "Costliest repetition",
+                            format!(
+                                "{} × {}: {} busy, {share} of the trace's time",
+                                members.rows.len(),
+                                members.name,
+                                format_duration(members.total_nanos)
+                            ),
+                            members.first_row(),
+                        )
+                    }
+                    Subject::Span(row_idx) => {
+                        let row = &waterfall.rows[row_idx as usize];
+                        (
+                            "Slowest span",
+                            format!(
+                                "{}: {}, {}, {share} of total",
+                                row.service,
+                                row.name,
+                                format_duration(row.duration_nanos)
+                            ),
+                            row_idx,
+                        )
+                    }
+                };
+                let state = state.clone();
+                view! {
+                    <button class="call-out" on:click=move |_| state.reveal_and_select(target)>
+                        <span class="call-out-label">{label}</span>
+                        <span class="call-out-text">{text}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
     let busiest = call_out(
         "Largest self time",
         waterfall.largest_self_time_row(),
@@ -273,7 +324,7 @@ fn TraceHeader() -> impl IntoView {
                 <div><dt>"Errors"</dt><dd class:has-errors=has_errors>{waterfall.n_errors}</dd></div>
                 <div><dt>"Trace ID"</dt><dd class="mono">{state.trace.trace_id.to_string()}</dd></div>
             </dl>
-            <div class="call-outs">{slowest}{busiest}</div>
+            <div class="call-outs">{ranked}{busiest}</div>
             <ExportButtons />
         </header>
     }
