@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod call_outs;
+pub mod clock_skew;
 pub mod compare;
 pub mod critical_path;
 pub mod formats;

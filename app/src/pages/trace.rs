@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use spanview_core::Trace;
 use spanview_core::call_outs::{self, Subject};
+use spanview_core::clock_skew;
 use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
@@ -189,13 +190,34 @@ fn TraceSkeleton() -> impl IntoView {
     }
 }
 
+/// The trace, adjusted for clock skew unless the toolbar asks for the recorded times (the view
+/// is rebuilt when it does).
 #[component]
 fn TraceView(trace: Arc<Trace>) -> impl IntoView {
-    let Some(waterfall) = Waterfall::build(&trace) else {
+    let skew = clock_skew::find(&trace);
+    let recorded_times = (!skew.is_empty()).then(|| RwSignal::new(false));
+    move || {
+        let showing_recorded = recorded_times.is_some_and(|recorded| recorded.get());
+        let skew = if showing_recorded {
+            Vec::new()
+        } else {
+            skew.clone()
+        };
+        view! { <TraceBody trace=trace.clone() skew=skew recorded_times=recorded_times /> }
+    }
+}
+
+#[component]
+fn TraceBody(
+    trace: Arc<Trace>,
+    skew: Vec<clock_skew::SkewAdjustment>,
+    recorded_times: Option<RwSignal<bool>>,
+) -> impl IntoView {
+    let Some((waterfall, trace)) = Waterfall::build_adjusted(&trace, skew) else {
         return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
     };
     mark("spanview:waterfall-built");
-    let state = WaterfallState::new(trace.clone(), Arc::new(waterfall));
+    let state = WaterfallState::new(trace.clone(), Arc::new(waterfall), recorded_times);
     // A deep link (`?span=`) opens with that span selected and revealed.
     let wanted_span = use_query_map().with_untracked(|query| query.get("span"));
     if let Some(wanted_span) = wanted_span {

@@ -36,10 +36,17 @@ pub struct WaterfallState {
     /// Repeated work found after the first paint (`None` until then): the banners show it and
     /// the header's call-outs rank it with single spans.
     pub repeated_work: RwSignal<Option<Arc<Vec<RepeatedWork>>>>,
+    /// Whether the trace is drawn as recorded instead of adjusted for clock skew (owned by the
+    /// page, which rebuilds the waterfall when it changes); `None` when nothing needs adjusting.
+    pub recorded_times: Option<RwSignal<bool>>,
 }
 
 impl WaterfallState {
-    pub fn new(trace: Arc<Trace>, waterfall: Arc<Waterfall>) -> Self {
+    pub fn new(
+        trace: Arc<Trace>,
+        waterfall: Arc<Waterfall>,
+        recorded_times: Option<RwSignal<bool>>,
+    ) -> Self {
         let collapsed = RwSignal::new(HashSet::new());
         let expanded_groups = RwSignal::new(HashSet::new());
         let min_percent = RwSignal::new(0.0);
@@ -81,6 +88,7 @@ impl WaterfallState {
             pinned_rows,
             visible_rows,
             repeated_work: RwSignal::new(None),
+            recorded_times,
         }
     }
 
