@@ -11,6 +11,7 @@ pub mod compare;
 pub mod critical_path;
 pub mod formats;
 pub mod group_compare;
+pub mod health;
 pub mod ids;
 pub mod intervals;
 pub mod layout;

@@ -3,6 +3,7 @@
 
 mod detail;
 mod group_row;
+mod health;
 mod minimap;
 mod n_plus_one;
 mod row;
@@ -14,6 +15,7 @@ use wasm_bindgen::JsCast;
 
 use detail::SpanDetail;
 use group_row::GroupRowView;
+use health::HealthList;
 use minimap::Minimap;
 use n_plus_one::NPlusOneBanners;
 use row::{RowEntry, WaterfallRowView};
@@ -150,6 +152,7 @@ pub fn WaterfallView() -> impl IntoView {
         )
     };
     view! {
+        <HealthList />
         <NPlusOneBanners />
         <Toolbar />
         <ul class="legend" aria-label="Services">{legend}</ul>
