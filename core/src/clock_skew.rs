@@ -7,10 +7,13 @@
 //!   a clock, and a span of the parent's service inherits the parent's shift.
 //! - Only impossible times are moved: a child that starts before its parent, or a server half
 //!   (server span under a client span) that ends after its client half. A child of another
-//!   service that merely outlives its parent (async work, a consumer) is left as recorded.
-//! - A server half that fits in its client's duration is centred in it (the network time split
-//!   evenly before and after); a span longer than its parent is centred on it; any other span is
-//!   moved just far enough to start with its parent (or end with it).
+//!   service that merely outlives its parent (async work, a consumer) is left as recorded, and
+//!   so is a server span after a client span without duration (a one-way send or a redirect,
+//!   answered later: Zipkin's messaging spans).
+//! - A server half is centred in its client half (the network time split evenly before and
+//!   after); any other span is moved just far enough to start with its parent (or end with it).
+//! - A span longer than its parent cannot fit and is left as recorded (Zipkin and Jaeger do the
+//!   same): trace health reports it as outliving its parent.
 //! - A sibling of the same service under the same parent (another span of the called service
 //!   hung under the client half, Zipkin's shared span ids) takes the shift already found for
 //!   that service there, when that makes it possible.
@@ -68,11 +71,14 @@ pub fn find(trace: &Trace) -> Vec<SkewAdjustment> {
         let parent_end = i128::from(parent.end_nanos) + i128::from(parent_delta);
         let start = i128::from(span.start_nanos);
         let end = i128::from(span.end_nanos).max(start);
-        let is_server_half = span.kind == SpanKind::Server && parent.kind == SpanKind::Client;
+        let is_server_half = span.kind == SpanKind::Server
+            && parent.kind == SpanKind::Client
+            && parent_end > parent_start;
         let impossible = |shift: i128| {
             start + shift < parent_start || (is_server_half && end + shift > parent_end)
         };
-        if !impossible(0) {
+        let (duration, parent_duration) = (end - start, parent_end - parent_start);
+        if !impossible(0) || duration > parent_duration {
             continue;
         }
         let sibling_shift = shift_under_parent
@@ -80,8 +86,7 @@ pub fn find(trace: &Trace) -> Vec<SkewAdjustment> {
             .map(|shift| i128::from(*shift))
             .filter(|shift| !impossible(*shift));
         let shift = sibling_shift.unwrap_or_else(|| {
-            let (duration, parent_duration) = (end - start, parent_end - parent_start);
-            if duration > parent_duration || is_server_half {
+            if is_server_half {
                 // Centred: the same margin (network time for an RPC) on both sides.
                 parent_start + (parent_duration - duration) / 2 - start
             } else if start < parent_start {
@@ -200,6 +205,21 @@ mod tests {
     fn a_server_half_ending_after_its_client_moves_back() {
         let (_, moved) = adjust(&call(700, SpanKind::Server));
         assert_eq!(moved[0].delta_nanos, -700);
+    }
+
+    #[test]
+    fn a_server_span_after_a_one_way_send_stays() {
+        let mut trace = call(700, SpanKind::Server);
+        trace.batch.spans[1].end_nanos = trace.batch.spans[1].start_nanos;
+        trace.batch.spans[2].end_nanos = trace.batch.spans[2].start_nanos;
+        assert!(find(&trace).is_empty(), "received after it was sent");
+    }
+
+    #[test]
+    fn a_span_longer_than_its_parent_cannot_fit_and_stays() {
+        let mut trace = call(-500, SpanKind::Server);
+        trace.batch.spans[2].end_nanos += 1_000; // 1,700 ns of serving in an 800 ns call
+        assert!(find(&trace).is_empty());
     }
 
     #[test]

@@ -88,8 +88,12 @@ pub fn check(trace: &Trace, waterfall: &Waterfall, skew: &[SkewAdjustment]) -> V
             continue;
         };
         let parent = &rows[parent_row as usize];
-        // A message's consumer may run long after its producer: that is how messaging works.
-        if row.kind == SpanKind::Consumer || parent.kind == SpanKind::Producer {
+        // A message's consumer may run long after its producer, and anything after a one-way
+        // send (a parent without duration, as Zipkin records them): that is how messaging works.
+        if row.kind == SpanKind::Consumer
+            || parent.kind == SpanKind::Producer
+            || parent.duration_nanos == 0
+        {
             continue;
         }
         let end = row.offset_nanos + row.duration_nanos;
