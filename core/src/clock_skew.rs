@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::model::{SpanKind, Trace};
 use crate::tree::SpanTree;
+use crate::waterfall::Waterfall;
 
 /// A span moved by the adjustment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,27 +39,55 @@ pub struct SkewAdjustment {
 /// The shifts that make the trace's recorded times possible, in span order; empty when they
 /// already are.
 pub fn find(trace: &Trace) -> Vec<SkewAdjustment> {
-    let spans = &trace.batch.spans;
-    // One service is one clock: nothing to check, and no tree to build for it.
+    if has_one_service(trace) {
+        return Vec::new();
+    }
+    let tree = SpanTree::build(&trace.batch.spans);
+    find_over_rows(trace, tree.rows.len(), |row| {
+        let row = &tree.rows[row];
+        (row.span_idx, row.parent_row)
+    })
+}
+
+/// [`find`] over the tree of the trace's recorded waterfall, which the page builds anyway (no
+/// second tree for a trace whose clocks agree).
+pub fn find_in_waterfall(trace: &Trace, waterfall: &Waterfall) -> Vec<SkewAdjustment> {
+    if has_one_service(trace) {
+        return Vec::new();
+    }
+    find_over_rows(trace, waterfall.rows.len(), |row| {
+        let row = &waterfall.rows[row];
+        (row.span_idx, row.parent_row)
+    })
+}
+
+/// One service is one clock: nothing to check.
+fn has_one_service(trace: &Trace) -> bool {
     let first_service = trace.batch.resources.first().map(|r| r.service_name());
-    if trace
+    trace
         .batch
         .resources
         .iter()
         .all(|resource| Some(resource.service_name()) == first_service)
-    {
-        return Vec::new();
-    }
-    let tree = SpanTree::build(spans);
+}
+
+/// The shifts, over `n_rows` tree rows in depth-first order given as (span index, parent row).
+fn find_over_rows(
+    trace: &Trace,
+    n_rows: usize,
+    row_of: impl Fn(usize) -> (u32, Option<u32>),
+) -> Vec<SkewAdjustment> {
+    let spans = &trace.batch.spans;
     let mut delta_of_span = vec![0i64; spans.len()];
     // (parent row, service) -> the shift found for that service's spans under that parent.
     let mut shift_under_parent: FxHashMap<(u32, &str), i64> = FxHashMap::default();
-    for row in &tree.rows {
-        let Some(parent_row) = row.parent_row else {
+    for row_idx in 0..n_rows {
+        let (span_idx, parent_row) = row_of(row_idx);
+        let Some(parent_row) = parent_row else {
             continue;
         };
-        let span_idx = row.span_idx as usize;
-        let parent_idx = tree.rows[parent_row as usize].span_idx as usize;
+        let span_idx = span_idx as usize;
+        let parent_idx = row_of(parent_row as usize).0 as usize;
         let (span, parent) = (&spans[span_idx], &spans[parent_idx]);
         let service = trace.batch.service_of(span);
         let parent_delta = delta_of_span[parent_idx];
@@ -236,6 +265,18 @@ mod tests {
             scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 0),
         ] {
             assert!(find(&trace).is_empty(), "the scenario's clocks agree");
+        }
+    }
+
+    #[test]
+    fn the_waterfalls_tree_finds_the_same_shifts() {
+        for trace in [
+            call(-500, SpanKind::Server),
+            call(700, SpanKind::Server),
+            call(-500, SpanKind::Consumer),
+        ] {
+            let waterfall = Waterfall::build(&trace).unwrap();
+            assert_eq!(find_in_waterfall(&trace, &waterfall), find(&trace));
         }
     }
 }

@@ -429,12 +429,11 @@ impl<'a> Side<'a> {
     pub(crate) fn new(trace: &'a Trace, keys: &mut KeyTable) -> Option<Self> {
         // Compared as the waterfall shows them: adjusted for clock skew (same spans, same order,
         // so `trace` still describes the rows' attributes).
-        let skew = crate::clock_skew::find(trace);
-        let waterfall = if skew.is_empty() {
-            Waterfall::build(trace)?
-        } else {
-            Waterfall::build(&crate::clock_skew::apply(trace, &skew))?
-        };
+        let mut waterfall = Waterfall::build(trace)?;
+        let skew = crate::clock_skew::find_in_waterfall(trace, &waterfall);
+        if !skew.is_empty() {
+            waterfall = Waterfall::build(&crate::clock_skew::apply(trace, &skew))?;
+        }
         // Keys by the waterfall's own service and name numbers: strings are hashed once per
         // distinct pair, not once per row.
         let mut key_of: FxHashMap<(u32, u32), KeyId> = FxHashMap::default();

@@ -191,33 +191,39 @@ fn TraceSkeleton() -> impl IntoView {
 }
 
 /// The trace, adjusted for clock skew unless the toolbar asks for the recorded times (the view
-/// is rebuilt when it does).
+/// is rebuilt when it does). The recorded waterfall is built first: its tree finds the skew,
+/// and only a trace with skew is built a second time.
 #[component]
 fn TraceView(trace: Arc<Trace>) -> impl IntoView {
-    let skew = clock_skew::find(&trace);
+    let Some(recorded) = Waterfall::build(&trace) else {
+        return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
+    };
+    let skew = clock_skew::find_in_waterfall(&trace, &recorded);
+    let recorded = Arc::new(recorded);
     let recorded_times = (!skew.is_empty()).then(|| RwSignal::new(false));
-    move || {
+    (move || {
         let showing_recorded = recorded_times.is_some_and(|recorded| recorded.get());
-        let skew = if showing_recorded {
-            Vec::new()
+        let built = if skew.is_empty() || showing_recorded {
+            Some((recorded.clone(), trace.clone()))
         } else {
-            skew.clone()
+            Waterfall::build_adjusted(&trace, skew.clone())
+                .map(|(waterfall, adjusted)| (Arc::new(waterfall), adjusted))
         };
-        view! { <TraceBody trace=trace.clone() skew=skew recorded_times=recorded_times /> }
-    }
+        built.map(|(waterfall, trace)| {
+            view! { <TraceBody trace=trace waterfall=waterfall recorded_times=recorded_times /> }
+        })
+    })
+    .into_any()
 }
 
 #[component]
 fn TraceBody(
     trace: Arc<Trace>,
-    skew: Vec<clock_skew::SkewAdjustment>,
+    waterfall: Arc<Waterfall>,
     recorded_times: Option<RwSignal<bool>>,
 ) -> impl IntoView {
-    let Some((waterfall, trace)) = Waterfall::build_adjusted(&trace, skew) else {
-        return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
-    };
     mark("spanview:waterfall-built");
-    let state = WaterfallState::new(trace.clone(), Arc::new(waterfall), recorded_times);
+    let state = WaterfallState::new(trace.clone(), waterfall, recorded_times);
     // A deep link (`?span=`) opens with that span selected and revealed.
     let wanted_span = use_query_map().with_untracked(|query| query.get("span"));
     if let Some(wanted_span) = wanted_span {
