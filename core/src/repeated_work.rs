@@ -11,6 +11,8 @@
 //! of repeated calls, an enclosing span seeing the same rows, and the same statement under
 //! several parents all fold into one finding. Shares are wall-clock time ([`crate::intervals`]).
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::layout::{format_duration, format_percent, percent_of};
@@ -137,14 +139,30 @@ fn without_query(text: &str) -> &str {
     text.split(['?', '#']).next().unwrap_or(text)
 }
 
-/// What a span does, as (kind, normalised text): equal pairs are the same operation.
-pub fn classify(span: &Span) -> (WorkKind, String) {
+/// How a span's raw text becomes its operation's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Normalize {
+    /// Literals replaced throughout (statements, names, paths).
+    Literals,
+    /// `METHOD host/path`: literals replaced in the path only (hosts and ports stay).
+    UrlPath,
+    /// As written (routes and templates, RPC methods).
+    AsIs,
+}
+
+/// What a span does, before normalising: borrowed from the span except where two attributes
+/// are joined (a call's method and endpoint).
+fn describe(span: &Span) -> (WorkKind, Normalize, Cow<'_, str>) {
     let attributes = &span.attributes;
     if let Some(statement) = STATEMENT_KEYS
         .iter()
         .find_map(|key| string_attribute(attributes, key))
     {
-        return (WorkKind::Query, normalize_literals(statement));
+        return (
+            WorkKind::Query,
+            Normalize::Literals,
+            Cow::Borrowed(statement),
+        );
     }
     if attributes.iter().any(|kv| kv.key.starts_with("db.")) {
         let operation = ["db.operation.name", "db.operation"]
@@ -158,55 +176,52 @@ pub fn classify(span: &Span) -> (WorkKind, String) {
         .iter()
         .find_map(|key| string_attribute(attributes, key));
         let text = match (operation, target) {
-            (Some(operation), Some(target)) => format!("{operation} {target}"),
-            _ => span.name.clone(),
+            (Some(operation), Some(target)) => Cow::Owned(format!("{operation} {target}")),
+            _ => Cow::Borrowed(span.name.as_str()),
         };
-        return (WorkKind::Query, normalize_literals(&text));
+        return (WorkKind::Query, Normalize::Literals, text);
     }
     if let Some(method) = string_attribute(attributes, "rpc.method") {
         let text = match string_attribute(attributes, "rpc.service") {
-            Some(service) if !method.contains(service) => format!("{service}/{method}"),
-            _ => method.to_owned(),
+            Some(service) if !method.contains(service) => Cow::Owned(format!("{service}/{method}")),
+            _ => Cow::Borrowed(method),
         };
-        return (WorkKind::Call, text);
+        return (WorkKind::Call, Normalize::AsIs, text);
     }
     let method = ["http.request.method", "http.method"]
         .iter()
         .find_map(|key| string_attribute(attributes, key));
     if let Some(method) = method {
         // The endpoint: a route or template as written, else a URL or path with its literals
-        // replaced (ids in paths); the host is kept as it is.
-        let route = ["url.template", "http.route"]
+        // replaced (ids in paths), else the span's name.
+        if let Some(route) = ["url.template", "http.route"]
             .iter()
-            .find_map(|key| string_attribute(attributes, key));
-        let endpoint = match route {
-            Some(route) => route.to_owned(),
-            None => match ["url.full", "http.url"]
-                .iter()
-                .find_map(|key| string_attribute(attributes, key))
-            {
-                Some(url) => {
-                    let url = without_query(url);
-                    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-                    match after_scheme.find('/') {
-                        Some(slash) => format!(
-                            "{}{}",
-                            &after_scheme[..slash],
-                            normalize_literals(&after_scheme[slash..])
-                        ),
-                        None => after_scheme.to_owned(),
-                    }
-                }
-                None => ["url.path", "http.target", "http.path"]
-                    .iter()
-                    .find_map(|key| string_attribute(attributes, key))
-                    .map_or_else(
-                        || normalize_literals(&span.name),
-                        |path| normalize_literals(without_query(path)),
-                    ),
-            },
-        };
-        return (WorkKind::Call, format!("{method} {endpoint}"));
+            .find_map(|key| string_attribute(attributes, key))
+        {
+            return (
+                WorkKind::Call,
+                Normalize::AsIs,
+                Cow::Owned(format!("{method} {route}")),
+            );
+        }
+        if let Some(url) = ["url.full", "http.url"]
+            .iter()
+            .find_map(|key| string_attribute(attributes, key))
+        {
+            let url = without_query(url);
+            let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let text = format!("{method} {after_scheme}");
+            return (WorkKind::Call, Normalize::UrlPath, Cow::Owned(text));
+        }
+        let path = ["url.path", "http.target", "http.path"]
+            .iter()
+            .find_map(|key| string_attribute(attributes, key))
+            .map_or(span.name.as_str(), without_query);
+        return (
+            WorkKind::Call,
+            Normalize::Literals,
+            Cow::Owned(format!("{method} {path}")),
+        );
     }
     let kind = if span.kind == SpanKind::Client
         || attributes.iter().any(|kv| kv.key.starts_with("url."))
@@ -215,23 +230,48 @@ pub fn classify(span: &Span) -> (WorkKind, String) {
     } else {
         WorkKind::Span
     };
-    (kind, normalize_literals(&span.name))
+    (kind, Normalize::Literals, Cow::Borrowed(span.name.as_str()))
+}
+
+fn normalize(how: Normalize, text: &str) -> String {
+    match how {
+        Normalize::Literals => normalize_literals(text),
+        Normalize::AsIs => text.to_owned(),
+        Normalize::UrlPath => match text.find('/') {
+            Some(slash) => format!("{}{}", &text[..slash], normalize_literals(&text[slash..])),
+            None => text.to_owned(),
+        },
+    }
+}
+
+/// What a span does, as (kind, normalised text): equal pairs are the same operation.
+pub fn classify(span: &Span) -> (WorkKind, String) {
+    let (kind, how, text) = describe(span);
+    (kind, normalize(how, &text))
 }
 
 /// Findings, largest wall-clock time first.
 pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<RepeatedWork> {
     let rows = &waterfall.rows;
     // What each row does, as a key into `texts`; each distinct operation once.
+    // Raw texts are looked up first: a loop's 500 spans share one, normalised once.
     let mut texts: Vec<(WorkKind, String)> = Vec::new();
     let mut key_of_text: FxHashMap<(WorkKind, String), u32> = FxHashMap::default();
+    let mut key_of_raw: FxHashMap<(WorkKind, Normalize, Cow<'_, str>), u32> = FxHashMap::default();
     let operation_of: Vec<u32> = rows
         .iter()
         .map(|row| {
-            let classified = classify(&trace.batch.spans[row.span_idx as usize]);
-            *key_of_text.entry(classified.clone()).or_insert_with(|| {
-                texts.push(classified);
+            let raw = describe(&trace.batch.spans[row.span_idx as usize]);
+            if let Some(key) = key_of_raw.get(&raw) {
+                return *key;
+            }
+            let normalized = (raw.0, normalize(raw.1, &raw.2));
+            let key = *key_of_text.entry(normalized.clone()).or_insert_with(|| {
+                texts.push(normalized);
                 (texts.len() - 1) as u32
-            })
+            });
+            key_of_raw.insert(raw, key);
+            key
         })
         .collect();
     // (parent row, rows) per group of repetitions found under one parent.
