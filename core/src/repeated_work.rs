@@ -612,4 +612,62 @@ mod tests {
             assert!(finding.percent_of_trace <= 100.0);
         }
     }
+
+    /// Findings seen by the property test, so that it is known to check more than empty lists.
+    static FOUND: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn the_property_test_finds_patterns() {
+        shares_stay_within_the_trace_and_each_pattern_is_reported_once();
+        assert!(FOUND.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    }
+
+    proptest::proptest! {
+        /// Random trees of a few repeated names, some of them client spans, some calling an
+        /// HTTP endpoint: no share above 100 %, wall time within busy time and the trace, and
+        /// never two findings that read the same.
+        #[test]
+        fn shares_stay_within_the_trace_and_each_pattern_is_reported_once(
+            shape in proptest::collection::vec(
+                (proptest::num::u32::ANY, 0usize..4, 0u64..1_000, 0u64..300, 0u8..3),
+                1..80,
+            ),
+        ) {
+            use scenario::{SpanSpec, spans_from_specs};
+            const NAMES: [&str; 4] = ["SELECT x WHERE id=1", "GET", "loop 1", "work"];
+            let mut specs = vec![SpanSpec::new(0, None, "root", 0, 1_300)];
+            for (n, (choice, name, start, length, _)) in shape.iter().enumerate() {
+                // A parent among the spans before, so that siblings pile up.
+                let parent = u64::from(*choice) % (n as u64 + 1).min(6);
+                specs.push(SpanSpec::new(n as u64 + 1, Some(parent), NAMES[*name], *start, start + length));
+            }
+            let mut spans = spans_from_specs(&specs);
+            for (span, (_, _, _, _, flavour)) in spans.iter_mut().skip(1).zip(&shape) {
+                match flavour {
+                    1 => span.kind = SpanKind::Client,
+                    2 => span.attributes.push(KeyValue::new("http.request.method", "GET")),
+                    _ => {}
+                }
+            }
+            let trace = Trace {
+                trace_id: crate::TraceId([1; 16]),
+                batch: crate::Batch {
+                    resources: vec![Default::default()],
+                    scopes: vec![Default::default()],
+                    spans,
+                },
+            };
+            let waterfall = Waterfall::build(&trace).unwrap();
+            let findings = detect(&trace, &waterfall);
+            let mut seen = FxHashSet::default();
+            for finding in &findings {
+                proptest::prop_assert!(finding.percent_of_trace <= 100.0);
+                proptest::prop_assert!(finding.wall_nanos <= waterfall.duration_nanos());
+                proptest::prop_assert!(finding.wall_nanos <= finding.total_nanos);
+                let reads = (finding.service.clone(), finding.headline());
+                proptest::prop_assert!(seen.insert(reads), "{:#?}", findings);
+            }
+            FOUND.fetch_add(findings.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
