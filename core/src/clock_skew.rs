@@ -78,6 +78,19 @@ fn find_over_rows(
     row_of: impl Fn(usize) -> (u32, Option<u32>),
 ) -> Vec<SkewAdjustment> {
     let spans = &trace.batch.spans;
+    // Each resource's service looked up once, not twice per span.
+    let services: Vec<&str> = trace
+        .batch
+        .resources
+        .iter()
+        .map(|resource| resource.service_name())
+        .collect();
+    let service_of = |span: &crate::model::Span| {
+        services
+            .get(span.resource_idx as usize)
+            .copied()
+            .unwrap_or(crate::model::UNKNOWN_SERVICE)
+    };
     let mut delta_of_span = vec![0i64; spans.len()];
     // (parent row, service) -> the shift found for that service's spans under that parent.
     let mut shift_under_parent: FxHashMap<(u32, &str), i64> = FxHashMap::default();
@@ -89,9 +102,9 @@ fn find_over_rows(
         let span_idx = span_idx as usize;
         let parent_idx = row_of(parent_row as usize).0 as usize;
         let (span, parent) = (&spans[span_idx], &spans[parent_idx]);
-        let service = trace.batch.service_of(span);
+        let service = service_of(span);
         let parent_delta = delta_of_span[parent_idx];
-        if service == trace.batch.service_of(parent) {
+        if service == service_of(parent) {
             delta_of_span[span_idx] = parent_delta; // one clock
             continue;
         }
