@@ -162,7 +162,10 @@ pub fn check(trace: &Trace, waterfall: &Waterfall, skew: &[SkewAdjustment]) -> V
         findings.push(HealthFinding {
             problem: Problem::Dropped,
             message: format!(
-                "The SDK dropped {attributes} attributes, {events} events and {links} links on {} (limits reached)",
+                "The SDK dropped {}, {} and {} on {} (limits reached)",
+                plural(attributes as usize, "attribute", "attributes"),
+                plural(events as usize, "event", "events"),
+                plural(links as usize, "link", "links"),
                 plural(dropping.len(), "span", "spans")
             ),
             rows: dropping,
@@ -261,7 +264,7 @@ mod tests {
             [
                 "1 span names a parent that is not in the trace (1 missing span); context lost between frontend → customer",
                 "1 span ends after its parent (by up to 200 ns): async work, or a parent ended too early",
-                "The SDK dropped 3 attributes, 1 events and 0 links on 1 span (limits reached)",
+                "The SDK dropped 3 attributes, 1 event and 0 links on 1 span (limits reached)",
                 "2 root spans: more than one request started this trace, or parents were lost",
             ]
         );
