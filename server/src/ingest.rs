@@ -13,7 +13,7 @@ use std::io::Read;
 
 use axum::body::Bytes;
 use spanview_core::formats::otlp::{self, Decoded, RejectedSpans};
-use spanview_core::formats::zipkin::{self, ZipkinSpan};
+use spanview_core::formats::zipkin;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::AppState;
@@ -153,25 +153,15 @@ fn decode(payload: &[u8], wire: Wire) -> Result<Decoded, IngestError> {
         Wire::OtlpJson => otlp::decode_json(payload).map_err(|error| invalid(&error)),
         Wire::OtlpProtobuf => otlp::decode_protobuf(payload).map_err(|error| invalid(&error)),
         Wire::ZipkinJson => {
-            let spans: Vec<ZipkinSpan> = serde_json::from_slice(payload).map_err(|error| {
-                IngestError::Invalid(format!(
-                    "invalid Zipkin v2 JSON (an array of spans) at line {} column {}: {}",
-                    error.line(),
-                    error.column(),
-                    strip_position(&error.to_string())
-                ))
-            })?;
-            let (batch, rejected) = zipkin::from_spans(spans);
-            Ok(Decoded { batch, rejected })
+            let (batch, rejected) =
+                zipkin::decode_json(payload).map_err(|error| invalid(&error))?;
+            Ok(Decoded {
+                batch,
+                rejected,
+                ..Decoded::default()
+            })
         }
     }
-}
-
-/// serde_json appends " at line L column C"; the message names the position itself.
-fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |cut| &message[..cut])
 }
 
 /// Decompresses a body, stopping as soon as the output passes `limit` (so a compression bomb
@@ -276,7 +266,7 @@ mod tests {
         let error = decode(b"[{\"traceId\": 5}]", Wire::ZipkinJson).unwrap_err();
         let message = error.to_string();
         assert!(
-            message.starts_with("invalid Zipkin v2 JSON (an array of spans) at line 1 column"),
+            message.starts_with("invalid Zipkin v2 JSON at line 1 column"),
             "{message}"
         );
     }
