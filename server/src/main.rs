@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
 use spanview_server::retention::{self, RetentionPolicy};
@@ -346,10 +347,17 @@ async fn serve_on(
                 .await
                 .with_context(|| format!("serving {what} over TLS"))
         }
-        None => axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .with_context(|| format!("serving {what}")),
+        None => {
+            // Answers are written in several small pieces (HTTP/2: headers, data, trailers):
+            // with Nagle's algorithm on, each waits for the client's delayed ACK (~40 ms).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .with_context(|| format!("serving {what}"))
+        }
     }
 }
 
