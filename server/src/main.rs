@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
+use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
@@ -125,6 +126,27 @@ struct ServeArgs {
     /// Export requests in flight at once; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = Limits::default().max_pending_exports as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_pending_exports: u64,
+    /// Largest `POST /api/import` body in bytes, before and after decompression.
+    #[arg(long, default_value_t = Limits::default().max_import_bytes)]
+    max_import_bytes: usize,
+    /// Host names (comma-separated) the server answers besides localhost and its listen
+    /// address, against DNS rebinding; `*` answers any name (behind a proxy that checks them).
+    #[arg(
+        long,
+        env = "SPANVIEW_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
+    allowed_hosts: Vec<String>,
+    /// Origins (comma-separated, e.g. `http://localhost:3000`) whose pages may export to
+    /// `/v1/traces` from the browser (CORS); none by default, `*` for any.
+    #[arg(
+        long,
+        env = "SPANVIEW_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    cors_origins: Vec<String>,
     /// Require `Authorization: Bearer TOKEN` on ingest, the API and metrics.
     #[arg(long, env = "SPANVIEW_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
@@ -209,6 +231,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_pending_exports: usize::try_from(args.max_pending_exports).unwrap_or(usize::MAX),
+        max_import_bytes: args.max_import_bytes,
+        ..Limits::default()
     };
     let has_token = args
         .auth_token
@@ -256,7 +280,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let state = AppState::new(store, limits, args.auth_token)
-        .with_redactor(Redactor::new(&args.redact_keys));
+        .with_redactor(Redactor::new(&args.redact_keys))
+        .with_origin_policy(OriginPolicy::new(
+            Some(address),
+            &args.allowed_hosts,
+            &args.cors_origins,
+        ));
     match tls {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor)?;
