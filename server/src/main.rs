@@ -279,13 +279,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!("the store already holds traces: not running the demo services");
         }
     }
-    let state = AppState::new(store, limits, args.auth_token)
+    let state = AppState::new(store.clone(), limits, args.auth_token)
         .with_redactor(Redactor::new(&args.redact_keys))
         .with_origin_policy(OriginPolicy::new(
             Some(address),
             &args.allowed_hosts,
             &args.cors_origins,
         ));
+    store.report_to(state.metrics.clone());
     match tls {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor)?;

@@ -17,6 +17,7 @@ use spanview_core::formats::DecodeLimits;
 use super::error::ApiError;
 use crate::AppState;
 use crate::import::{ImportError, import_bytes_with_limits};
+use crate::store::StoreError;
 
 /// The whole body must have arrived by then: the permit is held while it is read.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
@@ -76,6 +77,17 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
                 .live
                 .publish(std::mem::take(&mut outcome.updated_traces));
             Json(outcome).into_response()
+        }
+        Ok(Err(ImportError::Store(StoreError::Unavailable(reason)))) => {
+            let mut response = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the file was not stored: {reason}; retry later"),
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            response
         }
         Ok(Err(ImportError::Store(error))) => ApiError::Store(error).into_response(),
         Ok(Err(ImportError::TooLarge { .. })) => too_large(limit),

@@ -24,6 +24,8 @@ pub enum StoreError {
     Write(String),
     #[error("the store's writer has stopped")]
     WriterStopped,
+    #[error("the store cannot take writes now: {0}")]
+    Unavailable(String),
     #[error("cannot open the store at {path}: {source}")]
     Open {
         path: String,
