@@ -275,10 +275,10 @@ fn many_chunks_train_a_dictionary_and_stay_readable() {
         }
         // Training runs in its own thread.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !store.codec.has_dictionary() && std::time::Instant::now() < deadline {
+        while !store.inner().codec.has_dictionary() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(store.codec.has_dictionary());
+        assert!(store.inner().codec.has_dictionary());
         // Chunks written after it use it.
         for i in n..n + 10 {
             store.write(&synthetic(1, i)).unwrap();
@@ -306,7 +306,8 @@ fn retention_removes_whole_traces_and_their_blocks() {
     }
     let cutoff = 1_700_000_000_000_000_000 + 15_000 * 1_000_000_000;
     assert_eq!(store.delete_traces_started_before(cutoff).unwrap(), 15_000);
-    let connection = store.readers.get().unwrap();
+    let inner = store.inner();
+    let connection = inner.readers.get().unwrap();
     let blocks_left: i64 = connection
         .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
         .unwrap();
@@ -366,7 +367,8 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         assert_eq!(store.search(&rare).unwrap().len(), 14);
     }
     let store = SqliteStore::open(dir.path()).unwrap();
-    let connection = store.readers.get().unwrap();
+    let inner = store.inner();
+    let connection = inner.readers.get().unwrap();
     let blocks: i64 = connection
         .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
         .unwrap();
