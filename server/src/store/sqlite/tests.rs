@@ -387,3 +387,65 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         (0..200).filter(|i| i % 7 == 3).count()
     );
 }
+
+/// A trace whose every span has its own resource (issue 21: 70,000 resources took 18.6 s per
+/// read and 17 s for the services overview, quadratic in resources).
+fn trace_with_a_resource_per_span(n_spans: u32) -> Batch {
+    let trace_id = TraceId([0x70; 16]);
+    let mut batch = Batch {
+        scopes: vec![Scope::default()],
+        ..Batch::default()
+    };
+    for n in 0..n_spans {
+        batch.resources.push(Resource {
+            attributes: vec![
+                KeyValue::new("service.name", format!("svc-{}", n % 7)),
+                KeyValue::new("host.id", i64::from(n)),
+            ],
+            schema_url: String::new(),
+        });
+        let mut span_id = [0u8; 8];
+        span_id[..4].copy_from_slice(&(n + 1).to_be_bytes());
+        batch.spans.push(Span {
+            trace_id,
+            span_id: SpanId(span_id),
+            parent_span_id: (n > 0).then(|| SpanId([0, 0, 0, 1, 0, 0, 0, 0])),
+            name: "work".into(),
+            kind: SpanKind::Internal,
+            start_nanos: 1_700_000_000_000_000_000 + u64::from(n),
+            end_nanos: 1_700_000_000_000_001_000 + u64::from(n),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::default(),
+            trace_state: String::new(),
+            flags: 0,
+            dropped: Default::default(),
+            resource_idx: n,
+            scope_idx: 0,
+        });
+    }
+    batch
+}
+
+#[test]
+fn a_trace_of_70_000_resources_reads_back_and_summarises() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let batch = trace_with_a_resource_per_span(70_000);
+    // Two writes, so that reading merges two chunks' resource tables.
+    let mut second = batch.clone();
+    let first_spans: Vec<Span> = second.spans.drain(..35_000).collect();
+    store
+        .write(&Batch {
+            spans: first_spans,
+            ..batch.clone()
+        })
+        .unwrap();
+    store.write(&second).unwrap();
+    let trace = store.trace(TraceId([0x70; 16])).unwrap().unwrap();
+    assert_eq!(trace.batch.spans.len(), 70_000);
+    assert_eq!(trace.batch.resources.len(), 70_000);
+    let overview = store.service_overview(None, None).unwrap();
+    assert_eq!(overview.len(), 7);
+}
