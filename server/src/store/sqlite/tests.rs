@@ -449,3 +449,79 @@ fn a_trace_of_70_000_resources_reads_back_and_summarises() {
     let overview = store.service_overview(None, None).unwrap();
     assert_eq!(overview.len(), 7);
 }
+
+fn one_span_trace(trace_byte: u8, start_nanos: u64, attribute: (&str, &str)) -> Batch {
+    let mut batch = trace_with_a_resource_per_span(1);
+    let span = &mut batch.spans[0];
+    span.trace_id = TraceId([trace_byte; 16]);
+    span.start_nanos = start_nanos;
+    span.end_nanos = start_nanos.saturating_add(1_000);
+    span.attributes = vec![KeyValue::new(attribute.0, attribute.1)];
+    batch
+}
+
+/// Issue 21: a start at or past 2^63 ns was stored as a negative number, which hid the other
+/// traces of its block from attribute search and made retention delete it at once.
+#[test]
+fn start_times_past_i64_max_are_stored_without_sign_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let now = 1_800_000_000_000_000_000u64;
+    let recent = one_span_trace(0xa1, now, ("order.id", "7"));
+    let past_2262 = one_span_trace(0xc1, (1u64 << 63) + 5, ("order.id", "7"));
+    let at_the_end_of_time = one_span_trace(0xc2, u64::MAX - 10, ("order.id", "7"));
+    let old = one_span_trace(0xd1, now - 3_600_000_000_000 * 48, ("order.id", "8"));
+    for batch in [&recent, &past_2262, &at_the_end_of_time, &old] {
+        store.write(batch).unwrap();
+    }
+    // Fill the block so that it is written and searched from its postings.
+    store
+        .write(&trace_with_a_resource_per_span(BLOCK_SPANS as u32))
+        .unwrap();
+    let found = |store: &SqliteStore| -> Vec<TraceId> {
+        let mut ids: Vec<TraceId> = store
+            .search(&TraceQuery {
+                attributes: vec![("order.id".into(), "7".into())],
+                limit: 20,
+                ..TraceQuery::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|summary| summary.trace_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let expected = vec![
+        TraceId([0xa1; 16]),
+        TraceId([0xc1; 16]),
+        TraceId([0xc2; 16]),
+    ];
+    assert_eq!(found(&store), expected);
+    let summaries = store
+        .search(&TraceQuery {
+            start_after_nanos: Some(1 << 62),
+            limit: 20,
+            ..TraceQuery::default()
+        })
+        .unwrap();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries
+            .iter()
+            .all(|summary| summary.start_nanos >= i64::MAX as u64)
+    );
+    // The spans themselves keep their exact times.
+    let stored = store.trace(TraceId([0xc1; 16])).unwrap().unwrap();
+    assert_eq!(stored.batch.spans[0].start_nanos, (1u64 << 63) + 5);
+    // Retention by age (one day) removes the old trace and the filler (2023) only.
+    let expired = store
+        .delete_traces_started_before(now - 3_600_000_000_000 * 24)
+        .unwrap();
+    assert_eq!(expired, 2);
+    assert_eq!(found(&store), expected);
+    assert!(store.trace(TraceId([0xd1; 16])).unwrap().is_none());
+    drop(store);
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(found(&reopened), expected);
+}
