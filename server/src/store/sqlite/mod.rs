@@ -19,7 +19,7 @@ mod writer;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
@@ -37,8 +37,12 @@ use super::{StoreError, TraceStore, WriteOutcome};
 
 pub use self::open_block::BLOCK_SPANS;
 
-/// Idle read connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections open at once: each holds a page cache of up to 16 MiB, and SQLite reads
+/// are CPU-bound, so more would cost memory without answering sooner (1,000 concurrent
+/// searches once opened 93 and took 1.3 GB).
+const MAX_READERS: usize = 8;
+/// How long a read waits for a connection before it is refused as unavailable.
+const READER_WAIT: Duration = Duration::from_secs(10);
 
 /// While the store is open read-only (it could not be opened for writing: disk full), a write
 /// tries to open it for writing again at most this often.
@@ -190,11 +194,7 @@ impl Inner {
             Writer::start(connection, codec.clone(), names.clone(), health.clone())?;
         Ok(Self {
             writer: Some(writer),
-            readers: ReaderPool {
-                path,
-                read_only: false,
-                idle: Mutex::new(Vec::new()),
-            },
+            readers: ReaderPool::new(path, false, None),
             codec,
             names,
             open_block,
@@ -216,11 +216,7 @@ impl Inner {
         };
         Ok(Self {
             writer: None,
-            readers: ReaderPool {
-                path,
-                read_only: true,
-                idle: Mutex::new(vec![connection]),
-            },
+            readers: ReaderPool::new(path, true, Some(connection)),
             codec,
             names: Arc::new(ServiceNames::default()),
             open_block: SharedOpenBlock::new(open_block),
@@ -414,34 +410,90 @@ impl TraceStore for SqliteStore {
     }
 }
 
-/// Read connections, opened on demand and reused.
+/// At most [`MAX_READERS`] read connections, opened on demand and reused; a read waits up to
+/// [`READER_WAIT`] for one.
 struct ReaderPool {
     path: PathBuf,
     /// Connections are opened with [`open_read_only_connection`].
     read_only: bool,
-    idle: Mutex<Vec<Connection>>,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections open, idle or lent.
+    n_open: usize,
 }
 
 impl ReaderPool {
-    fn get(&self) -> Result<PooledConnection<'_>, StoreError> {
-        let idle = self
-            .idle
+    fn new(path: PathBuf, read_only: bool, first: Option<Connection>) -> Self {
+        let n_open = usize::from(first.is_some());
+        Self {
+            path,
+            read_only,
+            state: Mutex::new(PoolState {
+                idle: first.into_iter().collect(),
+                n_open,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None if self.read_only => open_read_only_connection(&self.path)?,
-            None => {
-                let connection = open_connection(&self.path)?;
-                connection.pragma_update(None, "cache_size", -16384)?;
-                connection
+    }
+
+    fn get(&self) -> Result<PooledConnection<'_>, StoreError> {
+        let deadline = Instant::now() + READER_WAIT;
+        let mut state = self.lock();
+        loop {
+            if let Some(connection) = state.idle.pop() {
+                return Ok(self.lend(connection));
             }
-        };
-        Ok(PooledConnection {
+            if state.n_open < MAX_READERS {
+                state.n_open += 1;
+                drop(state);
+                return match self.open() {
+                    Ok(connection) => Ok(self.lend(connection)),
+                    Err(error) => {
+                        self.lock().n_open -= 1;
+                        self.returned.notify_one();
+                        Err(error)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "all {MAX_READERS} read connections stayed busy for {} s",
+                    READER_WAIT.as_secs()
+                )));
+            }
+            state = self
+                .returned
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        if self.read_only {
+            return open_read_only_connection(&self.path);
+        }
+        let connection = open_connection(&self.path)?;
+        connection.pragma_update(None, "cache_size", -16384)?;
+        Ok(connection)
+    }
+
+    fn lend(&self, connection: Connection) -> PooledConnection<'_> {
+        PooledConnection {
             connection: Some(connection),
             pool: self,
-        })
+        }
     }
 }
 
@@ -463,18 +515,15 @@ impl Drop for PooledConnection<'_> {
         let Some(connection) = self.connection.take() else {
             return;
         };
-        // A connection left inside a transaction (a panic mid-way) is not reused.
-        if !connection.is_autocommit() {
-            return;
+        let mut state = self.pool.lock();
+        // A connection left inside a transaction (a panic mid-way) is closed, not reused.
+        if connection.is_autocommit() {
+            state.idle.push(connection);
+        } else {
+            state.n_open -= 1;
         }
-        let mut idle = self
-            .pool
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(connection);
-        }
+        drop(state);
+        self.pool.returned.notify_one();
     }
 }
 
