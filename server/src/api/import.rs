@@ -24,6 +24,9 @@ pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
 
 const RETRY_AFTER_SECONDS: &str = "2";
 
+/// Longer than mimalloc's purge delay (`MIMALLOC_PURGE_DELAY`, 1,000 ms in v3).
+const ALLOCATOR_PURGE_DELAY: Duration = Duration::from_millis(1_200);
+
 pub async fn import_post(State(state): State<AppState>, body: Body) -> Response {
     // The permit is taken before the body is read, so that the memory imports can take is
     // bounded by the number of permits, not by the number of connections.
@@ -39,46 +42,71 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
         return response;
     };
     let limit = state.limits.max_import_bytes;
-    let body = match tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(error)) if is_length_limit(&error) => return too_large(limit),
-        Ok(Err(error)) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {error}"),
-            );
-        }
-        Err(_) => {
-            return refuse(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the file did not arrive within {} s",
-                    BODY_DEADLINE.as_secs()
-                ),
-            );
-        }
-    };
     let store = state.store.clone();
     let redactor = state.redactor.clone();
-    let limits = DecodeLimits {
-        max_decompressed_bytes: limit as u64,
+    let runtime = tokio::runtime::Handle::current();
+    // The permit moves into the work: a client that goes away does not free it while its file
+    // is still being decoded. The body is read, decoded and stored on a thread of its own that
+    // ends with the import, so every large allocation of an import is made and freed by that
+    // thread and the allocator returns it to the system when the thread ends (read on a
+    // runtime thread or decoded on a pooled blocking thread, hundreds of MB stayed resident).
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("spanview-import".into())
+        .spawn(move || {
+            let permit = permit;
+            // The deadline's timer is made inside the runtime's context.
+            let read = runtime.block_on(async move {
+                tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, limit)).await
+            });
+            let outcome = match read {
+                Ok(Ok(body)) => {
+                    let limits = DecodeLimits {
+                        max_decompressed_bytes: limit as u64,
+                    };
+                    import_bytes_with_limits(store.as_ref(), &redactor, &body, &limits)
+                        .map_err(Failure::Import)
+                }
+                Ok(Err(error)) if is_length_limit(&error) => Err(Failure::TooLarge),
+                Ok(Err(error)) => Err(Failure::Body(error.to_string())),
+                Err(_) => Err(Failure::Timeout),
+            };
+            let _ = reply.send(outcome);
+            drop(permit);
+            // mimalloc (v3) returns freed memory to the system only once it has been free for
+            // its purge delay (1 s), and only when an allocator event looks for expired purges,
+            // such as a thread ending. Ending this thread after the delay returns the import's
+            // hundreds of MB at once instead of whenever another thread happens to end.
+            std::thread::sleep(ALLOCATOR_PURGE_DELAY);
+        });
+    if let Err(error) = spawned {
+        return ApiError::Internal(format!("cannot start the import: {error}")).into_response();
+    }
+    let Ok(outcome) = outcome.await else {
+        return ApiError::Internal("the import thread ended without an answer".into())
+            .into_response();
     };
-    // The permit moves into the blocking work: a client that goes away does not free it while
-    // its file is still being decoded.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        import_bytes_with_limits(store.as_ref(), &redactor, &body, &limits)
-    })
-    .await;
     match outcome {
-        Ok(Ok(mut outcome)) => {
+        Ok(mut outcome) => {
             state.metrics.spans_stored.inc_by(outcome.n_spans_added);
             state
                 .live
                 .publish(std::mem::take(&mut outcome.updated_traces));
             Json(outcome).into_response()
         }
-        Ok(Err(ImportError::Store(StoreError::Unavailable(reason)))) => {
+        Err(Failure::TooLarge) => too_large(limit),
+        Err(Failure::Body(error)) => refuse(
+            StatusCode::BAD_REQUEST,
+            format!("cannot read the request body: {error}"),
+        ),
+        Err(Failure::Timeout) => refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the file did not arrive within {} s",
+                BODY_DEADLINE.as_secs()
+            ),
+        ),
+        Err(Failure::Import(ImportError::Store(StoreError::Unavailable(reason)))) => {
             let mut response = refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("the file was not stored: {reason}; retry later"),
@@ -89,14 +117,20 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
             );
             response
         }
-        Ok(Err(ImportError::Store(error))) => ApiError::Store(error).into_response(),
-        Ok(Err(ImportError::TooLarge { .. })) => too_large(limit),
-        Ok(Err(error)) => refuse(
+        Err(Failure::Import(ImportError::Store(error))) => ApiError::Store(error).into_response(),
+        Err(Failure::Import(ImportError::TooLarge { .. })) => too_large(limit),
+        Err(Failure::Import(error)) => refuse(
             StatusCode::BAD_REQUEST,
             format!("cannot import the file: {error}"),
         ),
-        Err(join_error) => ApiError::Internal(join_error.to_string()).into_response(),
     }
+}
+
+enum Failure {
+    TooLarge,
+    Body(String),
+    Timeout,
+    Import(ImportError),
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
