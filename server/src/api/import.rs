@@ -1,7 +1,8 @@
 //! `POST /api/import`: store a trace file sent as the request body.
 //!
 //! Bounded like exports: at most [`crate::Limits::max_pending_imports`] imports read, decode
-//! and store at once (others get `503` with `Retry-After`), the body and its decompression
+//! and store at once (others wait up to [`IMPORT_QUEUE_WAIT`], then get `503` with
+//! `Retry-After`), the body and its decompression
 //! stop at [`crate::Limits::max_import_bytes`] (`413`), and a body that does not arrive within
 //! [`BODY_DEADLINE`] frees the permit (`408`).
 
@@ -24,13 +25,23 @@ pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
 
 const RETRY_AFTER_SECONDS: &str = "2";
 
+/// How long an import waits for another one to finish before it is answered 503.
+pub const IMPORT_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
 /// Longer than mimalloc's purge delay (`MIMALLOC_PURGE_DELAY`, 1,000 ms in v3).
 const ALLOCATOR_PURGE_DELAY: Duration = Duration::from_millis(1_200);
 
 pub async fn import_post(State(state): State<AppState>, body: Body) -> Response {
     // The permit is taken before the body is read, so that the memory imports can take is
     // bounded by the number of permits, not by the number of connections.
-    let Ok(permit) = state.import_permits.clone().try_acquire_owned() else {
+    // Imports wait a little for their turn (a page saving several files at once), then are
+    // told to come back; only their connections wait, their bodies are not read yet.
+    let permit = tokio::time::timeout(
+        IMPORT_QUEUE_WAIT,
+        state.import_permits.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(permit)) = permit else {
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "another import is under way: retry later".to_owned(),
@@ -71,8 +82,9 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
                 Ok(Err(error)) => Err(Failure::Body(error.to_string())),
                 Err(_) => Err(Failure::Timeout),
             };
-            let _ = reply.send(outcome);
+            // The next import may start as soon as this one is answered.
             drop(permit);
+            let _ = reply.send(outcome);
             // mimalloc (v3) returns freed memory to the system only once it has been free for
             // its purge delay (1 s), and only when an allocator event looks for expired purges,
             // such as a thread ending. Ending this thread after the delay returns the import's
