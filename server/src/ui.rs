@@ -28,7 +28,7 @@ const UI_MISSING: &str = "<!doctype html><title>spanview</title><p>The web UI wa
     <code>cargo build</code>). The API is available under <code>/api</code>.</p>";
 
 pub async fn serve_asset(uri: Uri, headers: HeaderMap) -> Response {
-    let mut response = asset_response(uri, headers);
+    let mut response = asset_response(&uri, &headers);
     let security = response.headers_mut();
     if let Ok(policy) = HeaderValue::from_str(content_security_policy()) {
         security.insert(header::CONTENT_SECURITY_POLICY, policy);
@@ -83,7 +83,7 @@ fn inline_script_hashes(html: &[u8]) -> Vec<String> {
             break;
         };
         if !tag.contains("src=") {
-            let digest = sha2::Sha256::digest(body_and_after[..close].as_bytes());
+            let digest = sha2::Sha256::digest(&body_and_after.as_bytes()[..close]);
             hashes.push(base64::engine::general_purpose::STANDARD.encode(digest));
         }
         rest = &body_and_after[close..];
@@ -91,7 +91,7 @@ fn inline_script_hashes(html: &[u8]) -> Vec<String> {
     hashes
 }
 
-fn asset_response(uri: Uri, headers: HeaderMap) -> Response {
+fn asset_response(uri: &Uri, headers: &HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if let Some(file) = UiAssets::get(path).filter(|_| !path.is_empty()) {
         // Files named by their content never change under that name; the others (index.html,
@@ -116,7 +116,7 @@ fn asset_response(uri: Uri, headers: HeaderMap) -> Response {
             return (StatusCode::NOT_MODIFIED, common).into_response();
         }
         let content_type = [(header::CONTENT_TYPE, file.metadata.mimetype().to_owned())];
-        if accepts_gzip(&headers)
+        if accepts_gzip(headers)
             && let Some(gzipped) = gzipped(path, &file.data)
         {
             let encoding = [(header::CONTENT_ENCODING, "gzip")];
@@ -229,7 +229,7 @@ await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
         use sha2::Digest;
         let expected =
             base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes()));
-        assert_eq!(hashes, [expected.clone()]);
+        assert_eq!(hashes, std::slice::from_ref(&expected));
         let policy = policy_for(&hashes);
         assert!(
             policy.contains(&format!(

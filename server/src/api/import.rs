@@ -44,7 +44,7 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
     let Ok(Ok(permit)) = permit else {
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            "another import is under way: retry later".to_owned(),
+            "another import is under way: retry later",
         );
         response.headers_mut().insert(
             header::RETRY_AFTER,
@@ -109,11 +109,11 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
         Err(Failure::TooLarge) => too_large(limit),
         Err(Failure::Body(error)) => refuse(
             StatusCode::BAD_REQUEST,
-            format!("cannot read the request body: {error}"),
+            &format!("cannot read the request body: {error}"),
         ),
         Err(Failure::Timeout) => refuse(
             StatusCode::REQUEST_TIMEOUT,
-            format!(
+            &format!(
                 "the file did not arrive within {} s",
                 BODY_DEADLINE.as_secs()
             ),
@@ -121,7 +121,7 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
         Err(Failure::Import(ImportError::Store(StoreError::Unavailable(reason)))) => {
             let mut response = refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("the file was not stored: {reason}; retry later"),
+                &format!("the file was not stored: {reason}; retry later"),
             );
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -133,7 +133,7 @@ pub async fn import_post(State(state): State<AppState>, body: Body) -> Response 
         Err(Failure::Import(ImportError::TooLarge { .. })) => too_large(limit),
         Err(Failure::Import(error)) => refuse(
             StatusCode::BAD_REQUEST,
-            format!("cannot import the file: {error}"),
+            &format!("cannot import the file: {error}"),
         ),
     }
 }
@@ -159,13 +159,13 @@ fn is_length_limit(error: &axum::Error) -> bool {
 fn too_large(limit: usize) -> Response {
     refuse(
         StatusCode::PAYLOAD_TOO_LARGE,
-        format!(
+        &format!(
             "the file exceeds the import limit of {limit} bytes (before or after decompression; \
              see --max-import-bytes)"
         ),
     )
 }
 
-fn refuse(status: StatusCode, message: String) -> Response {
+fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }

@@ -94,15 +94,13 @@ impl OriginPolicy {
                     .listen
                     .is_some_and(|listen| listen.ip().is_unspecified() || listen.ip() == ip);
         }
-        self.machine_name.as_deref() == Some(host.as_str())
-            || self.allowed_hosts.iter().any(|allowed| *allowed == host)
+        self.machine_name.as_deref() == Some(host.as_str()) || self.allowed_hosts.contains(&host)
     }
 
     /// Whether a page of `origin` may export to the cross-origin endpoints.
     pub fn cors_origin_is_allowed(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        origin != "null"
-            && (self.any_cors_origin || self.cors_origins.iter().any(|allowed| *allowed == origin))
+        origin != "null" && (self.any_cors_origin || self.cors_origins.contains(&origin))
     }
 }
 

@@ -409,7 +409,7 @@ fn trace_with_a_resource_per_span(n_spans: u32) -> Batch {
         batch.spans.push(Span {
             trace_id,
             span_id: SpanId(span_id),
-            parent_span_id: (n > 0).then(|| SpanId([0, 0, 0, 1, 0, 0, 0, 0])),
+            parent_span_id: (n > 0).then_some(SpanId([0, 0, 0, 1, 0, 0, 0, 0])),
             name: "work".into(),
             kind: SpanKind::Internal,
             start_nanos: 1_700_000_000_000_000_000 + u64::from(n),
@@ -439,7 +439,7 @@ fn a_trace_of_70_000_resources_reads_back_and_summarises() {
     store
         .write(&Batch {
             spans: first_spans,
-            ..batch.clone()
+            ..batch
         })
         .unwrap();
     store.write(&second).unwrap();
