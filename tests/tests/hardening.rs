@@ -555,7 +555,19 @@ fn a_thousand_concurrent_searches_keep_memory_bounded() {
     let spanview = Spanview::start(&["--demo"]);
     let baseline = spanview.rss_kib();
     let barrier = std::sync::Barrier::new(1_000);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut most_connections = 0;
     let statuses: Vec<u16> = std::thread::scope(|scope| {
+        // Counts the store's open database connections (file descriptors of spans.sqlite)
+        // while the searches run: 1 writer and at most 8 readers.
+        let sampler = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(open_store_files(spanview.pid()));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            most
+        });
         let searches: Vec<_> = (0..1_000)
             .map(|n| {
                 let barrier = &barrier;
@@ -572,15 +584,22 @@ fn a_thousand_concurrent_searches_keep_memory_bounded() {
                     .unwrap()
             })
             .collect();
-        searches
+        let statuses = searches
             .into_iter()
             .map(|search| search.join().unwrap())
-            .collect()
+            .collect();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        most_connections = sampler.join().unwrap();
+        statuses
     });
     assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    assert!(
+        (2..=9).contains(&most_connections),
+        "{most_connections} connections open at once"
+    );
     let peak = spanview.peak_rss_kib();
     eprintln!(
-        "1,000 concurrent searches: RSS {} MiB, peak {} MiB",
+        "1,000 concurrent searches: RSS {} MiB, peak {} MiB, at most {most_connections} store connections",
         baseline / 1024,
         peak / 1024
     );
@@ -590,6 +609,21 @@ fn a_thousand_concurrent_searches_keep_memory_bounded() {
         peak / 1024,
         baseline / 1024
     );
+}
+
+/// How many descriptors of the process are open on the store's database file.
+fn open_store_files(pid: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| {
+            target
+                .file_name()
+                .is_some_and(|name| name == "spans.sqlite")
+        })
+        .count()
 }
 
 /// A tmpfs of `size` mounted for the test, unmounted on drop.
