@@ -188,6 +188,12 @@ impl Inner {
         if is_new {
             connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
+        // Stores written before times saturated hold starts past 2^63 ns as negative numbers,
+        // which search skipped and retention deleted first; both are indexed, so this is cheap.
+        connection.execute_batch(
+            "UPDATE traces SET start_ns = 9223372036854775807 WHERE start_ns < 0;
+             UPDATE blocks SET max_start_ns = 9223372036854775807 WHERE max_start_ns < 0;",
+        )?;
         let codec = Arc::new(ChunkCodec::load(&connection)?);
         let names = Arc::new(ServiceNames::default());
         let (writer, open_block) =

@@ -522,7 +522,24 @@ fn start_times_past_i64_max_are_stored_without_sign_errors() {
     assert_eq!(found(&store), expected);
     assert!(store.trace(TraceId([0xd1; 16])).unwrap().is_none());
     drop(store);
+    // A store written before the fix held such starts as negative numbers: opening repairs them.
+    {
+        let connection = rusqlite::Connection::open(dir.path().join(STORE_FILE)).unwrap();
+        connection
+            .execute_batch(
+                "UPDATE traces SET start_ns = -9223372036854775803 WHERE start_ns = 9223372036854775807;
+                 UPDATE blocks SET max_start_ns = -1 WHERE max_start_ns = 9223372036854775807;",
+            )
+            .unwrap();
+    }
     let reopened = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(found(&reopened), expected);
+    assert_eq!(
+        reopened
+            .delete_traces_started_before(now - 3_600_000_000_000 * 24)
+            .unwrap(),
+        0
+    );
     assert_eq!(found(&reopened), expected);
 }
 
