@@ -472,7 +472,7 @@ fn times_past_2262_never_wrap_and_retention_keeps_the_right_traces() {
         );
     }
     eprintln!(
-        "times past 2262: {} of 2 stored (the others rejected at ingest)",
+        "times past 2262: {} of 2 stored, the rest rejected at ingest",
         stored_far_future.len()
     );
 }

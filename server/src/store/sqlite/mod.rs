@@ -78,14 +78,16 @@ impl SqliteStore {
         let health = Arc::new(WriteHealth::default());
         let inner = match Inner::open(data_dir, &health) {
             Ok(inner) => inner,
-            Err(error)
-                if health::unavailability(&error).is_some()
-                    && data_dir.join(STORE_FILE).is_file() =>
-            {
+            Err(error) if health::unavailability(&error).is_some() => {
+                // A store that was never written (created on a full disk) has nothing to serve:
+                // the error that prevented writing is the one to report.
+                let Ok(read_only) = Inner::open_read_only(data_dir) else {
+                    return Err(error);
+                };
                 let reason = health::unavailability(&error).unwrap_or("io");
                 health.failed(reason, &error);
                 tracing::warn!(%error, "opened the store read-only: reads are served, writes wait for space");
-                Inner::open_read_only(data_dir)?
+                read_only
             }
             Err(error) => return Err(error),
         };
@@ -213,6 +215,11 @@ impl Inner {
         let path = data_dir.join(STORE_FILE);
         let connection = open_read_only_connection(&path)?;
         let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found == 0 {
+            return Err(StoreError::Unavailable(
+                "the store was never created".into(),
+            ));
+        }
         check_version(data_dir, found, false)?;
         let codec = Arc::new(ChunkCodec::load(&connection)?);
         let (left_open, next_block_id) = writer::left_open_block(&connection, &codec)?;
