@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod demo;
+pub mod grpc;
 pub mod import;
+pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod retention;
@@ -12,6 +14,7 @@ pub mod tls;
 pub mod ui;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use spanview_core::redact::Redactor;
@@ -33,6 +36,8 @@ pub struct Limits {
     pub max_import_bytes: usize,
     /// Imports reading, decoding or storing at once; more get `503 Retry-After`.
     pub max_pending_imports: usize,
+    /// Longest time a client may take to send a request body; a slower one gets `408`.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -42,6 +47,7 @@ impl Default for Limits {
             max_pending_exports: 64,
             max_import_bytes: 256 * 1024 * 1024,
             max_pending_imports: 1,
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -106,5 +112,11 @@ pub fn app(state: AppState) -> Router {
     api::router(state)
         .fallback(ui::serve_asset)
         .layer(origin_guard)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            // Failures are logged where they are understood (a store failure once in
+            // `api::error`, a full disk once per episode by the store), not per response here.
+            tower_http::trace::TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
 }

@@ -12,7 +12,7 @@ use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
-use spanview_server::{AppState, Limits, app, demo, import, tls};
+use spanview_server::{AppState, Limits, app, demo, grpc, import, tls};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Store trace files (OTLP JSON/JSONL/protobuf, Jaeger, Zipkin; gzip too) in the data directory, as `POST /api/import` does.
     Import(ImportArgs),
     /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
@@ -110,6 +110,13 @@ struct ServeArgs {
     /// Address for the receiver, the API and the UI (OTLP/HTTP's standard port).
     #[arg(long, env = "SPANVIEW_LISTEN", default_value = "127.0.0.1:4318")]
     listen: SocketAddr,
+    /// Address for the OTLP/gRPC receiver (OTLP/gRPC's standard port), or `off`.
+    #[arg(long, env = "SPANVIEW_GRPC_LISTEN", default_value = "127.0.0.1:4317", value_parser = parse_optional_address)]
+    grpc_listen: OptionalAddress,
+    /// Also take Zipkin v2 JSON (`POST /api/v2/spans`) on this address, e.g. Zipkin's
+    /// `127.0.0.1:9411`; the main address always takes it.
+    #[arg(long, env = "SPANVIEW_ZIPKIN_LISTEN", value_parser = parse_optional_address)]
+    zipkin_listen: Option<OptionalAddress>,
     /// Directory of the embedded store.
     #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
     data_dir: PathBuf,
@@ -123,6 +130,9 @@ struct ServeArgs {
     /// Largest accepted request body in bytes, after decompression.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Longest time a client may take to send a request body (e.g. `30s`); slower ones get 408.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    body_read_timeout: u64,
     /// Export requests in flight at once; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = Limits::default().max_pending_exports as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_pending_exports: u64,
@@ -181,6 +191,22 @@ struct ServeArgs {
     tls_key: Option<PathBuf>,
 }
 
+/// A listening address, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+struct OptionalAddress(Option<SocketAddr>);
+
+fn parse_optional_address(text: &str) -> Result<OptionalAddress, String> {
+    match text.trim() {
+        "" | "off" | "none" => Ok(OptionalAddress(None)),
+        address => address
+            .parse()
+            .map(|address| OptionalAddress(Some(address)))
+            .map_err(|_| {
+                format!("{text:?} is neither an address such as 127.0.0.1:4317 nor `off`")
+            }),
+    }
+}
+
 fn parse_duration_arg(text: &str) -> Result<u64, String> {
     spanview_core::query::parse_duration(text).map_err(|error| error.to_string())
 }
@@ -208,7 +234,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Import(args) => import_files(&args),
         Command::Compare(args) => compare_traces(&args),
         Command::Demo(args) => run_demo(args).await,
@@ -232,6 +258,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_pending_exports: usize::try_from(args.max_pending_exports).unwrap_or(usize::MAX),
         max_import_bytes: args.max_import_bytes,
+        body_read_timeout: Duration::from_nanos(args.body_read_timeout.max(1_000_000)),
         ..Limits::default()
     };
     let has_token = args
@@ -258,8 +285,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "listening on a non-loopback address without --auth-token: anyone who can reach it can read and write traces"
         );
     }
+    // Both acceptors are made before anything listens, so bad certificate files stop the start.
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key).context("setting up TLS")?),
+        (Some(cert), Some(key)) => Some(TlsAcceptors {
+            http1: tls::acceptor(cert, key, &[b"http/1.1"]).context("setting up TLS")?,
+            http2: tls::acceptor(cert, key, &[b"h2"]).context("setting up TLS")?,
+        }),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -287,18 +318,68 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             &args.cors_origins,
         ));
     store.report_to(state.metrics.clone());
+    let main_app = if tls.is_some() {
+        app(state.clone())
+    } else {
+        app(state.clone().with_demo_feed(demo_feed))
+    };
+
+    let mut servers = tokio::task::JoinSet::new();
+    let http1_tls = tls.as_ref().map(|acceptors| acceptors.http1.clone());
+    servers.spawn(serve_on(listener, main_app, http1_tls.clone(), "HTTP"));
+    if let Some(grpc_address) = args.grpc_listen.0 {
+        let grpc_listener = tokio::net::TcpListener::bind(grpc_address)
+            .await
+            .with_context(|| {
+                format!("binding {grpc_address} for OTLP/gRPC (--grpc-listen, `off` to disable)")
+            })?;
+        let grpc_address = grpc_listener.local_addr()?;
+        tracing::info!(%grpc_address, "spanview OTLP/gRPC listening on {grpc_address}");
+        let grpc_app = grpc::router(state.clone());
+        let http2_tls = tls.as_ref().map(|acceptors| acceptors.http2.clone());
+        servers.spawn(serve_on(grpc_listener, grpc_app, http2_tls, "OTLP/gRPC"));
+    }
+    if let Some(OptionalAddress(Some(zipkin_address))) = args.zipkin_listen {
+        let zipkin_listener = tokio::net::TcpListener::bind(zipkin_address)
+            .await
+            .with_context(|| format!("binding {zipkin_address} for Zipkin (--zipkin-listen)"))?;
+        let zipkin_address = zipkin_listener.local_addr()?;
+        tracing::info!(%zipkin_address, "spanview Zipkin listening on {scheme}://{zipkin_address}");
+        let zipkin_app = spanview_server::api::zipkin_router(state.clone());
+        servers.spawn(serve_on(zipkin_listener, zipkin_app, http1_tls, "Zipkin"));
+    }
+    // Every listener stops on the same signal; the first to fail stops spanview.
+    while let Some(finished) = servers.join_next().await {
+        finished.context("a listener panicked")??;
+    }
+    Ok(())
+}
+
+/// TLS for each kind of listener: HTTP/1.1 for the main and Zipkin listeners, HTTP/2 for gRPC.
+struct TlsAcceptors {
+    http1: tokio_rustls::TlsAcceptor,
+    http2: tokio_rustls::TlsAcceptor,
+}
+
+/// Serves `router` on `listener` (over TLS when given an acceptor) until the shutdown signal.
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    what: &'static str,
+) -> anyhow::Result<()> {
     match tls {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor)?;
-            axum::serve(listener, app(state))
+            axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
-                .context("serving HTTPS")
+                .with_context(|| format!("serving {what} over TLS"))
         }
-        None => axum::serve(listener, app(state.with_demo_feed(demo_feed)))
+        None => axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .context("serving HTTP"),
+            .with_context(|| format!("serving {what}")),
     }
 }
 

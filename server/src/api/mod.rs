@@ -1,6 +1,7 @@
 //! HTTP endpoints, one module per area.
 
 pub mod auth;
+pub mod body;
 pub mod compare;
 pub mod demo;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod origin;
 pub mod otlp;
 pub mod services;
 pub mod traces;
+pub mod zipkin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
     let protected = Router::new()
         .route("/v1/traces", post(otlp::traces_export))
+        .route("/api/v2/spans", post(zipkin::spans_post))
         .route("/api/services", get(services::services_list))
         .route("/api/services/overview", get(services::services_overview))
         .route(
@@ -48,6 +51,18 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .route("/healthz", get(|| async { "ok" }))
         .layer(body_limit)
+        .with_state(state)
+}
+
+/// Zipkin's collector API alone, for `--zipkin-listen` (Zipkin's port 9411), so apps configured
+/// for a Zipkin server send to spanview unchanged.
+pub fn zipkin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v2/spans", post(zipkin::spans_post))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
         .with_state(state)
 }
 
