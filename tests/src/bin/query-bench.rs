@@ -164,7 +164,10 @@ fn verify_every_trace(
     let mut found = 0u64;
     let mut missing_traces = 0u64;
     for trace_number in 0..options.n_traces {
-        let url = format!("{base}/api/traces/{}", hex(trace_id(options.seed, trace_number)));
+        let url = format!(
+            "{base}/api/traces/{}",
+            hex(trace_id(options.seed, trace_number))
+        );
         let mut response = agent
             .get(&url)
             .config()
@@ -176,7 +179,11 @@ fn verify_every_trace(
             missing_traces += 1;
             continue;
         }
-        let body = response.body_mut().with_config().limit(1 << 30).read_to_string()?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()?;
         found += body.matches("\"spanId\"").count() as u64;
     }
     println!(
