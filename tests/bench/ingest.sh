@@ -16,10 +16,11 @@ ROOT=$(pwd)
 SPANS=${1:-1000000}
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
 ROTEL_VERSION=0.0.1a15
+COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core || echo "+changes")
 WORK=$(mktemp -d /tmp/spanview-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release -q -p spanview-e2e --bin ingest-bench --bin query-bench
+cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin ingest-bench --bin query-bench
 BIN="$ROOT/target/release"
 VENV="$ROOT/.tools/bench-venv"
 if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
@@ -28,6 +29,10 @@ if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
 fi
 ROTEL=$("$VENV/bin/python" -c 'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')
 
+# 1234567 -> 1,234,567
+thousands() {
+    sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"
+}
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() {
     awk -v ticks="$(getconf CLK_TCK)" '{ print ($14 + $15) / ticks }' "/proc/$1/stat"
@@ -61,12 +66,12 @@ run() {
     if [ -n "$verify_base" ]; then
         local n_traces=$(( (SPANS + 511) / 512 * 512 / 8 ))
         if "$BIN/query-bench" "$verify_base" --seed "$seed" --traces "$n_traces" --verify >"$WORK/verify" 2>&1; then
-            check="all $(( n_traces * 8 )) readable"
+            check="all $(thousands $(( n_traces * 8 ))) readable"
         else
             check="FAILED: $(tail -1 "$WORK/verify")"
         fi
     fi
-    ROWS+=("| $label | $(printf "%'d" "$rate") | $cpu_per_million s | $(peak_rss_mb "$pid") MB | $check |")
+    ROWS+=("| $label | $(thousands "$rate") | $cpu_per_million s | $(peak_rss_mb "$pid") MB | $check |")
     echo "$label: $output" >&2
 }
 
@@ -100,8 +105,8 @@ for encoding in protobuf grpc; do
 done
 
 table=$(
-    echo "**$(date -u +%Y-%m-%d) ingest side by side** ($(git rev-parse --short HEAD), $(nproc) cores \
-$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(printf "%'d" "$SPANS") spans per receiver, \
+    echo "**$(date -u +%Y-%m-%d) ingest side by side** ($COMMIT, $(nproc) cores \
+$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(thousands "$SPANS") spans per receiver, \
 $CONNECTIONS connections, \`tests/bench/ingest.sh\`):"
     echo
     echo "| receiver | spans/s | receiver CPU per 1M spans | peak RSS | acknowledged spans |"
