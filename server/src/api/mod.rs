@@ -55,7 +55,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Zipkin's collector API alone, for `--zipkin-listen` (Zipkin's port 9411), so apps configured
-/// for a Zipkin server send to spanview unchanged.
+/// for a Zipkin server send to spanview unchanged; the same host, origin and CORS rules as the
+/// main address.
 pub fn zipkin_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v2/spans", post(zipkin::spans_post))
@@ -63,6 +64,7 @@ pub fn zipkin_router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)
 }
 
