@@ -81,12 +81,7 @@ impl tonic::server::UnaryService<Bytes> for ExportService {
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let state = self.state.clone();
         Box::pin(async move {
-            let started = std::time::Instant::now();
             let outcome = receive(&state, request).await;
-            state
-                .metrics
-                .export_duration_seconds
-                .observe(started.elapsed().as_secs_f64());
             // Recorded with the HTTP status OTLP/HTTP would have answered, so one metric
             // covers both transports.
             let (equivalent_status, answer) = match outcome {

@@ -118,10 +118,11 @@ pub async fn store_payload(
     compression: Compression,
     wire: Wire,
 ) -> Result<RejectedSpans, IngestError> {
+    let started = std::time::Instant::now();
     let store = state.store.clone();
     let redactor = state.redactor.clone();
     let limit = state.limits.max_body_bytes;
-    let (decoded, written) = tokio::task::spawn_blocking(move || {
+    let stored = tokio::task::spawn_blocking(move || {
         let payload = inflate(raw, compression, limit)?;
         let mut decoded = decode(&payload, wire)?;
         drop(payload);
@@ -133,9 +134,13 @@ pub async fn store_payload(
         Ok::<_, IngestError>((decoded, Some(outcome)))
     })
     .await
-    .map_err(|join_error| IngestError::Internal(join_error.to_string()))??;
-
+    .map_err(|join_error| IngestError::Internal(join_error.to_string()))
+    .and_then(|stored| stored);
     let metrics = &state.metrics;
+    metrics
+        .export_duration_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let (decoded, written) = stored?;
     metrics
         .spans_received
         .inc_by(decoded.batch.spans.len() as u64);

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
+use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
 use spanview_server::store::sqlite::SqliteStore;
@@ -30,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Receive OTLP/HTTP traces, store them and serve the API and the web UI.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Store trace files (OTLP JSON/JSONL/protobuf, Jaeger, Zipkin; gzip too) in the data directory, as `POST /api/import` does.
     Import(ImportArgs),
     /// Compare two traces span by span (trace files or stored trace ids); can gate CI.
@@ -135,6 +137,27 @@ struct ServeArgs {
     /// Export requests in flight at once; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = Limits::default().max_pending_exports as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_pending_exports: u64,
+    /// Largest `POST /api/import` body in bytes, before and after decompression.
+    #[arg(long, default_value_t = Limits::default().max_import_bytes)]
+    max_import_bytes: usize,
+    /// Host names (comma-separated) the server answers besides localhost and its listen
+    /// address, against DNS rebinding; `*` answers any name (behind a proxy that checks them).
+    #[arg(
+        long,
+        env = "SPANVIEW_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
+    allowed_hosts: Vec<String>,
+    /// Origins (comma-separated, e.g. `http://localhost:3000`) whose pages may export to
+    /// `/v1/traces` from the browser (CORS); none by default, `*` for any.
+    #[arg(
+        long,
+        env = "SPANVIEW_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    cors_origins: Vec<String>,
     /// Require `Authorization: Bearer TOKEN` on ingest, the API and metrics.
     #[arg(long, env = "SPANVIEW_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
@@ -212,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Import(args) => import_files(&args),
         Command::Compare(args) => compare_traces(&args),
         Command::Demo(args) => run_demo(args).await,
@@ -235,7 +258,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_pending_exports: usize::try_from(args.max_pending_exports).unwrap_or(usize::MAX),
+        max_import_bytes: args.max_import_bytes,
         body_read_timeout: Duration::from_nanos(args.body_read_timeout.max(1_000_000)),
+        ..Limits::default()
     };
     let has_token = args
         .auth_token
@@ -286,8 +311,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!("the store already holds traces: not running the demo services");
         }
     }
-    let state = AppState::new(store, limits, args.auth_token)
-        .with_redactor(Redactor::new(&args.redact_keys));
+    let state = AppState::new(store.clone(), limits, args.auth_token)
+        .with_redactor(Redactor::new(&args.redact_keys))
+        .with_origin_policy(OriginPolicy::new(
+            Some(address),
+            &args.allowed_hosts,
+            &args.cors_origins,
+        ));
+    store.report_to(state.metrics.clone());
     let main_app = if tls.is_some() {
         app(state.clone())
     } else {
@@ -346,10 +377,17 @@ async fn serve_on(
                 .await
                 .with_context(|| format!("serving {what} over TLS"))
         }
-        None => axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .with_context(|| format!("serving {what}")),
+        None => {
+            // Answers are written in several small pieces (HTTP/2: headers, data, trailers):
+            // with Nagle's algorithm on, each waits for the client's delayed ACK (~40 ms).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .with_context(|| format!("serving {what}"))
+        }
     }
 }
 

@@ -99,6 +99,8 @@ async fn accept_loop(
                 continue;
             }
         };
+        // As on plain listeners (main.rs): small writes go out at once, not after a delayed ACK.
+        let _ = stream.set_nodelay(true);
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {

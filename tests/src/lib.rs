@@ -183,6 +183,28 @@ impl Spanview {
             .expect("JSON body")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's resident memory now (`VmRSS` of `/proc/PID/status`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmRSS:")
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmHWM:")
+    }
+
+    /// Stops the process as a service manager does (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
     /// Kills the process without a chance to clean up, as `kill -9` does.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -195,6 +217,16 @@ impl Drop for Spanview {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|error| panic!("reading /proc/{pid}/status: {error}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
 /// The base URL in spanview's "listening on http://ADDR" (or `https://`) log line.

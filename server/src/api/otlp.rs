@@ -64,7 +64,6 @@ pub async fn traces_export(
     body: Body,
 ) -> Response {
     // Errors are answered in the request's encoding where it is known, JSON otherwise.
-    let started = std::time::Instant::now();
     let (label, encoding, outcome) = match request_encoding(&headers) {
         Ok(encoding) => (
             encoding.label(),
@@ -87,10 +86,6 @@ pub async fn traces_export(
         }
         Err(error) => error_response(encoding, &error),
     };
-    state
-        .metrics
-        .export_duration_seconds
-        .observe(started.elapsed().as_secs_f64());
     state
         .metrics
         .record_export(label, response.status().as_u16());

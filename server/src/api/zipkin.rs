@@ -17,7 +17,6 @@ use crate::AppState;
 use crate::ingest::{self, IngestError, RETRY_AFTER_SECONDS, Wire};
 
 pub async fn spans_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let started = std::time::Instant::now();
     let response = match receive(&state, &headers, body).await {
         Ok(rejected) => {
             let mut response = StatusCode::ACCEPTED.into_response();
@@ -40,11 +39,9 @@ pub async fn spans_post(State(state): State<AppState>, headers: HeaderMap, body:
             response
         }
     };
-    let metrics = &state.metrics;
-    metrics
-        .export_duration_seconds
-        .observe(started.elapsed().as_secs_f64());
-    metrics.record_export("zipkin", response.status().as_u16());
+    state
+        .metrics
+        .record_export("zipkin", response.status().as_u16());
     response
 }
 

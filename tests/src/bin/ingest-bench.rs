@@ -1,8 +1,8 @@
 //! Ingest benchmark: sends OTLP batches to a running spanview (or any OTLP receiver) from several
 //! connections and reports spans per second, end to end (each `200` or gRPC `OK` means durable
-//! for spanview). OTLP/HTTP bodies are encoded ahead of sending; OTLP/gRPC (`--encoding grpc`,
-//! URL `http://HOST:4317`, one HTTP/2 connection per `--connections`) sends the same batches
-//! through the generated tonic client, which encodes each as it sends it.
+//! for spanview). Batches are encoded ahead of sending, for OTLP/HTTP and for OTLP/gRPC alike
+//! (`--encoding grpc`, URL `http://HOST:4317`, one HTTP/2 connection per `--connections`,
+//! tonic's client with a codec that sends the encoded bytes as they are).
 //!
 //! usage: ingest-bench URL [--encoding protobuf|json|grpc] [--spans N] [--batch N]
 //!        [--connections N] [--seed N] [--rate SPANS_PER_SECOND]
@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message;
 use spanview_e2e::load::batch;
 
@@ -102,28 +102,24 @@ fn main() -> anyhow::Result<()> {
     let mut first = 0;
     while first < n_batches {
         let last = (first + batches_per_round).min(n_batches);
-        let requests: Vec<ExportTraceServiceRequest> = (first..last)
-            .map(|idx| batch(idx, options.batch_size, options.run_seed))
+        let bodies: Vec<Vec<u8>> = (first..last)
+            .map(|idx| {
+                let request: ExportTraceServiceRequest =
+                    batch(idx, options.batch_size, options.run_seed);
+                match options.encoding {
+                    Encoding::Json => serde_json::to_vec(&request).expect("json"),
+                    Encoding::Protobuf | Encoding::Grpc => request.encode_to_vec(),
+                }
+            })
             .collect();
+        body_bytes += bodies.iter().map(Vec::len).sum::<usize>();
+        let started = Instant::now();
         if options.encoding == Encoding::Grpc {
-            body_bytes += requests.iter().map(Message::encoded_len).sum::<usize>();
-            let started = Instant::now();
-            send_all_grpc(&options, requests)?;
-            sending += started.elapsed();
+            send_all_grpc(&options, bodies)?;
         } else {
-            let bodies: Vec<Vec<u8>> = requests
-                .iter()
-                .map(|request| match options.encoding {
-                    Encoding::Json => serde_json::to_vec(request).expect("json"),
-                    _ => request.encode_to_vec(),
-                })
-                .collect();
-            drop(requests);
-            body_bytes += bodies.iter().map(Vec::len).sum::<usize>();
-            let started = Instant::now();
             send_all(&options, &bodies, content_type);
-            sending += started.elapsed();
         }
+        sending += started.elapsed();
         first = last;
     }
     let seconds = sending.as_secs_f64();
@@ -173,41 +169,46 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
     });
 }
 
-/// Sends every request over OTLP/gRPC, one HTTP/2 connection per `--connections`.
-fn send_all_grpc(
-    options: &Options,
-    requests: Vec<ExportTraceServiceRequest>,
-) -> anyhow::Result<()> {
+/// Sends every encoded request over OTLP/gRPC, one HTTP/2 connection per `--connections`.
+fn send_all_grpc(options: &Options, bodies: Vec<Vec<u8>>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let requests = std::sync::Arc::new(std::sync::Mutex::new(requests.into_iter()));
+    let bodies: Vec<Bytes> = bodies.into_iter().map(Bytes::from).collect();
+    let bodies = std::sync::Arc::new(bodies);
+    let next = std::sync::Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let seconds_per_batch = options
         .spans_per_second
         .map(|rate| options.batch_size as f64 / rate);
+    let path: tonic::codegen::http::uri::PathAndQuery =
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+            .parse()
+            .expect("a path");
     runtime.block_on(async {
         let mut senders = tokio::task::JoinSet::new();
-        let sent = std::sync::Arc::new(AtomicUsize::new(0));
         for _ in 0..options.n_connections {
-            let mut client = TraceServiceClient::connect(options.url.clone())
+            let channel = tonic::transport::Endpoint::from_shared(options.url.clone())?
+                .connect()
                 .await
-                .with_context(|| format!("connecting to {}", options.url))?
-                .max_decoding_message_size(usize::MAX);
-            let (requests, sent) = (requests.clone(), sent.clone());
+                .with_context(|| format!("connecting to {}", options.url))?;
+            let mut client = tonic::client::Grpc::new(channel);
+            let (bodies, next, path) = (bodies.clone(), next.clone(), path.clone());
             senders.spawn(async move {
                 loop {
-                    let Some(request) = requests.lock().expect("not poisoned").next() else {
-                        break;
-                    };
-                    let idx = sent.fetch_add(1, Ordering::Relaxed);
+                    let idx = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(idx) else { break };
                     if let Some(seconds) = seconds_per_batch {
                         let due = std::time::Duration::from_secs_f64(seconds * idx as f64);
                         if let Some(wait) = due.checked_sub(started.elapsed()) {
                             tokio::time::sleep(wait).await;
                         }
                     }
-                    client.export(request).await.context("export call")?;
+                    client.ready().await.context("connection")?;
+                    client
+                        .unary(tonic::Request::new(body.clone()), path.clone(), EncodedCodec)
+                        .await
+                        .context("export call")?;
                 }
                 anyhow::Ok(())
             });
@@ -217,4 +218,49 @@ fn send_all_grpc(
         }
         anyhow::Ok(())
     })
+}
+
+/// Sends already encoded messages and keeps the (unread) response bytes.
+#[derive(Clone, Copy)]
+struct EncodedCodec;
+
+impl tonic::codec::Codec for EncodedCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = EncodedCodec;
+    type Decoder = EncodedCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        *self
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        *self
+    }
+}
+
+impl tonic::codec::Encoder for EncodedCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for EncodedCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
 }
