@@ -206,7 +206,11 @@ fn send_all_grpc(options: &Options, bodies: Vec<Vec<u8>>) -> anyhow::Result<()> 
                     }
                     client.ready().await.context("connection")?;
                     client
-                        .unary(tonic::Request::new(body.clone()), path.clone(), EncodedCodec)
+                        .unary(
+                            tonic::Request::new(body.clone()),
+                            path.clone(),
+                            EncodedCodec,
+                        )
                         .await
                         .context("export call")?;
                 }
