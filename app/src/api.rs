@@ -150,7 +150,9 @@ pub struct ImportOutcome {
 /// Stores a trace file on the server ("Save to server").
 pub async fn import_file(file: &web_sys::File) -> Result<ImportOutcome, ApiError> {
     let url = "/api/import";
-    let mut request = gloo_net::http::Request::post(url);
+    // Marks the request as this page's own (as every POST here does): the server refuses
+    // state-changing requests that another site's page could send without a preflight.
+    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
     if let Some(token) = saved_token() {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
@@ -169,7 +171,7 @@ pub async fn compare_groups(
     after: &[String],
 ) -> Result<spanview_core::group_compare::GroupComparison, ApiError> {
     let url = "/api/compare/groups";
-    let mut request = gloo_net::http::Request::post(url);
+    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
     if let Some(token) = saved_token() {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
@@ -191,7 +193,7 @@ pub async fn start_demo() -> Result<(), ApiError> {
         running: bool,
     }
     let url = "/api/demo";
-    let mut request = gloo_net::http::Request::post(url);
+    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
     if let Some(token) = saved_token() {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }

@@ -67,6 +67,7 @@ pub struct ComparisonRow {
     pub total_after_nanos: u64,
     pub self_before_nanos: u64,
     pub self_after_nanos: u64,
+    /// Wall-clock share of the trace (the union of the group's spans), never above 100 %.
     pub percent_of_total_before: f64,
     pub percent_of_total_after: f64,
     pub delta_nanos: i64,
@@ -426,7 +427,13 @@ pub(crate) struct Side<'a> {
 
 impl<'a> Side<'a> {
     pub(crate) fn new(trace: &'a Trace, keys: &mut KeyTable) -> Option<Self> {
-        let waterfall = Waterfall::build(trace)?;
+        // Compared as the waterfall shows them: adjusted for clock skew (same spans, same order,
+        // so `trace` still describes the rows' attributes).
+        let mut waterfall = Waterfall::build(trace)?;
+        let skew = crate::clock_skew::find_in_waterfall(trace, &waterfall);
+        if !skew.is_empty() {
+            waterfall = Waterfall::build(&crate::clock_skew::apply(trace, &skew))?;
+        }
         // Keys by the waterfall's own service and name numbers: strings are hashed once per
         // distinct pair, not once per row.
         let mut key_of: FxHashMap<(u32, u32), KeyId> = FxHashMap::default();
@@ -479,6 +486,8 @@ impl<'a> Side<'a> {
 pub(crate) struct GroupTotals {
     pub(crate) count: u64,
     pub(crate) total_nanos: u64,
+    /// The wall-clock time the group's spans cover: its share of the trace.
+    pub(crate) wall_nanos: u64,
     pub(crate) self_nanos: u64,
     critical_nanos: u64,
     pub(crate) on_critical_path: bool,
@@ -501,6 +510,11 @@ pub(crate) fn totals(keys: &KeyTable, side: &Side<'_>, group: &Group) -> GroupTo
             .iter()
             .map(|row| side.waterfall.rows[*row as usize].duration_nanos)
             .sum(),
+        wall_nanos: crate::intervals::occupancy(group.rows.iter().map(|row| {
+            let row = &side.waterfall.rows[*row as usize];
+            (row.offset_nanos, row.offset_nanos + row.duration_nanos)
+        }))
+        .wall_nanos,
         self_nanos: group
             .rows
             .iter()
@@ -611,11 +625,14 @@ fn row(
         total_after_nanos: total_after,
         self_before_nanos: before_totals.as_ref().map_or(0, |t| t.self_nanos),
         self_after_nanos: after_totals.as_ref().map_or(0, |t| t.self_nanos),
+        // Shares are wall-clock time (never above 100 %), the totals beside them busy time.
         percent_of_total_before: before.map_or(0.0, |(side, _)| {
-            percent_of(total_before, side.waterfall.duration_nanos())
+            let wall = before_totals.as_ref().map_or(0, |t| t.wall_nanos);
+            percent_of(wall, side.waterfall.duration_nanos())
         }),
         percent_of_total_after: after.map_or(0.0, |(side, _)| {
-            percent_of(total_after, side.waterfall.duration_nanos())
+            let wall = after_totals.as_ref().map_or(0, |t| t.wall_nanos);
+            percent_of(wall, side.waterfall.duration_nanos())
         }),
         delta_nanos: total_after as i64 - total_before as i64,
         delta_percent: if before.is_some() {
@@ -708,7 +725,7 @@ pub fn render_table(comparison: &Comparison) -> String {
         "what".to_owned(),
     ]];
     for row in comparison.rows_by_impact() {
-        lines.push(row_cells(row));
+        lines.push(row_cells(row, |text| text.to_owned()));
     }
     let widths: Vec<usize> = (0..7)
         .map(|column| {
@@ -745,11 +762,33 @@ pub fn render_markdown(comparison: &Comparison) -> String {
     }
     out.push_str("\n| span | before | after | change | change % | count | what |\n|---|---:|---:|---:|---:|---:|---|\n");
     for row in comparison.rows_by_impact() {
-        let cells: Vec<String> = row_cells(row)
-            .into_iter()
-            .map(|cell| cell.replace('|', "\\|"))
-            .collect();
+        let cells = row_cells(row, escape_markdown);
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+/// Text from spans (names, attribute keys and values) made inert in a Markdown table cell and
+/// in the HTML a Markdown renderer makes of it: on one line (a line break would end the row),
+/// `<`, `>` and `&` as HTML entities (no tags, no autolinks), and Markdown's punctuation
+/// backslash-escaped (no cell breaks, emphasis, code spans, links or math).
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        match character {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '|' | '~' | '$' | '!' | '#' => {
+                out.push('\\');
+                out.push(character);
+            }
+            // Line breaks of every kind, and other control characters, become spaces.
+            character if character.is_control() || matches!(character, '\u{2028}' | '\u{2029}') => {
+                out.push(' ');
+            }
+            character => out.push(character),
+        }
     }
     out
 }
@@ -788,14 +827,15 @@ fn header_lines(comparison: &Comparison) -> Vec<String> {
     ]
 }
 
-fn row_cells(row: &ComparisonRow) -> [String; 7] {
+/// The cells of a report row; `escape` is applied to the text that comes from the spans.
+fn row_cells(row: &ComparisonRow, escape: fn(&str) -> String) -> [String; 7] {
     let mut what = match row.change {
         Change::Added => String::from("added"),
         Change::Removed => String::from("removed"),
         Change::Moved => String::from("moved"),
         Change::Renamed => format!(
             "now {}",
-            one_line(row.renamed_to.as_deref().unwrap_or_default())
+            escape(&one_line(row.renamed_to.as_deref().unwrap_or_default()))
         ),
         Change::Matched => row
             .attribute_changes
@@ -803,9 +843,9 @@ fn row_cells(row: &ComparisonRow) -> [String; 7] {
             .map(|change| {
                 format!(
                     "{}: {} -> {}",
-                    change.key,
-                    one_line(change.before.as_deref().unwrap_or("(none)")),
-                    one_line(change.after.as_deref().unwrap_or("(none)"))
+                    escape(&change.key),
+                    escape(&one_line(change.before.as_deref().unwrap_or("(none)"))),
+                    escape(&one_line(change.after.as_deref().unwrap_or("(none)")))
                 )
             })
             .collect::<Vec<_>>()
@@ -823,7 +863,7 @@ fn row_cells(row: &ComparisonRow) -> [String; 7] {
         what.push_str(note);
     }
     [
-        format!("{}: {}", row.service, row.name),
+        format!("{}: {}", escape(&row.service), escape(&row.name)),
         if row.count_before == 0 {
             String::from("-")
         } else {
@@ -872,7 +912,10 @@ mod tests {
         let comparison = compare(&before, &after).unwrap();
         let change = |name: &str| {
             let row = comparison.rows.iter().find(|row| row.name == name).unwrap();
-            (row.critical_path, row_cells(row)[6].clone())
+            (
+                row.critical_path,
+                row_cells(row, |text| text.to_owned())[6].clone(),
+            )
         };
         assert_eq!(
             change("GET /prices"),
@@ -1094,6 +1137,82 @@ mod tests {
                 .iter()
                 .all(|row| row.change != Change::Added),
             "nothing is left unmatched in the fixed trace"
+        );
+    }
+
+    const HOSTILE: &str = "<img src=x onerror=alert(1)>\n| injected | row | a | b | c | d | e |\r\n**bold** _em_ `code` [link](javascript:alert(1)) ~~s~~ $x$ & \\| \u{2028}end";
+
+    /// The `|` that separate cells: those not escaped with a backslash.
+    fn cell_separators(line: &str) -> usize {
+        let mut count = 0;
+        let mut escaped = false;
+        for character in line.chars() {
+            match character {
+                '\\' if !escaped => escaped = true,
+                '|' if !escaped => count += 1,
+                _ => escaped = false,
+            }
+            if character != '\\' {
+                escaped = false;
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn markdown_escaping_leaves_no_markup_and_no_line_break() {
+        let escaped = escape_markdown(HOSTILE);
+        assert!(
+            !escaped.contains(['<', '>', '\n', '\r', '\u{2028}']),
+            "{escaped}"
+        );
+        assert!(escaped.starts_with("&lt;img src=x onerror=alert\\(1\\)&gt; \\| injected"));
+        assert!(escaped.contains("\\*\\*bold\\*\\* \\_em\\_ \\`code\\` \\[link\\]"));
+        assert!(escaped.contains("\\$x\\$ &amp; \\\\\\|"), "{escaped}");
+        assert_eq!(cell_separators(&escaped), 0);
+        assert_eq!(escape_markdown("GET /orders/{id}"), "GET /orders/{id}");
+    }
+
+    #[test]
+    fn hostile_span_names_stay_inside_their_cell_of_the_markdown_report() {
+        let rename = |mut trace: Trace| {
+            for span in &mut trace.batch.spans {
+                if span.name == "GET /stock" {
+                    span.name = HOSTILE.to_owned();
+                }
+                span.attributes
+                    .push(crate::KeyValue::new("db.statement", HOSTILE));
+            }
+            trace
+        };
+        let before = rename(scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000));
+        let mut after = rename(scenario::fixed_order(
+            scenario::FIXED_ORDER_TRACE_ID,
+            9_000_000_000,
+        ));
+        // A changed attribute value is shown too.
+        for span in &mut after.batch.spans {
+            span.attributes
+                .push(crate::KeyValue::new("<b>key</b>", "<script>x</script>"));
+        }
+        let comparison = compare(&before, &after).unwrap();
+        let markdown = render_markdown(&comparison);
+        assert!(!markdown.contains('<'), "{markdown}");
+        let table: Vec<&str> = markdown
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .collect();
+        assert_eq!(
+            table.len(),
+            comparison.rows_by_impact().len() + 2,
+            "{markdown}"
+        );
+        for line in &table {
+            assert_eq!(cell_separators(line), 8, "{line}");
+        }
+        assert!(
+            markdown.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"),
+            "{markdown}"
         );
     }
 

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{KeyId, KeyTable, Side, format_delta, format_delta_percent, totals};
+use crate::compare::{
+    KeyId, KeyTable, Side, escape_markdown, format_delta, format_delta_percent, totals,
+};
 use crate::layout::{format_duration, percent_of};
 use crate::model::Trace;
 use crate::service_overview::percentile;
@@ -191,7 +193,7 @@ impl Collected {
                 .push(PathInTrace {
                     count: group_totals.count,
                     total_nanos: group_totals.total_nanos,
-                    percent_of_trace: percent_of(group_totals.total_nanos, duration),
+                    percent_of_trace: percent_of(group_totals.wall_nanos, duration),
                 });
         }
     }
@@ -328,7 +330,11 @@ pub fn render_group_markdown(comparison: &GroupComparison) -> String {
     };
     for row in comparison.rows_by_impact() {
         let cells = [
-            format!("{}: {}", row.service, row.name),
+            format!(
+                "{}: {}",
+                escape_markdown(&row.service),
+                escape_markdown(&row.name)
+            ),
             shown(row.before, |d| d.median_nanos),
             shown(row.after, |d| d.median_nanos),
             format!(
@@ -343,7 +349,6 @@ pub fn render_group_markdown(comparison: &GroupComparison) -> String {
             variability(row.variability_before).to_owned(),
             variability(row.variability_after).to_owned(),
         ];
-        let cells: Vec<String> = cells.iter().map(|cell| cell.replace('|', "\\|")).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
@@ -389,6 +394,35 @@ mod tests {
             .iter()
             .find(|row| row.name == name)
             .unwrap_or_else(|| panic!("no row {name}"))
+    }
+
+    #[test]
+    fn hostile_span_names_stay_inside_their_cell_of_the_group_report() {
+        let hostile = "<script>alert(1)</script>\n| x | y |\n`a` *b* [c](d)";
+        let rename = |mut trace: Trace| {
+            for span in &mut trace.batch.spans {
+                span.name = format!("{hostile} {}", span.name);
+            }
+            trace
+        };
+        let before = vec![rename(order(1, 100, 50, 2)), rename(order(2, 110, 60, 2))];
+        let after = vec![rename(order(3, 90, 40, 2))];
+        let comparison = compare_groups(&before, &after).unwrap();
+        let markdown = render_group_markdown(&comparison);
+        assert!(!markdown.contains('<'), "{markdown}");
+        assert!(markdown.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\| x \\| y \\|"));
+        let rows: Vec<&str> = markdown
+            .lines()
+            .filter(|line| line.starts_with('|'))
+            .collect();
+        assert_eq!(
+            rows.len(),
+            comparison.rows_by_impact().len() + 2,
+            "{markdown}"
+        );
+        for row in rows {
+            assert!(row.ends_with(" |") || row.ends_with("---|"), "{row}");
+        }
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! Trace and span identifiers: fixed-size byte arrays, shown and serialised as lower-case hex.
+//!
+//! Typed or linked trace ids (the API's paths and bodies, the UI's deep links, the CLI) may be
+//! 64-bit: 16 hex digits mean the zero-padded 128-bit id, as in Jaeger and Zipkin, whose older
+//! tracers made such ids. That is [`TraceId`]'s `FromStr` (and so its serde form); ids in OTLP
+//! payloads are read by the format decoders, which keep OTLP's own rules.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,13 +14,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub enum IdError {
     #[error("expected {expected} hex digits, got {actual}")]
     WrongLength { expected: usize, actual: usize },
+    #[error("expected 32 hex digits (or 16 for a 64-bit id), got {actual}")]
+    WrongTraceIdLength { actual: usize },
     #[error("invalid hex digit {digit:?} at position {position}")]
     InvalidDigit { digit: char, position: usize },
     #[error("an all-zero id is invalid")]
     AllZero,
     #[error("expected {expected} bytes, got {actual}")]
     WrongByteLength { expected: usize, actual: usize },
+    /// An id in OTLP JSON that is neither hex nor base64 of the right length. `value` is the
+    /// text as given, cut to [`MAX_QUOTED_ID_CHARS`] characters.
+    #[error("{value:?}: expected {} hex digits or base64 of {byte_len} bytes", byte_len * 2)]
+    Unreadable { value: String, byte_len: usize },
 }
+
+/// How much of an unreadable id a message quotes: enough to recognise it, not a megabyte.
+pub const MAX_QUOTED_ID_CHARS: usize = 64;
 
 macro_rules! define_id {
     ($name:ident, $len:expr, $doc:literal) => {
@@ -61,16 +75,6 @@ macro_rules! define_id {
             }
         }
 
-        impl FromStr for $name {
-            type Err = IdError;
-
-            /// Parses hex case-insensitively (the OTLP examples use upper case).
-            fn from_str(hex: &str) -> Result<Self, IdError> {
-                let bytes = decode_hex(hex, $len)?;
-                Self::from_bytes(&bytes)
-            }
-        }
-
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.to_hex())
@@ -100,6 +104,31 @@ macro_rules! define_id {
 
 define_id!(TraceId, 16, "A 16-byte W3C trace id.");
 define_id!(SpanId, 8, "An 8-byte span id.");
+
+impl FromStr for TraceId {
+    type Err = IdError;
+
+    /// Parses 32 hex digits, or 16 for a 64-bit id (zero-padded on the left), case-insensitively
+    /// (the OTLP examples use upper case).
+    fn from_str(hex: &str) -> Result<Self, IdError> {
+        let mut bytes = [0u8; 16];
+        match hex.len() {
+            32 => bytes.copy_from_slice(&decode_hex(hex, 16)?),
+            16 => bytes[8..].copy_from_slice(&decode_hex(hex, 8)?),
+            actual => return Err(IdError::WrongTraceIdLength { actual }),
+        }
+        Self::from_bytes(&bytes)
+    }
+}
+
+impl FromStr for SpanId {
+    type Err = IdError;
+
+    /// Parses 16 hex digits case-insensitively.
+    fn from_str(hex: &str) -> Result<Self, IdError> {
+        Self::from_bytes(&decode_hex(hex, 8)?)
+    }
+}
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
@@ -152,6 +181,38 @@ mod tests {
             Err(IdError::InvalidDigit {
                 digit: 'z',
                 position: 14
+            })
+        );
+    }
+
+    #[test]
+    fn a_64_bit_trace_id_is_the_zero_padded_128_bit_id() {
+        let short: TraceId = "63CA8F3B0ACCD9D7".parse().unwrap();
+        let long: TraceId = "000000000000000063ca8f3b0accd9d7".parse().unwrap();
+        assert_eq!(short, long);
+        assert_eq!(short.to_string(), "000000000000000063ca8f3b0accd9d7");
+        assert_eq!(
+            serde_json::from_str::<TraceId>("\"63ca8f3b0accd9d7\"").unwrap(),
+            long
+        );
+    }
+
+    #[test]
+    fn rejects_bad_trace_ids_with_a_reason() {
+        let error = "abc".parse::<TraceId>().unwrap_err();
+        assert_eq!(error, IdError::WrongTraceIdLength { actual: 3 });
+        assert_eq!(
+            error.to_string(),
+            "expected 32 hex digits (or 16 for a 64-bit id), got 3"
+        );
+        // Other lengths Jaeger would pad are not guessed at.
+        assert!("63ca8f3b0accd9d7aa".parse::<TraceId>().is_err());
+        assert_eq!("0000000000000000".parse::<TraceId>(), Err(IdError::AllZero));
+        assert_eq!(
+            "63ca8f3b0accd9dg".parse::<TraceId>(),
+            Err(IdError::InvalidDigit {
+                digit: 'g',
+                position: 15
             })
         );
     }

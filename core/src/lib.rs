@@ -5,18 +5,22 @@
 //! server and the app. Changing a field name here is an API change.
 
 pub mod analysis;
+pub mod call_outs;
+pub mod clock_skew;
 pub mod compare;
 pub mod critical_path;
 pub mod formats;
 pub mod group_compare;
+pub mod health;
 pub mod ids;
+pub mod intervals;
 pub mod layout;
 pub mod minimap;
 pub mod model;
-pub mod n_plus_one;
 pub mod normalize;
 pub mod query;
 pub mod redact;
+pub mod repeated_work;
 pub mod scenario;
 pub mod service_overview;
 pub mod sibling_groups;

@@ -1,6 +1,7 @@
 //! Repeated siblings: spans under one parent with the same service and normalised name (`fetch
 //! category for product 7` and `… 8`), shown as one expandable "×20" row with their count, summed
-//! and longest duration, so that a loop of 500 calls takes one line instead of 500.
+//! ("busy") and longest duration and the wall-clock time they cover (their share of the trace, see
+//! [`crate::intervals`]), so that a loop of 500 calls takes one line instead of 500.
 
 use std::sync::Arc;
 
@@ -18,7 +19,11 @@ pub struct SiblingGroup {
     pub service: String,
     /// The members' name with literals replaced by `?`.
     pub name: String,
+    /// The members' durations summed ("busy" time: overlapping members count twice).
     pub total_nanos: u64,
+    /// The wall-clock time the members cover (the union of their intervals): their share of the
+    /// trace is this over the trace's duration, never above 100 %.
+    pub wall_nanos: u64,
     pub max_nanos: u64,
     pub n_errors: usize,
 }
@@ -38,6 +43,8 @@ pub struct RowKey {
     pub service_idx: u32,
     /// The row's normalised name, as a key of a [`crate::normalize::NameTable`].
     pub name_key: u32,
+    /// Start, from the start of the trace.
+    pub offset_nanos: u64,
     pub duration_nanos: u64,
     pub is_error: bool,
 }
@@ -113,6 +120,7 @@ pub fn find(
                 .map(|candidate| SiblingGroup {
                     service: services[candidate.service_idx as usize].clone(),
                     name: names[candidate.name_key as usize].to_string(),
+                    wall_nanos: wall_nanos(&candidate.rows, &key_of),
                     rows: candidate.rows,
                     total_nanos: candidate.total_nanos,
                     max_nanos: candidate.max_nanos,
@@ -136,6 +144,15 @@ pub fn find(
         group_siblings(&mut child_rows(parent as u32, n_rows, n_descendants));
     }
     groups
+}
+
+/// The wall-clock time covered by the rows' spans.
+fn wall_nanos(rows: &[u32], key_of: impl Fn(u32) -> RowKey) -> u64 {
+    crate::intervals::occupancy(rows.iter().map(|row| {
+        let key = key_of(*row);
+        (key.offset_nanos, key.offset_nanos + key.duration_nanos)
+    }))
+    .wall_nanos
 }
 
 /// The top-level rows of `n_rows` rows in depth-first order: the first, then each one after the
@@ -177,6 +194,7 @@ mod tests {
                 n_descendants: *n_descendants,
                 service_idx: 0,
                 name_key: names.key(name),
+                offset_nanos: 0,
                 duration_nanos: *duration_nanos,
                 is_error: false,
             })
@@ -201,6 +219,7 @@ mod tests {
         assert_eq!(group.rows, [1, 2, 3, 4, 5, 6]);
         assert_eq!(group.name, "fetch product ?");
         assert_eq!((group.total_nanos, group.max_nanos), (60, 10));
+        assert_eq!(group.wall_nanos, 10, "all six start together in this test");
     }
 
     #[test]
@@ -256,6 +275,11 @@ mod tests {
                     service: format!("svc{}", first.service_idx),
                     name: names[first.name_key as usize].to_string(),
                     total_nanos: members().map(|key| key.duration_nanos).sum(),
+                    wall_nanos: crate::intervals::occupancy(
+                        members()
+                            .map(|key| (key.offset_nanos, key.offset_nanos + key.duration_nanos)),
+                    )
+                    .wall_nanos,
                     max_nanos: members().map(|key| key.duration_nanos).max().unwrap_or(0),
                     n_errors: members().filter(|key| key.is_error).count(),
                     rows,
@@ -278,7 +302,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn matches_one_map_over_every_row(
-            shape in proptest::collection::vec((proptest::num::u32::ANY, 0u32..2, 0u32..3, 0u64..50, proptest::bool::ANY), 1..200),
+            shape in proptest::collection::vec((proptest::num::u32::ANY, 0u32..2, 0u32..3, 0u64..50, proptest::bool::ANY, 0u64..100), 1..200),
         ) {
             // Each row's parent is any row above it, or none for one row in ten: a few rows
             // gather many children (and the top level many rows), so groups form.
@@ -317,8 +341,8 @@ mod tests {
                 .iter()
                 .zip(&n_descendants)
                 .map(|(node, n_descendants)| {
-                    let (_, service_idx, name_key, duration_nanos, is_error) = shape[*node as usize];
-                    RowKey { n_descendants: *n_descendants, service_idx, name_key, duration_nanos, is_error }
+                    let (_, service_idx, name_key, duration_nanos, is_error, offset_nanos) = shape[*node as usize];
+                    RowKey { n_descendants: *n_descendants, service_idx, name_key, offset_nanos, duration_nanos, is_error }
                 })
                 .collect();
             let names: Vec<Arc<str>> = ["a", "b", "c"].into_iter().map(Arc::from).collect();

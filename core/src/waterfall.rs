@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::self_times;
+use crate::clock_skew::SkewAdjustment;
 use crate::critical_path::CriticalPath;
 use crate::layout::{Bar, TimeWindow, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
@@ -66,6 +67,9 @@ pub struct Waterfall {
     /// Facts the page shows at once, found while the rows are built instead of by a pass over
     /// 100,000 rows each when the page is mounted.
     pub facts: Facts,
+    /// Spans moved by the clock-skew adjustment, in span order (empty when built from recorded
+    /// times: see [`Self::build_adjusted`]).
+    pub skew: Vec<SkewAdjustment>,
 }
 
 /// What the header and the toolbar show about the whole waterfall.
@@ -179,6 +183,7 @@ impl Waterfall {
                     n_descendants: row.n_descendants,
                     service_idx: row.service_idx,
                     name_key: row.name_key,
+                    offset_nanos: row.offset_nanos,
                     duration_nanos: row.duration_nanos,
                     is_error: row.is_error,
                 }
@@ -203,9 +208,35 @@ impl Waterfall {
             critical_bars,
             critical_bar_start,
             facts,
+            skew: Vec::new(),
         };
         waterfall.facts.slowest_row = slowest.map(|(_, row)| waterfall.follow_calls(row));
         Some(waterfall)
+    }
+
+    /// The waterfall of `trace` adjusted by `skew` (from [`crate::clock_skew::find`]), with the
+    /// adjusted trace (`trace` itself when nothing moved): rows the adjustment moved say so
+    /// ([`Self::skew_of_row`]).
+    pub fn build_adjusted(
+        trace: &Arc<Trace>,
+        skew: Vec<SkewAdjustment>,
+    ) -> Option<(Self, Arc<Trace>)> {
+        if skew.is_empty() {
+            return Some((Self::build(trace)?, trace.clone()));
+        }
+        let adjusted = Arc::new(crate::clock_skew::apply(trace, &skew));
+        let mut waterfall = Self::build(&adjusted)?;
+        waterfall.skew = skew;
+        Some((waterfall, adjusted))
+    }
+
+    /// How far the clock-skew adjustment moved the row's span, if it did.
+    pub fn skew_of_row(&self, row_idx: u32) -> Option<i64> {
+        let span_idx = self.rows.get(row_idx as usize)?.span_idx;
+        self.skew
+            .binary_search_by_key(&span_idx, |adjustment| adjustment.span_idx)
+            .ok()
+            .map(|at| self.skew[at].delta_nanos)
     }
 
     /// The row's bar on the timeline, in percent of the trace.
@@ -570,6 +601,9 @@ mod tests {
         let group = &waterfall.groups[0];
         assert_eq!(group.name, "fetch category for product ?");
         assert_eq!((group.rows.len(), group.total_nanos), (20, 4_000_000_000));
+        // One loop body after another: wall time equals busy time, below the trace's.
+        assert_eq!(group.wall_nanos, 4_000_000_000);
+        assert!(group.wall_nanos <= waterfall.duration_nanos());
         let none = HashSet::new();
         let folded = waterfall.visible_rows(&none, &none, 0.0);
         assert_eq!(folded.len(), 3, "request, SELECT products, the group");
@@ -612,6 +646,43 @@ mod tests {
             assert!((percent - expected).abs() < 1e-9, "{}", row.name);
         }
         assert!(waterfall.critical_bars(u32::MAX).is_empty());
+    }
+
+    #[test]
+    fn rows_moved_for_clock_skew_say_by_how_much() {
+        use crate::scenario::{SpanSpec, spans_from_specs};
+        let mut spans = spans_from_specs(&[
+            SpanSpec::new(1, None, "GET /", 1_000, 2_000),
+            SpanSpec::new(2, Some(1), "call", 1_100, 1_900),
+            SpanSpec::new(3, Some(2), "serve", 150, 850),
+        ]);
+        spans[1].kind = SpanKind::Client;
+        spans[2].kind = SpanKind::Server;
+        spans[2].resource_idx = 1;
+        let mut other = crate::model::Resource::default();
+        other
+            .attributes
+            .push(crate::model::KeyValue::new("service.name", "b"));
+        let trace = std::sync::Arc::new(Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: crate::Batch {
+                resources: vec![Default::default(), other],
+                scopes: vec![Default::default()],
+                spans,
+            },
+        });
+        let recorded = Waterfall::build(&trace).unwrap();
+        assert_eq!(
+            recorded.duration_nanos(),
+            1_850,
+            "drawn from 150 as recorded"
+        );
+        let skew = crate::clock_skew::find(&trace);
+        let (adjusted, adjusted_trace) = Waterfall::build_adjusted(&trace, skew).unwrap();
+        assert_eq!(adjusted.duration_nanos(), 1_000);
+        assert_eq!(adjusted.skew_of_row(2), Some(1_000));
+        assert_eq!(adjusted.skew_of_row(1), None);
+        assert_eq!(adjusted_trace.batch.spans[2].start_nanos, 1_150);
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub enum ImportError {
     Decode(String),
     #[error("the file is empty")]
     Empty,
+    #[error("the file inflates beyond the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,8 +38,13 @@ pub struct ImportOutcome {
 /// Decodes a file's bytes in any format core recognises (OTLP JSON, JSON Lines, protobuf, Jaeger,
 /// Zipkin, each possibly gzip-compressed).
 pub fn decode(bytes: &[u8]) -> Result<DecodedFile, ImportError> {
-    decode_file(bytes, &DecodeLimits::default()).map_err(|error| match error {
+    decode_with_limits(bytes, &DecodeLimits::default())
+}
+
+fn decode_with_limits(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedFile, ImportError> {
+    decode_file(bytes, limits).map_err(|error| match error {
         FileError::Empty => ImportError::Empty,
+        FileError::TooLarge { limit } => ImportError::TooLarge { limit },
         other => ImportError::Decode(other.to_string()),
     })
 }
@@ -48,13 +55,25 @@ pub fn import_bytes(
     redactor: &Redactor,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let decoded = decode(bytes)?;
+    import_bytes_with_limits(store, redactor, bytes, &DecodeLimits::default())
+}
+
+/// [`import_bytes`] with a file's decompression bounded by `limits`.
+pub fn import_bytes_with_limits(
+    store: &dyn TraceStore,
+    redactor: &Redactor,
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<ImportOutcome, ImportError> {
+    let decoded = decode_with_limits(bytes, limits)?;
     let format = decoded.format.id();
     let mut batch: Batch = decoded.batch;
     redactor.redact_batch(&mut batch);
+    // In first-appearance order; a set beside the list keeps this linear in traces.
     let mut trace_ids: Vec<TraceId> = Vec::new();
+    let mut seen: rustc_hash::FxHashSet<TraceId> = rustc_hash::FxHashSet::default();
     for span in &batch.spans {
-        if !trace_ids.contains(&span.trace_id) {
+        if seen.insert(span.trace_id) {
             trace_ids.push(span.trace_id);
         }
     }

@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod demo;
+pub mod grpc;
 pub mod import;
+pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod retention;
@@ -12,6 +14,7 @@ pub mod tls;
 pub mod ui;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use spanview_core::redact::Redactor;
@@ -29,6 +32,12 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Export requests decoding or waiting for the store at once; more get `503 Retry-After`.
     pub max_pending_exports: usize,
+    /// Largest `POST /api/import` body, before and after decompression.
+    pub max_import_bytes: usize,
+    /// Imports reading, decoding or storing at once; more get `503 Retry-After`.
+    pub max_pending_imports: usize,
+    /// Longest time a client may take to send a request body; a slower one gets `408`.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -36,6 +45,9 @@ impl Default for Limits {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
             max_pending_exports: 64,
+            max_import_bytes: 256 * 1024 * 1024,
+            max_pending_imports: 1,
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -49,6 +61,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Admission control for the write path (see [`Limits::max_pending_exports`]).
     pub export_permits: Arc<Semaphore>,
+    /// Admission control for imports (see [`Limits::max_pending_imports`]).
+    pub import_permits: Arc<Semaphore>,
+    /// Allowed hosts and cross-origin exporters.
+    pub origin: Arc<api::origin::OriginPolicy>,
     /// Applied to every batch before it is stored.
     pub redactor: Arc<Redactor>,
     /// Stored changes, pushed to open dashboards.
@@ -66,6 +82,8 @@ impl AppState {
             auth_token: auth_token.filter(|token| !token.is_empty()).map(Arc::from),
             metrics: Arc::new(Metrics::default()),
             export_permits: Arc::new(Semaphore::new(limits.max_pending_exports)),
+            import_permits: Arc::new(Semaphore::new(limits.max_pending_imports)),
+            origin: Arc::default(),
             redactor: Arc::new(Redactor::default()),
             live: LiveFeed::default(),
             demo_feed: None,
@@ -77,6 +95,11 @@ impl AppState {
         self
     }
 
+    pub fn with_origin_policy(mut self, policy: api::origin::OriginPolicy) -> Self {
+        self.origin = Arc::new(policy);
+        self
+    }
+
     pub fn with_redactor(mut self, redactor: Redactor) -> Self {
         self.redactor = Arc::new(redactor);
         self
@@ -85,7 +108,15 @@ impl AppState {
 
 /// The whole HTTP application: receiver, API, health check and UI.
 pub fn app(state: AppState) -> Router {
+    let origin_guard = axum::middleware::from_fn_with_state(state.clone(), api::origin::guard);
     api::router(state)
         .fallback(ui::serve_asset)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(origin_guard)
+        .layer(
+            // Failures are logged where they are understood (a store failure once in
+            // `api::error`, a full disk once per episode by the store), not per response here.
+            tower_http::trace::TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
 }

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use spanview_core::redact::Redactor;
+use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
 use spanview_server::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 use spanview_server::store::sqlite::SqliteStore;
-use spanview_server::{AppState, Limits, app, demo, import, tls};
+use spanview_server::{AppState, Limits, app, demo, grpc, import, tls};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -114,6 +116,13 @@ struct ServeArgs {
     /// Address for the receiver, the API and the UI (OTLP/HTTP's standard port).
     #[arg(long, env = "SPANVIEW_LISTEN", default_value = "127.0.0.1:4318")]
     listen: SocketAddr,
+    /// Address for the OTLP/gRPC receiver (OTLP/gRPC's standard port), or `off`.
+    #[arg(long, env = "SPANVIEW_GRPC_LISTEN", default_value = "127.0.0.1:4317", value_parser = parse_optional_address)]
+    grpc_listen: OptionalAddress,
+    /// Also take Zipkin v2 JSON (`POST /api/v2/spans`) on this address, e.g. Zipkin's
+    /// `127.0.0.1:9411`; the main address always takes it.
+    #[arg(long, env = "SPANVIEW_ZIPKIN_LISTEN", value_parser = parse_optional_address)]
+    zipkin_listen: Option<OptionalAddress>,
     /// Directory of the embedded store.
     #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
     data_dir: PathBuf,
@@ -127,9 +136,33 @@ struct ServeArgs {
     /// Largest accepted request body in bytes, after decompression.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Longest time a client may take to send a request body (e.g. `30s`); slower ones get 408.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    body_read_timeout: u64,
     /// Export requests in flight at once; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = Limits::default().max_pending_exports as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_pending_exports: u64,
+    /// Largest `POST /api/import` body in bytes, before and after decompression.
+    #[arg(long, default_value_t = Limits::default().max_import_bytes)]
+    max_import_bytes: usize,
+    /// Host names (comma-separated) the server answers besides localhost and its listen
+    /// address, against DNS rebinding; `*` answers any name (behind a proxy that checks them).
+    #[arg(
+        long,
+        env = "SPANVIEW_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
+    allowed_hosts: Vec<String>,
+    /// Origins (comma-separated, e.g. `http://localhost:3000`) whose pages may export to
+    /// `/v1/traces` from the browser (CORS); none by default, `*` for any.
+    #[arg(
+        long,
+        env = "SPANVIEW_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    cors_origins: Vec<String>,
     /// Require `Authorization: Bearer TOKEN` on ingest, the API and metrics.
     #[arg(long, env = "SPANVIEW_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
@@ -224,6 +257,22 @@ fn open_store(args: &StoreArgs, data_dir: &std::path::Path) -> anyhow::Result<Ar
     })
 }
 
+/// A listening address, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+struct OptionalAddress(Option<SocketAddr>);
+
+fn parse_optional_address(text: &str) -> Result<OptionalAddress, String> {
+    match text.trim() {
+        "" | "off" | "none" => Ok(OptionalAddress(None)),
+        address => address
+            .parse()
+            .map(|address| OptionalAddress(Some(address)))
+            .map_err(|_| {
+                format!("{text:?} is neither an address such as 127.0.0.1:4317 nor `off`")
+            }),
+    }
+}
+
 fn parse_duration_arg(text: &str) -> Result<u64, String> {
     spanview_core::query::parse_duration(text).map_err(|error| error.to_string())
 }
@@ -272,6 +321,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_pending_exports: usize::try_from(args.max_pending_exports).unwrap_or(usize::MAX),
+        max_import_bytes: args.max_import_bytes,
+        body_read_timeout: Duration::from_nanos(args.body_read_timeout.max(1_000_000)),
+        ..Limits::default()
     };
     let has_token = args
         .auth_token
@@ -297,8 +349,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "listening on a non-loopback address without --auth-token: anyone who can reach it can read and write traces"
         );
     }
+    // Both acceptors are made before anything listens, so bad certificate files stop the start.
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key).context("setting up TLS")?),
+        (Some(cert), Some(key)) => Some(TlsAcceptors {
+            http1: tls::acceptor(cert, key, &[b"http/1.1"]).context("setting up TLS")?,
+            http2: tls::acceptor(cert, key, &[b"h2"]).context("setting up TLS")?,
+        }),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -318,20 +374,83 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!("the store already holds traces: not running the demo services");
         }
     }
-    let state = AppState::new(store, limits, args.auth_token)
-        .with_redactor(Redactor::new(&args.redact_keys));
+    let state = AppState::new(store.clone(), limits, args.auth_token)
+        .with_redactor(Redactor::new(&args.redact_keys))
+        .with_origin_policy(OriginPolicy::new(
+            Some(address),
+            &args.allowed_hosts,
+            &args.cors_origins,
+        ));
+    store.report_to(state.metrics.clone());
+    let main_app = if tls.is_some() {
+        app(state.clone())
+    } else {
+        app(state.clone().with_demo_feed(demo_feed))
+    };
+
+    let mut servers = tokio::task::JoinSet::new();
+    let http1_tls = tls.as_ref().map(|acceptors| acceptors.http1.clone());
+    servers.spawn(serve_on(listener, main_app, http1_tls.clone(), "HTTP"));
+    if let Some(grpc_address) = args.grpc_listen.0 {
+        let grpc_listener = tokio::net::TcpListener::bind(grpc_address)
+            .await
+            .with_context(|| {
+                format!("binding {grpc_address} for OTLP/gRPC (--grpc-listen, `off` to disable)")
+            })?;
+        let grpc_address = grpc_listener.local_addr()?;
+        tracing::info!(%grpc_address, "spanview OTLP/gRPC listening on {grpc_address}");
+        let grpc_app = grpc::router(state.clone());
+        let http2_tls = tls.as_ref().map(|acceptors| acceptors.http2.clone());
+        servers.spawn(serve_on(grpc_listener, grpc_app, http2_tls, "OTLP/gRPC"));
+    }
+    if let Some(OptionalAddress(Some(zipkin_address))) = args.zipkin_listen {
+        let zipkin_listener = tokio::net::TcpListener::bind(zipkin_address)
+            .await
+            .with_context(|| format!("binding {zipkin_address} for Zipkin (--zipkin-listen)"))?;
+        let zipkin_address = zipkin_listener.local_addr()?;
+        tracing::info!(%zipkin_address, "spanview Zipkin listening on {scheme}://{zipkin_address}");
+        let zipkin_app = spanview_server::api::zipkin_router(state.clone());
+        servers.spawn(serve_on(zipkin_listener, zipkin_app, http1_tls, "Zipkin"));
+    }
+    // Every listener stops on the same signal; the first to fail stops spanview.
+    while let Some(finished) = servers.join_next().await {
+        finished.context("a listener panicked")??;
+    }
+    Ok(())
+}
+
+/// TLS for each kind of listener: HTTP/1.1 for the main and Zipkin listeners, HTTP/2 for gRPC.
+struct TlsAcceptors {
+    http1: tokio_rustls::TlsAcceptor,
+    http2: tokio_rustls::TlsAcceptor,
+}
+
+/// Serves `router` on `listener` (over TLS when given an acceptor) until the shutdown signal.
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    what: &'static str,
+) -> anyhow::Result<()> {
     match tls {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor)?;
-            axum::serve(listener, app(state))
+            axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
-                .context("serving HTTPS")
+                .with_context(|| format!("serving {what} over TLS"))
         }
-        None => axum::serve(listener, app(state.with_demo_feed(demo_feed)))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTP"),
+        None => {
+            // Answers are written in several small pieces (HTTP/2: headers, data, trailers):
+            // with Nagle's algorithm on, each waits for the client's delayed ACK (~40 ms).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .with_context(|| format!("serving {what}"))
+        }
     }
 }
 

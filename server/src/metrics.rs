@@ -19,6 +19,10 @@ pub struct Metrics {
     pub export_requests: Family<Labels, Counter>,
     pub export_duration_seconds: Histogram,
     store_bytes: Gauge,
+    /// Writes the store could not take (disk full, read-only), by reason.
+    store_write_failures: Family<Labels, Counter>,
+    /// 1 while the store takes writes, 0 while it cannot (disk full, opened read-only).
+    pub store_writable: Gauge,
 }
 
 impl Default for Metrics {
@@ -61,6 +65,19 @@ impl Default for Metrics {
             "Size of the embedded store on disk",
             store_bytes.clone(),
         );
+        let store_write_failures = Family::<Labels, Counter>::default();
+        registry.register(
+            "store_write_failures",
+            "Writes the store could not take (reason: disk_full, read_only, io)",
+            store_write_failures.clone(),
+        );
+        let store_writable = Gauge::default();
+        store_writable.set(1);
+        registry.register(
+            "store_writable",
+            "1 while the store takes writes, 0 while it cannot (disk full, read-only)",
+            store_writable.clone(),
+        );
         Self {
             registry,
             spans_received,
@@ -69,6 +86,8 @@ impl Default for Metrics {
             export_requests,
             export_duration_seconds,
             store_bytes,
+            store_write_failures,
+            store_writable,
         }
     }
 }
@@ -80,6 +99,13 @@ impl Metrics {
                 ("encoding", encoding.to_owned()),
                 ("status", status.to_string()),
             ])
+            .inc();
+    }
+
+    /// Counts a write the store refused for `reason` (`disk_full`, `read_only`, `io`).
+    pub fn record_store_write_failure(&self, reason: &'static str) {
+        self.store_write_failures
+            .get_or_create(&vec![("reason", reason.to_owned())])
             .inc();
     }
 

@@ -34,8 +34,13 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-/// The server's TLS configuration from a certificate chain and a private key, both PEM.
-pub fn acceptor(cert_path: &Path, key_path: &Path) -> Result<TlsAcceptor, TlsError> {
+/// The server's TLS configuration from a certificate chain and a private key, both PEM,
+/// offering `alpn_protocols` (`http/1.1` for the main listener, `h2` for gRPC).
+pub fn acceptor(
+    cert_path: &Path,
+    key_path: &Path,
+    alpn_protocols: &[&[u8]],
+) -> Result<TlsAcceptor, TlsError> {
     let certificates = CertificateDer::pem_file_iter(cert_path)
         .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
         .map_err(|error| TlsError::Certificates {
@@ -54,8 +59,10 @@ pub fn acceptor(cert_path: &Path, key_path: &Path) -> Result<TlsAcceptor, TlsErr
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(certificates, key)?;
-    // axum serves HTTP/1.1 here (its `http2` feature is off).
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn_protocols
+        .iter()
+        .map(|protocol| protocol.to_vec())
+        .collect();
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -92,6 +99,8 @@ async fn accept_loop(
                 continue;
             }
         };
+        // As on plain listeners (main.rs): small writes go out at once, not after a delayed ACK.
+        let _ = stream.set_nodelay(true);
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {

@@ -1,12 +1,17 @@
 //! The web UI, embedded in the binary from Trunk's `dist/` so that one file is the whole product.
 //! Unknown paths without a file extension get `index.html`: the app routes on the client.
+//!
+//! Every answer carries a Content-Security-Policy: scripts only from this origin (plus the
+//! inline module script Trunk writes into `index.html`, allowed by its SHA-256 computed from
+//! the embedded file, and `'wasm-unsafe-eval'` to compile the app's and the worker's wasm),
+//! fetches only to this origin, and no framing (`frame-ancestors 'none'`, X-Frame-Options).
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -23,6 +28,70 @@ const UI_MISSING: &str = "<!doctype html><title>spanview</title><p>The web UI wa
     <code>cargo build</code>). The API is available under <code>/api</code>.</p>";
 
 pub async fn serve_asset(uri: Uri, headers: HeaderMap) -> Response {
+    let mut response = asset_response(&uri, &headers);
+    let security = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(content_security_policy()) {
+        security.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    security.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    security.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    security.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// The policy for the embedded UI, built once.
+pub fn content_security_policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let index = UiAssets::get("index.html").map(|file| file.data.into_owned());
+        policy_for(&inline_script_hashes(index.as_deref().unwrap_or_default()))
+    })
+}
+
+fn policy_for(script_hashes: &[String]) -> String {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for hash in script_hashes {
+        script_src.push_str(&format!(" 'sha256-{hash}'"));
+    }
+    // Styles: Leptos sets `style` attributes (row positions, zoom variables).
+    format!(
+        "default-src 'self'; script-src {script_src}; worker-src 'self'; connect-src 'self'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The base64 SHA-256 of every inline `<script>` (one without `src`) in an HTML page.
+fn inline_script_hashes(html: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let html = String::from_utf8_lossy(html);
+    let mut hashes = Vec::new();
+    let mut rest: &str = &html;
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(tag_end) = rest.find('>') else { break };
+        let tag = &rest[..tag_end];
+        let body_and_after = &rest[tag_end + 1..];
+        let Some(close) = body_and_after.find("</script") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = sha2::Sha256::digest(&body_and_after.as_bytes()[..close]);
+            hashes.push(base64::engine::general_purpose::STANDARD.encode(digest));
+        }
+        rest = &body_and_after[close..];
+    }
+    hashes
+}
+
+fn asset_response(uri: &Uri, headers: &HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if let Some(file) = UiAssets::get(path).filter(|_| !path.is_empty()) {
         // Files named by their content never change under that name; the others (index.html,
@@ -47,7 +116,7 @@ pub async fn serve_asset(uri: Uri, headers: HeaderMap) -> Response {
             return (StatusCode::NOT_MODIFIED, common).into_response();
         }
         let content_type = [(header::CONTENT_TYPE, file.metadata.mimetype().to_owned())];
-        if accepts_gzip(&headers)
+        if accepts_gzip(headers)
             && let Some(gzipped) = gzipped(path, &file.data)
         {
             let encoding = [(header::CONTENT_ENCODING, "gzip")];
@@ -140,7 +209,37 @@ fn hex_of(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_named_by_content;
+    use super::{inline_script_hashes, is_named_by_content, policy_for};
+
+    #[test]
+    fn the_policy_allows_exactly_the_inline_scripts_of_the_page() {
+        // The shape Trunk writes: preloads, then one inline module script that starts the app.
+        let page = br#"<html><head><link rel="modulepreload" href="/app-0123456789abcdef.js">
+<script type="module">
+import init from '/app-0123456789abcdef.js';
+await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
+</script><script src="/external.js"></script></head><body></body></html>"#;
+        let hashes = inline_script_hashes(page);
+        // sha256 of the inline script's text, between `>` and `</script>`, base64.
+        let body = "
+import init from '/app-0123456789abcdef.js';
+await init({ module_or_path: '/app-0123456789abcdef_bg.wasm' });
+";
+        use base64::Engine;
+        use sha2::Digest;
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes()));
+        assert_eq!(hashes, std::slice::from_ref(&expected));
+        let policy = policy_for(&hashes);
+        assert!(
+            policy.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}';"
+            )),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-eval'") || policy.contains("wasm-unsafe-eval"));
+    }
 
     #[test]
     fn only_files_named_by_their_content_are_immutable() {

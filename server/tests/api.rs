@@ -527,7 +527,7 @@ async fn search_filters_are_trace_level() {
 
 #[tokio::test]
 async fn a_token_protects_ingest_api_and_metrics_but_not_health_or_ui() {
-    let (app, _) = test_app_with(Limits::default(), Some("s3cret"));
+    let (app, state) = test_app_with(Limits::default(), Some("s3cret"));
     let with_token = |request: Request<Body>, token: &str| {
         let (mut parts, body) = request.into_parts();
         parts.headers.insert(
@@ -565,7 +565,16 @@ async fn a_token_protects_ingest_api_and_metrics_but_not_health_or_ui() {
     assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
     assert_eq!(send(&app, get("/")).await.0, StatusCode::OK);
 
-    // A browser exporter's CORS preflight carries no credentials and must succeed.
+    // A browser exporter's CORS preflight carries no credentials and must succeed (for an
+    // origin allowed by --cors-origins).
+    let cors_state =
+        state
+            .clone()
+            .with_origin_policy(spanview_server::api::origin::OriginPolicy::new(
+                None,
+                &[],
+                &["http://localhost:3000".to_owned()],
+            ));
     let preflight = Request::options("/v1/traces")
         .header(header::ORIGIN, "http://localhost:3000")
         .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
@@ -575,9 +584,27 @@ async fn a_token_protects_ingest_api_and_metrics_but_not_health_or_ui() {
         )
         .body(Body::empty())
         .unwrap();
-    let response = app.router.clone().oneshot(preflight).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let cors_app = spanview_server::app(cors_state);
+    let response = cors_app.clone().oneshot(preflight).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://localhost:3000"
+    );
+    // The 401 itself carries the CORS headers, so the browser exporter can read why.
+    let (mut parts, body) = export().into_parts();
+    parts
+        .headers
+        .insert(header::ORIGIN, "http://localhost:3000".parse().unwrap());
+    let response = cors_app
+        .oneshot(Request::from_parts(parts, body))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://localhost:3000"
+    );
 }
 
 #[tokio::test]
@@ -660,7 +687,10 @@ async fn metrics_count_received_rejected_and_stored_spans() {
 async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
     let app = test_app(1 << 20);
     let file = export_json("eee19b7ec3c1b174", "imported");
-    let request = Request::post("/api/import").body(Body::from(file)).unwrap();
+    let request = Request::post("/api/import")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(file))
+        .unwrap();
     let (status, body) = send(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let outcome = json(&body);
@@ -673,6 +703,7 @@ async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
     assert_eq!(stored_span_names(&app).await, ["imported"]);
 
     let broken = Request::post("/api/import")
+        .header("x-spanview", "1")
         .body(Body::from("{\"resourceSpans\": ["))
         .unwrap();
     let (status, body) = send(&app, broken).await;

@@ -67,9 +67,16 @@ impl Spanview {
 
     /// Starts spanview on `data_dir` (which may hold data from an earlier run).
     pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Self {
+        // Every test's spanview takes a free port for gRPC too (4317 would be shared by all).
+        let grpc_listen: &[&str] = if extra_args.contains(&"--grpc-listen") {
+            &[]
+        } else {
+            &["--grpc-listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(spanview_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(grpc_listen)
             .args(extra_args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -134,6 +141,35 @@ impl Spanview {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// The address of the OTLP/gRPC receiver (`host:port`), from its log line.
+    pub fn grpc_address(&self) -> String {
+        self.address_logged_after("OTLP/gRPC listening on ")
+    }
+
+    /// The address of the `--zipkin-listen` receiver (`host:port`), from its log line.
+    pub fn zipkin_address(&self) -> String {
+        self.address_logged_after("Zipkin listening on http://")
+    }
+
+    fn address_logged_after(&self, marker: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let found = self.log.lock().unwrap().iter().find_map(|line| {
+                let rest = line.split(marker).nth(1)?;
+                let address: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == ':')
+                    .collect();
+                (!address.is_empty()).then_some(address)
+            });
+            if let Some(address) = found {
+                return address;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("spanview never logged {marker:?}; its log:\n{}", self.log());
+    }
+
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let mut response = ureq::get(&self.url(path))
             .call()
@@ -145,6 +181,28 @@ impl Spanview {
             .limit(1 << 30)
             .read_json()
             .expect("JSON body")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's resident memory now (`VmRSS` of `/proc/PID/status`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmRSS:")
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmHWM:")
+    }
+
+    /// Stops the process as a service manager does (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
     }
 
     /// Kills the process without a chance to clean up, as `kill -9` does.
@@ -161,9 +219,19 @@ impl Drop for Spanview {
     }
 }
 
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|error| panic!("reading /proc/{pid}/status: {error}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
 /// The base URL in spanview's "listening on http://ADDR" (or `https://`) log line.
 fn listening_address(line: &str) -> Option<String> {
-    let rest = line.split("listening on ").nth(1)?;
+    let rest = line.split("spanview listening on ").nth(1)?;
     let (scheme, rest) = rest.split_once("://")?;
     let address: String = rest
         .chars()
@@ -218,6 +286,30 @@ pub fn python_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpa
         &client_dir,
         spec,
     )
+}
+
+/// Runs a script of `tests/clients/python/` with the test venv's Python (which has the PyPI
+/// OpenTelemetry exporters and grpcio) and returns what it printed.
+pub fn run_python_script(script: &str, args: &[&str]) -> String {
+    let client_dir = workspace_root().join("tests/clients/python");
+    let python = client_dir.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "Python test clients missing: run `./x test` (it creates {})",
+        python.display()
+    );
+    let output = Command::new(python)
+        .arg(client_dir.join(script))
+        .args(args)
+        .current_dir(&client_dir)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{script} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Runs an exporter script with the spec in a file and reads the ids it prints.

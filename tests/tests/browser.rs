@@ -179,7 +179,9 @@ fn the_n_plus_one_banner_appears_only_where_the_pattern_is() {
         "{dom}"
     );
     assert!(
-        dom.contains("database under product-list GET /products: 3600 ms, 85.7 % of the trace"),
+        dom.contains(
+            "database under product-list GET /products: 20 queries, 3600 ms busy, 85.7 % of the trace's time. Batch them into one query."
+        ),
         "{dom}"
     );
     let dom = rendered_dom(&spanview.url(&format!("/trace/{BATCHED_PRODUCTS_TRACE_ID}")));

@@ -507,6 +507,7 @@ fn serve_runs_the_demo_services_into_an_empty_store_and_on_request() {
     assert_eq!(empty.get_json("/api/demo")["running"], false);
     for _ in 0..2 {
         let response = ureq::post(&empty.url("/api/demo"))
+            .header("X-Spanview", "1")
             .send_empty()
             .expect("POST /api/demo");
         assert_eq!(response.status(), 202);

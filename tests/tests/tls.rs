@@ -94,6 +94,36 @@ fn the_python_exporter_sends_over_https_and_plain_http_gets_nothing() {
 }
 
 #[test]
+fn the_python_grpc_exporter_sends_over_tls_with_the_same_certificate() {
+    // Issue 20: OTLP/gRPC takes the same --tls-cert/--tls-key (HTTP/2 offered by ALPN).
+    let dir = tempfile::tempdir().unwrap();
+    if make_certificate(dir.path()).is_none() {
+        eprintln!("skipped: the openssl command is missing, so no test certificate can be made");
+        return;
+    }
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let spanview = Spanview::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let spec = json!({
+        "endpoint": format!("https://localhost:{}", spanview.grpc_address().rsplit(':').next().unwrap()),
+        "protocol": "grpc",
+        "serviceName": "checkout-grpc",
+        "certificateFile": cert,
+        "spans": [{ "name": "POST /pay", "parent": null, "kind": "SERVER",
+                    "startNanos": "1700000000000000000", "endNanos": "1700000000250000000" }]
+    });
+    let exported = python_export(&spec).expect("export over gRPC with TLS");
+    let trace_id = &exported[0].trace_id;
+    let trace = https_get(&spanview.url(&format!("/api/traces/{trace_id}")), &cert)
+        .unwrap_or_else(|error| panic!("GET over HTTPS: {error}\nlog:\n{}", spanview.log()));
+    assert_eq!(trace["spans"][0]["name"], "POST /pay");
+}
+
+#[test]
 fn an_unreadable_key_is_refused_at_start_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
     if make_certificate(dir.path()).is_none() {

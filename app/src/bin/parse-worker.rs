@@ -104,6 +104,7 @@ fn parse(bytes: &[u8], page: &web_sys::DedicatedWorkerGlobalScope) -> (WorkerRep
                 skipped_lines: decoded.skipped_lines,
                 rejected_spans: decoded.rejected.count,
                 rejected_reason: decoded.rejected.first_reason.clone(),
+                base64_ids: decoded.base64_ids,
                 traces: traces
                     .iter()
                     .map(|indices| TraceListing::of(&decoded.batch, indices))

@@ -158,11 +158,14 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
             loaded.skipped_lines
         ));
     }
+    if loaded.base64_ids {
+        summary.push_str("; ids were base64 (shown in hex)");
+    }
     if loaded.rejected_spans > 0 {
-        summary.push_str(&format!(
-            "; {} spans with bad ids left out",
-            loaded.rejected_spans
-        ));
+        summary.push_str(&format!("; {} spans left out", loaded.rejected_spans));
+        if let Some(reason) = &loaded.rejected_reason {
+            summary.push_str(&format!(", the first: {reason}"));
+        }
     }
     let links = loaded
         .traces

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use spanview_core::Trace;
+use spanview_core::call_outs::{self, Subject};
+use spanview_core::clock_skew;
 use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
@@ -188,13 +190,40 @@ fn TraceSkeleton() -> impl IntoView {
     }
 }
 
+/// The trace, adjusted for clock skew unless the toolbar asks for the recorded times (the view
+/// is rebuilt when it does). The recorded waterfall is built first: its tree finds the skew,
+/// and only a trace with skew is built a second time.
 #[component]
 fn TraceView(trace: Arc<Trace>) -> impl IntoView {
-    let Some(waterfall) = Waterfall::build(&trace) else {
+    let Some(recorded) = Waterfall::build(&trace) else {
         return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
     };
+    let skew = clock_skew::find_in_waterfall(&trace, &recorded);
+    let recorded = Arc::new(recorded);
+    let recorded_times = (!skew.is_empty()).then(|| RwSignal::new(false));
+    (move || {
+        let showing_recorded = recorded_times.is_some_and(|recorded| recorded.get());
+        let built = if skew.is_empty() || showing_recorded {
+            Some((recorded.clone(), trace.clone()))
+        } else {
+            Waterfall::build_adjusted(&trace, skew.clone())
+                .map(|(waterfall, adjusted)| (Arc::new(waterfall), adjusted))
+        };
+        built.map(|(waterfall, trace)| {
+            view! { <TraceBody trace=trace waterfall=waterfall recorded_times=recorded_times /> }
+        })
+    })
+    .into_any()
+}
+
+#[component]
+fn TraceBody(
+    trace: Arc<Trace>,
+    waterfall: Arc<Waterfall>,
+    recorded_times: Option<RwSignal<bool>>,
+) -> impl IntoView {
     mark("spanview:waterfall-built");
-    let state = WaterfallState::new(trace.clone(), Arc::new(waterfall));
+    let state = WaterfallState::new(trace.clone(), waterfall, recorded_times);
     // A deep link (`?span=`) opens with that span selected and revealed.
     let wanted_span = use_query_map().with_untracked(|query| query.get("span"));
     if let Some(wanted_span) = wanted_span {
@@ -250,13 +279,63 @@ fn TraceHeader() -> impl IntoView {
                 }
             })
         };
-    let slowest = call_out("Slowest span", waterfall.slowest_row(), |row| {
-        format!(
-            "{}, {} of total",
-            format_duration(row.duration_nanos),
-            format_percent(row.percent_of_total)
-        )
-    });
+    // Patterns and the slowest span, largest share of the trace first; repeated work joins when
+    // its detection has run after the first paint.
+    let ranked_state = state.clone();
+    let ranked = move || {
+        let state = ranked_state.clone();
+        let findings = state.repeated_work.get().unwrap_or_default();
+        let waterfall = state.waterfall.clone();
+        call_outs::rank(&waterfall, &findings)
+            .into_iter()
+            .map(|call_out| {
+                let share = format_percent(call_out.percent_of_trace);
+                let (label, text, target) = match call_out.subject {
+                    Subject::Pattern(index) => {
+                        let finding = &findings[index];
+                        (
+                            "Costliest pattern",
+                            format!("{} ({})", finding.headline(), finding.cost()),
+                            finding.rows[0],
+                        )
+                    }
+                    Subject::Group(group) => {
+                        let members = &waterfall.groups[group as usize];
+                        (
+                            "Costliest repetition",
+                            format!(
+                                "{} × {}: {} busy, {share} of the trace's time",
+                                members.rows.len(),
+                                members.name,
+                                format_duration(members.total_nanos)
+                            ),
+                            members.first_row(),
+                        )
+                    }
+                    Subject::Span(row_idx) => {
+                        let row = &waterfall.rows[row_idx as usize];
+                        (
+                            "Slowest span",
+                            format!(
+                                "{}: {}, {}, {share} of total",
+                                row.service,
+                                row.name,
+                                format_duration(row.duration_nanos)
+                            ),
+                            row_idx,
+                        )
+                    }
+                };
+                let state = state.clone();
+                view! {
+                    <button class="call-out" on:click=move |_| state.reveal_and_select(target)>
+                        <span class="call-out-label">{label}</span>
+                        <span class="call-out-text">{text}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
     let busiest = call_out(
         "Largest self time",
         waterfall.largest_self_time_row(),
@@ -273,7 +352,7 @@ fn TraceHeader() -> impl IntoView {
                 <div><dt>"Errors"</dt><dd class:has-errors=has_errors>{waterfall.n_errors}</dd></div>
                 <div><dt>"Trace ID"</dt><dd class="mono">{state.trace.trace_id.to_string()}</dd></div>
             </dl>
-            <div class="call-outs">{slowest}{busiest}</div>
+            <div class="call-outs">{ranked}{busiest}</div>
             <ExportButtons />
         </header>
     }

@@ -43,6 +43,10 @@ pub struct LoadedFile {
     pub n_spans: usize,
     pub skipped_lines: usize,
     pub rejected_spans: u64,
+    /// Why the first of them was left out, e.g. `span 3 ("GET /"): trace id: …`.
+    pub rejected_reason: Option<String>,
+    /// The ids were base64, not hex: worth a note, since other tools show them in hex.
+    pub base64_ids: bool,
     pub parse_millis: f64,
     pub saved: Option<Result<u64, String>>,
 }
@@ -226,7 +230,8 @@ impl Uploads {
                 format,
                 skipped_lines,
                 rejected_spans,
-                rejected_reason: _,
+                rejected_reason,
+                base64_ids,
                 parse_millis,
                 traces,
             } => {
@@ -270,6 +275,8 @@ impl Uploads {
                         n_spans,
                         skipped_lines,
                         rejected_spans,
+                        rejected_reason,
+                        base64_ids,
                         parse_millis,
                         saved: None,
                     }),
@@ -510,6 +517,11 @@ fn failed(message: &str) -> FileState {
 
 /// A trace from this browser's uploads, else from the server.
 pub async fn load_trace(uploads: Uploads, trace_id: String) -> Result<Arc<Trace>, ApiError> {
+    // A deep link may carry a 64-bit id (16 hex digits) or upper case: files and the server
+    // know the trace by its 32-digit lower-case form.
+    let trace_id = trace_id
+        .parse::<spanview_core::TraceId>()
+        .map_or(trace_id, |id| id.to_hex());
     if let Some(trace) = uploads.trace(&trace_id) {
         return Ok(trace);
     }

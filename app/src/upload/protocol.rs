@@ -48,6 +48,8 @@ pub enum WorkerReply {
         skipped_lines: usize,
         rejected_spans: u64,
         rejected_reason: Option<String>,
+        /// The file's ids were base64, not hex (OTLP JSON from older exporters, Grafana Tempo).
+        base64_ids: bool,
         /// Time spent in `decode_file`, for the parse benchmark (docs/benchmarks.md).
         parse_millis: f64,
         /// The traces of the reply's bytes, in their order: the page lists them without

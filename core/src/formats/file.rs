@@ -22,6 +22,9 @@ pub enum Format {
     OtlpProtobuf,
     /// OTLP JSON wrapped as Jaeger's API v3 `GetTrace` response (`{"result": …}`).
     JaegerApiV3,
+    /// Grafana Tempo's trace by id, also Grafana's trace download: OTLP JSON resource spans
+    /// under `batches`, often pre-1.0 with base64 ids.
+    TempoJson,
     JaegerJson,
     ZipkinJson,
 }
@@ -34,6 +37,7 @@ impl Format {
             Self::OtlpJsonLines => "otlp-jsonl",
             Self::OtlpProtobuf => "otlp-protobuf",
             Self::JaegerApiV3 => "jaeger-api-v3",
+            Self::TempoJson => "tempo-json",
             Self::JaegerJson => "jaeger-json",
             Self::ZipkinJson => "zipkin-json",
         }
@@ -46,14 +50,15 @@ impl Format {
             Self::OtlpJsonLines => "OTLP JSON Lines",
             Self::OtlpProtobuf => "OTLP protobuf",
             Self::JaegerApiV3 => "Jaeger API v3 (OTLP JSON)",
+            Self::TempoJson => "Grafana Tempo JSON",
             Self::JaegerJson => "Jaeger JSON",
             Self::ZipkinJson => "Zipkin v2 JSON",
         }
     }
 }
 
-const ACCEPTED: &str = "OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON or Zipkin v2 JSON \
-                        (optionally gzip-compressed)";
+const ACCEPTED: &str = "OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or \
+                        a Grafana Tempo trace (optionally gzip-compressed)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -78,6 +83,8 @@ pub struct DecodedFile {
     pub rejected: RejectedSpans,
     /// JSON Lines holding metrics or logs rather than traces, skipped.
     pub skipped_lines: usize,
+    /// Some ids were base64 rather than hex (OTLP JSON, Tempo), see [`otlp::Decoded`].
+    pub base64_ids: bool,
 }
 
 impl DecodedFile {
@@ -184,6 +191,9 @@ fn is_json_lines(body: &[u8]) -> bool {
 #[derive(Debug, Default, Clone, Copy)]
 struct ObjectProbe {
     resource_spans: bool,
+    batches: bool,
+    /// Tempo's API v2 wrapper.
+    trace: bool,
     resource_metrics: bool,
     resource_logs: bool,
     result: bool,
@@ -229,6 +239,8 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
         while let Some(key) = map.next_key::<TopLevelKey>()? {
             match key {
                 TopLevelKey::ResourceSpans => self.resource_spans = true,
+                TopLevelKey::Batches => self.batches = true,
+                TopLevelKey::Trace => self.trace = true,
                 TopLevelKey::ResourceMetrics => self.resource_metrics = true,
                 TopLevelKey::ResourceLogs => self.resource_logs = true,
                 TopLevelKey::Result => self.result = true,
@@ -237,7 +249,13 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
                 TopLevelKey::Spans => self.spans = true,
                 TopLevelKey::Other => {}
             }
-            if self.resource_spans || self.result || self.data || (self.trace_id && self.spans) {
+            if self.resource_spans
+                || self.batches
+                || self.trace
+                || self.result
+                || self.data
+                || (self.trace_id && self.spans)
+            {
                 self.decided = true;
                 return Err(serde::de::Error::custom(PROBE_DECIDED));
             }
@@ -250,6 +268,8 @@ impl<'de> serde::de::Visitor<'de> for &mut ObjectProbe {
 /// A top-level key, recognised without allocating it.
 enum TopLevelKey {
     ResourceSpans,
+    Batches,
+    Trace,
     ResourceMetrics,
     ResourceLogs,
     Result,
@@ -272,6 +292,8 @@ impl<'de> Deserialize<'de> for TopLevelKey {
             fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<TopLevelKey, E> {
                 Ok(match key {
                     "resourceSpans" => TopLevelKey::ResourceSpans,
+                    "batches" => TopLevelKey::Batches,
+                    "trace" => TopLevelKey::Trace,
                     "resourceMetrics" => TopLevelKey::ResourceMetrics,
                     "resourceLogs" => TopLevelKey::ResourceLogs,
                     "result" => TopLevelKey::Result,
@@ -300,6 +322,8 @@ fn guessed_format(body: &[u8]) -> &'static str {
         } else {
             Format::OtlpJson.label()
         }
+    } else if has("\"batches\"") || body.starts_with(b"{\"trace\"") {
+        Format::TempoJson.label()
     } else if has("\"traceID\"") || has("\"operationName\"") {
         Format::JaegerJson.label()
     } else if body.first() == Some(&b'[') && has("\"traceId\"") {
@@ -332,7 +356,24 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
         expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
         let decoded =
             otlp::decode_json(body).map_err(|error| otlp_error(Format::OtlpJson, error))?;
-        return Ok(finish(Format::OtlpJson, decoded.batch, decoded.rejected, 0));
+        return Ok(finish_otlp(Format::OtlpJson, decoded));
+    }
+    if probe.batches {
+        let format = Format::TempoJson;
+        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
+        let trace: otlp_json::TempoTraceJson =
+            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(format, otlp_json::tempo_into_decoded(trace)));
+    }
+    if probe.trace {
+        let format = Format::TempoJson;
+        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
+        let response: otlp_json::TempoTraceV2Json =
+            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(
+            format,
+            otlp_json::tempo_into_decoded(response.trace),
+        ));
     }
     if probe.result {
         #[derive(Deserialize)]
@@ -343,8 +384,10 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
         expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
         let response: GetTraceResponse =
             serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        let decoded = otlp_json::into_decoded(response.result);
-        return Ok(finish(format, decoded.batch, decoded.rejected, 0));
+        return Ok(finish_otlp(
+            format,
+            otlp_json::into_decoded(response.result),
+        ));
     }
     if probe.data {
         #[derive(Deserialize)]
@@ -369,7 +412,9 @@ fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
         )));
     }
     Err(FileError::Unknown {
-        found: String::from("a JSON object without resourceSpans, data or traceID and spans"),
+        found: String::from(
+            "a JSON object without resourceSpans, batches, trace, data or traceID and spans",
+        ),
     })
 }
 
@@ -462,6 +507,7 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
     let mut batch = Batch::default();
     let mut rejected = RejectedSpans::default();
     let mut skipped_lines = 0;
+    let mut base64_ids = false;
     expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
     for (line_idx, line) in body.split(|byte| *byte == b'\n').enumerate() {
         if line.trim_ascii().is_empty() {
@@ -503,9 +549,12 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
                 .map(|reason| format!("line {line_number}: {reason}"));
         }
         rejected.count += decoded.rejected.count;
+        base64_ids |= decoded.base64_ids;
         batch.append(decoded.batch);
     }
-    Ok(finish(format, batch, rejected, skipped_lines))
+    let mut file = finish(format, batch, rejected, skipped_lines);
+    file.base64_ids = base64_ids;
+    Ok(file)
 }
 
 fn decode_protobuf(bytes: &[u8]) -> Result<DecodedFile, FileError> {
@@ -517,7 +566,7 @@ fn decode_protobuf(bytes: &[u8]) -> Result<DecodedFile, FileError> {
         Ok(decoded) if decoded.batch.spans.is_empty() && decoded.rejected.count == 0 => {
             Err(unknown_binary(bytes))
         }
-        Ok(decoded) => Ok(finish(format, decoded.batch, decoded.rejected, 0)),
+        Ok(decoded) => Ok(finish_otlp(format, decoded)),
         // Text that is not JSON: name what it looks like rather than a protobuf wire error.
         Err(_) if looks_like_text(bytes) => Err(unknown_binary(bytes)),
         Err(error) => Err(otlp_error(format, error)),
@@ -579,7 +628,14 @@ fn finish(
         batch,
         rejected,
         skipped_lines,
+        base64_ids: false,
     }
+}
+
+fn finish_otlp(format: Format, decoded: otlp::Decoded) -> DecodedFile {
+    let mut file = finish(format, decoded.batch, decoded.rejected, 0);
+    file.base64_ids = decoded.base64_ids;
+    file
 }
 
 #[cfg(test)]
@@ -759,6 +815,109 @@ mod tests {
             };
             prop_assert_eq!(keep(&decoded.batch), keep(&batch));
         }
+    }
+
+    /// Tempo 1.x as Grafana downloads it: pre-1.0 names, base64 ids (a 64-bit trace id,
+    /// zero-padded), enum names, an empty status.
+    const TEMPO_1: &str = r#"{"batches":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend"}}]},
+      "instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"otelhttp","version":"0.20.0"},"spans":[
+        {"traceId":"AAAAAAAAAABjCr2q+hYLYQ==","spanId":"Ywq9qvoWC2E=","name":"HTTP GET","kind":"SPAN_KIND_SERVER",
+         "startTimeUnixNano":"1629908285385012000","endTimeUnixNano":"1629908285385894000",
+         "attributes":[{"key":"http.status_code","value":{"intValue":"200"}}],"status":{}},
+        {"traceId":"AAAAAAAAAABjCr2q+hYLYQ==","spanId":"AQIDBAUGBwg=","parentSpanId":"Ywq9qvoWC2E=","name":"SELECT",
+         "kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"1629908285385100000","endTimeUnixNano":"1629908285385800000",
+         "status":{"code":"STATUS_CODE_ERROR","message":"timeout"}}]}]}]}"#;
+
+    /// Tempo 2.x: `scopeSpans`, still base64 ids and enum names.
+    const TEMPO_2: &str = r#"{"batches":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
+      "scopeSpans":[{"scope":{"name":"checkout"},"spans":[
+        {"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ=","name":"PlaceOrder","kind":"SPAN_KIND_SERVER",
+         "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000","status":{"code":"STATUS_CODE_OK"}}]}]}]}"#;
+
+    #[test]
+    fn grafana_tempo_traces_are_recognised_and_decoded() {
+        for (text, n_spans, service) in [(TEMPO_1, 2, "frontend"), (TEMPO_2, 1, "checkout")] {
+            let decoded = decode_file(text.as_bytes(), &DecodeLimits::default()).unwrap();
+            assert_eq!(decoded.format, Format::TempoJson);
+            assert_eq!(decoded.format_label(), "Grafana Tempo JSON");
+            assert!(decoded.base64_ids);
+            assert_eq!(decoded.rejected, RejectedSpans::default());
+            assert_eq!(decoded.batch.spans.len(), n_spans);
+            assert_eq!(decoded.batch.service_of(&decoded.batch.spans[0]), service);
+            assert_eq!(decoded.batch.spans[0].kind, SpanKind::Server);
+            // The reference conversion reads `batches` as `resourceSpans`.
+            let trace: otlp_json::TempoTraceJson = serde_json::from_str(text).unwrap();
+            otlp::tests::same_outcome(
+                otlp::tests::reference_json(text),
+                Ok::<_, ()>(otlp_json::tempo_into_decoded(trace)),
+            )
+            .unwrap();
+        }
+        let decoded = decode_file(TEMPO_1.as_bytes(), &DecodeLimits::default()).unwrap();
+        let [root, child] = &decoded.batch.spans[..] else {
+            panic!()
+        };
+        assert_eq!(root.trace_id.to_hex(), "0000000000000000630abdaafa160b61");
+        assert_eq!(root.span_id.to_hex(), "630abdaafa160b61");
+        assert_eq!(child.parent_span_id, Some(root.span_id));
+        assert_eq!(child.status.code, StatusCode::Error);
+        assert_eq!(root.start_nanos, 1_629_908_285_385_012_000);
+        assert_eq!(
+            decoded.batch.scopes[root.scope_idx as usize].name,
+            "otelhttp"
+        );
+    }
+
+    #[test]
+    fn grafana_tempo_v2_traces_are_recognised_and_decoded() {
+        let v2 = format!(
+            r#"{{"trace":{},"status":"complete"}}"#,
+            TEMPO_2.replace("batches", "resourceSpans")
+        );
+        let decoded = decode_file(v2.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.format, Format::TempoJson);
+        assert!(decoded.base64_ids);
+        let from_v1 = decode_file(TEMPO_2.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.batch, from_v1.batch);
+        let error = decode_file(br#"{"trace": 3}"#, &DecodeLimits::default()).unwrap_err();
+        assert!(
+            error.to_string().starts_with("Grafana Tempo JSON: line 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn broken_tempo_traces_are_refused_by_name() {
+        let error = decode_file(br#"{"batches": 3}"#, &DecodeLimits::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Grafana Tempo JSON: line 1 column 13: invalid type: integer `3`, expected a sequence"
+        );
+        let error = decode_file(br#"{"batches": [}"#, &DecodeLimits::default()).unwrap_err();
+        assert!(
+            error.to_string().starts_with("Grafana Tempo JSON: line 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn base64_ids_are_noted_in_every_otlp_json_shape() {
+        let hex = otlp::encode_json(
+            &crate::scenario::n_plus_one_products("4bf92f3577b34da6a3ce929d0e0e4736", 0).batch,
+        );
+        let decoded = decode_file(hex.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert!(!decoded.base64_ids);
+        let line = TEMPO_2
+            .replace("batches", "resourceSpans")
+            .replace('\n', "");
+        let lines = format!("{line}\n{}\n", hex);
+        let decoded = decode_file(lines.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.format, Format::OtlpJsonLines);
+        assert!(decoded.base64_ids);
+        let jaeger_v3 = format!(r#"{{"result":{line}}}"#);
+        let decoded = decode_file(jaeger_v3.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.format, Format::JaegerApiV3);
+        assert!(decoded.base64_ids);
     }
 
     /// Each fraction `decode_file` reports for `file`, in order.

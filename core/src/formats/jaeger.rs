@@ -247,7 +247,7 @@ fn span_from(span: JaegerSpan, resource_idx: u32) -> Result<Span, String> {
         })
         .collect();
     let start_nanos = span.start_time.saturating_mul(1_000);
-    Ok(Span {
+    let converted = Span {
         trace_id,
         span_id,
         parent_span_id: parent.map(|(_, id)| id),
@@ -264,7 +264,10 @@ fn span_from(span: JaegerSpan, resource_idx: u32) -> Result<Span, String> {
         dropped: Default::default(),
         resource_idx,
         scope_idx: 0,
-    })
+    };
+    // Times out of range are refused as by every decoder (see `otlp::span_times`).
+    super::otlp::span_times(&converted)?;
+    Ok(converted)
 }
 
 fn kind_from(text: &str) -> SpanKind {

@@ -4,8 +4,9 @@
 //! browser's upload, so all of them accept and reject exactly the same inputs. [`decode_file`]
 //! recognises a file by its content: OTLP JSON (also wrapped as Jaeger's API v3 response), OTLP
 //! JSON Lines (the Collector's file exporter; metrics and logs lines are skipped), OTLP protobuf,
-//! Jaeger JSON (query API, UI download, bare trace, array of traces) and Zipkin v2 JSON, each
-//! optionally gzip-compressed. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
+//! Jaeger JSON (query API, UI download, bare trace, array of traces), Zipkin v2 JSON and
+//! Grafana Tempo's trace responses, each optionally gzip-compressed. Every decoder rejects a
+//! span with unusable ids or times (`otlp::span_ids`, `otlp::span_times`) and keeps the rest. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
 
 pub mod compact;
 pub mod file;
@@ -17,4 +18,4 @@ pub mod progress;
 pub mod zipkin;
 
 pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};
-pub use otlp::{Decoded, OtlpError, RejectedSpans};
+pub use otlp::{Decoded, OtlpError, RejectedSpans, TIME_LIMIT_NANOS};

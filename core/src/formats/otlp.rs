@@ -50,6 +50,9 @@ impl RejectedSpans {
 pub struct Decoded {
     pub batch: Batch,
     pub rejected: RejectedSpans,
+    /// Some ids were base64 rather than hex (OTLP JSON only: the protobuf JSON mapping's
+    /// default, written by older exporters and Grafana Tempo), worth telling whoever opened it.
+    pub base64_ids: bool,
 }
 
 impl Decoded {
@@ -66,9 +69,14 @@ impl Decoded {
     }
 
     /// Keeps the next span of the request, or records why it was rejected: its name and the
-    /// problem. Its position in the request is the count of spans kept or rejected before it.
+    /// problem (its ids, see [`span_ids`], then its times, see [`span_times`]). Its position in
+    /// the request is the count of spans kept or rejected before it.
     pub(crate) fn keep_or_reject(&mut self, converted: Result<Span, (String, String)>) {
-        match converted {
+        let checked = converted.and_then(|span| match span_times(&span) {
+            Ok(()) => Ok(span),
+            Err(problem) => Err((span.name, problem)),
+        });
+        match checked {
             Ok(span) => self.batch.spans.push(span),
             Err((name, problem)) => {
                 let position = self.batch.spans.len() as u64 + self.rejected.count;
@@ -203,15 +211,59 @@ pub(crate) fn span_ids(
     span_id: Result<SpanId, IdError>,
     parent_span_id: Result<SpanId, IdError>,
 ) -> Result<(TraceId, SpanId, Option<SpanId>), String> {
-    let trace_id = trace_id.map_err(|error| format!("trace id: {error}"))?;
-    let span_id = span_id.map_err(|error| format!("span id: {error}"))?;
+    let trace_id = trace_id.map_err(|error| id_problem("trace id", &error))?;
+    let span_id = span_id.map_err(|error| id_problem("span id", &error))?;
     let parent_span_id = match parent_span_id {
         Ok(parent) => Some(parent),
         // Empty and all-zero parent ids both mean "no parent" in practice.
         Err(IdError::WrongByteLength { actual: 0, .. } | IdError::AllZero) => None,
-        Err(error) => return Err(format!("parent span id: {error}")),
+        Err(error) => return Err(id_problem("parent span id", &error)),
     };
     Ok((trace_id, span_id, parent_span_id))
+}
+
+/// E.g. `trace id: an all-zero id is invalid`, `span id "abc": expected 16 hex digits or base64
+/// of 8 bytes` (an unreadable id's message starts with the value).
+fn id_problem(field: &str, error: &IdError) -> String {
+    match error {
+        IdError::Unreadable { .. } => format!("{field} {error}"),
+        _ => format!("{field}: {error}"),
+    }
+}
+
+/// Times at or above this, 2^63 ns (the year 2262), are refused: downstream (the store, the
+/// UI's maths) times are signed 64-bit nanoseconds, where such a time, typically a negative
+/// number written as unsigned, would turn negative.
+pub const TIME_LIMIT_NANOS: u64 = 1 << 63;
+
+/// A span's times checked as every decoder checks them, after its ids: the start, the end and
+/// each event's time below [`TIME_LIMIT_NANOS`], and the end not before the start. A span
+/// failing them is rejected (never clamped: a partial-success reason says what was wrong, and
+/// the sender's data is not silently changed).
+pub(crate) fn span_times(span: &Span) -> Result<(), String> {
+    let too_late =
+        |what: &str, nanos: u64| format!("{what} {nanos} ns is not below 2^63 ns (the year 2262)");
+    if span.start_nanos >= TIME_LIMIT_NANOS {
+        return Err(too_late("start time", span.start_nanos));
+    }
+    if span.end_nanos >= TIME_LIMIT_NANOS {
+        return Err(too_late("end time", span.end_nanos));
+    }
+    if span.end_nanos < span.start_nanos {
+        return Err(format!(
+            "end time {} ns is before start time {} ns",
+            span.end_nanos, span.start_nanos
+        ));
+    }
+    for (event_idx, event) in span.events.iter().enumerate() {
+        if event.time_nanos >= TIME_LIMIT_NANOS {
+            return Err(too_late(
+                &format!("event {event_idx} time"),
+                event.time_nanos,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A link's ids, checked after its span's (see [`span_ids`]).
@@ -219,8 +271,8 @@ pub(crate) fn link_ids(
     trace_id: Result<TraceId, IdError>,
     span_id: Result<SpanId, IdError>,
 ) -> Result<(TraceId, SpanId), String> {
-    let trace_id = trace_id.map_err(|error| format!("link trace id: {error}"))?;
-    let span_id = span_id.map_err(|error| format!("link span id: {error}"))?;
+    let trace_id = trace_id.map_err(|error| id_problem("link trace id", &error))?;
+    let span_id = span_id.map_err(|error| id_problem("link span id", &error))?;
     Ok((trace_id, span_id))
 }
 
@@ -408,13 +460,28 @@ pub(crate) mod tests {
     use super::*;
 
     /// The outcome of a direct decoder against the generated types' on the same input: the same
-    /// batch and rejections, or both an error.
+    /// batch and rejections, or both an error. Rejection reasons are compared up to the span
+    /// they name: the JSON decoder quotes an unreadable id's text, where the generated types
+    /// only have its bytes.
     pub(crate) fn same_outcome<E: std::fmt::Debug, F: std::fmt::Debug>(
         reference: Result<Decoded, E>,
         direct: Result<Decoded, F>,
     ) -> Result<(), TestCaseError> {
+        fn which_span(reason: &Option<String>) -> Option<&str> {
+            reason
+                .as_deref()
+                .map(|reason| reason.split("): ").next().unwrap_or(reason))
+        }
         match (reference, direct) {
-            (Ok(reference), Ok(direct)) => prop_assert_eq!(direct, reference),
+            (Ok(reference), Ok(direct)) => {
+                prop_assert_eq!(&direct.batch, &reference.batch);
+                prop_assert_eq!(direct.rejected.count, reference.rejected.count);
+                prop_assert_eq!(
+                    which_span(&direct.rejected.first_reason),
+                    which_span(&reference.rejected.first_reason)
+                );
+                prop_assert_eq!(direct.base64_ids, reference.base64_ids);
+            }
             (Err(_), Err(_)) => {}
             (reference, direct) => prop_assert!(
                 false,
@@ -424,6 +491,133 @@ pub(crate) mod tests {
             ),
         }
         Ok(())
+    }
+
+    /// The reference for the JSON decoder's leniency (see `otlp_json`'s module doc): the
+    /// lenient shapes rewritten into the canonical JSON mapping, written apart from the direct
+    /// decoder, then read by the generated types. Tempo's `batches` are `resourceSpans` here.
+    pub(crate) fn reference_json(text: &str) -> Result<Decoded, serde_json::Error> {
+        use serde_json::Value;
+        let mut document: Value = serde_json::from_str(text)?;
+        if let Some(object) = document.as_object_mut()
+            && let Some(batches) = object.remove("batches")
+        {
+            object.insert(String::from("resourceSpans"), batches);
+        }
+        let mut base64_ids = false;
+        for resource_spans in array_at(&mut document, "resourceSpans") {
+            let old_name = resource_spans
+                .as_object_mut()
+                .and_then(|object| object.remove("instrumentationLibrarySpans"));
+            if let Some(Value::Array(old_spans)) = old_name {
+                match resource_spans.get_mut("scopeSpans") {
+                    Some(Value::Array(scope_spans)) => scope_spans.extend(old_spans),
+                    _ => resource_spans["scopeSpans"] = Value::Array(old_spans),
+                }
+            }
+            for scope_spans in array_at(resource_spans, "scopeSpans") {
+                let library = scope_spans
+                    .as_object_mut()
+                    .and_then(|object| object.remove("instrumentationLibrary"));
+                if let Some(library) = library
+                    && scope_spans.get("scope").is_none_or(Value::is_null)
+                {
+                    scope_spans["scope"] = library;
+                }
+                for span in array_at(scope_spans, "spans") {
+                    canonical_enum(
+                        span,
+                        "kind",
+                        "SPAN_KIND_",
+                        &[
+                            "UNSPECIFIED",
+                            "INTERNAL",
+                            "SERVER",
+                            "CLIENT",
+                            "PRODUCER",
+                            "CONSUMER",
+                        ],
+                    );
+                    if let Some(status) = span.get_mut("status") {
+                        canonical_enum(status, "code", "STATUS_CODE_", &["UNSET", "OK", "ERROR"]);
+                    }
+                    base64_ids |= canonical_id(span, "traceId", 16);
+                    base64_ids |= canonical_id(span, "spanId", 8);
+                    base64_ids |= canonical_id(span, "parentSpanId", 8);
+                    for link in array_at(span, "links") {
+                        base64_ids |= canonical_id(link, "traceId", 16);
+                        base64_ids |= canonical_id(link, "spanId", 8);
+                    }
+                }
+            }
+        }
+        let request: ExportTraceServiceRequest = serde_json::from_value(document)?;
+        let mut decoded = from_request(request);
+        decoded.base64_ids = base64_ids;
+        Ok(decoded)
+    }
+
+    fn array_at<'a>(
+        parent: &'a mut serde_json::Value,
+        key: &str,
+    ) -> impl Iterator<Item = &'a mut serde_json::Value> {
+        parent
+            .get_mut(key)
+            .and_then(serde_json::Value::as_array_mut)
+            .into_iter()
+            .flatten()
+    }
+
+    /// A known enum name as its number; `null` as absent; anything else as it is.
+    fn canonical_enum(parent: &mut serde_json::Value, key: &str, prefix: &str, names: &[&str]) {
+        match parent.get(key) {
+            Some(serde_json::Value::Null) => {
+                parent.as_object_mut().unwrap().remove(key);
+            }
+            Some(serde_json::Value::String(name)) => {
+                let known = name
+                    .strip_prefix(prefix)
+                    .and_then(|short| names.iter().position(|known| *known == short));
+                if let Some(number) = known {
+                    parent[key] = serde_json::Value::from(number);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An id in hex: hex of the right length stays, base64 of `byte_len` bytes becomes hex
+    /// (returns true), anything else becomes a one-byte id, which the conversion rejects.
+    fn canonical_id(parent: &mut serde_json::Value, key: &str, byte_len: usize) -> bool {
+        use base64::Engine;
+        let Some(serde_json::Value::String(text)) = parent.get(key) else {
+            return false;
+        };
+        let digits = text.strip_prefix("0x").unwrap_or(text);
+        if text.is_empty()
+            || (digits.len() == byte_len * 2 && digits.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return false;
+        }
+        let standard: String = text
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                other => other,
+            })
+            .collect();
+        let (hex, base64) = match base64::engine::general_purpose::STANDARD_NO_PAD.decode(standard)
+        {
+            Ok(bytes) if bytes.len() == byte_len => (
+                bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
+                true,
+            ),
+            _ => (String::from("00"), false),
+        };
+        parent[key] = serde_json::Value::String(hex);
+        base64
     }
 
     const TWO_SPANS: &str = r#"{"resourceSpans":[{"resource":{"attributes":[
@@ -485,6 +679,157 @@ pub(crate) mod tests {
         assert!(
             message.starts_with("invalid OTLP JSON at line 4 column"),
             "{message}"
+        );
+    }
+
+    /// Spans whose times are at the limits: the first and last are kept, the rest rejected.
+    const TIMES: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000001","name":"last storable",
+         "startTimeUnixNano":"9223372036854775806","endTimeUnixNano":"9223372036854775807",
+         "events":[{"timeUnixNano":"9223372036854775807","name":"e"}]},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000002","name":"late start",
+         "startTimeUnixNano":"9223372036854775808","endTimeUnixNano":"9223372036854775808"},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000003","name":"late end",
+         "startTimeUnixNano":"1","endTimeUnixNano":"18446744073709551615"},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000004","name":"backwards",
+         "startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712659000000000"},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000005","name":"late event",
+         "startTimeUnixNano":"1","endTimeUnixNano":"2","events":[{"timeUnixNano":"1"},{"timeUnixNano":"18446744073709551615"}]},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0000000000000006","name":"instant",
+         "startTimeUnixNano":"7","endTimeUnixNano":"7"}
+    ]}]}]}"#;
+
+    /// Every reason `TIMES` gives, one request per rejected span.
+    fn time_reasons(decode: impl Fn(&str) -> Decoded) -> Vec<String> {
+        let all = decode(TIMES);
+        assert_eq!(all.rejected.count, 4);
+        let kept: Vec<&str> = all
+            .batch
+            .spans
+            .iter()
+            .map(|span| span.name.as_str())
+            .collect();
+        assert_eq!(kept, ["last storable", "instant"]);
+        let document: serde_json::Value = serde_json::from_str(TIMES).unwrap();
+        let spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap();
+        spans[1..5]
+            .iter()
+            .map(|span| {
+                let mut one = document.clone();
+                one["resourceSpans"][0]["scopeSpans"][0]["spans"] = serde_json::json!([span]);
+                let decoded = decode(&one.to_string());
+                assert_eq!(decoded.batch.spans.len(), 0);
+                decoded.rejected.first_reason.unwrap()
+            })
+            .collect()
+    }
+
+    const TIME_REASONS: [&str; 4] = [
+        r#"span 0 ("late start"): start time 9223372036854775808 ns is not below 2^63 ns (the year 2262)"#,
+        r#"span 0 ("late end"): end time 18446744073709551615 ns is not below 2^63 ns (the year 2262)"#,
+        r#"span 0 ("backwards"): end time 1544712659000000000 ns is before start time 1544712660000000000 ns"#,
+        r#"span 0 ("late event"): event 1 time 18446744073709551615 ns is not below 2^63 ns (the year 2262)"#,
+    ];
+
+    #[test]
+    fn json_spans_with_times_out_of_range_are_rejected_with_the_value() {
+        assert_eq!(
+            time_reasons(|text| decode_json(text.as_bytes()).unwrap()),
+            TIME_REASONS
+        );
+        // The reference conversion checks the same.
+        same_outcome(reference_json(TIMES), decode_json(TIMES.as_bytes())).unwrap();
+        let all = decode_json(TIMES.as_bytes()).unwrap();
+        assert_eq!(
+            all.rejected.first_reason.as_deref(),
+            Some(
+                r#"span 1 ("late start"): start time 9223372036854775808 ns is not below 2^63 ns (the year 2262)"#
+            )
+        );
+        assert_eq!(all.batch.spans[0].end_nanos, (1 << 63) - 1);
+    }
+
+    #[test]
+    fn protobuf_spans_with_times_out_of_range_are_rejected_with_the_value() {
+        let protobuf = |text: &str| {
+            let request: ExportTraceServiceRequest = serde_json::from_str(text).unwrap();
+            decode_protobuf(&request.encode_to_vec()).unwrap()
+        };
+        assert_eq!(time_reasons(protobuf), TIME_REASONS);
+    }
+
+    #[test]
+    fn jaeger_spans_with_times_out_of_range_are_rejected_with_the_value() {
+        use crate::formats::{DecodeLimits, decode_file};
+        let span = |id: &str, name: &str, start_us: u64, duration_us: u64| {
+            serde_json::json!({"traceID": "5b8efff798038103d269b633813fc60c", "spanID": id,
+                "operationName": name, "startTime": start_us, "duration": duration_us,
+                "processID": "p1"})
+        };
+        let mut late_log = span("0000000000000004", "late log", 1, 1);
+        late_log["logs"] = serde_json::json!([{"timestamp": u64::MAX / 1000, "fields": []}]);
+        let file = serde_json::json!({"data": [{"traceID": "5b8efff798038103d269b633813fc60c",
+        "processes": {"p1": {"serviceName": "api"}},
+        "spans": [
+            span("0000000000000001", "last storable", 9_223_372_036_854_774, 1),
+            span("0000000000000002", "late start", 9_223_372_036_854_776, 0),
+            span("0000000000000003", "late end", 9_223_372_036_854_775, 1),
+            late_log,
+        ]}]});
+        let decoded = decode_file(file.to_string().as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.batch.spans.len(), 1);
+        assert_eq!(decoded.batch.spans[0].end_nanos, 9_223_372_036_854_775_000);
+        assert_eq!(decoded.rejected.count, 3);
+        assert_eq!(
+            decoded.rejected.first_reason.as_deref(),
+            Some(
+                r#"span 1 ("late start"): start time 9223372036854776000 ns is not below 2^63 ns (the year 2262)"#
+            )
+        );
+        // A start in microseconds so large that nanoseconds overflow u64 is refused too.
+        let mut overflow = file;
+        overflow["data"][0]["spans"] =
+            serde_json::json!([span("0000000000000001", "overflow", u64::MAX, 0)]);
+        let decoded =
+            decode_file(overflow.to_string().as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(
+            decoded.rejected.first_reason.as_deref(),
+            Some(
+                r#"span 0 ("overflow"): start time 18446744073709551615 ns is not below 2^63 ns (the year 2262)"#
+            )
+        );
+    }
+
+    #[test]
+    fn zipkin_spans_with_times_out_of_range_are_rejected_with_the_value() {
+        use crate::formats::{DecodeLimits, decode_file};
+        let file = serde_json::json!([
+            {"traceId": "5b8efff798038103d269b633813fc60c", "id": "0000000000000001", "name": "ok",
+             "timestamp": 1_544_712_660_000_000u64, "duration": 5},
+            {"traceId": "5b8efff798038103d269b633813fc60c", "id": "0000000000000002", "name": "late start",
+             "timestamp": 9_223_372_036_854_776u64},
+            {"traceId": "5b8efff798038103d269b633813fc60c", "id": "0000000000000003", "name": "late end",
+             "timestamp": 1, "duration": u64::MAX / 1000},
+            {"traceId": "5b8efff798038103d269b633813fc60c", "id": "0000000000000004", "name": "late annotation",
+             "timestamp": 1, "annotations": [{"timestamp": 9_223_372_036_854_776u64, "value": "cs"}]},
+        ]);
+        let decoded = decode_file(file.to_string().as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.format, crate::formats::Format::ZipkinJson);
+        let kept: Vec<&str> = decoded
+            .batch
+            .spans
+            .iter()
+            .map(|span| span.name.as_str())
+            .collect();
+        assert_eq!(kept, ["ok"]);
+        assert_eq!(decoded.rejected.count, 3);
+        assert_eq!(
+            decoded.rejected.first_reason.as_deref(),
+            Some(
+                r#"span 1 ("late start"): start time 9223372036854776000 ns is not below 2^63 ns (the year 2262)"#
+            )
         );
     }
 

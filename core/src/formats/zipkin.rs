@@ -78,6 +78,35 @@ pub fn shared_server_span_id(client: SpanId) -> SpanId {
 /// for Jaeger JSON, whose spans are read and converted alike.
 pub(crate) const CONVERSION_UNITS: u64 = 5;
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZipkinError {
+    #[error("invalid Zipkin v2 JSON at line {line} column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Decodes a Zipkin v2 JSON body (`POST /api/v2/spans`: an array of spans) into a batch, with
+/// the spans it rejected (bad ids, times out of range) and the first reason.
+pub fn decode_json(bytes: &[u8]) -> Result<(Batch, RejectedSpans), ZipkinError> {
+    let spans: Vec<ZipkinSpan> = serde_json::from_slice(bytes).map_err(|error| {
+        let message = error.to_string();
+        // serde_json appends " at line L column C"; the position has its own fields.
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        ZipkinError::Json {
+            line: error.line(),
+            column: error.column(),
+            message,
+        }
+    })?;
+    Ok(from_spans(spans))
+}
+
 pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
     let mut batch = Batch {
         scopes: vec![Scope::default()],
@@ -164,7 +193,7 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
             attributes: Vec::new(),
         })
         .collect();
-    Ok(Span {
+    let converted = Span {
         trace_id,
         span_id,
         parent_span_id,
@@ -181,5 +210,40 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
         dropped: Default::default(),
         resource_idx,
         scope_idx: 0,
-    })
+    };
+    // Times out of range are refused as by every decoder (see `otlp::span_times`).
+    super::otlp::span_times(&converted)?;
+    Ok(converted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_json_reads_a_body_and_says_where_it_is_broken() {
+        let body = br#"[{"traceId":"63ca8f3b0accd9d7","id":"00000000000000a1","name":"get",
+            "timestamp":1544712660000000,"duration":1500,"localEndpoint":{"serviceName":"api"}},
+            {"traceId":"63ca8f3b0accd9d7","id":"0000000000000000","name":"zero id"}]"#;
+        let (batch, rejected) = decode_json(body).unwrap();
+        assert_eq!(batch.spans.len(), 1);
+        let span = &batch.spans[0];
+        assert_eq!(span.trace_id.to_hex(), "000000000000000063ca8f3b0accd9d7");
+        assert_eq!(span.end_nanos - span.start_nanos, 1_500_000);
+        assert_eq!(batch.service_of(span), "api");
+        assert_eq!(rejected.count, 1);
+        assert!(
+            rejected
+                .first_reason
+                .as_deref()
+                .unwrap()
+                .starts_with(r#"span 1 ("zero id"): span id"#),
+            "{rejected:?}"
+        );
+        let error = decode_json(br#"[{"traceId": 5}]"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid Zipkin v2 JSON at line 1 column 14: invalid type: integer `5`, expected a string"
+        );
+    }
 }

@@ -1,13 +1,16 @@
 //! HTTP endpoints, one module per area.
 
 pub mod auth;
+pub mod body;
 pub mod compare;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod origin;
 pub mod otlp;
 pub mod services;
 pub mod traces;
+pub mod zipkin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,21 +19,16 @@ use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tower_http::cors::{Any, CorsLayer};
 
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
-    // Browser SDKs (the OTel web exporter) export cross-origin; preflights pass the token check.
-    // Only ingest is cross-origin: the query API must not be readable by other sites' pages.
-    let otlp_cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods(Any)
-        .allow_headers(Any);
+    // CORS (only ingest, only for --cors-origins) and the Host check are in `origin::guard`.
     // Compressed bodies are bounded here; decompressed size is bounded while inflating.
     let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
     let protected = Router::new()
-        .route("/v1/traces", post(otlp::traces_export).layer(otlp_cors))
+        .route("/v1/traces", post(otlp::traces_export))
+        .route("/api/v2/spans", post(zipkin::spans_post))
         .route("/api/services", get(services::services_list))
         .route("/api/services/overview", get(services::services_overview))
         .route(
@@ -53,6 +51,20 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .route("/healthz", get(|| async { "ok" }))
         .layer(body_limit)
+        .with_state(state)
+}
+
+/// Zipkin's collector API alone, for `--zipkin-listen` (Zipkin's port 9411), so apps configured
+/// for a Zipkin server send to spanview unchanged; the same host, origin and CORS rules as the
+/// main address.
+pub fn zipkin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v2/spans", post(zipkin::spans_post))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)
 }
 

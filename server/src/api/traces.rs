@@ -138,6 +138,84 @@ pub async fn trace_get(
 mod tests {
     use super::*;
 
+    /// A 64-bit trace id in a path or a compare body means the zero-padded 128-bit id (issue 20).
+    #[tokio::test]
+    async fn a_64_bit_trace_id_finds_the_zero_padded_trace() {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(dir.path()).unwrap());
+        // As Jaeger and Zipkin write a 64-bit trace id into a 128-bit field.
+        let export = |span_id: &str, name: &str| {
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"000000000000000063ca8f3b0accd9d7",
+                "spanId":"{span_id}","name":"{name}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+            )
+        };
+        for (span_id, name) in [
+            ("00000000000000a1", "stored"),
+            ("00000000000000a2", "again"),
+        ] {
+            let decoded =
+                spanview_core::formats::otlp::decode_json(export(span_id, name).as_bytes())
+                    .unwrap();
+            crate::store::TraceStore::write(store.as_ref(), &decoded.batch).unwrap();
+        }
+        let router = crate::app(AppState::new(store, crate::Limits::default(), None));
+        let send = |request: Request<Body>| {
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await.unwrap();
+                let status = response.status();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                (
+                    status,
+                    serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+                )
+            }
+        };
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        for path in [
+            "/api/traces/63ca8f3b0accd9d7",
+            "/api/traces/63CA8F3B0ACCD9D7",
+            "/api/traces/000000000000000063ca8f3b0accd9d7",
+        ] {
+            let (status, trace) = send(get(path)).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {trace}");
+            assert_eq!(trace["traceId"], "000000000000000063ca8f3b0accd9d7");
+            assert_eq!(trace["spans"].as_array().unwrap().len(), 2, "{path}");
+        }
+        let (status, error) = send(get("/api/traces/63ca8f3b0accd9d")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            error["error"],
+            "invalid trace id \"63ca8f3b0accd9d\": expected 32 hex digits (or 16 for a 64-bit id), got 15"
+        );
+        // The compare endpoints read ids the same way.
+        let post = |path: &str, body: serde_json::Value| {
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let (status, comparison) = send(post(
+            "/api/compare",
+            serde_json::json!({"before": "63ca8f3b0accd9d7", "after": "000000000000000063ca8f3b0accd9d7"}),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{comparison}");
+        let (status, comparison) = send(post(
+            "/api/compare/groups",
+            serde_json::json!({"before": ["63ca8f3b0accd9d7"], "after": ["000000000000000063ca8f3b0accd9d7"]}),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{comparison}");
+    }
+
     #[test]
     fn parses_a_full_search() {
         let query = parse_trace_query(

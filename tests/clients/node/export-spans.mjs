@@ -2,7 +2,9 @@
 // exporter, then prints the ids the SDK generated, so a test can read them back from spanview.
 //
 // usage: node export-spans.mjs SPEC.json   (or import { exportSpans } from it)
-// SPEC: { endpoint, protocol: "json" | "proto", serviceName,
+// SPEC: { endpoint, protocol: "json" | "proto" | "grpc" | "zipkin" (Zipkin v2 JSON, endpoint is
+//         the /api/v2/spans URL), compression?: "gzip" | "none" (grpc),
+//         headers?: { name: value } (grpc: sent as metadata), serviceName,
 //         spans: [{ name, parent: index|null, kind, startNanos: "…", endNanos: "…", attributes }] }
 import { readFileSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
@@ -10,6 +12,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { Metadata } from '@grpc/grpc-js';
 
 // Nanosecond strings to HrTime [seconds, nanoseconds], exact beyond 2^53.
 const hrTime = (nanos) => {
@@ -17,10 +22,23 @@ const hrTime = (nanos) => {
   return [Number(value / 1_000_000_000n), Number(value % 1_000_000_000n)];
 };
 
+function makeExporter(spec) {
+  if (spec.protocol === 'zipkin') {
+    return new ZipkinExporter({ url: spec.endpoint, headers: spec.headers ?? {} });
+  }
+  if (spec.protocol === 'grpc') {
+    // The OTLP/gRPC exporter (@grpc/grpc-js); the endpoint is http://host:port.
+    const metadata = new Metadata();
+    for (const [name, value] of Object.entries(spec.headers ?? {})) metadata.set(name, value);
+    return new GrpcExporter({ url: spec.endpoint, metadata, compression: spec.compression ?? 'none' });
+  }
+  const Exporter = spec.protocol === 'proto' ? ProtoExporter : JsonExporter;
+  return new Exporter({ url: spec.endpoint, headers: spec.headers ?? {} });
+}
+
 /** Exports the spans of `spec` and returns the ids the SDK generated. */
 export async function exportSpans(spec) {
-  const Exporter = spec.protocol === 'proto' ? ProtoExporter : JsonExporter;
-  const exporter = new Exporter({ url: spec.endpoint, headers: spec.headers ?? {} });
+  const exporter = makeExporter(spec);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': spec.serviceName }),
     // One export per ended span: the spans of a trace reach spanview in several requests.

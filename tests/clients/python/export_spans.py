@@ -1,8 +1,11 @@
 """Exports spans described in a JSON file with the real OpenTelemetry Python SDK and its
 OTLP/HTTP protobuf exporter (gzip-compressed), then prints the ids the SDK generated.
 
+With "protocol": "grpc" it uses opentelemetry-exporter-otlp-proto-grpc instead (endpoint
+"http://host:port"; gzip unless "compression": "none").
+
 usage: python export_spans.py SPEC.json
-SPEC: {endpoint, serviceName, headers?, certificateFile? (a CA for https), spans: [{name, parent: index|null, kind: "SERVER"|...,
+SPEC: {endpoint, protocol? ("http" | "grpc"), compression? ("gzip" | "none"), serviceName, headers?, certificateFile? (a CA for https), spans: [{name, parent: index|null, kind: "SERVER"|...,
        startNanos: "...", endNanos: "...", attributes: {...}, events: [{name, timeNanos, attributes}],
        error: "message"|null}]}
 """
@@ -19,6 +22,34 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 
+def make_exporter(spec):
+    if spec.get("protocol") == "grpc":
+        import grpc
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcSpanExporter,
+        )
+
+        compression = (grpc.Compression.NoCompression if spec.get("compression") == "none"
+                       else grpc.Compression.Gzip)
+        credentials = None
+        if spec.get("certificateFile"):
+            with open(spec["certificateFile"], "rb") as certificate:
+                credentials = grpc.ssl_channel_credentials(root_certificates=certificate.read())
+        return GrpcSpanExporter(
+            endpoint=spec["endpoint"],
+            insecure=credentials is None,
+            credentials=credentials,
+            compression=compression,
+            headers={name.lower(): value for name, value in (spec.get("headers") or {}).items()},
+        )
+    return OTLPSpanExporter(
+        endpoint=spec["endpoint"],
+        compression=Compression.Gzip,
+        headers=spec.get("headers") or {},
+        certificate_file=spec.get("certificateFile"),
+    )
+
+
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as spec_file:
         spec = json.load(spec_file)
@@ -26,12 +57,7 @@ def main() -> None:
         # requests lets these variables override the exporter's CA file (psf/requests#3829).
         os.environ.pop("REQUESTS_CA_BUNDLE", None)
         os.environ.pop("CURL_CA_BUNDLE", None)
-    exporter = OTLPSpanExporter(
-        endpoint=spec["endpoint"],
-        compression=Compression.Gzip,
-        headers=spec.get("headers") or {},
-        certificate_file=spec.get("certificateFile"),
-    )
+    exporter = make_exporter(spec)
     provider = TracerProvider(resource=Resource.create({"service.name": spec["serviceName"]}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = provider.get_tracer("spanview-e2e", "1.0.0")

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use spanview_core::formats::{compact, otlp};
 use spanview_core::waterfall::Waterfall;
-use spanview_core::{Trace, TraceId, compare, n_plus_one, statistics};
+use spanview_core::{Trace, TraceId, compare, repeated_work, statistics};
 
 /// The best of five runs, in milliseconds.
 fn best_ms<T>(mut work: impl FnMut() -> T) -> (f64, T) {
@@ -56,7 +56,7 @@ fn main() {
             batch,
         };
         let (build_ms, waterfall) = best_ms(|| Waterfall::build(&trace).expect("spans"));
-        let (n_plus_one_ms, _) = best_ms(|| n_plus_one::detect(&trace, &waterfall));
+        let (n_plus_one_ms, _) = best_ms(|| repeated_work::detect(&trace, &waterfall));
         let (visible_ms, _) =
             best_ms(|| waterfall.visible_rows(&HashSet::new(), &HashSet::new(), 0.0));
         let (statistics_ms, _) =

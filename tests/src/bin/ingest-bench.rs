@@ -1,20 +1,41 @@
-//! Ingest benchmark: posts pre-encoded OTLP batches to a running spanview (or any OTLP/HTTP
-//! receiver) from several connections and reports spans per second, end to end (each `200`
-//! means durable).
+//! Ingest benchmark: sends OTLP batches to a running spanview (or any OTLP receiver) from several
+//! connections and reports spans per second, end to end (each `200` or gRPC `OK` means durable
+//! for spanview). Batches are encoded ahead of sending, for OTLP/HTTP and for OTLP/gRPC alike
+//! (`--encoding grpc`, URL `http://HOST:4317`, one HTTP/2 connection per `--connections`,
+//! tonic's client with a codec that sends the encoded bytes as they are).
 //!
-//! usage: ingest-bench URL [--encoding protobuf|json] [--spans N] [--batch N] [--connections N]
-//!        [--seed N] [--rate SPANS_PER_SECOND]
+//! usage: ingest-bench URL [--encoding protobuf|json|grpc] [--spans N] [--batch N]
+//!        [--connections N] [--seed N] [--rate SPANS_PER_SECOND]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use bytes::{Buf, BufMut, Bytes};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanview_e2e::load::batch;
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+    Grpc,
+}
+
+impl Encoding {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Protobuf => "protobuf",
+            Self::Json => "json",
+            Self::Grpc => "grpc",
+        }
+    }
+}
+
 struct Options {
     url: String,
-    json: bool,
+    encoding: Encoding,
     n_spans: usize,
     batch_size: usize,
     n_connections: usize,
@@ -27,8 +48,8 @@ struct Options {
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
     let mut options = Options {
-        url: args.next().context("usage: ingest-bench URL [--encoding protobuf|json] [--spans N] [--batch N] [--connections N] [--seed N] [--rate N]")?,
-        json: false,
+        url: args.next().context("usage: ingest-bench URL [--encoding protobuf|json|grpc] [--spans N] [--batch N] [--connections N] [--seed N] [--rate N]")?,
+        encoding: Encoding::Protobuf,
         n_spans: 200_000,
         batch_size: 512,
         n_connections: 4,
@@ -44,7 +65,14 @@ fn parse_options() -> anyhow::Result<Options> {
             .next()
             .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--encoding" => options.json = value == "json",
+            "--encoding" => {
+                options.encoding = match value.as_str() {
+                    "protobuf" => Encoding::Protobuf,
+                    "json" => Encoding::Json,
+                    "grpc" => Encoding::Grpc,
+                    other => bail!("unknown encoding {other}: protobuf, json or grpc"),
+                }
+            }
             "--spans" => options.n_spans = value.parse()?,
             "--batch" => options.batch_size = value.parse()?,
             "--connections" => options.n_connections = value.parse()?,
@@ -63,7 +91,7 @@ const ROUND_SPANS: usize = 1_000_000;
 fn main() -> anyhow::Result<()> {
     let options = parse_options()?;
     let n_batches = options.n_spans.div_ceil(options.batch_size);
-    let content_type = if options.json {
+    let content_type = if options.encoding == Encoding::Json {
         "application/json"
     } else {
         "application/x-protobuf"
@@ -76,17 +104,21 @@ fn main() -> anyhow::Result<()> {
         let last = (first + batches_per_round).min(n_batches);
         let bodies: Vec<Vec<u8>> = (first..last)
             .map(|idx| {
-                let request = batch(idx, options.batch_size, options.run_seed);
-                if options.json {
-                    serde_json::to_vec(&request).expect("json")
-                } else {
-                    request.encode_to_vec()
+                let request: ExportTraceServiceRequest =
+                    batch(idx, options.batch_size, options.run_seed);
+                match options.encoding {
+                    Encoding::Json => serde_json::to_vec(&request).expect("json"),
+                    Encoding::Protobuf | Encoding::Grpc => request.encode_to_vec(),
                 }
             })
             .collect();
         body_bytes += bodies.iter().map(Vec::len).sum::<usize>();
         let started = Instant::now();
-        send_all(&options, &bodies, content_type);
+        if options.encoding == Encoding::Grpc {
+            send_all_grpc(&options, bodies)?;
+        } else {
+            send_all(&options, &bodies, content_type);
+        }
         sending += started.elapsed();
         first = last;
     }
@@ -96,7 +128,7 @@ fn main() -> anyhow::Result<()> {
         n_batches * options.batch_size,
         n_batches,
         options.batch_size,
-        if options.json { "json" } else { "protobuf" },
+        options.encoding.label(),
         body_bytes / n_batches.max(1),
         options.n_connections,
         seconds,
@@ -135,4 +167,104 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
             });
         }
     });
+}
+
+/// Sends every encoded request over OTLP/gRPC, one HTTP/2 connection per `--connections`.
+fn send_all_grpc(options: &Options, bodies: Vec<Vec<u8>>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let bodies: Vec<Bytes> = bodies.into_iter().map(Bytes::from).collect();
+    let bodies = std::sync::Arc::new(bodies);
+    let next = std::sync::Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let seconds_per_batch = options
+        .spans_per_second
+        .map(|rate| options.batch_size as f64 / rate);
+    let path: tonic::codegen::http::uri::PathAndQuery =
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+            .parse()
+            .expect("a path");
+    runtime.block_on(async {
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..options.n_connections {
+            let channel = tonic::transport::Endpoint::from_shared(options.url.clone())?
+                .connect()
+                .await
+                .with_context(|| format!("connecting to {}", options.url))?;
+            let mut client = tonic::client::Grpc::new(channel);
+            let (bodies, next, path) = (bodies.clone(), next.clone(), path.clone());
+            senders.spawn(async move {
+                loop {
+                    let idx = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(idx) else { break };
+                    if let Some(seconds) = seconds_per_batch {
+                        let due = std::time::Duration::from_secs_f64(seconds * idx as f64);
+                        if let Some(wait) = due.checked_sub(started.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                    client.ready().await.context("connection")?;
+                    client
+                        .unary(
+                            tonic::Request::new(body.clone()),
+                            path.clone(),
+                            EncodedCodec,
+                        )
+                        .await
+                        .context("export call")?;
+                }
+                anyhow::Ok(())
+            });
+        }
+        while let Some(finished) = senders.join_next().await {
+            finished??;
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Sends already encoded messages and keeps the (unread) response bytes.
+#[derive(Clone, Copy)]
+struct EncodedCodec;
+
+impl tonic::codec::Codec for EncodedCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = EncodedCodec;
+    type Decoder = EncodedCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        *self
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        *self
+    }
+}
+
+impl tonic::codec::Encoder for EncodedCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for EncodedCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
 }

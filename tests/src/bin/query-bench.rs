@@ -2,10 +2,11 @@
 //! of `ingest-bench` runs (one connection, requests one after another, so each figure is one
 //! request's latency end to end over HTTP, JSON included).
 //!
-//! usage: query-bench BASE_URL --seed N --traces N [--requests N]
+//! usage: query-bench BASE_URL --seed N --traces N [--requests N] [--verify]
 //!
 //! `--seed` and `--traces` name the ingest run (`--traces` = spans / 8): trace ids are drawn at
-//! random from it.
+//! random from it. `--verify` instead reads every trace of the run and checks that all of its
+//! spans are stored (the benchmarks' check that every acknowledged span is readable).
 
 use std::time::{Duration, Instant};
 
@@ -17,18 +18,24 @@ struct Options {
     seed: u64,
     n_traces: u64,
     n_requests: usize,
+    verify: bool,
 }
 
 fn parse_options() -> anyhow::Result<Options> {
-    let usage = "usage: query-bench BASE_URL --seed N --traces N [--requests N]";
+    let usage = "usage: query-bench BASE_URL --seed N --traces N [--requests N] [--verify]";
     let mut args = std::env::args().skip(1);
     let mut options = Options {
         base_url: args.next().context(usage)?,
         seed: 0,
         n_traces: 0,
         n_requests: 200,
+        verify: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--verify" {
+            options.verify = true;
+            continue;
+        }
         let value = args
             .next()
             .with_context(|| format!("{flag} needs a value"))?;
@@ -91,6 +98,9 @@ fn main() -> anyhow::Result<()> {
     let random_trace =
         |i: usize| mix(options.seed.wrapping_add(i as u64 * 7919)) % options.n_traces;
     let hex = |bytes: [u8; 16]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    if options.verify {
+        return verify_every_trace(&agent, base, &options, hex);
+    }
 
     // Warm the page cache the way a running server has it.
     measure(&agent, base, 20, |i| {
@@ -138,6 +148,51 @@ fn main() -> anyhow::Result<()> {
     for (label, path_of) in searches {
         let result = measure(&agent, base, options.n_requests.min(100), path_of)?;
         report(label, &result);
+    }
+    Ok(())
+}
+
+/// Reads every trace of the ingest run and counts the spans it holds; fails unless all are there.
+fn verify_every_trace(
+    agent: &ureq::Agent,
+    base: &str,
+    options: &Options,
+    hex: impl Fn([u8; 16]) -> String,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let expected = options.n_traces * spanview_e2e::load::SPANS_PER_TRACE;
+    let mut found = 0u64;
+    let mut missing_traces = 0u64;
+    for trace_number in 0..options.n_traces {
+        let url = format!(
+            "{base}/api/traces/{}",
+            hex(trace_id(options.seed, trace_number))
+        );
+        let mut response = agent
+            .get(&url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .with_context(|| url.clone())?;
+        if response.status() != 200 {
+            missing_traces += 1;
+            continue;
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()?;
+        found += body.matches("\"spanId\"").count() as u64;
+    }
+    println!(
+        "verified {} traces in {:.1} s: {found} of {expected} spans readable, {missing_traces} traces missing",
+        options.n_traces,
+        started.elapsed().as_secs_f64()
+    );
+    if found != expected || missing_traces > 0 {
+        bail!("acknowledged spans are missing");
     }
     Ok(())
 }

@@ -19,7 +19,8 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
     let first = &waterfall.rows[row_idx as usize];
     let colour = format!("svc-{}", first.service_idx % N_SERVICE_COLOURS);
     let label_style = format!("padding-left: {}px", 4 + first.depth * INDENT_PX);
-    let share = percent_of(members.total_nanos, waterfall.duration_nanos());
+    // Wall-clock share (the union of the members' bars), never above 100 %.
+    let share = percent_of(members.wall_nanos, waterfall.duration_nanos());
     let share_style = format!("width: {:.2}%", share.min(100.0));
     let bars = members
         .rows
@@ -31,9 +32,10 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
         .collect_view();
     let count = members.rows.len();
     let title = format!(
-        "{count} × {}: {} in total, longest {}; press → or click ▸ to show them",
+        "{count} × {}: {} busy, {} of the trace's time, longest {}; press → or click ▸ to show them",
         members.name,
         format_duration(members.total_nanos),
+        format_percent(share),
         format_duration(members.max_nanos)
     );
     let has_errors = members.n_errors > 0;
@@ -74,10 +76,10 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
                 <span class=format!("service {colour}")>{members.service.clone()}</span>
                 <span class="name">{members.name.clone()}</span>
             </div>
-            <div class="wf-duration" role="cell" title="Summed duration of the group">
+            <div class="wf-duration" role="cell" title="Summed duration of the group (busy time)">
                 {format!("Σ {}", format_duration(members.total_nanos))}
             </div>
-            <div class="wf-share" role="cell">
+            <div class="wf-share" role="cell" title="Share of the trace's wall-clock time the group covers">
                 <span class="share-bar"><span style=share_style></span></span>
                 <span class="share-text">{format_percent(share)}</span>
             </div>
@@ -96,10 +98,11 @@ pub fn GroupDetail(group: u32) -> impl IntoView {
     let facts = [
         ("Service", members.service.clone()),
         ("Repeated", format!("{count} times under one parent")),
-        ("Total", format_duration(members.total_nanos)),
+        ("Busy (summed)", format_duration(members.total_nanos)),
+        ("Wall-clock time", format_duration(members.wall_nanos)),
         (
-            "Share of total",
-            format_percent(percent_of(members.total_nanos, waterfall.duration_nanos())),
+            "Share of the trace's time",
+            format_percent(percent_of(members.wall_nanos, waterfall.duration_nanos())),
         ),
         ("Longest", format_duration(members.max_nanos)),
         (

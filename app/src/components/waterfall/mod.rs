@@ -3,6 +3,7 @@
 
 mod detail;
 mod group_row;
+mod health;
 mod minimap;
 mod n_plus_one;
 mod row;
@@ -14,6 +15,7 @@ use wasm_bindgen::JsCast;
 
 use detail::SpanDetail;
 use group_row::GroupRowView;
+use health::HealthList;
 use minimap::Minimap;
 use n_plus_one::NPlusOneBanners;
 use row::{RowEntry, WaterfallRowView};
@@ -150,6 +152,7 @@ pub fn WaterfallView() -> impl IntoView {
         )
     };
     view! {
+        <HealthList />
         <NPlusOneBanners />
         <Toolbar />
         <ul class="legend" aria-label="Services">{legend}</ul>
@@ -199,6 +202,11 @@ fn Toolbar() -> impl IntoView {
         (state.clone(), state.clone(), state.clone(), state.clone());
     let min_percent = state.min_percent;
     let show_critical_path = state.show_critical_path;
+    let recorded_times = state.recorded_times;
+    let skew_title = format!(
+        "Show the times as recorded: {} span(s) on another clock were moved to fit inside their calling spans",
+        state.waterfall.skew.len()
+    );
     let critical_title = format!(
         "Highlight the spans the trace waited on ({} spans; press c)",
         state.waterfall.facts.n_on_critical_path
@@ -241,6 +249,16 @@ fn Toolbar() -> impl IntoView {
                 </select>
                 " of total"
             </label>
+            {recorded_times.map(|recorded_times| view! {
+                <label class="skew-toggle" title=skew_title.clone()>
+                    <input
+                        type="checkbox"
+                        prop:checked=move || recorded_times.get()
+                        on:change=move |event| recorded_times.set(event_target_checked(&event))
+                    />
+                    "Recorded times"
+                </label>
+            })}
             <TraceSearch />
             <span class="hint">"Press ? for keyboard shortcuts"</span>
         </div>

@@ -1,10 +1,10 @@
-//! The N+1 banner: shown only when the trace repeats one statement under one parent; a click
-//! shows just those spans. Real traces can hold many small patterns: the costliest few show, the
-//! rest behind "show N more", so the banner never pushes the waterfall off the screen.
+//! The repeated-work banners (N+1 queries, repeated calls): shown only when the trace repeats
+//! one operation under one parent; a click shows just those spans. Real traces can hold many
+//! small patterns: the costliest few show, the rest behind "show N more", so the banners never
+//! push the waterfall off the screen. The words come from core ([`RepeatedWork::headline`]).
 
 use leptos::prelude::*;
-use spanview_core::layout::{format_duration, format_percent};
-use spanview_core::n_plus_one::{NPlusOne, detect};
+use spanview_core::repeated_work::{RepeatedWork, detect};
 
 use super::state::WaterfallState;
 
@@ -12,46 +12,47 @@ use super::state::WaterfallState;
 const SHOWN_AT_FIRST: usize = 2;
 
 /// Detection runs after the rows are painted (it reads every row: tens of milliseconds for a
-/// 100,000-span trace), so the waterfall shows first and the banner a moment later.
+/// 100,000-span trace), so the waterfall shows first and the banner a moment later. The
+/// findings go into the state, where the header's call-outs rank them too.
 #[component]
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    let findings: RwSignal<Option<Vec<NPlusOne>>> = RwSignal::new(None);
+    let findings = state.repeated_work;
     crate::after_paint::when_idle_after_paint(move || {
         let found = detect(&state.trace, &state.waterfall);
         crate::perf::mark("spanview:n-plus-one-detected");
         // The page may have moved on to another trace meanwhile.
-        let _ = findings.try_set(Some(found));
+        let _ = findings.try_set(Some(std::sync::Arc::new(found)));
     });
     move || {
         findings
             .get()
             .filter(|found| !found.is_empty())
-            .map(|found| view! { <Banners findings=found /> })
+            .map(|found| view! { <Banners findings=found.as_ref().clone() /> })
     }
 }
 
 #[component]
-fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
+fn Banners(findings: Vec<RepeatedWork>) -> impl IntoView {
     let state = expect_context::<WaterfallState>();
-    spanview_core::sort::by_u64_key_descending(&mut findings, |finding| finding.total_nanos);
     let n_hidden = findings.len().saturating_sub(SHOWN_AT_FIRST);
     let show_all = RwSignal::new(false);
     let pinned_rows = state.pinned_rows;
     let banners: Vec<AnyView> = findings
         .into_iter()
         .map(|finding| {
-            let parent = &state.waterfall.rows[finding.parent_row as usize];
-            let headline = format!("N+1 query: {} × {}", finding.rows.len(), finding.statement);
+            let parent = &state.waterfall.rows[finding.parent_row() as usize];
+            let under = match finding.parent_rows.len() {
+                1 => format!("under {} {}", parent.service, parent.name),
+                n => format!("under {n} parents"),
+            };
             let detail = format!(
-                "{} under {} {}: {}, {} of the trace. Batch them into one query.",
+                "{} {under}: {}. {}",
                 finding.service,
-                parent.service,
-                parent.name,
-                format_duration(finding.total_nanos),
-                format_percent(finding.percent_of_trace)
+                finding.cost(),
+                finding.advice()
             );
-            let mut rows = vec![finding.parent_row];
+            let mut rows = finding.parent_rows.clone();
             rows.extend(finding.rows.iter().copied());
             let is_pinned = {
                 let rows = rows.clone();
@@ -66,7 +67,7 @@ fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
             view! {
                 <div class="n-plus-one" role="alert">
                     <div>
-                        <strong class="headline">{headline}</strong>
+                        <strong class="headline">{finding.headline()}</strong>
                         <span class="detail">{detail}</span>
                     </div>
                     <button on:click=toggle>{move || if is_pinned() { "Show all spans" } else { "Show them" }}</button>
@@ -90,7 +91,7 @@ fn Banners(mut findings: Vec<NPlusOne>) -> impl IntoView {
         }}
         {move || (n_hidden > 0 && !show_all.get()).then(|| view! {
             <button class="more-n-plus-one" on:click=move |_| show_all.set(true)>
-                {format!("Show {n_hidden} more repeated-query pattern{}", if n_hidden == 1 { "" } else { "s" })}
+                {format!("Show {n_hidden} more repeated-work pattern{}", if n_hidden == 1 { "" } else { "s" })}
             </button>
         })}
     }

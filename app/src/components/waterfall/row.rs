@@ -32,6 +32,12 @@ pub struct RowEntry {
     pub show_critical_path: bool,
 }
 
+/// A clock-skew shift with its sign: `+65.9 ms`, `-700 ns`.
+fn format_shift(delta_nanos: i64) -> String {
+    let sign = if delta_nanos < 0 { '-' } else { '+' };
+    format!("{sign}{}", format_duration(delta_nanos.unsigned_abs()))
+}
+
 /// A row's CSS offset from the top of the waterfall's body.
 pub(super) fn row_top_style(position: u32) -> String {
     format!("top: {}px", f64::from(position) * super::ROW_HEIGHT_PX)
@@ -56,6 +62,14 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
         ),
         _ => None,
     };
+    let skew_marker = state.waterfall.skew_of_row(row_idx).map(|delta_nanos| {
+        let shift = format_shift(delta_nanos);
+        view! {
+            <span class="marker skew" title=format!("Recorded on another clock: moved by {shift} to fit inside the calling span (toolbar: recorded times)")>
+                {format!("adjusted for clock skew by {shift}")}
+            </span>
+        }
+    });
     let event_marks = span
         .events
         .iter()
@@ -144,6 +158,7 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
                 <span class=format!("service {colour}")>{row.service.clone()}</span>
                 <span class="name">{row.name.clone()}</span>
                 {marker}
+                {skew_marker}
                 {(row.n_descendants > 0).then(|| view! { <span class="child-count">{row.n_descendants}</span> })}
             </div>
             <div class="wf-duration" role="cell">{duration}</div>

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use spanview_core::Trace;
+use spanview_core::repeated_work::RepeatedWork;
 use spanview_core::waterfall::Waterfall;
 
 #[derive(Clone)]
@@ -32,10 +33,20 @@ pub struct WaterfallState {
     /// When set, only these rows are shown (an N+1 banner's "show them").
     pub pinned_rows: RwSignal<Option<Vec<u32>>>,
     pub visible_rows: Memo<Vec<u32>>,
+    /// Repeated work found after the first paint (`None` until then): the banners show it and
+    /// the header's call-outs rank it with single spans.
+    pub repeated_work: RwSignal<Option<Arc<Vec<RepeatedWork>>>>,
+    /// Whether the trace is drawn as recorded instead of adjusted for clock skew (owned by the
+    /// page, which rebuilds the waterfall when it changes); `None` when nothing needs adjusting.
+    pub recorded_times: Option<RwSignal<bool>>,
 }
 
 impl WaterfallState {
-    pub fn new(trace: Arc<Trace>, waterfall: Arc<Waterfall>) -> Self {
+    pub fn new(
+        trace: Arc<Trace>,
+        waterfall: Arc<Waterfall>,
+        recorded_times: Option<RwSignal<bool>>,
+    ) -> Self {
         let collapsed = RwSignal::new(HashSet::new());
         let expanded_groups = RwSignal::new(HashSet::new());
         let min_percent = RwSignal::new(0.0);
@@ -76,6 +87,8 @@ impl WaterfallState {
             matches,
             pinned_rows,
             visible_rows,
+            repeated_work: RwSignal::new(None),
+            recorded_times,
         }
     }
 

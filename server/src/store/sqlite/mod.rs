@@ -6,6 +6,7 @@
 //! beside the writer. The layout is in [`schema`].
 
 mod chunks;
+mod health;
 mod open_block;
 mod postings;
 mod prepare;
@@ -18,14 +19,16 @@ mod writer;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use spanview_core::query::TraceQuery;
 use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::chunks::ChunkCodec;
+use self::health::WriteHealth;
 use self::open_block::SharedOpenBlock;
 use self::rows::{ServiceNames, trace_row_by_id};
 use self::schema::{SCHEMA, SCHEMA_VERSION};
@@ -34,11 +37,28 @@ use super::{StoreError, TraceStore, WriteOutcome};
 
 pub use self::open_block::BLOCK_SPANS;
 
-/// Idle read connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections open at once: each holds a page cache of up to 16 MiB, and SQLite reads
+/// are CPU-bound, so more would cost memory without answering sooner (1,000 concurrent
+/// searches once opened 93 and took 1.3 GB).
+const MAX_READERS: usize = 8;
+/// How long a read waits for a connection before it is refused as unavailable.
+const READER_WAIT: Duration = Duration::from_secs(10);
+
+/// While the store is open read-only (it could not be opened for writing: disk full), a write
+/// tries to open it for writing again at most this often.
+const REOPEN_INTERVAL: Duration = Duration::from_secs(2);
 
 pub struct SqliteStore {
-    writer: Writer,
+    data_dir: PathBuf,
+    /// Swapped when a store opened read-only is reopened for writing.
+    inner: RwLock<Arc<Inner>>,
+    health: Arc<WriteHealth>,
+    last_reopen: Mutex<Instant>,
+}
+
+struct Inner {
+    /// `None` when the store is open read-only.
+    writer: Option<Writer>,
     readers: ReaderPool,
     codec: Arc<ChunkCodec>,
     names: Arc<ServiceNames>,
@@ -46,13 +66,112 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `spans.sqlite` in `data_dir`.
+    /// Opens (creating if needed) `spans.sqlite` in `data_dir`. When an existing store cannot
+    /// be opened for writing because its disk is full or it is read-only, it is opened
+    /// read-only: reads are served, writes answered [`StoreError::Unavailable`] until a write
+    /// finds that the store can be opened for writing again.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Open {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let path = data_dir.join("spans.sqlite");
+        let health = Arc::new(WriteHealth::default());
+        let inner = match Inner::open(data_dir, &health) {
+            Ok(inner) => inner,
+            Err(error) if health::unavailability(&error).is_some() => {
+                // A store that was never written (created on a full disk) has nothing to serve:
+                // the error that prevented writing is the one to report.
+                let Ok(read_only) = Inner::open_read_only(data_dir) else {
+                    return Err(error);
+                };
+                let reason = health::unavailability(&error).unwrap_or("io");
+                health.failed(reason, &error);
+                tracing::warn!(%error, "opened the store read-only: reads are served, writes wait for space");
+                read_only
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Self {
+            data_dir: data_dir.to_owned(),
+            inner: RwLock::new(Arc::new(inner)),
+            health,
+            last_reopen: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Whether the store is open read-only (until space returns).
+    pub fn is_read_only(&self) -> bool {
+        self.inner().writer.is_none()
+    }
+
+    fn inner(&self) -> Arc<Inner> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The store open for writing: reopened if it was read-only and may be writable again.
+    fn writable(&self) -> Result<Arc<Inner>, StoreError> {
+        let inner = self.inner();
+        if inner.writer.is_some() {
+            return Ok(inner);
+        }
+        let unavailable = || {
+            StoreError::Unavailable(
+                "the store is open read-only (its disk was full when spanview started)".into(),
+            )
+        };
+        {
+            let mut last_reopen = self
+                .last_reopen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last_reopen.elapsed() < REOPEN_INTERVAL {
+                self.health.failed("read_only", &unavailable());
+                return Err(unavailable());
+            }
+            *last_reopen = Instant::now();
+        }
+        match Inner::open(&self.data_dir, &self.health) {
+            Ok(reopened) => {
+                let reopened = Arc::new(reopened);
+                *self
+                    .inner
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = reopened.clone();
+                tracing::info!("reopened the store for writing");
+                Ok(reopened)
+            }
+            Err(error) => {
+                self.health
+                    .failed(health::unavailability(&error).unwrap_or("io"), &error);
+                let reason = match health::classify(error) {
+                    StoreError::Unavailable(reason) => reason,
+                    other => other.to_string(),
+                };
+                Err(StoreError::Unavailable(format!(
+                    "the store is open read-only: {reason}"
+                )))
+            }
+        }
+    }
+
+    /// Deletes the traces whose `trace_seq`s `select_doomed` returns for `parameter`, their
+    /// chunks, and the blocks (with their postings) that no remaining trace started before.
+    fn delete_traces_where(&self, select_doomed: &str, parameter: i64) -> Result<u64, StoreError> {
+        let inner = self.writable()?;
+        inner
+            .delete_traces_where(select_doomed, parameter)
+            .map_err(health::classify)
+    }
+}
+
+const STORE_FILE: &str = "spans.sqlite";
+
+impl Inner {
+    fn open(data_dir: &Path, health: &Arc<WriteHealth>) -> Result<Self, StoreError> {
+        let path = data_dir.join(STORE_FILE);
         let connection = open_connection(&path)?;
         // The writer's cache holds the randomly written trace-id index.
         connection.pragma_update(None, "cache_size", -65536)?;
@@ -61,34 +180,57 @@ impl SqliteStore {
         connection.pragma_update(None, "wal_autocheckpoint", 8192)?;
         let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let is_new = found == 0;
-        if !is_new && found != SCHEMA_VERSION {
-            return Err(StoreError::SchemaVersion {
-                path: data_dir.display().to_string(),
-                found,
-                expected: SCHEMA_VERSION,
-            });
-        }
+        check_version(data_dir, found, is_new)?;
         connection.execute_batch(SCHEMA)?;
         if is_new {
             connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
+        // Stores written before times saturated hold starts past 2^63 ns as negative numbers,
+        // which search skipped and retention deleted first; both are indexed, so this is cheap.
+        connection.execute_batch(
+            "UPDATE traces SET start_ns = 9223372036854775807 WHERE start_ns < 0;
+             UPDATE blocks SET max_start_ns = 9223372036854775807 WHERE max_start_ns < 0;",
+        )?;
         let codec = Arc::new(ChunkCodec::load(&connection)?);
         let names = Arc::new(ServiceNames::default());
-        let (writer, open_block) = Writer::start(connection, codec.clone(), names.clone())?;
+        let (writer, open_block) =
+            Writer::start(connection, codec.clone(), names.clone(), health.clone())?;
         Ok(Self {
-            writer,
-            readers: ReaderPool {
-                path,
-                idle: Mutex::new(Vec::new()),
-            },
+            writer: Some(writer),
+            readers: ReaderPool::new(path, false, None),
             codec,
             names,
             open_block,
         })
     }
 
-    /// Deletes the traces whose `trace_seq`s `select_doomed` returns for `parameter`, their
-    /// chunks, and the blocks (with their postings) that no remaining trace started before.
+    /// The store as it is on disk, without a writer and without writing anything (not even
+    /// SQLite's shared-memory index, which a full disk cannot grow).
+    fn open_read_only(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(STORE_FILE);
+        let connection = open_read_only_connection(&path)?;
+        let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found == 0 {
+            return Err(StoreError::Unavailable(
+                "the store was never created".into(),
+            ));
+        }
+        check_version(data_dir, found, false)?;
+        let codec = Arc::new(ChunkCodec::load(&connection)?);
+        let (left_open, next_block_id) = writer::left_open_block(&connection, &codec)?;
+        let open_block = match left_open {
+            Some((block, _)) => block,
+            None => open_block::OpenBlock::new(next_block_id),
+        };
+        Ok(Self {
+            writer: None,
+            readers: ReaderPool::new(path, true, Some(connection)),
+            codec,
+            names: Arc::new(ServiceNames::default()),
+            open_block: SharedOpenBlock::new(open_block),
+        })
+    }
+
     fn delete_traces_where(&self, select_doomed: &str, parameter: i64) -> Result<u64, StoreError> {
         let connection = self.readers.get()?;
         let transaction = rusqlite::Transaction::new_unchecked(
@@ -139,6 +281,17 @@ impl SqliteStore {
     }
 }
 
+fn check_version(data_dir: &Path, found: i64, is_new: bool) -> Result<(), StoreError> {
+    if !is_new && found != SCHEMA_VERSION {
+        return Err(StoreError::SchemaVersion {
+            path: data_dir.display().to_string(),
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -147,30 +300,64 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
+/// `immutable=1`: no locks and no shared-memory file (which a full disk cannot create or grow);
+/// right while no writer of this process has the store open, which is when it is used.
+fn open_read_only_connection(path: &Path) -> Result<Connection, StoreError> {
+    let mut uri = String::from("file:");
+    for byte in path.to_string_lossy().bytes() {
+        match byte {
+            b'?' | b'#' | b'%' | 0x80.. => uri.push_str(&format!("%{byte:02X}")),
+            _ => uri.push(char::from(byte)),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let connection = Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    Ok(connection)
+}
+
 impl TraceStore for SqliteStore {
+    /// Counts write failures and the writable state in `metrics` from now on.
+    fn report_to(&self, metrics: Arc<crate::metrics::Metrics>) {
+        self.health.report_to(metrics);
+    }
+
     fn write(&self, batch: &Batch) -> Result<WriteOutcome, StoreError> {
-        let prepared = prepare::prepare_batch(batch, &self.codec)?;
+        let inner = self.writable()?;
+        let prepared = prepare::prepare_batch(batch, &inner.codec)?;
         if prepared.traces.is_empty() {
             return Ok(WriteOutcome::default());
         }
-        self.writer.write(prepared)
+        match &inner.writer {
+            Some(writer) => writer.write(prepared),
+            None => Err(StoreError::Unavailable(
+                "the store is open read-only".into(),
+            )),
+        }
     }
 
     fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError> {
-        let connection = self.readers.get()?;
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
         match trace_row_by_id(&connection, trace_id)? {
-            Some(row) => Ok(Some(read::assemble(&connection, &self.codec, &row)?)),
+            Some(row) => Ok(Some(read::assemble(&connection, &inner.codec, &row)?)),
             None => Ok(None),
         }
     }
 
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        let connection = self.readers.get()?;
-        search::search(&connection, &self.names, &self.open_block, query)
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
+        search::search(&connection, &inner.names, &inner.open_block, query)
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {
-        let connection = self.readers.get()?;
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
         let mut select = connection.prepare_cached(
             "SELECT name FROM services s
               WHERE EXISTS (SELECT 1 FROM operations o WHERE o.service_id = s.service_id)
@@ -183,7 +370,8 @@ impl TraceStore for SqliteStore {
     }
 
     fn operations(&self, service: &str) -> Result<Vec<String>, StoreError> {
-        let connection = self.readers.get()?;
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
         let mut select = connection.prepare_cached(
             "SELECT o.name FROM operations o JOIN services s ON s.service_id = o.service_id
               WHERE s.name = ?1 ORDER BY o.name",
@@ -199,17 +387,19 @@ impl TraceStore for SqliteStore {
         start_after_nanos: Option<u64>,
         start_before_nanos: Option<u64>,
     ) -> Result<Vec<ServiceOverview>, StoreError> {
-        let connection = self.readers.get()?;
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
         read::service_overview(
             &connection,
-            &self.codec,
+            &inner.codec,
             start_after_nanos.unwrap_or(0),
             start_before_nanos.unwrap_or(u64::MAX),
         )
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {
-        let connection = self.readers.get()?;
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
         let page_count: i64 =
             connection.pragma_query_value(None, "page_count", |row| row.get(0))?;
         let free_pages: i64 =
@@ -233,31 +423,90 @@ impl TraceStore for SqliteStore {
     }
 }
 
-/// Read connections, opened on demand and reused.
+/// At most [`MAX_READERS`] read connections, opened on demand and reused; a read waits up to
+/// [`READER_WAIT`] for one.
 struct ReaderPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    /// Connections are opened with [`open_read_only_connection`].
+    read_only: bool,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections open, idle or lent.
+    n_open: usize,
 }
 
 impl ReaderPool {
-    fn get(&self) -> Result<PooledConnection<'_>, StoreError> {
-        let idle = self
-            .idle
+    fn new(path: PathBuf, read_only: bool, first: Option<Connection>) -> Self {
+        let n_open = usize::from(first.is_some());
+        Self {
+            path,
+            read_only,
+            state: Mutex::new(PoolState {
+                idle: first.into_iter().collect(),
+                n_open,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None => {
-                let connection = open_connection(&self.path)?;
-                connection.pragma_update(None, "cache_size", -16384)?;
-                connection
+    }
+
+    fn get(&self) -> Result<PooledConnection<'_>, StoreError> {
+        let deadline = Instant::now() + READER_WAIT;
+        let mut state = self.lock();
+        loop {
+            if let Some(connection) = state.idle.pop() {
+                return Ok(self.lend(connection));
             }
-        };
-        Ok(PooledConnection {
+            if state.n_open < MAX_READERS {
+                state.n_open += 1;
+                drop(state);
+                return match self.open() {
+                    Ok(connection) => Ok(self.lend(connection)),
+                    Err(error) => {
+                        self.lock().n_open -= 1;
+                        self.returned.notify_one();
+                        Err(error)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "all {MAX_READERS} read connections stayed busy for {} s",
+                    READER_WAIT.as_secs()
+                )));
+            }
+            state = self
+                .returned
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        if self.read_only {
+            return open_read_only_connection(&self.path);
+        }
+        let connection = open_connection(&self.path)?;
+        connection.pragma_update(None, "cache_size", -16384)?;
+        Ok(connection)
+    }
+
+    fn lend(&self, connection: Connection) -> PooledConnection<'_> {
+        PooledConnection {
             connection: Some(connection),
             pool: self,
-        })
+        }
     }
 }
 
@@ -279,18 +528,15 @@ impl Drop for PooledConnection<'_> {
         let Some(connection) = self.connection.take() else {
             return;
         };
-        // A connection left inside a transaction (a panic mid-way) is not reused.
-        if !connection.is_autocommit() {
-            return;
+        let mut state = self.pool.lock();
+        // A connection left inside a transaction (a panic mid-way) is closed, not reused.
+        if connection.is_autocommit() {
+            state.idle.push(connection);
+        } else {
+            state.n_open -= 1;
         }
-        let mut idle = self
-            .pool
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(connection);
-        }
+        drop(state);
+        self.pool.returned.notify_one();
     }
 }
 

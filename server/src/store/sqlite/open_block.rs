@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rusqlite::{Connection, params};
 use rustc_hash::FxHashMap;
 
+use super::read::clamp;
 use super::terms::encode_ascending;
 use crate::store::StoreError;
 
@@ -82,8 +83,8 @@ impl OpenBlock {
             )?
             .execute(params![
                 self.block_id,
-                self.min_start_ns.min(self.max_start_ns) as i64,
-                self.max_start_ns as i64,
+                clamp(self.min_start_ns.min(self.max_start_ns)),
+                clamp(self.max_start_ns),
                 self.n_spans as i64,
                 self.n_traces as i64,
                 last_chunk_id,

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use spanview_core::summary::RootSpanInfo;
 use spanview_core::{TraceId, TraceSummary};
 
+use super::read::clamp;
 use super::terms::{encode_list, read_varints};
 use crate::store::StoreError;
 
@@ -111,13 +112,15 @@ impl TraceRow {
         statement.execute(rusqlite::params![
             self.trace_seq,
             self.trace_id.0,
-            self.start_ns as i64,
-            self.end_ns as i64,
+            // Times past i64::MAX (year 2262) saturate in the index columns instead of
+            // wrapping negative; the chunks keep every span's exact u64 times.
+            clamp(self.start_ns),
+            clamp(self.end_ns),
             self.n_spans as i64,
             self.n_errors as i64,
             self.root.as_ref().map(|root| root.service_id),
             self.root.as_ref().map(|root| root.name.as_str()),
-            self.root.as_ref().map(|root| root.start_ns as i64),
+            self.root.as_ref().map(|root| clamp(root.start_ns)),
             self.root.as_ref().map(|root| root.is_true_root),
             encode_list(
                 &self

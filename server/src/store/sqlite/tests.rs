@@ -275,10 +275,10 @@ fn many_chunks_train_a_dictionary_and_stay_readable() {
         }
         // Training runs in its own thread.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !store.codec.has_dictionary() && std::time::Instant::now() < deadline {
+        while !store.inner().codec.has_dictionary() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(store.codec.has_dictionary());
+        assert!(store.inner().codec.has_dictionary());
         // Chunks written after it use it.
         for i in n..n + 10 {
             store.write(&synthetic(1, i)).unwrap();
@@ -306,7 +306,8 @@ fn retention_removes_whole_traces_and_their_blocks() {
     }
     let cutoff = 1_700_000_000_000_000_000 + 15_000 * 1_000_000_000;
     assert_eq!(store.delete_traces_started_before(cutoff).unwrap(), 15_000);
-    let connection = store.readers.get().unwrap();
+    let inner = store.inner();
+    let connection = inner.readers.get().unwrap();
     let blocks_left: i64 = connection
         .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
         .unwrap();
@@ -366,7 +367,8 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         assert_eq!(store.search(&rare).unwrap().len(), 14);
     }
     let store = SqliteStore::open(dir.path()).unwrap();
-    let connection = store.readers.get().unwrap();
+    let inner = store.inner();
+    let connection = inner.readers.get().unwrap();
     let blocks: i64 = connection
         .query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get(0))
         .unwrap();
@@ -421,4 +423,190 @@ mod conformance {
             Box::new(SqliteStore::open(dir.path()).unwrap()) as Box<dyn TraceStore>
         });
     }
+}
+
+/// A trace whose every span has its own resource (issue 21: 70,000 resources took 18.6 s per
+/// read and 17 s for the services overview, quadratic in resources).
+fn trace_with_a_resource_per_span(n_spans: u32) -> Batch {
+    let trace_id = TraceId([0x70; 16]);
+    let mut batch = Batch {
+        scopes: vec![Scope::default()],
+        ..Batch::default()
+    };
+    for n in 0..n_spans {
+        batch.resources.push(Resource {
+            attributes: vec![
+                KeyValue::new("service.name", format!("svc-{}", n % 7)),
+                KeyValue::new("host.id", i64::from(n)),
+            ],
+            schema_url: String::new(),
+        });
+        let mut span_id = [0u8; 8];
+        span_id[..4].copy_from_slice(&(n + 1).to_be_bytes());
+        batch.spans.push(Span {
+            trace_id,
+            span_id: SpanId(span_id),
+            parent_span_id: (n > 0).then_some(SpanId([0, 0, 0, 1, 0, 0, 0, 0])),
+            name: "work".into(),
+            kind: SpanKind::Internal,
+            start_nanos: 1_700_000_000_000_000_000 + u64::from(n),
+            end_nanos: 1_700_000_000_000_001_000 + u64::from(n),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::default(),
+            trace_state: String::new(),
+            flags: 0,
+            dropped: Default::default(),
+            resource_idx: n,
+            scope_idx: 0,
+        });
+    }
+    batch
+}
+
+#[test]
+fn a_trace_of_70_000_resources_reads_back_and_summarises() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let batch = trace_with_a_resource_per_span(70_000);
+    // Two writes, so that reading merges two chunks' resource tables.
+    let mut second = batch.clone();
+    let first_spans: Vec<Span> = second.spans.drain(..35_000).collect();
+    store
+        .write(&Batch {
+            spans: first_spans,
+            ..batch
+        })
+        .unwrap();
+    store.write(&second).unwrap();
+    let trace = store.trace(TraceId([0x70; 16])).unwrap().unwrap();
+    assert_eq!(trace.batch.spans.len(), 70_000);
+    assert_eq!(trace.batch.resources.len(), 70_000);
+    let overview = store.service_overview(None, None).unwrap();
+    assert_eq!(overview.len(), 7);
+}
+
+fn one_span_trace(trace_byte: u8, start_nanos: u64, attribute: (&str, &str)) -> Batch {
+    let mut batch = trace_with_a_resource_per_span(1);
+    let span = &mut batch.spans[0];
+    span.trace_id = TraceId([trace_byte; 16]);
+    span.start_nanos = start_nanos;
+    span.end_nanos = start_nanos.saturating_add(1_000);
+    span.attributes = vec![KeyValue::new(attribute.0, attribute.1)];
+    batch
+}
+
+/// Issue 21: a start at or past 2^63 ns was stored as a negative number, which hid the other
+/// traces of its block from attribute search and made retention delete it at once.
+#[test]
+fn start_times_past_i64_max_are_stored_without_sign_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let now = 1_800_000_000_000_000_000u64;
+    let recent = one_span_trace(0xa1, now, ("order.id", "7"));
+    let past_2262 = one_span_trace(0xc1, (1u64 << 63) + 5, ("order.id", "7"));
+    let at_the_end_of_time = one_span_trace(0xc2, u64::MAX - 10, ("order.id", "7"));
+    let old = one_span_trace(0xd1, now - 3_600_000_000_000 * 48, ("order.id", "8"));
+    for batch in [&recent, &past_2262, &at_the_end_of_time, &old] {
+        store.write(batch).unwrap();
+    }
+    // Fill the block so that it is written and searched from its postings.
+    store
+        .write(&trace_with_a_resource_per_span(BLOCK_SPANS as u32))
+        .unwrap();
+    let found = |store: &SqliteStore| -> Vec<TraceId> {
+        let mut ids: Vec<TraceId> = store
+            .search(&TraceQuery {
+                attributes: vec![("order.id".into(), "7".into())],
+                limit: 20,
+                ..TraceQuery::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|summary| summary.trace_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let expected = vec![
+        TraceId([0xa1; 16]),
+        TraceId([0xc1; 16]),
+        TraceId([0xc2; 16]),
+    ];
+    assert_eq!(found(&store), expected);
+    let summaries = store
+        .search(&TraceQuery {
+            start_after_nanos: Some(1 << 62),
+            limit: 20,
+            ..TraceQuery::default()
+        })
+        .unwrap();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries
+            .iter()
+            .all(|summary| summary.start_nanos >= i64::MAX as u64)
+    );
+    // The spans themselves keep their exact times.
+    let stored = store.trace(TraceId([0xc1; 16])).unwrap().unwrap();
+    assert_eq!(stored.batch.spans[0].start_nanos, (1u64 << 63) + 5);
+    // Retention by age (one day) removes the old trace and the filler (2023) only.
+    let expired = store
+        .delete_traces_started_before(now - 3_600_000_000_000 * 24)
+        .unwrap();
+    assert_eq!(expired, 2);
+    assert_eq!(found(&store), expected);
+    assert!(store.trace(TraceId([0xd1; 16])).unwrap().is_none());
+    drop(store);
+    // A store written before the fix held such starts as negative numbers: opening repairs them.
+    {
+        let connection = rusqlite::Connection::open(dir.path().join(STORE_FILE)).unwrap();
+        connection
+            .execute_batch(
+                "UPDATE traces SET start_ns = -9223372036854775803 WHERE start_ns = 9223372036854775807;
+                 UPDATE blocks SET max_start_ns = -1 WHERE max_start_ns = 9223372036854775807;",
+            )
+            .unwrap();
+    }
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(found(&reopened), expected);
+    assert_eq!(
+        reopened
+            .delete_traces_started_before(now - 3_600_000_000_000 * 24)
+            .unwrap(),
+        0
+    );
+    assert_eq!(found(&reopened), expected);
+}
+
+/// Issue 21: 1,000 concurrent searches opened 93 connections (16 MiB of page cache each).
+#[test]
+fn reads_share_a_bounded_pool_of_connections_and_wait_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let inner = store.inner();
+    let held: Vec<_> = (0..MAX_READERS)
+        .map(|_| inner.readers.get().unwrap())
+        .collect();
+    assert_eq!(inner.readers.lock().n_open, MAX_READERS);
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let connection = inner.readers.get().unwrap();
+            drop(connection);
+            started.elapsed()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(held);
+        let waited = waiting.join().unwrap();
+        assert!(
+            waited >= std::time::Duration::from_millis(150),
+            "{waited:?}"
+        );
+    });
+    assert_eq!(inner.readers.lock().n_open, MAX_READERS);
+    // Reads through the store still work, on the same connections.
+    assert!(store.services().unwrap().is_empty());
+    assert_eq!(inner.readers.lock().n_open, MAX_READERS);
 }

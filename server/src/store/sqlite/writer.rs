@@ -19,6 +19,7 @@ use spanview_core::summary::RootSpanInfo;
 use spanview_core::{TraceId, TraceSummary};
 
 use super::chunks::{ChunkCodec, DictionaryTrainer};
+use super::health::{WriteHealth, classify, unavailability};
 use super::open_block::{BLOCK_SPANS, OpenBlock, SharedOpenBlock};
 use super::prepare::{PreparedTrace, PreparedWrite, prepare_trace, terms_of};
 use super::rows::{RootRow, ServiceNames, TraceRow, trace_row_by_id, trace_row_by_seq};
@@ -47,8 +48,9 @@ impl Writer {
         connection: Connection,
         codec: Arc<ChunkCodec>,
         names: Arc<ServiceNames>,
+        health: Arc<WriteHealth>,
     ) -> Result<(Self, SharedOpenBlock), StoreError> {
-        let state = WriterState::load(connection, codec, names)?;
+        let state = WriterState::load(connection, codec, names, health)?;
         let open_block = state.open_block.clone();
         let (jobs, queue) = sync_channel(QUEUE_LEN);
         let thread = std::thread::Builder::new()
@@ -99,6 +101,7 @@ struct WriterState {
     next_service_id: i64,
     operations: HashMap<i64, HashSet<String>>,
     open_block: SharedOpenBlock,
+    health: Arc<WriteHealth>,
 }
 
 /// A trace as this transaction leaves it.
@@ -130,6 +133,7 @@ impl WriterState {
         connection: Connection,
         codec: Arc<ChunkCodec>,
         names: Arc<ServiceNames>,
+        health: Arc<WriteHealth>,
     ) -> Result<Self, StoreError> {
         let max_seq: Option<i64> =
             connection.query_row("SELECT MAX(trace_seq) FROM traces", [], |row| row.get(0))?;
@@ -168,6 +172,7 @@ impl WriterState {
             next_service_id,
             operations,
             open_block: SharedOpenBlock::new(OpenBlock::new(next_block_id)),
+            health,
         })
     }
 
@@ -197,15 +202,31 @@ impl WriterState {
             );
             match result {
                 Ok(outcomes) => {
+                    self.health.succeeded();
                     for (reply, outcome) in replies.into_iter().zip(outcomes) {
                         let _ = reply.send(Ok(outcome));
                     }
                 }
                 Err(error) => {
-                    tracing::error!(%error, "store write failed; nothing of it was kept");
+                    // A full disk fails every write until space returns: logged once by
+                    // `health`, answered as retryable.
+                    let reason = unavailability(&error);
+                    let error = classify(error);
+                    match reason {
+                        Some(reason) => self.health.failed(reason, &error),
+                        None => {
+                            tracing::error!(%error, "store write failed; nothing of it was kept");
+                        }
+                    }
                     let message = error.to_string();
                     for reply in replies {
-                        let _ = reply.send(Err(StoreError::Write(message.clone())));
+                        let error = match &error {
+                            StoreError::Unavailable(reason) => {
+                                StoreError::Unavailable(reason.clone())
+                            }
+                            _ => StoreError::Write(message.clone()),
+                        };
+                        let _ = reply.send(Err(error));
                     }
                 }
             }
@@ -551,6 +572,27 @@ fn stored_fingerprints(
 /// Writes the block a previous run left open (its postings were only in memory) from its
 /// chunks, and returns the id the next block gets.
 fn close_left_open_block(connection: &Connection, codec: &ChunkCodec) -> Result<i64, StoreError> {
+    let (left_open, mut next_block_id) = left_open_block(connection, codec)?;
+    if let Some((block, last_chunk)) = left_open {
+        let transaction = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+        block.write(&transaction, last_chunk)?;
+        transaction.commit()?;
+        tracing::info!(
+            block = block.block_id,
+            spans = block.n_spans,
+            "indexed the writes of the last run's open block"
+        );
+        next_block_id = next_block_id.max(block.block_id + 1);
+    }
+    Ok(next_block_id)
+}
+
+/// The block a previous run left open (rebuilt from its chunks, with its last chunk id), if
+/// any, and the next block id; reads only, so a read-only store can search that block too.
+pub fn left_open_block(
+    connection: &Connection,
+    codec: &ChunkCodec,
+) -> Result<(Option<(OpenBlock, i64)>, i64), StoreError> {
     let (last_written_block, last_written_chunk): (i64, i64) = connection.query_row(
         "SELECT COALESCE(MAX(block_id), 0), COALESCE(MAX(last_chunk_id), 0) FROM blocks",
         [],
@@ -586,17 +628,8 @@ fn close_left_open_block(connection: &Connection, codec: &ChunkCodec) -> Result<
         );
         last_chunk = chunk_id;
     }
-    let mut next_block_id = last_written_block + 1;
-    if let Some(block) = left_open {
-        let transaction = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
-        block.write(&transaction, last_chunk)?;
-        transaction.commit()?;
-        tracing::info!(
-            block = block.block_id,
-            spans = block.n_spans,
-            "indexed the writes of the last run's open block"
-        );
-        next_block_id = next_block_id.max(block.block_id + 1);
-    }
-    Ok(next_block_id)
+    Ok((
+        left_open.map(|block| (block, last_chunk)),
+        last_written_block + 1,
+    ))
 }

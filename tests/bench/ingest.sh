@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Ingest, side by side in one run on this machine (`./x bench`): the same native load generator
+# (`ingest-bench`: pre-encoded batches of 512 spans, 4 connections) against each receiver in turn,
+# each on a fresh process:
+#   spanview  OTLP/HTTP protobuf, OTLP/HTTP JSON and OTLP/gRPC into its durable store
+#   rotel     (PyPI `rotel`, blackhole exporter: receive only) over OTLP/HTTP and OTLP/gRPC
+# For each: spans/s, the receiver's CPU seconds per million spans, its peak RSS; for spanview a
+# check that every acknowledged span is readable afterwards (`query-bench --verify`).
+# Prints a Markdown table and appends it, dated with the machine and commit, to
+# docs/benchmarks.md (BENCH_RECORD=0 to only print).
+#
+# usage: tests/bench/ingest.sh [SPANS]     (default 1,000,000; run after `./x build`)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+SPANS=${1:-1000000}
+CONNECTIONS=${BENCH_CONNECTIONS:-4}
+ROTEL_VERSION=0.0.1a15
+COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core || echo "+changes")
+WORK=$(mktemp -d /tmp/spanview-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin ingest-bench --bin query-bench
+BIN="$ROOT/target/release"
+VENV="$ROOT/.tools/bench-venv"
+if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "rotel==$ROTEL_VERSION"
+fi
+ROTEL=$("$VENV/bin/python" -c 'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')
+
+# 1234567 -> 1,234,567
+thousands() {
+    sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"
+}
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+    awk -v ticks="$(getconf CLK_TCK)" '{ print ($14 + $15) / ticks }' "/proc/$1/stat"
+}
+peak_rss_mb() {
+    awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+wait_for_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+ROWS=()
+# run LABEL PID URL ENCODING [VERIFY_BASE_URL]
+run() {
+    local label=$1 pid=$2 url=$3 encoding=$4 verify_base=${5:-}
+    local seed=$RANDOM$RANDOM
+    local before after output rate
+    before=$(cpu_seconds "$pid")
+    output=$("$BIN/ingest-bench" "$url" --encoding "$encoding" --spans "$SPANS" \
+        --connections "$CONNECTIONS" --seed "$seed")
+    after=$(cpu_seconds "$pid")
+    rate=$(sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$output")
+    local cpu_per_million
+    cpu_per_million=$(awk -v a="$after" -v b="$before" -v n="$SPANS" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
+    local check="—"
+    if [ -n "$verify_base" ]; then
+        local n_traces=$(( (SPANS + 511) / 512 * 512 / 8 ))
+        if "$BIN/query-bench" "$verify_base" --seed "$seed" --traces "$n_traces" --verify >"$WORK/verify" 2>&1; then
+            check="all $(thousands $(( n_traces * 8 ))) readable"
+        else
+            check="FAILED: $(tail -1 "$WORK/verify")"
+        fi
+    fi
+    ROWS+=("| $label | $(thousands "$rate") | $cpu_per_million s | $(peak_rss_mb "$pid") MB | $check |")
+    echo "$label: $output" >&2
+}
+
+for encoding in protobuf json grpc; do
+    "$BIN/spanview" serve --listen 127.0.0.1:4600 --grpc-listen 127.0.0.1:4601 \
+        --data-dir "$WORK/spanview-$encoding" 2>"$WORK/spanview-$encoding.log" &
+    pid=$!
+    wait_for_port 4600
+    wait_for_port 4601
+    case $encoding in
+        grpc) url=http://127.0.0.1:4601; label="spanview OTLP/gRPC (durable)" ;;
+        json) url=http://127.0.0.1:4600/v1/traces; label="spanview OTLP/HTTP JSON (durable)" ;;
+        *) url=http://127.0.0.1:4600/v1/traces; label="spanview OTLP/HTTP protobuf (durable)" ;;
+    esac
+    run "$label" "$pid" "$url" "$encoding" http://127.0.0.1:4600
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+for encoding in protobuf grpc; do
+    "$ROTEL" start --exporter blackhole --otlp-http-endpoint 127.0.0.1:4610 \
+        --otlp-grpc-endpoint 127.0.0.1:4611 >"$WORK/rotel-$encoding.log" 2>&1 &
+    pid=$!
+    wait_for_port 4610
+    wait_for_port 4611
+    if [ "$encoding" = grpc ]; then
+        run "rotel $ROTEL_VERSION OTLP/gRPC (blackhole: receive only)" "$pid" http://127.0.0.1:4611 grpc
+    else
+        run "rotel $ROTEL_VERSION OTLP/HTTP protobuf (blackhole: receive only)" "$pid" http://127.0.0.1:4610/v1/traces protobuf
+    fi
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+table=$(
+    echo "**$(date -u +%Y-%m-%d) ingest side by side** ($COMMIT, $(nproc) cores \
+$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(thousands "$SPANS") spans per receiver, \
+$CONNECTIONS connections, \`tests/bench/ingest.sh\`):"
+    echo
+    echo "| receiver | spans/s | receiver CPU per 1M spans | peak RSS | acknowledged spans |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+)
+echo
+echo "$table"
+if [ "${BENCH_RECORD:-1}" = 1 ]; then
+    printf '\n%s\n' "$table" >>docs/benchmarks.md
+    echo "(appended to docs/benchmarks.md)" >&2
+fi
