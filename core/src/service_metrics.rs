@@ -64,7 +64,7 @@ pub fn bucket_value(bucket: u16) -> u64 {
 }
 
 /// Requests (or calls) and errors, the counters of one row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Counters {
     pub n: u64,
     pub n_errors: u64,
@@ -110,7 +110,12 @@ fn is_call(span: &Span) -> bool {
 
 /// The callee named by a client span's own attributes, if any.
 pub fn peer_of(span: &Span) -> Option<&str> {
-    for key in ["peer.service", "db.system", "server.address", "net.peer.name"] {
+    for key in [
+        "peer.service",
+        "db.system",
+        "server.address",
+        "net.peer.name",
+    ] {
         for attribute in &span.attributes {
             if attribute.key == key
                 && let AnyValue::String(value) = &attribute.value
@@ -229,7 +234,10 @@ impl Distribution {
                 return Some(bucket_value(bucket));
             }
         }
-        self.buckets.keys().last().map(|&bucket| bucket_value(bucket))
+        self.buckets
+            .keys()
+            .last()
+            .map(|&bucket| bucket_value(bucket))
     }
 
     pub fn stats(&self) -> Stats {
@@ -450,7 +458,10 @@ mod tests {
     fn a_bucket_middle_is_within_an_eighth_of_its_values() {
         for nanos in [5u64, 999, 1_000_000, 123_456_789, 9_999_999_999_999] {
             let middle = bucket_value(bucket_of(nanos));
-            assert!(middle.abs_diff(nanos) as f64 <= nanos as f64 * 0.125, "{nanos}");
+            assert!(
+                middle.abs_diff(nanos) as f64 <= nanos as f64 * 0.125,
+                "{nanos}"
+            );
         }
     }
 
@@ -487,10 +498,9 @@ mod tests {
                 Span {
                     trace_id: TraceId::from_bytes(&[1; 16]).unwrap(),
                     span_id: SpanId::from_bytes(&(i as u64 + 1).to_be_bytes()).unwrap(),
-                    parent_span_id: spec
-                        .parent
-                        .filter(|parent| *parent < i)
-                        .map(|parent| SpanId::from_bytes(&(parent as u64 + 1).to_be_bytes()).unwrap()),
+                    parent_span_id: spec.parent.filter(|parent| *parent < i).map(|parent| {
+                        SpanId::from_bytes(&(parent as u64 + 1).to_be_bytes()).unwrap()
+                    }),
                     name: format!("op-{}", spec.name),
                     kind: [
                         SpanKind::Internal,
@@ -650,7 +660,11 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            vec![("peer-1", true, 1), ("svc-0", false, 1), ("svc-1", false, 1)]
+            vec![
+                ("peer-1", true, 1),
+                ("svc-0", false, 1),
+                ("svc-1", false, 1)
+            ]
         );
         let edges: Vec<(&str, &str, u64, f64)> = map
             .edges

@@ -444,3 +444,94 @@ pub fn survives_reopening(open: &dyn Fn() -> Box<dyn TraceStore>) {
     // A retry after the restart is still recognised.
     assert_eq!(store.write(&batch).unwrap().n_spans_added, 0);
 }
+
+/// Issue 23: the per-minute service aggregates a store keeps are those of the spans it holds
+/// (the scenario traces, each whole in one write, one of them sent twice), read back per minute
+/// and summed over a range; retention takes the minutes of the traces it deletes.
+pub fn keeps_service_aggregates(store: &dyn TraceStore) {
+    use spanview_core::service_metrics::{Aggregates, MINUTE_NANOS, ServiceMap};
+
+    use super::MinuteRange;
+
+    let traces = [
+        scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, BASE_NANOS + 1),
+        scenario::n_plus_one_products(
+            scenario::N_PLUS_ONE_TRACE_ID,
+            BASE_NANOS + 90 * 1_000_000_000,
+        ),
+        scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, BASE_NANOS + 2 * DAY_NANOS),
+    ];
+    let mut expected = Aggregates::default();
+    for trace in &traces {
+        store.write(&trace.batch).unwrap();
+        let all: Vec<usize> = (0..trace.batch.spans.len()).collect();
+        expected.merge(Aggregates::of_spans(&trace.batch, &all));
+    }
+    // Sent again (an exporter's retry): counted once.
+    assert_eq!(store.write(&traces[0].batch).unwrap().n_spans_added, 0);
+
+    let every_minute = MinuteRange {
+        start_minute: 0,
+        end_minute: u64::MAX / MINUTE_NANOS,
+        step_minutes: 1,
+    };
+    let mut operations = store.operation_aggregates(every_minute, None).unwrap();
+    operations.sort();
+    let mut edges = store.edge_aggregates(every_minute).unwrap();
+    edges.sort();
+    assert_eq!(
+        operations,
+        expected.operations.clone().into_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        edges,
+        expected.edges.clone().into_iter().collect::<Vec<_>>()
+    );
+    assert!(
+        edges.iter().any(|(key, _)| key.callee == "mysql"),
+        "{edges:?}"
+    );
+
+    // One service's rows; a range of the first day in steps of an hour.
+    let service = &operations[0].0.service;
+    let of_service = store
+        .operation_aggregates(every_minute, Some(service))
+        .unwrap();
+    assert!(!of_service.is_empty());
+    assert!(of_service.iter().all(|(key, _)| &key.service == service));
+    let first_day = MinuteRange {
+        start_minute: BASE_NANOS / MINUTE_NANOS,
+        end_minute: (BASE_NANOS + DAY_NANOS) / MINUTE_NANOS,
+        step_minutes: 60,
+    };
+    let day_map = ServiceMap::from_rows(
+        store.operation_aggregates(first_day, None).unwrap(),
+        store.edge_aggregates(first_day).unwrap(),
+    );
+    let mut first_two = Aggregates::default();
+    for trace in &traces[..2] {
+        let all: Vec<usize> = (0..trace.batch.spans.len()).collect();
+        first_two.merge(Aggregates::of_spans(&trace.batch, &all));
+    }
+    assert_eq!(
+        day_map,
+        ServiceMap::from_rows(first_two.operations.clone(), first_two.edges.clone())
+    );
+
+    // Retention deletes the first day's traces and their minutes.
+    assert_eq!(
+        store
+            .delete_traces_started_before(BASE_NANOS + DAY_NANOS)
+            .unwrap(),
+        2
+    );
+    let mut left = store.operation_aggregates(every_minute, None).unwrap();
+    left.sort();
+    assert!(!left.is_empty());
+    assert!(
+        left.iter()
+            .all(|(key, _)| key.minute >= (BASE_NANOS + 2 * DAY_NANOS) / MINUTE_NANOS),
+        "{left:?}"
+    );
+    assert!(store.edge_aggregates(first_day).unwrap().is_empty());
+}

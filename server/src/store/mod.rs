@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod sqlite;
 
 use spanview_core::query::TraceQuery;
+use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
 use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
@@ -52,6 +53,15 @@ pub struct WriteOutcome {
     pub updated_traces: Vec<TraceSummary>,
 }
 
+/// Minutes (Unix time / 60 s) from `start_minute` to `end_minute` inclusive, read back in steps
+/// of `step_minutes` (each row's minute rounded down to a multiple of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinuteRange {
+    pub start_minute: u64,
+    pub end_minute: u64,
+    pub step_minutes: u64,
+}
+
 /// Blocking trace storage; async callers use `tokio::task::spawn_blocking`.
 pub trait TraceStore: Send + Sync + 'static {
     /// Stores the batch durably; spans of one trace may come in any number of writes.
@@ -71,6 +81,15 @@ pub trait TraceStore: Send + Sync + 'static {
         start_after_nanos: Option<u64>,
         start_before_nanos: Option<u64>,
     ) -> Result<Vec<ServiceOverview>, StoreError>;
+    /// The per-minute request aggregates (`core::service_metrics`) of the range, summed per
+    /// step, of one service or all.
+    fn operation_aggregates(
+        &self,
+        range: MinuteRange,
+        service: Option<&str>,
+    ) -> Result<Vec<(OperationKey, Counters)>, StoreError>;
+    /// The per-minute call aggregates (edges) of the range, summed per step.
+    fn edge_aggregates(&self, range: MinuteRange) -> Result<Vec<(EdgeKey, Counters)>, StoreError>;
     /// Bytes the stored data occupies (space freed by deletions is reused, not counted).
     fn size_bytes(&self) -> Result<u64, StoreError>;
     /// Deletes every trace that started before `unix_nanos`, whole; returns how many.

@@ -32,6 +32,7 @@ mod write;
 use std::path::PathBuf;
 
 use spanview_core::query::TraceQuery;
+use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
 use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
@@ -39,7 +40,7 @@ use self::client::{Client, ClientError, quote};
 use self::rowbinary::RowReader;
 use self::schema::{HOUR_NANOS, Layout};
 use self::spool::{Inserter, Spool, WritePath};
-use super::{StoreError, TraceStore, WriteOutcome};
+use super::{MinuteRange, StoreError, TraceStore, WriteOutcome};
 
 /// The spool's default size limit.
 pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 1 << 30;
@@ -172,7 +173,7 @@ impl ClickHouseStore {
             Some(cluster) => format!(" ON CLUSTER {cluster}"),
             None => String::new(),
         };
-        for table in ["chunks", "spans"] {
+        for table in ["chunks", "spans", "operation_minutes", "edge_minutes"] {
             for hour in hours {
                 self.client.execute(&format!(
                     "ALTER TABLE {}{on_cluster} DROP PARTITION {hour}",
@@ -253,6 +254,82 @@ impl TraceStore for ClickHouseStore {
             start_after_nanos.unwrap_or(0),
             start_before_nanos.unwrap_or(u64::MAX),
         )
+    }
+
+    fn operation_aggregates(
+        &self,
+        range: MinuteRange,
+        service: Option<&str>,
+    ) -> Result<Vec<(OperationKey, Counters)>, StoreError> {
+        let service_filter = match service {
+            Some(service) => format!(" AND Service = {}", quote(service)),
+            None => String::new(),
+        };
+        let bytes = self.client.query(&format!(
+            "SELECT intDiv(Minute, {step}) * {step} AS Step, Service, Operation, Bucket, sum(N), sum(NErrors)
+               FROM {} WHERE Minute >= {} AND Minute <= {}{service_filter}
+              GROUP BY Step, Service, Operation, Bucket FORMAT RowBinary",
+            self.layout.table("operation_minutes"),
+            range.start_minute,
+            range.end_minute,
+            step = range.step_minutes.max(1),
+        ))?;
+        let mut reader = RowReader::new(&bytes);
+        let mut rows = Vec::new();
+        while !reader.is_empty() {
+            let minute = reader.u64()?;
+            let service = reader.string()?;
+            let operation = reader.string()?;
+            let bucket = reader.u64()?;
+            let counters = Counters {
+                n: reader.u64()?,
+                n_errors: reader.u64()?,
+            };
+            rows.push((
+                OperationKey {
+                    minute,
+                    service,
+                    operation,
+                    bucket: u16::try_from(bucket).unwrap_or(u16::MAX),
+                },
+                counters,
+            ));
+        }
+        Ok(rows)
+    }
+
+    fn edge_aggregates(&self, range: MinuteRange) -> Result<Vec<(EdgeKey, Counters)>, StoreError> {
+        let bytes = self.client.query(&format!(
+            "SELECT intDiv(Minute, {step}) * {step} AS Step, Caller, Callee, Bucket, sum(N), sum(NErrors)
+               FROM {} WHERE Minute >= {} AND Minute <= {}
+              GROUP BY Step, Caller, Callee, Bucket FORMAT RowBinary",
+            self.layout.table("edge_minutes"),
+            range.start_minute,
+            range.end_minute,
+            step = range.step_minutes.max(1),
+        ))?;
+        let mut reader = RowReader::new(&bytes);
+        let mut rows = Vec::new();
+        while !reader.is_empty() {
+            let minute = reader.u64()?;
+            let caller = reader.string()?;
+            let callee = reader.string()?;
+            let bucket = reader.u64()?;
+            let counters = Counters {
+                n: reader.u64()?,
+                n_errors: reader.u64()?,
+            };
+            rows.push((
+                EdgeKey {
+                    minute,
+                    caller,
+                    callee,
+                    bucket: u16::try_from(bucket).unwrap_or(u16::MAX),
+                },
+                counters,
+            ));
+        }
+        Ok(rows)
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {

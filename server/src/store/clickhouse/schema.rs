@@ -12,6 +12,10 @@
 //!   by service and operation reads a prefix of the primary key. Attributes (span and resource,
 //!   scalar values as text) are `Nested(Key, Value)`.
 //!
+//! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
+//!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
+//!   parts merge whenever), filled by spanview's own inserts beside the other two.
+//!
 //! On a cluster (`--clickhouse-cluster`) each is a `_local` table on every node (created
 //! `ON CLUSTER`; `ReplicatedMergeTree` when the cluster has replicas) behind a `Distributed`
 //! table sharded by `cityHash64(TraceId)`, so that a whole trace lives on one shard and a
@@ -89,20 +93,21 @@ const SPAN_COLUMNS: &str = "Service String,
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<String> {
     let on_cluster = layout.on_cluster();
-    let engine = |table: &str| {
+    let engine_of = |kind: &str, table: &str| {
         if replicated {
             format!(
-                "ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{}/{table}', '{{replica}}')",
+                "Replicated{kind}('/clickhouse/tables/{{shard}}/{}/{table}', '{{replica}}')",
                 layout.database
             )
         } else {
-            "MergeTree".to_owned()
+            kind.to_owned()
         }
     };
+    let engine = |table: &str| engine_of("MergeTree", table);
     let mut statements = Vec::new();
     if version == 1 {
         // A trace by id reads one granule of chunks: keep it small, for `Body` is large.
@@ -121,6 +126,36 @@ fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<
                 statements.push(format!(
                     "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
                      ENGINE = Distributed({cluster}, {}, {name}_local, cityHash64(TraceId))",
+                    layout.table(name),
+                    layout.database
+                ));
+            }
+        }
+    }
+    if version == 2 {
+        for (name, columns, order) in [
+            (
+                "operation_minutes",
+                "Minute UInt64, Service String, Operation String, Bucket UInt64, N UInt64, NErrors UInt64",
+                "(Minute, Service, Operation, Bucket)",
+            ),
+            (
+                "edge_minutes",
+                "Minute UInt64, Caller String, Callee String, Bucket UInt64, N UInt64, NErrors UInt64",
+                "(Minute, Caller, Callee, Bucket)",
+            ),
+        ] {
+            let local = layout.local(name);
+            // Partitioned by hour like the other tables, so retention drops the same hours.
+            statements.push(format!(
+                "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({columns})
+                 ENGINE = {} PARTITION BY intDiv(Minute, 60) ORDER BY {order}",
+                engine_of("SummingMergeTree", &local)
+            ));
+            if let Some(cluster) = &layout.cluster {
+                statements.push(format!(
+                    "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
+                     ENGINE = Distributed({cluster}, {}, {name}_local, rand())",
                     layout.table(name),
                     layout.database
                 ));

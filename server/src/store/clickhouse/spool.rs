@@ -20,7 +20,8 @@
 //! ClickHouse" is as durable as its server's settings make it.
 //!
 //! Spool file: `SVSPOOL1`, the chunk rows' length (u64 LE) and bytes, the span rows' length and
-//! bytes, then an xxh3 of everything before it (a damaged file is set aside, never inserted).
+//! bytes, the operation-minute and edge-minute rows' lengths and bytes (absent in files of
+//! spanviews before the service aggregates), then an xxh3 of everything before it (a damaged file is set aside, never inserted).
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -34,7 +35,9 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::client::{Client, ClientError};
 use super::schema::Layout;
-use super::write::{CHUNK_INSERT_COLUMNS, Rows, SPAN_INSERT_COLUMNS};
+use super::write::{
+    CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, SPAN_INSERT_COLUMNS,
+};
 use crate::store::StoreError;
 
 /// How long the first queued write waits for others to join its insert: at most about ten
@@ -85,6 +88,25 @@ impl Inserter {
                 settings,
                 &rows.spans,
             )?;
+        }
+        for (table, columns, part) in [
+            (
+                "operation_minutes",
+                OPERATION_MINUTE_COLUMNS,
+                &rows.operation_minutes,
+            ),
+            ("edge_minutes", EDGE_MINUTE_COLUMNS, &rows.edge_minutes),
+        ] {
+            if !part.is_empty() {
+                self.client.insert(
+                    &format!(
+                        "INSERT INTO {} ({columns}) FORMAT RowBinary",
+                        self.layout.table(table)
+                    ),
+                    settings,
+                    part,
+                )?;
+            }
         }
         Ok(())
     }
@@ -380,6 +402,10 @@ impl Spool {
         bytes.extend_from_slice(&rows.chunks);
         bytes.extend_from_slice(&(rows.spans.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&rows.spans);
+        for part in [&rows.operation_minutes, &rows.edge_minutes] {
+            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(part);
+        }
         let checksum = xxh3_64(&bytes);
         bytes.extend_from_slice(&checksum.to_le_bytes());
         // One writer at a time: the lock also orders the files.
@@ -435,21 +461,31 @@ impl Spool {
             return Err(damaged("checksum mismatch"));
         }
         let mut at = MAGIC.len();
-        let mut part = || -> Result<Vec<u8>, String> {
+        let part = |at: &mut usize| -> Result<Vec<u8>, String> {
             let length = body
-                .get(at..at + 8)
+                .get(*at..*at + 8)
                 .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
                 .ok_or_else(|| damaged("truncated"))?;
             let data = body
-                .get(at + 8..at + 8 + length)
+                .get(*at + 8..*at + 8 + length)
                 .ok_or_else(|| damaged("truncated"))?
                 .to_vec();
-            at += 8 + length;
+            *at += 8 + length;
             Ok(data)
         };
-        let chunks = part()?;
-        let spans = part()?;
-        Ok(Rows { chunks, spans })
+        let chunks = part(&mut at)?;
+        let spans = part(&mut at)?;
+        let (operation_minutes, edge_minutes) = if at < body.len() {
+            (part(&mut at)?, part(&mut at)?)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Rows {
+            chunks,
+            spans,
+            operation_minutes,
+            edge_minutes,
+        })
     }
 
     fn forget(&self, path: &Path) {
@@ -483,12 +519,15 @@ mod tests {
         let rows = Rows {
             chunks: vec![1, 2, 3],
             spans: vec![4, 5],
+            operation_minutes: vec![6],
+            edge_minutes: vec![],
         };
         let spool = Spool::open(dir.path(), 200).unwrap();
         spool.append(&rows).unwrap();
         spool.append(&rows).unwrap();
         drop(spool);
-        let spool = Spool::open(dir.path(), 100).unwrap();
+        // Two files of 54 bytes each.
+        let spool = Spool::open(dir.path(), 130).unwrap();
         assert_eq!(spool.n_files(), 2);
         let oldest = spool.oldest(1);
         assert_eq!(oldest.len(), 1);
@@ -503,13 +542,37 @@ mod tests {
     }
 
     #[test]
+    fn a_spool_file_without_aggregate_rows_is_read() {
+        // As spanviews before the service aggregates wrote them: chunks and spans only.
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = MAGIC.to_vec();
+        for part in [&[1u8, 2][..], &[3u8][..]] {
+            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(part);
+        }
+        let checksum = xxh3_64(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        fs::write(dir.path().join(format!("{:020}.batch", 0)), bytes).unwrap();
+        let spool = Spool::open(dir.path(), 1 << 20).unwrap();
+        let oldest = spool.oldest(1);
+        assert_eq!(
+            spool.read(&oldest[0]).unwrap(),
+            Rows {
+                chunks: vec![1, 2],
+                spans: vec![3],
+                ..Rows::default()
+            }
+        );
+    }
+
+    #[test]
     fn a_damaged_spool_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path(), 1 << 20).unwrap();
         spool
             .append(&Rows {
                 chunks: vec![9; 10],
-                spans: vec![],
+                ..Rows::default()
             })
             .unwrap();
         let path = spool.oldest(1).remove(0);

@@ -83,6 +83,7 @@ conformance_tests!(
     large_writes_are_recognised_when_resent,
     overviews_services,
     retention_removes_the_oldest_traces,
+    keeps_service_aggregates,
 );
 
 #[test]
@@ -215,6 +216,7 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
     let cluster = Some("one_shard_two_replicas");
     conformance::reads_back_exactly(&open_store("replicas_read", cluster, dir.path()));
     conformance::searches_by_every_filter(&open_store("replicas_search", cluster, dir.path()));
+    conformance::keeps_service_aggregates(&open_store("replicas_aggregates", cluster, dir.path()));
     // With credentials, which also go to the other nodes (`remote()` for size_bytes).
     let store = ClickHouseStore::open(&ClickHouseConfig {
         user: Some("default".to_owned()),

@@ -1,9 +1,11 @@
 //! A write's rows, prepared in the caller's thread: spans grouped by trace, re-sent spans
 //! (fingerprints already stored) left out, one `chunks` row per trace and one `spans` row per
-//! span, both in `RowBinary`.
+//! span, both in `RowBinary`; and the rows the write adds to the per-minute service aggregates
+//! (`core::service_metrics`), summed by the tables' SummingMergeTree engine.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use spanview_core::formats::compact;
+use spanview_core::service_metrics::Aggregates;
 use spanview_core::{AnyValue, Batch, KeyValue, Span, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -15,6 +17,8 @@ const MAX_INDEXED_VALUE_BYTES: usize = 256;
 
 pub const CHUNK_INSERT_COLUMNS: &str = "TraceId, StartNs, EndNs, Fingerprints, \
     ErrorFingerprints, Services, RootService, RootName, RootStartNs, RootIsTrue, Body";
+pub const OPERATION_MINUTE_COLUMNS: &str = "Minute, Service, Operation, Bucket, N, NErrors";
+pub const EDGE_MINUTE_COLUMNS: &str = "Minute, Caller, Callee, Bucket, N, NErrors";
 pub const SPAN_INSERT_COLUMNS: &str =
     "Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
 
@@ -23,16 +27,24 @@ pub const SPAN_INSERT_COLUMNS: &str =
 pub struct Rows {
     pub chunks: Vec<u8>,
     pub spans: Vec<u8>,
+    pub operation_minutes: Vec<u8>,
+    pub edge_minutes: Vec<u8>,
 }
 
 impl Rows {
     pub fn len_bytes(&self) -> usize {
-        self.chunks.len() + self.spans.len()
+        self.chunks.len()
+            + self.spans.len()
+            + self.operation_minutes.len()
+            + self.edge_minutes.len()
     }
 
     pub fn append(&mut self, other: &Rows) {
         self.chunks.extend_from_slice(&other.chunks);
         self.spans.extend_from_slice(&other.spans);
+        self.operation_minutes
+            .extend_from_slice(&other.operation_minutes);
+        self.edge_minutes.extend_from_slice(&other.edge_minutes);
     }
 }
 
@@ -75,6 +87,7 @@ pub fn prepare(
     let mut updated_traces = Vec::new();
     let mut scratch = Vec::new();
     let no_fingerprints = HashSet::default();
+    let mut aggregates = Aggregates::default();
     for (trace_id, indices) in group_by_trace(batch) {
         let already = stored
             .get(&trace_id)
@@ -118,6 +131,7 @@ pub fn prepare(
             write_span_row(&mut span_writer, batch, &batch.spans[idx]);
         }
         n_spans_added += kept.len() as u64;
+        aggregates.merge(Aggregates::of_spans(batch, &kept));
         updated_traces.push(match stored.get(&trace_id) {
             Some(before) => {
                 let mut merged = before.summary.clone();
@@ -129,6 +143,26 @@ pub fn prepare(
     }
     rows.chunks = chunk_writer.out;
     rows.spans = span_writer.out;
+    let mut operation_writer = RowWriter::default();
+    for (key, counters) in &aggregates.operations {
+        operation_writer.u64(key.minute);
+        operation_writer.string(&key.service);
+        operation_writer.string(&key.operation);
+        operation_writer.u64(u64::from(key.bucket));
+        operation_writer.u64(counters.n);
+        operation_writer.u64(counters.n_errors);
+    }
+    rows.operation_minutes = operation_writer.out;
+    let mut edge_writer = RowWriter::default();
+    for (key, counters) in &aggregates.edges {
+        edge_writer.u64(key.minute);
+        edge_writer.string(&key.caller);
+        edge_writer.string(&key.callee);
+        edge_writer.u64(u64::from(key.bucket));
+        edge_writer.u64(counters.n);
+        edge_writer.u64(counters.n_errors);
+    }
+    rows.edge_minutes = edge_writer.out;
     PreparedWrite {
         rows,
         n_spans_added,

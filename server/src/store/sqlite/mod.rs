@@ -5,6 +5,7 @@
 //! threads ([`prepare`]) and read through a small pool of connections, which WAL lets run
 //! beside the writer. The layout is in [`schema`].
 
+mod aggregates;
 mod chunks;
 mod health;
 mod open_block;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use spanview_core::query::TraceQuery;
+use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
 use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
@@ -33,7 +35,7 @@ use self::open_block::SharedOpenBlock;
 use self::rows::{ServiceNames, trace_row_by_id};
 use self::schema::{SCHEMA, SCHEMA_VERSION};
 use self::writer::Writer;
-use super::{StoreError, TraceStore, WriteOutcome};
+use super::{MinuteRange, StoreError, TraceStore, WriteOutcome};
 
 pub use self::open_block::BLOCK_SPANS;
 
@@ -180,8 +182,13 @@ impl Inner {
         connection.pragma_update(None, "wal_autocheckpoint", 8192)?;
         let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let is_new = found == 0;
-        check_version(data_dir, found, is_new)?;
+        // Version 2 lacks only the service aggregates, rebuilt from its chunks below.
+        let needs_aggregates = found == 2;
+        if !needs_aggregates {
+            check_version(data_dir, found, is_new)?;
+        }
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(aggregates::SCHEMA)?;
         if is_new {
             connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
@@ -192,6 +199,19 @@ impl Inner {
              UPDATE blocks SET max_start_ns = 9223372036854775807 WHERE max_start_ns < 0;",
         )?;
         let codec = Arc::new(ChunkCodec::load(&connection)?);
+        if needs_aggregates {
+            let transaction = rusqlite::Transaction::new_unchecked(
+                &connection,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
+            let n_chunks = aggregates::rebuild(&transaction, &codec)?;
+            transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            transaction.commit()?;
+            tracing::info!(
+                n_chunks,
+                "service aggregates rebuilt from a version 2 store"
+            );
+        }
         let names = Arc::new(ServiceNames::default());
         let (writer, open_block) =
             Writer::start(connection, codec.clone(), names.clone(), health.clone())?;
@@ -267,6 +287,12 @@ impl Inner {
         let earliest_left: Option<i64> =
             transaction.query_row("SELECT MIN(start_ns) FROM traces", [], |row| row.get(0))?;
         let cutoff = earliest_left.unwrap_or(i64::MAX);
+        // Minutes before the earliest remaining trace hold only deleted spans; the minute it
+        // starts in may keep some of theirs (documented in core::service_metrics' users).
+        aggregates::delete_before(
+            &transaction,
+            cutoff / spanview_core::service_metrics::MINUTE_NANOS as i64,
+        )?;
         transaction.execute(
             "DELETE FROM postings WHERE block_id IN (SELECT block_id FROM blocks WHERE max_start_ns < ?1)",
             [cutoff],
@@ -395,6 +421,22 @@ impl TraceStore for SqliteStore {
             start_after_nanos.unwrap_or(0),
             start_before_nanos.unwrap_or(u64::MAX),
         )
+    }
+
+    fn operation_aggregates(
+        &self,
+        range: MinuteRange,
+        service: Option<&str>,
+    ) -> Result<Vec<(OperationKey, Counters)>, StoreError> {
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
+        aggregates::operations(&connection, range, service)
+    }
+
+    fn edge_aggregates(&self, range: MinuteRange) -> Result<Vec<(EdgeKey, Counters)>, StoreError> {
+        let inner = self.inner();
+        let connection = inner.readers.get()?;
+        aggregates::edges(&connection, range)
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {

@@ -5,6 +5,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use spanview_core::formats::compact;
+use spanview_core::service_metrics::Aggregates;
 use spanview_core::{Batch, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -23,6 +24,8 @@ pub struct PreparedTrace {
     pub summary: TraceSummary,
     /// Distinct search terms of the spans.
     pub terms: Vec<u64>,
+    /// What the spans add to the per-minute service aggregates.
+    pub aggregates: Aggregates,
 }
 
 /// A whole write, prepared.
@@ -119,6 +122,7 @@ pub fn prepare_trace(
             .expect("a trace with spans has a summary");
 
     let terms = terms_of(batch, &kept);
+    let aggregates = Aggregates::of_spans(batch, &kept);
     let raw = compact::encode_spans(batch, &kept);
     let chunk = codec.compress(&raw)?;
     Ok(Some(PreparedTrace {
@@ -128,6 +132,7 @@ pub fn prepare_trace(
         chunk,
         summary,
         terms,
+        aggregates,
     }))
 }
 

@@ -15,9 +15,11 @@
 //!   are in memory, see [`super::open_block`]), so postings are appended, and a search walks
 //!   blocks newest first.
 //! - `services`, `operations`: the names the search form offers.
+//! - `operation_minutes`, `edge_minutes` (version 3): the service aggregates, in
+//!   [`super::aggregates`]; a version 2 store gains them, rebuilt from its chunks, when opened.
 
 /// Bumped on any incompatible change; a store of another version is refused, not guessed at.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS services (

@@ -388,6 +388,46 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
     );
 }
 
+/// Issue 23: a store of schema version 2 (before the service aggregates) gains them, rebuilt
+/// from its chunks, when opened.
+#[test]
+fn a_version_2_store_gets_its_aggregates_rebuilt() {
+    use crate::store::MinuteRange;
+
+    let dir = tempfile::tempdir().unwrap();
+    let batch = crate::store::conformance::synthetic(30, 0, &|_| 0);
+    let (operations, edges) = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.write(&batch).unwrap();
+        let range = MinuteRange {
+            start_minute: 0,
+            end_minute: u64::MAX / 60_000_000_000,
+            step_minutes: 1,
+        };
+        (
+            store.operation_aggregates(range, None).unwrap(),
+            store.edge_aggregates(range).unwrap(),
+        )
+    };
+    assert!(!operations.is_empty());
+    {
+        let connection = Connection::open(dir.path().join("spans.sqlite")).unwrap();
+        connection
+            .execute_batch(
+                "DROP TABLE operation_minutes; DROP TABLE edge_minutes; PRAGMA user_version = 2;",
+            )
+            .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let range = MinuteRange {
+        start_minute: 0,
+        end_minute: u64::MAX / 60_000_000_000,
+        step_minutes: 1,
+    };
+    assert_eq!(store.operation_aggregates(range, None).unwrap(), operations);
+    assert_eq!(store.edge_aggregates(range).unwrap(), edges);
+}
+
 /// The store conformance suite (`store::conformance`), also run against ClickHouse.
 mod conformance {
     use super::SqliteStore;
@@ -414,6 +454,7 @@ mod conformance {
         large_writes_are_recognised_when_resent,
         overviews_services,
         retention_removes_the_oldest_traces,
+        keeps_service_aggregates,
     );
 
     #[test]

@@ -21,6 +21,8 @@ use spanview_core::{TraceId, TraceSummary};
 use super::chunks::{ChunkCodec, DictionaryTrainer};
 use super::health::{WriteHealth, classify, unavailability};
 use super::open_block::{BLOCK_SPANS, OpenBlock, SharedOpenBlock};
+use spanview_core::service_metrics::Aggregates;
+
 use super::prepare::{PreparedTrace, PreparedWrite, prepare_trace, terms_of};
 use super::rows::{RootRow, ServiceNames, TraceRow, trace_row_by_id, trace_row_by_seq};
 use crate::store::{StoreError, WriteOutcome};
@@ -247,6 +249,7 @@ impl WriterState {
         let mut touched_index: FxHashMap<TraceId, usize> = FxHashMap::default();
         let mut touched_by_job: Vec<(u64, Vec<usize>)> = Vec::with_capacity(jobs.len());
         let mut scratch = Vec::new();
+        let mut aggregates = Aggregates::default();
         let mut insert_chunk = transaction.prepare_cached(
             "INSERT INTO chunks (trace_seq, block_id, dictionary_id, raw_len, fingerprints, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -302,6 +305,7 @@ impl WriterState {
                     .postings
                     .extend(prepared.terms.iter().map(|term| (*term, trace_seq)));
                 n_spans_added += prepared.fingerprints.len() as u64;
+                aggregates.merge(prepared.aggregates);
                 if self.trainer.is_some() {
                     pending.raw_samples.push(prepared.raw);
                 }
@@ -311,6 +315,7 @@ impl WriterState {
             touched_by_job.push((n_spans_added, job_traces));
         }
         drop(insert_chunk);
+        super::aggregates::add(&transaction, &aggregates)?;
 
         pending.n_traces = touched.len() as u64;
         for trace in &mut touched {
