@@ -31,6 +31,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/spans", post(zipkin::spans_post))
         .route("/api/services", get(services::services_list))
         .route("/api/services/overview", get(services::services_overview))
+        .route("/api/services/map", get(services::services_map))
+        .route(
+            "/api/services/{service}/performance",
+            get(services::service_performance),
+        )
         .route(
             "/api/services/{service}/operations",
             get(services::operations_list),

@@ -1,0 +1,184 @@
+//! Issue 23: the service map and the service performance API, from the per-minute aggregates,
+//! against both stores: the demo's scenario traces (`--demo`) give the same map on SQLite and
+//! on ClickHouse, with the services, the database peers and the calls between them.
+
+use serde_json::Value;
+use spanview_e2e::{Spanview, clickhouse_query, test_clickhouse_url};
+
+fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// `(caller, callee, requests)` of every edge.
+fn edges(map: &Value) -> Vec<(String, String, u64)> {
+    map["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| {
+            (
+                edge["caller"].as_str().unwrap().to_owned(),
+                edge["callee"].as_str().unwrap().to_owned(),
+                edge["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `(name, is_peer)` of every node.
+fn nodes(map: &Value) -> Vec<(String, bool)> {
+    map["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| {
+            (
+                node["name"].as_str().unwrap().to_owned(),
+                node["isPeer"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn check_demo_map(spanview: &Spanview) -> Value {
+    let map = spanview.get_json("/api/services/map");
+    let nodes = nodes(&map);
+    for service in [
+        "order-service",
+        "user-service",
+        "product-service",
+        "inventory-service",
+        "promotion-service",
+        "database",
+    ] {
+        assert!(
+            nodes.contains(&(service.to_owned(), false)),
+            "{service} in {nodes:?}"
+        );
+    }
+    for peer in ["mysql", "redis"] {
+        assert!(
+            nodes.contains(&(peer.to_owned(), true)),
+            "{peer} in {nodes:?}"
+        );
+    }
+    let edges = edges(&map);
+    let has = |caller: &str, callee: &str| {
+        edges
+            .iter()
+            .any(|(from, to, n)| from == caller && to == callee && *n > 0)
+    };
+    assert!(has("order-service", "user-service"), "{edges:?}");
+    assert!(has("order-service", "inventory-service"), "{edges:?}");
+    assert!(has("database", "mysql"), "{edges:?}");
+    // Every edge and node carries its numbers.
+    for edge in map["edges"].as_array().unwrap() {
+        assert!(edge["p95Nanos"].as_u64().unwrap() > 0, "{edge}");
+        assert!(edge["errorRate"].as_f64().unwrap() >= 0.0, "{edge}");
+    }
+    // A range before the demo's traces is empty.
+    let empty = spanview.get_json("/api/services/map?start=0&end=1000000000");
+    assert_eq!(empty["nodes"].as_array().unwrap().len(), 0, "{empty}");
+    map
+}
+
+fn check_demo_performance(spanview: &Spanview) -> Value {
+    let end = now_nanos() + 60_000_000_000;
+    let start = end - 3_600_000_000_000;
+    let performance = spanview.get_json(&format!(
+        "/api/services/order-service/performance?start={start}&end={end}&step=5m"
+    ));
+    assert_eq!(
+        performance["stepNanos"], 300_000_000_000u64,
+        "{performance}"
+    );
+    let series = performance["serviceSeries"].as_array().unwrap();
+    // The demo's two orders, 10 and 5 minutes ago.
+    let requests: u64 = series
+        .iter()
+        .map(|point| point["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(requests, 2, "{performance}");
+    for point in series {
+        assert!(point["p99Nanos"].as_u64().unwrap() >= point["p50Nanos"].as_u64().unwrap());
+        assert!(point["ratePerSecond"].as_f64().unwrap() > 0.0);
+    }
+    let operations = performance["operations"].as_array().unwrap();
+    assert!(
+        operations
+            .iter()
+            .any(|operation| operation["operation"] == "GET /orders/12345"),
+        "{performance}"
+    );
+    performance
+}
+
+fn status_of(spanview: &Spanview, path: &str) -> (u16, String) {
+    let mut response = ureq::get(&spanview.url(path))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_demo_traces_make_a_service_map_and_charts() {
+    let spanview = Spanview::start(&["--demo"]);
+    check_demo_map(&spanview);
+    check_demo_performance(&spanview);
+    // Bad parameters are refused with the reason.
+    for (path, expected) in [
+        ("/api/services/map?step=1m", "unknown parameter"),
+        ("/api/services/map?start=yesterday", "parameter start"),
+        (
+            "/api/services/order-service/performance?start=5&end=1",
+            "is after end",
+        ),
+        (
+            "/api/services/order-service/performance?step=soon",
+            "parameter step",
+        ),
+    ] {
+        let (status, body) = status_of(&spanview, path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(expected), "{path}: {body}");
+    }
+}
+
+#[test]
+fn clickhouse_gives_the_same_map_and_charts_as_sqlite() {
+    let Some(url) = test_clickhouse_url("clickhouse_gives_the_same_map_and_charts_as_sqlite")
+    else {
+        return;
+    };
+    let database = "spanview_e2e_service_map";
+    clickhouse_query(&url, &format!("DROP DATABASE IF EXISTS {database}")).unwrap();
+    let clickhouse = Spanview::start(&[
+        "--demo",
+        "--store",
+        "clickhouse",
+        "--clickhouse-url",
+        &url,
+        "--clickhouse-database",
+        database,
+    ]);
+    let sqlite = Spanview::start(&["--demo"]);
+    // The demo's traces are placed relative to each spanview's start: compare the shapes.
+    let on_clickhouse = check_demo_map(&clickhouse);
+    let on_sqlite = check_demo_map(&sqlite);
+    assert_eq!(on_clickhouse, on_sqlite);
+    let (a, b) = (
+        check_demo_performance(&clickhouse),
+        check_demo_performance(&sqlite),
+    );
+    assert_eq!(
+        a["operations"].as_array().unwrap().len(),
+        b["operations"].as_array().unwrap().len()
+    );
+}
