@@ -22,6 +22,7 @@ pub mod query;
 pub mod redact;
 pub mod repeated_work;
 pub mod scenario;
+pub mod service_map_layout;
 pub mod service_metrics;
 pub mod service_overview;
 pub mod sibling_groups;
