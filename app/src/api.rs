@@ -230,3 +230,32 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|error| ApiError::Failed(format!("unreadable answer from {url}: {error}")))
 }
+
+/// `start`/`end` query parameters, empty when open.
+fn range_query(start: Option<u64>, end: Option<u64>) -> String {
+    let start = start.map_or_else(String::new, |start| start.to_string());
+    let end = end.map_or_else(String::new, |end| end.to_string());
+    format!("start={start}&end={end}")
+}
+
+/// The service map over the range (Unix ns).
+pub async fn service_map(
+    start: Option<u64>,
+    end: Option<u64>,
+) -> Result<spanview_core::service_metrics::ServiceMap, ApiError> {
+    get_json(&format!("/api/services/map?{}", range_query(start, end))).await
+}
+
+/// A service's rate, errors and latency per step over the range (Unix ns).
+pub async fn service_performance(
+    service: &str,
+    start: Option<u64>,
+    end: Option<u64>,
+) -> Result<spanview_core::service_metrics::ServicePerformance, ApiError> {
+    get_json(&format!(
+        "/api/services/{}/performance?{}",
+        encode_component(service),
+        range_query(start, end)
+    ))
+    .await
+}

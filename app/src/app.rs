@@ -8,6 +8,8 @@ use crate::components::theme::ThemeSwitch;
 use crate::components::uploads::{DropZone, OpenFilesButton, UploadsPanel};
 use crate::pages::compare::ComparePage;
 use crate::pages::group_compare::GroupComparePage;
+use crate::pages::service::ServicePage;
+use crate::pages::service_map::ServiceMapPage;
 use crate::pages::trace::TracePage;
 use crate::pages::traces::{BeforeGroup, TracesPage};
 use crate::upload::Uploads;
@@ -22,6 +24,7 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"spanview"</A>
                 <nav>
                     <A href="/">"Traces"</A>
+                    <A href="/services/map">"Service map"</A>
                 </nav>
                 <OpenFilesButton />
                 <ThemeSwitch />
@@ -32,6 +35,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
                     <Route path=path!("/compare/groups") view=GroupComparePage />
+                    <Route path=path!("/services/map") view=ServiceMapPage />
+                    <Route path=path!("/services/:service") view=ServicePage />
                     <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
                 <UploadsPanel />

@@ -182,3 +182,68 @@ fn clickhouse_gives_the_same_map_and_charts_as_sqlite() {
         b["operations"].as_array().unwrap().len()
     );
 }
+
+/// Issue 23: the demo's services and calls drawn on the map in headless Chromium (both themes),
+/// the service page's charts, and a click on a node opening the dashboard's search.
+#[test]
+fn the_map_page_draws_the_demo_services_and_calls() {
+    let spanview = Spanview::start(&["--demo"]);
+    let seen = spanview_e2e::run_node_script_json(
+        "service-map.mjs",
+        &[&spanview.url(""), "order-service"],
+    );
+    let drawn: Vec<(String, bool)> = seen["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| {
+            (
+                node["service"].as_str().unwrap().to_owned(),
+                node["peer"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let from_api = nodes(&spanview.get_json("/api/services/map?start=0"));
+    let mut drawn_sorted = drawn.clone();
+    drawn_sorted.sort();
+    let mut from_api_sorted = from_api.clone();
+    from_api_sorted.sort();
+    assert_eq!(drawn_sorted, from_api_sorted);
+    assert!(drawn.contains(&("mysql".to_owned(), true)), "{drawn:?}");
+    let drawn_edges: Vec<(String, String)> = seen["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| {
+            assert!(edge["label"].as_str().unwrap().contains("req"), "{edge}");
+            (
+                edge["caller"].as_str().unwrap().to_owned(),
+                edge["callee"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        drawn_edges.contains(&("order-service".to_owned(), "user-service".to_owned())),
+        "{drawn_edges:?}"
+    );
+    assert!(
+        drawn_edges.contains(&("database".to_owned(), "mysql".to_owned())),
+        "{drawn_edges:?}"
+    );
+    // The service page: the whole service and its operation, each with points.
+    let charts = seen["charts"].as_array().unwrap();
+    assert!(charts.len() >= 2, "{seen}");
+    assert!(
+        charts
+            .iter()
+            .all(|chart| chart["dots"].as_u64().unwrap() > 0),
+        "{seen}"
+    );
+    assert!(
+        seen["clickedTo"]
+            .as_str()
+            .unwrap()
+            .contains("service=order-service"),
+        "{seen}"
+    );
+}

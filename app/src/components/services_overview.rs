@@ -53,6 +53,7 @@ pub fn ServicesOverviewView(services: Vec<ServiceOverview>, form: SearchForm) ->
     let open = storage()
         .and_then(|storage| storage.get_item(OPEN_KEY).ok().flatten())
         .is_some_and(|value| value == "true");
+    let map_href = format!("/services/map?{}", form.to_url_query());
     let rows = services
         .into_iter()
         .map(|row| view! { <OverviewRow row=row form=form.clone() /> })
@@ -71,6 +72,7 @@ pub fn ServicesOverviewView(services: Vec<ServiceOverview>, form: SearchForm) ->
             <summary>
                 <span class="overview-title">{format!("Services ({count})")}</span>
                 <span class="overview-headline">{summary}</span>
+                <a class="service-map-link" href=map_href>"Service map"</a>
             </summary>
             <table class="overview-table">
                 <thead>
@@ -103,6 +105,16 @@ fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
     };
     let href = format!("/?{}", filter_form.to_url_query());
     let title = format!("Search the traces of {}", row.service);
+    let range_form = SearchForm {
+        service: String::new(),
+        operation: String::new(),
+        ..filter_form.clone()
+    };
+    let performance_href = format!(
+        "/services/{}?{}",
+        crate::api::encode_component(&row.service),
+        range_form.to_url_query()
+    );
     let service_attribute = row.service.clone();
     view! {
         <tr data-service=service_attribute>
@@ -118,6 +130,8 @@ fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
                 >
                     {row.service.clone()}
                 </a>
+                " "
+                <a class="service-performance-link" href=performance_href title="Rate, errors and latency over time">"over time"</a>
             </td>
             <td class="num">{row.n_traces}</td>
             <td class="num">{row.n_spans}</td>
