@@ -206,7 +206,7 @@ fn the_map_page_draws_the_demo_services_and_calls() {
     let from_api = nodes(&spanview.get_json("/api/services/map?start=0"));
     let mut drawn_sorted = drawn.clone();
     drawn_sorted.sort();
-    let mut from_api_sorted = from_api.clone();
+    let mut from_api_sorted = from_api;
     from_api_sorted.sort();
     assert_eq!(drawn_sorted, from_api_sorted);
     assert!(drawn.contains(&("mysql".to_owned(), true)), "{drawn:?}");

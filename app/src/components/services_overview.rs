@@ -108,7 +108,7 @@ fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
     let range_form = SearchForm {
         service: String::new(),
         operation: String::new(),
-        ..filter_form.clone()
+        ..filter_form
     };
     let performance_href = format!(
         "/services/{}?{}",

@@ -101,7 +101,7 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
             let title = format!("{} → {}: {}", edge.caller, edge.callee, edge.label);
             let href = search_href(&form, &edge.caller);
             view! {
-                <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee.clone() on:click=go(href)>
+                <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee on:click=go(href)>
                     <title>{title}</title>
                     <path d=path marker-end="url(#map-arrow)" />
                     <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1)>{edge.label}</text>
