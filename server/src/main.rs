@@ -12,6 +12,7 @@ use spanview_core::redact::Redactor;
 use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
+use spanview_server::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo, grpc, import, tls};
 
@@ -84,6 +85,8 @@ struct CompareArgs {
     /// Exit with status 1 when the second trace is more than PCT % slower than the first.
     #[arg(long, value_name = "PCT")]
     fail_if_slower: Option<f64>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -104,6 +107,8 @@ struct ImportArgs {
     /// Trace files to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(clap::Args)]
@@ -190,6 +195,66 @@ struct ServeArgs {
         value_name = "FILE"
     )]
     tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Clickhouse,
+}
+
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Where spans are stored: the embedded SQLite store in the data directory, or ClickHouse.
+    #[arg(long = "store", env = "SPANVIEW_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
+    kind: StoreKind,
+    /// ClickHouse's HTTP interface (`--store clickhouse`).
+    #[arg(
+        long,
+        env = "SPANVIEW_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123"
+    )]
+    clickhouse_url: String,
+    /// The ClickHouse database (created if missing).
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_DATABASE", default_value = "spanview")]
+    clickhouse_database: String,
+    /// A cluster of the server's `remote_servers`: tables are created `ON CLUSTER` and sharded
+    /// by trace id behind `Distributed` tables.
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_CLUSTER")]
+    clickhouse_cluster: Option<String>,
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_USER")]
+    clickhouse_user: Option<String>,
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_PASSWORD", hide_env_values = true)]
+    clickhouse_password: Option<String>,
+    /// Most bytes of batches kept in the data directory while ClickHouse cannot take them;
+    /// beyond it ingest answers 503 with Retry-After.
+    #[arg(long, env = "SPANVIEW_CLICKHOUSE_SPOOL_SIZE", value_parser = retention::parse_bytes, default_value = "1GiB")]
+    clickhouse_spool_size: u64,
+}
+
+fn open_store(args: &StoreArgs, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn TraceStore>> {
+    Ok(match args.kind {
+        StoreKind::Sqlite => Arc::new(
+            SqliteStore::open(data_dir)
+                .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+        ),
+        StoreKind::Clickhouse => {
+            let config = ClickHouseConfig {
+                url: args.clickhouse_url.clone(),
+                database: args.clickhouse_database.clone(),
+                cluster: args.clickhouse_cluster.clone(),
+                user: args.clickhouse_user.clone(),
+                password: args.clickhouse_password.clone(),
+                spool_dir: data_dir.join("clickhouse-spool"),
+                spool_max_bytes: args.clickhouse_spool_size,
+            };
+            Arc::new(ClickHouseStore::open(&config).with_context(|| {
+                format!("opening the ClickHouse store at {}", args.clickhouse_url)
+            })?)
+        }
+    })
 }
 
 /// A listening address, or none (`off`).
@@ -248,9 +313,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
-    let store = Arc::new(store);
+    let store = open_store(&args.store, &args.data_dir)?;
     if args.demo {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
@@ -409,8 +472,8 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
 
 /// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded, 2 on bad input.
 fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
-    let before = load_trace(&args.before, &args.data_dir)?;
-    let after = load_trace(&args.after, &args.data_dir)?;
+    let before = load_trace(&args.before, args)?;
+    let after = load_trace(&args.after, args)?;
     let comparison = spanview_core::compare::compare(&before, &after)
         .context("a trace without spans cannot be compared")?;
     let report = match args.format {
@@ -434,7 +497,8 @@ fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
 }
 
 /// A trace from a file (which must hold exactly one trace) or from the store by id.
-fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanview_core::Trace> {
+fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core::Trace> {
+    let data_dir = &args.data_dir;
     let path = std::path::Path::new(source);
     if path.exists() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
@@ -459,23 +523,23 @@ fn load_trace(source: &str, data_dir: &std::path::Path) -> anyhow::Result<spanvi
     let trace_id: spanview_core::TraceId = source
         .parse()
         .map_err(|_| anyhow::anyhow!("{source:?} is neither a file nor a trace id"))?;
-    let store = SqliteStore::open(data_dir)
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    spanview_server::store::TraceStore::trace(&store, trace_id)?
+    let store = open_store(&args.store, data_dir)?;
+    store
+        .trace(trace_id)?
         .with_context(|| format!("trace {trace_id} is not stored in {}", data_dir.display()))
 }
 
 /// Imports each file on its own: one bad file is reported and the others are still stored.
 fn import_files(args: &ImportArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let store = open_store(&args.store, &args.data_dir)?;
     let redactor = Redactor::new(&args.redact_keys);
     let mut n_failed = 0;
     for path in &args.files {
         let outcome = std::fs::read(path)
             .map_err(|error| error.to_string())
             .and_then(|bytes| {
-                import::import_bytes(&store, &redactor, &bytes).map_err(|error| error.to_string())
+                import::import_bytes(store.as_ref(), &redactor, &bytes)
+                    .map_err(|error| error.to_string())
             });
         match outcome {
             Ok(outcome) => println!(

@@ -434,3 +434,140 @@ pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -
     }
     .encode_to_vec()
 }
+
+/// The ClickHouse server of the tests (`shared/scripts/ch-cluster.sh`'s first node, or
+/// `$SPANVIEW_TEST_CLICKHOUSE_URL`), or `None` after saying loudly that `test` skipped; under
+/// `CI` a missing server fails the test instead.
+pub fn test_clickhouse_url(test: &str) -> Option<String> {
+    let url = std::env::var("SPANVIEW_TEST_CLICKHOUSE_URL")
+        .unwrap_or_else(|_| "http://127.0.0.1:18121".to_owned());
+    match clickhouse_query(&url, "SELECT 1") {
+        Ok(_) => Some(url),
+        Err(error) => {
+            skip_or_fail(test, &format!("no ClickHouse at {url} ({error})"));
+            None
+        }
+    }
+}
+
+fn skip_or_fail(test: &str, why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: {why}, and CI is set: this test must not skip");
+    }
+    eprintln!("\n\n*** {test}: skipped: {why} ***\n\n");
+}
+
+/// Runs one statement against ClickHouse's HTTP interface and returns its text answer.
+pub fn clickhouse_query(url: &str, sql: &str) -> anyhow::Result<String> {
+    let mut response = ureq::post(url)
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(sql)?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string()?;
+    if status != 200 {
+        bail!("ClickHouse answered {status}: {text}");
+    }
+    Ok(text)
+}
+
+/// A ClickHouse server of a test's own (no ZooKeeper), so that the test can stop and start it.
+pub struct ClickHouseNode {
+    child: Option<Child>,
+    dir: PathBuf,
+    pub url: String,
+}
+
+impl ClickHouseNode {
+    /// Starts a server in `dir`; `None` (having said why) when `clickhouse-server` is absent.
+    pub fn start(test: &str, dir: &Path) -> Option<Self> {
+        if Command::new("clickhouse-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            skip_or_fail(test, "clickhouse-server is not installed");
+            return None;
+        }
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free port")
+                .port()
+        };
+        let (http_port, tcp_port) = (free_port(), free_port());
+        for sub in ["data", "tmp", "log", "user_files", "format_schemas"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("clickhouse dirs");
+        }
+        let d = dir.display();
+        std::fs::write(
+            dir.join("users.xml"),
+            "<yandex><profiles><default></default></profiles>\
+             <users><default><password></password><networks><ip>127.0.0.1</ip></networks>\
+             <profile>default</profile><quota>default</quota></default></users>\
+             <quotas><default></default></quotas></yandex>",
+        )
+        .expect("users.xml");
+        std::fs::write(
+            dir.join("config.xml"),
+            format!(
+                "<yandex><logger><level>warning</level><log>{d}/log/server.log</log>\
+                 <errorlog>{d}/log/err.log</errorlog><size>10M</size><count>1</count></logger>\
+                 <listen_host>127.0.0.1</listen_host><http_port>{http_port}</http_port>\
+                 <tcp_port>{tcp_port}</tcp_port><mark_cache_size>67108864</mark_cache_size>\
+                 <path>{d}/data/</path><tmp_path>{d}/tmp/</tmp_path>\
+                 <user_files_path>{d}/user_files/</user_files_path>\
+                 <format_schema_path>{d}/format_schemas/</format_schema_path>\
+                 <users_config>{d}/users.xml</users_config><default_profile>default</default_profile>\
+                 <default_database>default</default_database><timezone>UTC</timezone></yandex>"
+            ),
+        )
+        .expect("config.xml");
+        let mut node = Self {
+            child: None,
+            dir: dir.to_owned(),
+            url: format!("http://127.0.0.1:{http_port}"),
+        };
+        node.resume();
+        Some(node)
+    }
+
+    /// Starts the server again on the same data and ports, and waits until it answers.
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let child = Command::new("clickhouse-server")
+            .arg(format!(
+                "--config-file={}",
+                self.dir.join("config.xml").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn clickhouse-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while clickhouse_query(&self.url, "SELECT 1").is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "clickhouse-server in {} did not answer; see its log/",
+                self.dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills the server (SIGKILL): an outage as sudden as they come.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ClickHouseNode {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -4,6 +4,9 @@
 //! Architecture invariant: `write` returns only after the spans are durable; the receiver's
 //! `200` relies on it.
 
+pub mod clickhouse;
+#[cfg(test)]
+pub mod conformance;
 pub mod sqlite;
 
 use spanview_core::query::TraceQuery;
@@ -22,6 +25,8 @@ pub enum StoreError {
     MissingDictionary(i64),
     #[error("the write was not stored: {0}")]
     Write(String),
+    #[error("clickhouse: {0}")]
+    ClickHouse(#[from] clickhouse::client::ClientError),
     #[error("the store's writer has stopped")]
     WriterStopped,
     #[error("the store cannot take writes now: {0}")]
@@ -72,4 +77,7 @@ pub trait TraceStore: Send + Sync + 'static {
     fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError>;
     /// Deletes the `count` traces that started first, whole; returns how many.
     fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError>;
+    /// Publishes the store's own health (writable or not, write failures by reason) in
+    /// `metrics` from now on; stores without such state report nothing.
+    fn report_to(&self, _metrics: std::sync::Arc<crate::metrics::Metrics>) {}
 }

@@ -99,11 +99,6 @@ impl SqliteStore {
         })
     }
 
-    /// Counts write failures and the writable state in `metrics` from now on.
-    pub fn report_to(&self, metrics: Arc<crate::metrics::Metrics>) {
-        self.health.report_to(metrics);
-    }
-
     /// Whether the store is open read-only (until space returns).
     pub fn is_read_only(&self) -> bool {
         self.inner().writer.is_none()
@@ -326,6 +321,11 @@ fn open_read_only_connection(path: &Path) -> Result<Connection, StoreError> {
 }
 
 impl TraceStore for SqliteStore {
+    /// Counts write failures and the writable state in `metrics` from now on.
+    fn report_to(&self, metrics: Arc<crate::metrics::Metrics>) {
+        self.health.report_to(metrics);
+    }
+
     fn write(&self, batch: &Batch) -> Result<WriteOutcome, StoreError> {
         let inner = self.writable()?;
         let prepared = prepare::prepare_batch(batch, &inner.codec)?;

@@ -388,6 +388,43 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
     );
 }
 
+/// The store conformance suite (`store::conformance`), also run against ClickHouse.
+mod conformance {
+    use super::SqliteStore;
+    use crate::store::{TraceStore, conformance};
+
+    macro_rules! conformance_tests {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = SqliteStore::open(dir.path()).unwrap();
+                    conformance::$name(&store);
+                }
+            )*
+        };
+    }
+
+    conformance_tests!(
+        reads_back_exactly,
+        searches_by_every_filter,
+        late_spans_update_the_summary,
+        long_traces_rank_by_their_start,
+        large_writes_are_recognised_when_resent,
+        overviews_services,
+        retention_removes_the_oldest_traces,
+    );
+
+    #[test]
+    fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        conformance::survives_reopening(&|| {
+            Box::new(SqliteStore::open(dir.path()).unwrap()) as Box<dyn TraceStore>
+        });
+    }
+}
+
 /// A trace whose every span has its own resource (issue 21: 70,000 resources took 18.6 s per
 /// read and 17 s for the services overview, quadratic in resources).
 fn trace_with_a_resource_per_span(n_spans: u32) -> Batch {

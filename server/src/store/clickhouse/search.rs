@@ -1,0 +1,150 @@
+//! Trace search in two statements:
+//!
+//! 1. Which traces: the trace-level filters (start range, duration, errors) over the chunks'
+//!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
+//!    `spans` (service and operation are the primary key's prefix), newest start first. The
+//!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
+//!    for its own traces.
+//! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
+//!
+//! Searches want the newest traces, so the first statement looks at a window of recent rows
+//! first (rows that started after `newest - window`), widening it sixteenfold until it holds
+//! `limit` matches or is unbounded. A trace that started before the window but has rows in it
+//! looks younger there than it is; its exact summary (step 2) shows that, and it is dropped, so
+//! that only traces wholly inside the window count, and those are exact.
+
+use spanview_core::query::{MAX_LIMIT, TraceQuery};
+use spanview_core::{TraceId, TraceSummary};
+
+use super::client::{Client, quote};
+use super::read::stored_traces;
+use super::rowbinary::RowReader;
+use super::schema::Layout;
+use crate::store::StoreError;
+
+/// The first window, in ns; each next one is [`WIDENING`] times larger.
+const FIRST_WINDOW_NANOS: u64 = 60_000_000_000;
+const WIDENING: u64 = 16;
+
+pub fn search(
+    client: &Client,
+    layout: &Layout,
+    query: &TraceQuery,
+) -> Result<Vec<TraceSummary>, StoreError> {
+    let limit = query.limit.clamp(1, MAX_LIMIT);
+    let text = client.query(&format!(
+        "SELECT max(StartNs) FROM {} FORMAT TabSeparated",
+        layout.table("chunks")
+    ))?;
+    let newest: u64 = String::from_utf8_lossy(&text).trim().parse().unwrap_or(0);
+    let anchor = query
+        .start_before_nanos
+        .map_or(newest, |before| before.min(newest));
+    let floor = query.start_after_nanos.unwrap_or(0);
+    let mut window = FIRST_WINDOW_NANOS;
+    let mut sql_limit = limit;
+    loop {
+        let lower = anchor.saturating_sub(window).max(floor);
+        let found = candidates(client, layout, query, sql_limit, lower)?;
+        let n_found = found.len();
+        let mut stored = stored_traces(client, layout, &found)?;
+        let mut summaries: Vec<TraceSummary> = found
+            .into_iter()
+            .filter_map(|trace_id| stored.remove(&trace_id).map(|trace| trace.summary))
+            .filter(|summary| summary.start_nanos >= lower)
+            .collect();
+        if summaries.len() >= limit {
+            summaries.truncate(limit);
+            return Ok(summaries);
+        }
+        if lower == floor {
+            // As wide as the query allows: done, unless traces that started earlier took
+            // places in the statement's LIMIT; then ask for more.
+            if n_found < sql_limit {
+                return Ok(summaries);
+            }
+            sql_limit = sql_limit.saturating_mul(2);
+        } else {
+            window = window.saturating_mul(WIDENING);
+        }
+    }
+}
+
+/// The ids of the newest `limit` traces that match, among the rows that started at or after
+/// `lower` (all of them when it is 0).
+fn candidates(
+    client: &Client,
+    layout: &Layout,
+    query: &TraceQuery,
+    limit: usize,
+    lower: u64,
+) -> Result<Vec<TraceId>, StoreError> {
+    let spans = layout.local("spans");
+    let in_window = if lower > 0 {
+        format!(" AND StartNs >= {lower}")
+    } else {
+        String::new()
+    };
+    let mut conditions: Vec<String> = vec![format!("1{in_window}")];
+    let mut span_filter = |condition: String| {
+        conditions.push(format!(
+            "TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})"
+        ));
+    };
+    match (&query.service, &query.operation) {
+        (Some(service), Some(operation)) => span_filter(format!(
+            "Service = {} AND Name = {}",
+            quote(service),
+            quote(operation)
+        )),
+        (Some(service), None) => span_filter(format!("Service = {}", quote(service))),
+        (None, Some(operation)) => span_filter(format!("Name = {}", quote(operation))),
+        (None, None) => {}
+    }
+    for (key, value) in &query.attributes {
+        span_filter(format!(
+            "arrayExists((k, v) -> k = {} AND v = {}, Attributes.Key, Attributes.Value)",
+            quote(key),
+            quote(value)
+        ));
+    }
+    let mut having: Vec<String> = vec!["1".to_owned()];
+    if let Some(after) = query.start_after_nanos {
+        having.push(format!("trace_start >= {after}"));
+    }
+    if let Some(before) = query.start_before_nanos {
+        having.push(format!("trace_start <= {before}"));
+    }
+    if let Some(min) = query.min_duration_nanos {
+        having.push(format!("trace_end - trace_start >= {min}"));
+    }
+    if let Some(max) = query.max_duration_nanos {
+        having.push(format!("trace_end - trace_start <= {max}"));
+    }
+    if query.errors_only {
+        having.push("has_errors".to_owned());
+    }
+    let sql = format!(
+        "SELECT TraceId, min(StartNs) AS trace_start, max(EndNs) AS trace_end,
+                max(notEmpty(ErrorFingerprints)) AS has_errors
+           FROM {chunks} WHERE {conditions}
+          GROUP BY TraceId
+         HAVING {having}
+          ORDER BY trace_start DESC, TraceId DESC
+          LIMIT {limit}
+         FORMAT RowBinary",
+        chunks = layout.table("chunks"),
+        conditions = conditions.join(" AND "),
+        having = having.join(" AND "),
+    );
+    let bytes = client.query(&sql)?;
+    let mut reader = RowReader::new(&bytes);
+    let mut found: Vec<TraceId> = Vec::new();
+    while !reader.is_empty() {
+        found.push(TraceId(reader.fixed::<16>()?));
+        reader.u64()?;
+        reader.u64()?;
+        reader.u8()?;
+    }
+    Ok(found)
+}
