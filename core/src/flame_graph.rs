@@ -3,7 +3,7 @@
 //! covered by the level below is its self time (self time is the duration minus the union of
 //! the children: `analysis`).
 //!
-//! The graph shows one subtree at a time (the focus: the root, or the span zoomed into) and is
+//! The graph shows the whole trace or one subtree (the focus: the span zoomed into) and is
 //! laid out for a width in pixels: a box narrower than a pixel is not followed into its subtree
 //! (its children are narrower still), and such boxes that fall on a pixel column already drawn
 //! on their level merge into it. So the work is bounded by the pixels, not by the spans: a
@@ -25,48 +25,90 @@ pub struct FlameBox {
     pub n_spans: u32,
 }
 
-/// A box's place in pixels when the focus is `width_px` wide: where it starts and how wide it
-/// is, clipped to the focus (a child recorded outside its parent's time stays inside its box).
-/// Nanoseconds are multiplied before they are divided, so that boxes on whole pixels stay there.
-pub fn extent(waterfall: &Waterfall, focus_row: u32, row_idx: u32, width_px: f64) -> (f64, f64) {
-    let focus = &waterfall.rows[focus_row as usize];
-    let row = &waterfall.rows[row_idx as usize];
-    let focus_nanos = focus.duration_nanos.max(1) as f64;
-    let start = row.offset_nanos as f64 - focus.offset_nanos as f64;
-    let end = start + row.duration_nanos as f64;
-    let to_px = |nanos: f64| (nanos * width_px / focus_nanos).clamp(0.0, width_px);
-    let (start_px, end_px) = (to_px(start), to_px(end));
-    (start_px, end_px - start_px)
+/// What the graph shows: the whole trace (`None`: every top-level row on level 0) or one row's
+/// subtree (zoomed into), as the rows it covers, the depth drawn on level 0 and its time span.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    rows: (usize, usize),
+    depth: u32,
+    offset_nanos: u64,
+    duration_nanos: u64,
 }
 
-/// The boxes of the focus's subtree laid out `width_px` wide, at most `max_levels` deep, in
-/// depth-first order (parents before children).
+impl Frame {
+    fn of(waterfall: &Waterfall, focus: Option<u32>) -> Option<Self> {
+        match focus {
+            None => Some(Self {
+                rows: (0, waterfall.rows.len()),
+                depth: 0,
+                offset_nanos: 0,
+                duration_nanos: waterfall.window.duration_nanos(),
+            }),
+            Some(row_idx) => {
+                let row = waterfall.rows.get(row_idx as usize)?;
+                Some(Self {
+                    rows: (
+                        row_idx as usize,
+                        row_idx as usize + row.n_descendants as usize + 1,
+                    ),
+                    depth: row.depth,
+                    offset_nanos: row.offset_nanos,
+                    duration_nanos: row.duration_nanos,
+                })
+            }
+        }
+    }
+
+    /// A row's box in pixels when the frame is `width_px` wide: where it starts and how wide it
+    /// is, clipped to the frame (a child recorded outside its parent's time stays inside its
+    /// box). Nanoseconds are multiplied before they are divided, so that boxes on whole pixels
+    /// stay there.
+    fn extent(&self, row: &crate::waterfall::WaterfallRow, width_px: f64) -> (f64, f64) {
+        let frame_nanos = self.duration_nanos.max(1) as f64;
+        let start = row.offset_nanos as f64 - self.offset_nanos as f64;
+        let end = start + row.duration_nanos as f64;
+        let to_px = |nanos: f64| (nanos * width_px / frame_nanos).clamp(0.0, width_px);
+        let (start_px, end_px) = (to_px(start), to_px(end));
+        (start_px, end_px - start_px)
+    }
+}
+
+/// A row's box in pixels when the focus (see [`layout`]) is `width_px` wide: its start and width.
+pub fn extent(waterfall: &Waterfall, focus: Option<u32>, row_idx: u32, width_px: f64) -> (f64, f64) {
+    match (Frame::of(waterfall, focus), waterfall.rows.get(row_idx as usize)) {
+        (Some(frame), Some(row)) => frame.extent(row, width_px),
+        _ => (0.0, 0.0),
+    }
+}
+
+/// The boxes of the focus (a row's subtree, or the whole trace for `None`) laid out `width_px`
+/// wide, at most `max_levels` deep, in depth-first order (parents before children).
 pub fn layout(
     waterfall: &Waterfall,
-    focus_row: u32,
+    focus: Option<u32>,
     width_px: f64,
     max_levels: u32,
 ) -> Vec<FlameBox> {
     let mut boxes = Vec::new();
-    let Some(focus) = waterfall.rows.get(focus_row as usize) else {
+    let Some(frame) = Frame::of(waterfall, focus) else {
         return boxes;
     };
     let width_px = width_px.max(1.0);
-    let end_row = focus_row as usize + focus.n_descendants as usize + 1;
+    let (first_row, end_row) = frame.rows;
     // Per level, the pixel column after the last merged (sub-pixel) box and that box: the next
     // one starting in a column it covers joins it instead of being drawn again.
     let mut merged_until: Vec<f64> = Vec::new();
     let mut merged_box: Vec<Option<usize>> = Vec::new();
-    let mut row_idx = focus_row as usize;
+    let mut row_idx = first_row;
     while row_idx < end_row {
         let row = &waterfall.rows[row_idx];
-        let level = row.depth - focus.depth;
+        let level = row.depth - frame.depth;
         let subtree_end = row_idx + row.n_descendants as usize + 1;
         if level >= max_levels {
             row_idx = subtree_end;
             continue;
         }
-        let (x_px, exact_width_px) = extent(waterfall, focus_row, row_idx as u32, width_px);
+        let (x_px, exact_width_px) = frame.extent(row, width_px);
         let level_idx = level as usize;
         if merged_until.len() <= level_idx {
             merged_until.resize(level_idx + 1, f64::NEG_INFINITY);
@@ -198,10 +240,10 @@ mod tests {
     fn the_slow_orders_stock_box_is_87_5_percent_of_the_root() {
         let waterfall = slow_order_waterfall();
         let stock = row_named(&waterfall, "GET /stock");
-        let (start, width) = extent(&waterfall, 0, stock, 100.0);
+        let (start, width) = extent(&waterfall, None, stock, 100.0);
         assert_eq!(format_percent(width), "87.5 %");
         assert_eq!(start, 270.0 / 32.0);
-        let boxes = layout(&waterfall, 0, 3200.0, u32::MAX);
+        let boxes = layout(&waterfall, None, 3200.0, u32::MAX);
         let expected = concat!(
             "0 GET /orders/12345 x=0.0 w=3200.0 n=1\n",
             "1 SELECT orders x=5.0 w=50.0 n=1\n",
@@ -221,7 +263,7 @@ mod tests {
     fn zooming_into_a_span_makes_it_the_full_width() {
         let waterfall = slow_order_waterfall();
         let mysql = row_named(&waterfall, "SELECT FROM inventory");
-        let boxes = layout(&waterfall, mysql, 2750.0, u32::MAX);
+        let boxes = layout(&waterfall, Some(mysql), 2750.0, u32::MAX);
         let expected = concat!(
             "0 SELECT FROM inventory x=0.0 w=2750.0 n=1\n",
             "1 Query Execution x=0.0 w=2700.0 n=1\n",
@@ -256,18 +298,18 @@ mod tests {
             },
         };
         let waterfall = Waterfall::build(&trace).unwrap();
-        let boxes = layout(&waterfall, 0, 100.0, u32::MAX);
+        let boxes = layout(&waterfall, None, 100.0, u32::MAX);
         assert_eq!(boxes.len(), 1 + 100, "{}", describe(&waterfall, &boxes));
         assert!(boxes[1..].iter().all(|b| b.level == 1 && b.n_spans == 20));
         assert_eq!(boxes.iter().map(|b| b.n_spans).sum::<u32>(), 2001);
         // Wide enough, every span is its own box.
-        assert_eq!(layout(&waterfall, 0, 10_000.0, u32::MAX).len(), 2001);
+        assert_eq!(layout(&waterfall, None, 10_000.0, u32::MAX).len(), 2001);
     }
 
     #[test]
     fn the_topmost_box_is_hit_and_keys_move_between_relatives() {
         let waterfall = slow_order_waterfall();
-        let boxes = layout(&waterfall, 0, 3200.0, u32::MAX);
+        let boxes = layout(&waterfall, None, 3200.0, u32::MAX);
         let hit = box_at(&boxes, 300.0, 2.5 * 20.0, 20.0).unwrap();
         assert_eq!(&*waterfall.rows[hit.row_idx as usize].name, "SELECT FROM inventory");
         assert_eq!(box_at(&boxes, 300.0, 9.0 * 20.0, 20.0), None);
