@@ -5,11 +5,14 @@
 //!
 //! The graph shows the whole trace or one subtree (the focus: the span zoomed into) and is
 //! laid out for a width in pixels: a box narrower than a pixel is not followed into its subtree
-//! (its children are narrower still), and such boxes that fall on a pixel column already drawn
-//! on their level merge into it. So the work is bounded by the pixels, not by the spans: a
-//! 100,000-span trace lays out in a few thousand boxes.
+//! (its children are narrower still), and such boxes that fall in a pixel column already drawn
+//! on their level merge into that column's box. So the boxes are bounded by the pixels (a level's
+//! width, plus the boxes a pixel wide or more), not by the spans: a 100,000-span trace lays out in
+//! a few thousand boxes.
 
 use crate::waterfall::Waterfall;
+
+const NO_BOX: u32 = u32::MAX;
 
 /// One box to draw, in pixels of the laid-out width.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,8 +77,16 @@ impl Frame {
 }
 
 /// A row's box in pixels when the focus (see [`layout`]) is `width_px` wide: its start and width.
-pub fn extent(waterfall: &Waterfall, focus: Option<u32>, row_idx: u32, width_px: f64) -> (f64, f64) {
-    match (Frame::of(waterfall, focus), waterfall.rows.get(row_idx as usize)) {
+pub fn extent(
+    waterfall: &Waterfall,
+    focus: Option<u32>,
+    row_idx: u32,
+    width_px: f64,
+) -> (f64, f64) {
+    match (
+        Frame::of(waterfall, focus),
+        waterfall.rows.get(row_idx as usize),
+    ) {
         (Some(frame), Some(row)) => frame.extent(row, width_px),
         _ => (0.0, 0.0),
     }
@@ -95,10 +106,10 @@ pub fn layout(
     };
     let width_px = width_px.max(1.0);
     let (first_row, end_row) = frame.rows;
-    // Per level, the pixel column after the last merged (sub-pixel) box and that box: the next
-    // one starting in a column it covers joins it instead of being drawn again.
-    let mut merged_until: Vec<f64> = Vec::new();
-    let mut merged_box: Vec<Option<usize>> = Vec::new();
+    // Per level (allocated when the level first has one), the box drawn for the sub-pixel
+    // boxes in each pixel column: the next one in that column joins it instead of being drawn.
+    let n_columns = width_px.ceil() as usize;
+    let mut column_boxes: Vec<Vec<u32>> = Vec::new();
     let mut row_idx = first_row;
     while row_idx < end_row {
         let row = &waterfall.rows[row_idx];
@@ -109,11 +120,6 @@ pub fn layout(
             continue;
         }
         let (x_px, exact_width_px) = frame.extent(row, width_px);
-        let level_idx = level as usize;
-        if merged_until.len() <= level_idx {
-            merged_until.resize(level_idx + 1, f64::NEG_INFINITY);
-            merged_box.resize(level_idx + 1, None);
-        }
         if exact_width_px >= 1.0 {
             boxes.push(FlameBox {
                 row_idx: row_idx as u32,
@@ -125,29 +131,30 @@ pub fn layout(
             row_idx += 1;
             continue;
         }
-        // Narrower than a pixel: one box per run of pixel columns on this level, and none of
-        // its subtree.
+        // Narrower than a pixel: one box per pixel column on this level, and none of its
+        // subtree (narrower still).
         let n_spans = row.n_descendants + 1;
-        let column = x_px.floor().min(width_px - 1.0);
-        match merged_box[level_idx] {
-            Some(box_idx) if column < merged_until[level_idx] => {
-                let merged = &mut boxes[box_idx];
-                merged.n_spans += n_spans;
-                let end = (x_px + exact_width_px).ceil().max(merged_until[level_idx]);
-                merged.width_px = end - merged.x_px;
-                merged_until[level_idx] = end;
-            }
-            _ => {
-                merged_box[level_idx] = Some(boxes.len());
-                merged_until[level_idx] = column + 1.0;
+        let column = (x_px.floor() as usize).min(n_columns - 1);
+        let level_idx = level as usize;
+        if column_boxes.len() <= level_idx {
+            column_boxes.resize_with(level_idx + 1, Vec::new);
+        }
+        let columns = &mut column_boxes[level_idx];
+        if columns.is_empty() {
+            columns.resize(n_columns, NO_BOX);
+        }
+        match columns[column] {
+            NO_BOX => {
+                columns[column] = boxes.len() as u32;
                 boxes.push(FlameBox {
                     row_idx: row_idx as u32,
                     level,
-                    x_px: column,
+                    x_px: column as f64,
                     width_px: 1.0,
                     n_spans,
                 });
             }
+            box_idx => boxes[box_idx as usize].n_spans += n_spans,
         }
         row_idx = subtree_end;
     }
@@ -190,12 +197,10 @@ pub fn sibling(waterfall: &Waterfall, row_idx: u32, step: i32) -> Option<u32> {
     }
     // The previous sibling is the nearest row above with the same parent and depth.
     let first = row.parent_row.map_or(0, |parent| parent + 1);
-    (first..row_idx)
-        .rev()
-        .find(|candidate| {
-            let candidate_row = &waterfall.rows[*candidate as usize];
-            candidate_row.parent_row == row.parent_row && candidate_row.depth == row.depth
-        })
+    (first..row_idx).rev().find(|candidate| {
+        let candidate_row = &waterfall.rows[*candidate as usize];
+        candidate_row.parent_row == row.parent_row && candidate_row.depth == row.depth
+    })
 }
 
 pub fn first_child(waterfall: &Waterfall, row_idx: u32) -> Option<u32> {
@@ -230,7 +235,11 @@ mod tests {
                 let row = &waterfall.rows[flame_box.row_idx as usize];
                 format!(
                     "{} {} x={:.1} w={:.1} n={}\n",
-                    flame_box.level, row.name, flame_box.x_px, flame_box.width_px, flame_box.n_spans
+                    flame_box.level,
+                    row.name,
+                    flame_box.x_px,
+                    flame_box.width_px,
+                    flame_box.n_spans
                 )
             })
             .collect()
@@ -287,7 +296,13 @@ mod tests {
         let mut specs = vec![SpanSpec::new(1, None, "root", 0, 1000)];
         for i in 0..1000 {
             specs.push(SpanSpec::new(10 + 2 * i, Some(1), "call", i, i + 1));
-            specs.push(SpanSpec::new(11 + 2 * i, Some(10 + 2 * i), "inner", i, i + 1));
+            specs.push(SpanSpec::new(
+                11 + 2 * i,
+                Some(10 + 2 * i),
+                "inner",
+                i,
+                i + 1,
+            ));
         }
         let trace = Trace {
             trace_id: crate::TraceId([1; 16]),
@@ -307,11 +322,48 @@ mod tests {
     }
 
     #[test]
+    fn sub_pixel_boxes_of_different_parents_share_a_column() {
+        // Two parallel calls, each with 1000 sequential 1 ms children: at 100 px, the children
+        // of both fall into the same 100 columns.
+        let mut specs = vec![
+            SpanSpec::new(1, None, "root", 0, 1000),
+            SpanSpec::new(2, Some(1), "left", 0, 1000),
+            SpanSpec::new(3, Some(1), "right", 0, 1000),
+        ];
+        for i in 0..2000 {
+            let parent = if i < 1000 { 2 } else { 3 };
+            specs.push(SpanSpec::new(
+                10 + i,
+                Some(parent),
+                "call",
+                i % 1000,
+                i % 1000 + 1,
+            ));
+        }
+        let trace = Trace {
+            trace_id: crate::TraceId([1; 16]),
+            batch: Batch {
+                resources: vec![Default::default()],
+                scopes: vec![Default::default()],
+                spans: spans_from_specs(&specs),
+            },
+        };
+        let waterfall = Waterfall::build(&trace).unwrap();
+        let boxes = layout(&waterfall, None, 100.0, u32::MAX);
+        let level_2: Vec<&FlameBox> = boxes.iter().filter(|b| b.level == 2).collect();
+        assert_eq!(level_2.len(), 100);
+        assert!(level_2.iter().all(|b| b.n_spans == 20 && b.width_px == 1.0));
+    }
+
+    #[test]
     fn the_topmost_box_is_hit_and_keys_move_between_relatives() {
         let waterfall = slow_order_waterfall();
         let boxes = layout(&waterfall, None, 3200.0, u32::MAX);
         let hit = box_at(&boxes, 300.0, 2.5 * 20.0, 20.0).unwrap();
-        assert_eq!(&*waterfall.rows[hit.row_idx as usize].name, "SELECT FROM inventory");
+        assert_eq!(
+            &*waterfall.rows[hit.row_idx as usize].name,
+            "SELECT FROM inventory"
+        );
         assert_eq!(box_at(&boxes, 300.0, 9.0 * 20.0, 20.0), None);
         let stock = row_named(&waterfall, "GET /stock");
         let products = row_named(&waterfall, "GET /products/batch");

@@ -53,7 +53,8 @@ pub fn FlameGraphView() -> impl IntoView {
             return;
         };
         let rows = &keep_state.waterfall.rows;
-        let inside = selected >= focused && selected <= focused + rows[focused as usize].n_descendants;
+        let inside =
+            selected >= focused && selected <= focused + rows[focused as usize].n_descendants;
         if !inside {
             focus.set(rows[selected as usize].parent_row);
         }
@@ -68,10 +69,28 @@ pub fn FlameGraphView() -> impl IntoView {
         draw_state.matches.with(|matches| {
             if let Some(canvas) = canvas.get_untracked() {
                 let started = now_ms();
-                let laid_out = flame_graph::layout(&draw_state.waterfall, focused, width.get_untracked(), MAX_LEVELS);
-                let highlight = Highlight { selected, matches: searching.then_some(matches.as_slice()) };
-                paint(&canvas, &draw_state, &laid_out, width.get_untracked(), &highlight);
-                truncated.set(laid_out.iter().any(|flame_box| flame_box.level + 1 >= MAX_LEVELS));
+                let laid_out = flame_graph::layout(
+                    &draw_state.waterfall,
+                    focused,
+                    width.get_untracked(),
+                    MAX_LEVELS,
+                );
+                let highlight = Highlight {
+                    selected,
+                    matches: searching.then_some(matches.as_slice()),
+                };
+                paint(
+                    &canvas,
+                    &draw_state,
+                    &laid_out,
+                    width.get_untracked(),
+                    &highlight,
+                );
+                truncated.set(
+                    laid_out
+                        .iter()
+                        .any(|flame_box| flame_box.level + 1 >= MAX_LEVELS),
+                );
                 let laid_out_len = laid_out.len();
                 boxes.set_value(laid_out);
                 crate::perf::mark("spanview:flame-drawn");
@@ -86,8 +105,13 @@ pub fn FlameGraphView() -> impl IntoView {
 
     let point = move |event: &leptos::ev::MouseEvent| -> Option<(FlameBox, f64, f64)> {
         let rect = canvas.get_untracked()?.get_bounding_client_rect();
-        let (x, y) = (f64::from(event.client_x()) - rect.left(), f64::from(event.client_y()) - rect.top());
-        boxes.with_value(|boxes| flame_graph::box_at(boxes, x, y, LEVEL_PX)).map(|flame_box| (flame_box, x, y))
+        let (x, y) = (
+            f64::from(event.client_x()) - rect.left(),
+            f64::from(event.client_y()) - rect.top(),
+        );
+        boxes
+            .with_value(|boxes| flame_graph::box_at(boxes, x, y, LEVEL_PX))
+            .map(|flame_box| (flame_box, x, y))
     };
     let click_state = state.clone();
     let on_click = move |event: leptos::ev::MouseEvent| {
@@ -106,13 +130,27 @@ pub fn FlameGraphView() -> impl IntoView {
         let row = &waterfall.rows[flame_box.row_idx as usize];
         let focus_nanos = focus
             .get()
-            .map_or(waterfall.window.duration_nanos(), |focused| waterfall.rows[focused as usize].duration_nanos);
+            .map_or(waterfall.window.duration_nanos(), |focused| {
+                waterfall.rows[focused as usize].duration_nanos
+            });
         let share_of_focus = focus.get().map(|_| {
-            format!("{} of the zoomed span", format_percent(percent_of(row.duration_nanos, focus_nanos)))
+            format!(
+                "{} of the zoomed span",
+                format_percent(percent_of(row.duration_nanos, focus_nanos))
+            )
         });
-        let merged = (flame_box.n_spans > 1).then(|| format!("and {} more spans, each under a pixel wide", flame_box.n_spans - 1));
+        let merged = (flame_box.n_spans > 1).then(|| {
+            format!(
+                "and {} more spans, each under a pixel wide",
+                flame_box.n_spans - 1
+            )
+        });
         // To the right of the pointer, or to its left near the right edge.
-        let left = if x + 300.0 > width.get() { (x - 300.0).max(0.0) } else { x + 14.0 };
+        let left = if x + 300.0 > width.get() {
+            (x - 300.0).max(0.0)
+        } else {
+            x + 14.0
+        };
         let style = format!("left: {left:.0}px; top: {:.0}px", y + 16.0);
         Some(view! {
             <div class="flame-tooltip" role="tooltip" style=style>
@@ -134,7 +172,7 @@ pub fn FlameGraphView() -> impl IntoView {
             view! { <li class=class><span class="swatch"></span>{service.clone()}</li> }
         })
         .collect_view();
-    let selection_state = state.clone();
+    let selection_state = state;
     let selection = move || {
         selection_state.selected.get().map(|row_idx| {
             let row = &selection_state.waterfall.rows[row_idx as usize];
@@ -178,7 +216,10 @@ fn Breadcrumb(focus: RwSignal<Option<u32>>) -> impl IntoView {
     let state = expect_context::<WaterfallState>();
     let steps = move || {
         let waterfall = state.waterfall.clone();
-        let path = focus.get().map(|focused| flame_graph::path_to(&waterfall, focused)).unwrap_or_default();
+        let path = focus
+            .get()
+            .map(|focused| flame_graph::path_to(&waterfall, focused))
+            .unwrap_or_default();
         let n_steps = path.len();
         path.into_iter()
             .enumerate()
@@ -261,7 +302,8 @@ struct Palette {
 
 impl Palette {
     fn read(element: &web_sys::Element) -> Self {
-        let style = web_sys::window().and_then(|window| window.get_computed_style(element).ok().flatten());
+        let style =
+            web_sys::window().and_then(|window| window.get_computed_style(element).ok().flatten());
         let get = |name: &str, fallback: &str| {
             style
                 .as_ref()
@@ -271,7 +313,9 @@ impl Palette {
                 .unwrap_or_else(|| fallback.to_owned())
         };
         Self {
-            services: (0..N_SERVICE_COLOURS).map(|idx| get(&format!("--svc-{idx}"), "#888")).collect(),
+            services: (0..N_SERVICE_COLOURS)
+                .map(|idx| get(&format!("--svc-{idx}"), "#888"))
+                .collect(),
             text_on_box: String::from("#111418"),
             outline: get("--text", "#000"),
             background: get("--panel", "#fff"),
@@ -287,11 +331,18 @@ fn paint(
     highlight: &Highlight,
 ) {
     let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio());
-    let n_levels = boxes.iter().map(|flame_box| flame_box.level + 1).max().unwrap_or(1);
+    let n_levels = boxes
+        .iter()
+        .map(|flame_box| flame_box.level + 1)
+        .max()
+        .unwrap_or(1);
     let height_css = f64::from(n_levels) * LEVEL_PX;
     canvas.set_width((width_css * ratio).round().max(1.0) as u32);
     canvas.set_height((height_css * ratio).round().max(1.0) as u32);
-    let _ = canvas.set_attribute("style", &format!("width: {width_css}px; height: {height_css}px"));
+    let _ = canvas.set_attribute(
+        "style",
+        &format!("width: {width_css}px; height: {height_css}px"),
+    );
     let Some(context) = canvas
         .get_context("2d")
         .ok()
@@ -308,16 +359,27 @@ fn paint(
     context.set_text_baseline("middle");
     let waterfall = &state.waterfall;
     let mut selected_box = None;
+    let mut current_look: Option<(u32, bool)> = None;
     for flame_box in boxes {
         let row = &waterfall.rows[flame_box.row_idx as usize];
         let (x, y) = (flame_box.x_px, f64::from(flame_box.level) * LEVEL_PX);
         // A gap of a pixel between boxes, where there is room for one.
-        let width = if flame_box.width_px >= 3.0 { flame_box.width_px - 1.0 } else { flame_box.width_px };
+        let width = if flame_box.width_px >= 3.0 {
+            flame_box.width_px - 1.0
+        } else {
+            flame_box.width_px
+        };
         let matched = highlight
             .matches
             .map(|matches| matches.binary_search(&flame_box.row_idx).is_ok());
-        context.set_global_alpha(if matched == Some(false) { 0.25 } else { 1.0 });
-        context.set_fill_style_str(&palette.services[(row.service_idx % N_SERVICE_COLOURS) as usize]);
+        // Style changes are the costly canvas calls: made only when the look changes (most
+        // neighbouring boxes share a service).
+        let look = (row.service_idx % N_SERVICE_COLOURS, matched == Some(false));
+        if current_look != Some(look) {
+            context.set_global_alpha(if look.1 { 0.25 } else { 1.0 });
+            context.set_fill_style_str(&palette.services[look.0 as usize]);
+            current_look = Some(look);
+        }
         context.fill_rect(x, y, width, LEVEL_PX - 1.0);
         if matched == Some(true) {
             context.set_stroke_style_str(&palette.outline);
@@ -331,6 +393,7 @@ fn paint(
             let label = fit_label(&row.name, flame_box.width_px - 8.0);
             context.set_fill_style_str(&palette.text_on_box);
             let _ = context.fill_text(&label, x + 4.0, y + LEVEL_PX / 2.0);
+            current_look = None;
         }
     }
     context.set_global_alpha(1.0);
@@ -369,7 +432,10 @@ fn follow_selection(state: WaterfallState) {
         let url = match selected {
             Some(row_idx) => {
                 let span_idx = state.waterfall.rows[row_idx as usize].span_idx as usize;
-                format!("{path}?view=flame&span={}", state.trace.batch.spans[span_idx].span_id)
+                format!(
+                    "{path}?view=flame&span={}",
+                    state.trace.batch.spans[span_idx].span_id
+                )
             }
             None => format!("{path}?view=flame"),
         };
@@ -384,21 +450,33 @@ fn follow_selection(state: WaterfallState) {
 /// clears the selection), `/` searches.
 fn install_keyboard(state: WaterfallState, focus: RwSignal<Option<u32>>) {
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
-        let typing = event
+        let target_tag = event
             .target()
             .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|element| matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            .map(|element| element.tag_name())
+            .unwrap_or_default();
+        let typing = matches!(target_tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT");
+        // Enter on a focused button (the breadcrumb, the tabs) presses that button.
+        let pressing = event.key() == "Enter" && matches!(target_tag.as_str(), "BUTTON" | "A");
+        if typing || pressing || event.ctrl_key() || event.meta_key() || event.alt_key() {
             return;
         }
         let waterfall = &state.waterfall;
         let selected = state.selected.get_untracked();
         let first_in_view = focus.get_untracked().unwrap_or(0);
         let next = match event.key().as_str() {
-            "ArrowUp" | "k" => Some(selected.and_then(|row| waterfall.rows[row as usize].parent_row)),
-            "ArrowDown" | "j" => Some(selected.map_or(Some(first_in_view), |row| flame_graph::first_child(waterfall, row))),
-            "ArrowLeft" | "h" => Some(selected.and_then(|row| flame_graph::sibling(waterfall, row, -1))),
-            "ArrowRight" | "l" => Some(selected.and_then(|row| flame_graph::sibling(waterfall, row, 1))),
+            "ArrowUp" | "k" => {
+                Some(selected.and_then(|row| waterfall.rows[row as usize].parent_row))
+            }
+            "ArrowDown" | "j" => Some(selected.map_or(Some(first_in_view), |row| {
+                flame_graph::first_child(waterfall, row)
+            })),
+            "ArrowLeft" | "h" => {
+                Some(selected.and_then(|row| flame_graph::sibling(waterfall, row, -1)))
+            }
+            "ArrowRight" | "l" => {
+                Some(selected.and_then(|row| flame_graph::sibling(waterfall, row, 1)))
+            }
             "Enter" => {
                 if let Some(row) = selected.filter(|row| state.has_children(*row)) {
                     focus.set(Some(row));
