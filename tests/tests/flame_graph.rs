@@ -63,4 +63,6 @@ fn the_flame_graph_draws_the_slow_order_zooms_and_links() {
         query.starts_with("?view=flame&span="),
         "the selection is in the URL: {query}"
     );
+    let span = query.trim_start_matches("?view=flame&");
+    assert_eq!(seen["urlOnStatistics"], format!("?{span}"));
 }

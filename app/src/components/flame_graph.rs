@@ -421,28 +421,41 @@ fn now_ms() -> f64 {
         .map_or(0.0, |performance| performance.now())
 }
 
-/// The selection in the URL as `?view=flame&span=`, so the view can be shared.
+/// The selection in the URL as `?view=flame&span=`, so the view can be shared; leaving the tab
+/// takes `view=flame` out again.
 fn follow_selection(state: WaterfallState) {
+    let url_state = state.clone();
     Effect::new(move |_| {
-        let selected = state.selected.get();
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let path = window.location().pathname().unwrap_or_default();
-        let url = match selected {
-            Some(row_idx) => {
-                let span_idx = state.waterfall.rows[row_idx as usize].span_idx as usize;
-                format!(
-                    "{path}?view=flame&span={}",
-                    state.trace.batch.spans[span_idx].span_id
-                )
-            }
-            None => format!("{path}?view=flame"),
-        };
-        if let Ok(history) = window.history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-        }
+        let selected = url_state.selected.get();
+        replace_url(&url_state, selected, true);
     });
+    on_cleanup(move || replace_url(&state, state.selected.get_untracked(), false));
+}
+
+fn replace_url(state: &WaterfallState, selected: Option<u32>, flame: bool) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mut query = Vec::new();
+    if flame {
+        query.push(String::from("view=flame"));
+    }
+    if let Some(row_idx) = selected {
+        let span_idx = state.waterfall.rows[row_idx as usize].span_idx as usize;
+        query.push(format!(
+            "span={}",
+            state.trace.batch.spans[span_idx].span_id
+        ));
+    }
+    let path = window.location().pathname().unwrap_or_default();
+    let url = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
 }
 
 /// The waterfall's keys where they make sense: up to the parent, down to the first child, left

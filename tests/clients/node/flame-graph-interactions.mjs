@@ -99,6 +99,10 @@ try {
     await page.emulateMedia({ colorScheme: 'light' });
   }
 
+  // Leaving the tab takes view=flame out of the URL and keeps the selection.
+  await page.getByRole('tab', { name: 'Statistics' }).click();
+  seen.urlOnStatistics = new URL(page.url()).search;
+
   // A deep link opens the flame graph with the span selected.
   await page.goto(`${url}${seen.urlAfterClick}`);
   await page.waitForSelector('.flame-graph canvas[data-boxes]');
