@@ -9,6 +9,7 @@ pub mod call_outs;
 pub mod clock_skew;
 pub mod compare;
 pub mod critical_path;
+pub mod flame_graph;
 pub mod formats;
 pub mod group_compare;
 pub mod health;

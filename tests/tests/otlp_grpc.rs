@@ -235,8 +235,9 @@ fn a_message_over_the_size_limit_is_refused_without_a_retry() {
 #[test]
 fn a_saturated_server_answers_resource_exhausted_and_the_exporter_retries_until_stored() {
     // One export at a time: large requests sent back to back over HTTP keep the only permit
-    // busy while the Python gRPC exporter sends; it is told RESOURCE_EXHAUSTED with RetryInfo
-    // and retries until it gets in.
+    // busy most of the time while the Python gRPC exporter sends 50 small batches (the permit
+    // is free while a loader's body is read, so one call alone may slip through); it is told
+    // RESOURCE_EXHAUSTED with RetryInfo and retries until everything is in.
     let spanview = Arc::new(Spanview::start(&["--max-pending-exports", "1"]));
     let busy_until_refused = Arc::new(AtomicBool::new(true));
     let loaders: Vec<_> = (0..3u8)
@@ -272,7 +273,8 @@ fn a_saturated_server_answers_resource_exhausted_and_the_exporter_retries_until_
         "endpoint": format!("http://{}", spanview.grpc_address()),
         "protocol": "grpc",
         "serviceName": "retrying",
-        "spans": (0..50).map(|n| json!({
+        "maxExportBatchSize": 8,
+        "spans": (0..400).map(|n| json!({
             "name": format!("step {n}"), "parent": if n == 0 { Value::Null } else { json!(0) },
             "kind": "INTERNAL",
             "startNanos": (T0 + n * 1_000).to_string(), "endNanos": (T0 + 1_000_000).to_string()
@@ -291,7 +293,7 @@ fn a_saturated_server_answers_resource_exhausted_and_the_exporter_retries_until_
     let trace = spanview.get_json(&format!("/api/traces/{}", exported[0].trace_id));
     assert_eq!(
         trace["spans"].as_array().unwrap().len(),
-        50,
+        400,
         "every span stored"
     );
 }

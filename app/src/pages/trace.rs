@@ -1,4 +1,5 @@
-//! `/trace/{traceId}[?span={spanId}]`: one trace as a waterfall, with the slow spans called out.
+//! `/trace/{traceId}[?view=flame][&span={spanId}]`: one trace as a waterfall (or its statistics,
+//! or a flame graph), with the slow spans called out.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use spanview_core::layout::{format_duration, format_percent};
 use spanview_core::waterfall::Waterfall;
 
 use crate::components::api_error::ApiErrorView;
+use crate::components::flame_graph::FlameGraphView;
 use crate::components::statistics::TraceStatistics;
 use crate::components::waterfall::WaterfallView;
 use crate::components::waterfall::state::WaterfallState;
@@ -82,6 +84,7 @@ fn TraceSkeleton() -> impl IntoView {
             <div class="tabs">
                 <button disabled aria-selected="true">"Waterfall"</button>
                 <button disabled>"Statistics"</button>
+                <button disabled>"Flame graph"</button>
             </div>
             <div class="wf-toolbar">
                 <span class="skeleton-control">"Collapse all"</span>
@@ -236,22 +239,39 @@ fn TraceBody(
         }
     }
     provide_context(state);
-    let show_statistics = RwSignal::new(false);
+    let wanted_view = use_query_map().with_untracked(|query| query.get("view"));
+    let tab = RwSignal::new(if wanted_view.as_deref() == Some("flame") {
+        Tab::FlameGraph
+    } else {
+        Tab::Waterfall
+    });
+    let tab_button = move |this: Tab, label: &'static str| {
+        view! {
+            <button role="tab" aria-selected=move || (tab.get() == this).to_string()
+                on:click=move |_| tab.set(this)>{label}</button>
+        }
+    };
     view! {
         <TraceHeader />
         <div class="tabs" role="tablist">
-            <button role="tab" aria-selected=move || (!show_statistics.get()).to_string()
-                on:click=move |_| show_statistics.set(false)>"Waterfall"</button>
-            <button role="tab" aria-selected=move || show_statistics.get().to_string()
-                on:click=move |_| show_statistics.set(true)>"Statistics"</button>
+            {tab_button(Tab::Waterfall, "Waterfall")}
+            {tab_button(Tab::Statistics, "Statistics")}
+            {tab_button(Tab::FlameGraph, "Flame graph")}
         </div>
-        {move || if show_statistics.get() {
-            view! { <TraceStatistics /> }.into_any()
-        } else {
-            view! { <WaterfallView /> }.into_any()
+        {move || match tab.get() {
+            Tab::Waterfall => view! { <WaterfallView /> }.into_any(),
+            Tab::Statistics => view! { <TraceStatistics /> }.into_any(),
+            Tab::FlameGraph => view! { <FlameGraphView /> }.into_any(),
         }}
     }
     .into_any()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Waterfall,
+    Statistics,
+    FlameGraph,
 }
 
 #[component]

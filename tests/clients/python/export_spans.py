@@ -5,7 +5,8 @@ With "protocol": "grpc" it uses opentelemetry-exporter-otlp-proto-grpc instead (
 "http://host:port"; gzip unless "compression": "none").
 
 usage: python export_spans.py SPEC.json
-SPEC: {endpoint, protocol? ("http" | "grpc"), compression? ("gzip" | "none"), serviceName, headers?, certificateFile? (a CA for https), spans: [{name, parent: index|null, kind: "SERVER"|...,
+SPEC: {endpoint, protocol? ("http" | "grpc"), compression? ("gzip" | "none"), maxExportBatchSize?,
+       serviceName, headers?, certificateFile? (a CA for https), spans: [{name, parent: index|null, kind: "SERVER"|...,
        startNanos: "...", endNanos: "...", attributes: {...}, events: [{name, timeNanos, attributes}],
        error: "message"|null}]}
 """
@@ -59,7 +60,9 @@ def main() -> None:
         os.environ.pop("CURL_CA_BUNDLE", None)
     exporter = make_exporter(spec)
     provider = TracerProvider(resource=Resource.create({"service.name": spec["serviceName"]}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    # Small batches make many export calls (the saturation test needs several tries to be refused).
+    provider.add_span_processor(
+        BatchSpanProcessor(exporter, max_export_batch_size=spec.get("maxExportBatchSize", 512)))
     tracer = provider.get_tracer("spanview-e2e", "1.0.0")
 
     started = []

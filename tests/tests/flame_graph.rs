@@ -1,0 +1,68 @@
+//! Issue 23: the trace page's flame graph in real headless Chromium: the scenario's slow order
+//! drawn as boxes where its spans ran (read back by pointing at the canvas), a click zooming into
+//! GET /stock, the breadcrumb and Escape zooming out, the keyboard, the search and the deep link.
+
+use spanview_core::scenario::SLOW_ORDER_TRACE_ID;
+use spanview_e2e::{Spanview, run_node_script_json};
+
+#[test]
+fn the_flame_graph_draws_the_slow_order_zooms_and_links() {
+    let spanview = Spanview::start(&["--demo"]);
+    let page = spanview.url(&format!("/trace/{SLOW_ORDER_TRACE_ID}"));
+    let seen = run_node_script_json("flame-graph-interactions.mjs", &[&page]);
+    let stock = "inventory-service GET /stock 2800 ms, 87.5 % of the trace self time 40 ms";
+    let path_to_stock = [
+        "Whole trace",
+        "order-service: GET /orders/12345",
+        "inventory-service: GET /stock",
+    ];
+    let selected_stock =
+        "Selected: inventory-service: GET /stock, 2800 ms, 87.5 % of the trace, self time 40 ms";
+    let expected = serde_json::json!({
+        "tabSelected": "true",
+        // Ten spans, four levels of 20 px.
+        "whole": { "boxes": 10, "height": 80 },
+        "rootAt10": "order-service GET /orders/12345 3200 ms, 100.0 % of the trace self time 90 ms",
+        "stockAtHalf": stock,
+        "productsAt200ms": "product-service GET /products/batch 120 ms, 3.8 % of the trace self time 120 ms",
+        // Between GET /products/batch (ends at 265 ms) and GET /stock (starts at 270 ms): the
+        // root's own time, no box.
+        "gapAt267ms": null,
+        "stockAt273ms": stock,
+        "queryAtHalf": "mysql Query Execution 2700 ms, 84.4 % of the trace self time 2700 ms",
+        "belowTheLeaves": null,
+        "breadcrumbAfterClick": path_to_stock,
+        // GET /stock and its four descendants, three levels.
+        "zoomed": { "boxes": 5, "height": 60 },
+        "zoomedTop": "inventory-service GET /stock 2800 ms, 87.5 % of the trace 100.0 % of the zoomed span self time 40 ms",
+        "zoomedMysql": "mysql SELECT FROM inventory 2750 ms, 85.9 % of the trace 98.2 % of the zoomed span self time 0 ns",
+        "selectionAfterClick": selected_stock,
+        "afterDown": "Selected: redis: GET cache:inventory:*, 10 ms, 0.3 % of the trace, self time 10 ms",
+        "afterRight": "Selected: mysql: SELECT FROM inventory, 2750 ms, 85.9 % of the trace, self time 0 ns",
+        "breadcrumbAfterEnter": [
+            "Whole trace",
+            "order-service: GET /orders/12345",
+            "inventory-service: GET /stock",
+            "mysql: SELECT FROM inventory",
+        ],
+        "breadcrumbAfterEscape": path_to_stock,
+        "afterUp": selected_stock,
+        "breadcrumbAfterWholeTrace": ["Whole trace"],
+        "afterWholeTrace": { "boxes": 10, "height": 80 },
+        "matchCount": "5 matches",
+        "rootDimmed": true,
+        "stockKept": true,
+        "deepLinkTab": "true",
+        "deepLinkSelection": selected_stock,
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&seen[key], value, "{key}; everything seen: {seen:#}");
+    }
+    let query = seen["urlAfterClick"].as_str().unwrap();
+    assert!(
+        query.starts_with("?view=flame&span="),
+        "the selection is in the URL: {query}"
+    );
+    let span = query.trim_start_matches("?view=flame&");
+    assert_eq!(seen["urlOnStatistics"], format!("?{span}"));
+}
