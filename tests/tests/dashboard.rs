@@ -127,6 +127,15 @@ fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused(
         seen["pausedTraceListed"], false,
         "a paused dashboard does not change"
     );
+    // Issue 24: a live update keeps the sort, the ticks and the scroll position; resuming
+    // catches up with the trace sent while paused.
+    assert_eq!(seen["durationSort"], "descending");
+    assert_eq!(seen["orderKept"], true, "{seen:#}");
+    assert_eq!(seen["ticked"], seen["tickedBefore"], "{seen:#}");
+    assert_eq!(seen["compareEnabled"], true);
+    assert_eq!(seen["scrollBefore"], 200, "the list scrolls at 500 px high");
+    assert_eq!(seen["scrollAfter"], seen["scrollBefore"]);
+    assert_eq!(seen["caughtUp"], true, "{seen:#}");
 }
 
 /// Issue 6 and 8: select a before group on the dashboard, then the after group, and compare them

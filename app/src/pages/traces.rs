@@ -19,6 +19,10 @@ pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let form = Memo::new(move |_| query.with(SearchForm::from_query));
     let (refresh, paused) = live::subscribe();
+    // The list's sort and ticks outlive each result (a live refresh re-renders the list), so
+    // steady traffic does not undo them.
+    let sort = RwSignal::new((SortKey::Start, true));
+    let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
     let traces = LocalResource::new(move || {
         refresh.track();
         let api_query = form.get().to_api_query(now_unix_nanos());
@@ -56,7 +60,7 @@ pub fn TracesPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => {
                             view! { <p class="notice">"No trace matches this search."</p> }.into_any()
                         }
-                        Ok(list) => view! { <Results traces=list form=form.get_untracked() /> }.into_any(),
+                        Ok(list) => view! { <Results traces=list form=form.get_untracked() sort=sort picked=picked /> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -248,10 +252,13 @@ enum SortKey {
 }
 
 #[component]
-fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
-    let sort = RwSignal::new((SortKey::Start, true));
-    // Traces picked for comparison, as (start, id): of two, the older one is "before".
-    let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
+fn Results(
+    traces: Vec<TraceSummary>,
+    form: SearchForm,
+    sort: RwSignal<(SortKey, bool)>,
+    /// Traces picked for comparison, as (start, id): of two, the older one is "before".
+    picked: RwSignal<Vec<(u64, String)>>,
+) -> impl IntoView {
     let before_group = BeforeGroup::get();
     let traces = StoredValue::new(traces);
     let navigate = use_navigate();
@@ -282,21 +289,31 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             Default::default(),
         );
     };
+    // Every listed trace picked (picks from an earlier search stay and do not count).
     let all_picked = move || {
-        let n_picked = picked.with(Vec::len);
-        n_picked > 0 && n_picked == traces.with_value(Vec::len)
+        picked.with(|picked| {
+            traces.with_value(|list| {
+                !list.is_empty()
+                    && list.iter().all(|summary| {
+                        let id = summary.trace_id.to_string();
+                        picked.iter().any(|(_, picked_id)| *picked_id == id)
+                    })
+            })
+        })
     };
     let toggle_all = move |event: leptos::ev::Event| {
-        let everything = if event_target_checked(&event) {
+        let checked = event_target_checked(&event);
+        picked.update(|picked| {
             traces.with_value(|list| {
-                list.iter()
-                    .map(|summary| (summary.start_nanos, summary.trace_id.to_string()))
-                    .collect()
+                for summary in list {
+                    let id = summary.trace_id.to_string();
+                    picked.retain(|(_, picked_id)| *picked_id != id);
+                    if checked {
+                        picked.push((summary.start_nanos, id));
+                    }
+                }
             })
-        } else {
-            Vec::new()
-        };
-        picked.set(everything);
+        });
     };
     let n_before = move || before_group.0.with(Vec::len);
     let n_picked = move || picked.with(Vec::len);
