@@ -28,13 +28,14 @@ pub fn App() -> impl IntoView {
             </header>
             <DropZone />
             <main>
+                // Above the page, where the user looks after opening files (issue 24).
+                <UploadsPanel />
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
                     <Route path=path!("/compare/groups") view=GroupComparePage />
                     <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
-                <UploadsPanel />
             </main>
         </Router>
     }

@@ -2,6 +2,7 @@
 //! that shows each file's progress, format and traces, or what is wrong with it.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::upload::{FileState, LoadedFile, UploadedFile, Uploads};
 
@@ -82,10 +83,18 @@ pub fn DropZone() -> impl IntoView {
     }
 }
 
-/// Every opened file: progress while reading and parsing, then its traces, or its error.
+/// Every opened file: progress while reading and parsing, then its traces, or its error. Sits
+/// above the page; a file opened on its own with one trace opens that trace.
 #[component]
 pub fn UploadsPanel() -> impl IntoView {
     let uploads = Uploads::get();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(trace_id) = uploads.open_now.get() {
+            uploads.open_now.set(None);
+            navigate(&format!("/trace/{trace_id}"), Default::default());
+        }
+    });
     move || {
         let files = uploads.files.get();
         (!files.is_empty()).then(|| {
