@@ -18,3 +18,12 @@ pub fn time_ago(unix_nanos: u64) -> String {
         _ => format!("{} d ago", seconds / 86400),
     }
 }
+
+/// A count with its noun, singular for one: `1 span`, `3 spans` (nouns with a plain plural).
+pub fn count(n: u64, singular: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {singular}s")
+    }
+}

@@ -198,3 +198,50 @@ fn a_group_of_traces_is_compared_with_another_from_the_dashboard() {
         "{stock}"
     );
 }
+
+/// Issue 24's small ones: no failed request on load (the favicon), "1 span" in singular, the
+/// group detail's button and the date inputs styled like the rest, and "Expand to depth" going
+/// back to "—" once the rows no longer show that depth.
+#[test]
+fn small_things_a_daily_user_sees_are_right() {
+    use spanview_core::scenario::{N_PLUS_ONE_TRACE_ID, fixed_order};
+    let spanview = Spanview::start(&["--demo"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let one_span_id = format!("{:032x}", 0x51u32);
+    let mut trace = fixed_order(&one_span_id, now - 60_000_000_000);
+    trace.batch.spans.truncate(1);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json(
+        "small-polish.mjs",
+        &[&spanview.base_url, &one_span_id, N_PLUS_ONE_TRACE_ID],
+    );
+    assert_eq!(seen["failedRequests"], serde_json::json!([]), "{seen:#}");
+    assert_eq!(seen["hasIcon"], true);
+    let tooltips = seen["oneSpanTooltip"].as_array().unwrap();
+    assert!(
+        tooltips
+            .iter()
+            .any(|tooltip| tooltip.as_str().unwrap().contains(" · 1 span · ")),
+        "{tooltips:?}"
+    );
+    assert!(
+        !tooltips
+            .iter()
+            .any(|tooltip| tooltip.as_str().unwrap().contains(" 1 spans")),
+        "{tooltips:?}"
+    );
+    assert_eq!(seen["dateInput"], seen["textInput"], "{seen:#}");
+    assert_eq!(seen["showButton"], seen["toolbarButton"], "{seen:#}");
+    assert_eq!(seen["depthChosen"], "1");
+    assert_eq!(seen["depthAfterExpandAll"], "", "{seen:#}");
+    assert_eq!(seen["depthChosenAgain"], "2");
+}

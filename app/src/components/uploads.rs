@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::format::count;
 use crate::upload::{FileState, LoadedFile, UploadedFile, Uploads};
 
 /// The header's file picker (several files at once).
@@ -156,10 +157,10 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
     let uploads = Uploads::get();
     let n_traces = loaded.traces.len();
     let mut summary = format!(
-        "{}: {} spans in {n_traces} trace{}",
+        "{}: {} in {}",
         loaded.format,
-        loaded.n_spans,
-        if n_traces == 1 { "" } else { "s" }
+        count(loaded.n_spans as u64, "span"),
+        count(n_traces as u64, "trace")
     );
     if loaded.skipped_lines > 0 {
         summary.push_str(&format!(
@@ -171,7 +172,10 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
         summary.push_str("; ids were base64 (shown in hex)");
     }
     if loaded.rejected_spans > 0 {
-        summary.push_str(&format!("; {} spans left out", loaded.rejected_spans));
+        summary.push_str(&format!(
+            "; {} left out",
+            count(loaded.rejected_spans, "span")
+        ));
         if let Some(reason) = &loaded.rejected_reason {
             summary.push_str(&format!(", the first: {reason}"));
         }
@@ -197,7 +201,7 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
             </button>
         }
         .into_any(),
-        Some(Ok(added)) => view! { <span class="saved">{format!("saved ({added} new spans)")}</span> }.into_any(),
+        Some(Ok(added)) => view! { <span class="saved">{format!("saved ({})", count(added, "new span"))}</span> }.into_any(),
         Some(Err(message)) => view! { <span class="upload-error">{format!("not saved: {message}")}</span> }.into_any(),
     };
     let parse_millis = format!("{:.0}", loaded.parse_millis);

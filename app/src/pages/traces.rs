@@ -10,7 +10,7 @@ use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
-use crate::format::{local_time, time_ago};
+use crate::format::{count, local_time, time_ago};
 use crate::pages::group_compare::group_compare_href;
 use crate::search::{CUSTOM_RANGE, LIMITS, RANGES, SearchForm};
 
@@ -346,13 +346,10 @@ fn Results(
             </th>
         }
     };
-    let count = match traces.with_value(Vec::len) {
-        1 => String::from("1 trace"),
-        n => format!("{n} traces"),
-    };
+    let count_text = count(traces.with_value(Vec::len) as u64, "trace");
     view! {
         <div class="result-bar">
-            <p class="result-count">{count}</p>
+            <p class="result-count">{count_text}</p>
             <button class="compare-button compare-pair" disabled=move || n_picked() != 2 on:click=open_comparison>
                 {move || match n_picked() {
                     2 => String::from("Compare the 2 selected traces"),
@@ -369,7 +366,7 @@ fn Results(
                         </button>
                     }
                 >
-                    <span class="before-group">{move || format!("Before group: {} traces", n_before())}</span>
+                    <span class="before-group">{move || format!("Before group: {}", count(n_before() as u64, "trace"))}</span>
                     <button class="compare-button compare-groups" disabled=move || n_picked() == 0 on:click=open_group_comparison.clone()>
                         {move || format!("Compare with the {} selected", n_picked())}
                     </button>
@@ -533,9 +530,9 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 .map(|root| format!("{}: {}", root.service, root.name))
                 .unwrap_or_default();
             let tooltip = format!(
-                "{name}\n{} · {} spans · {}",
+                "{name}\n{} · {} · {}",
                 format_duration(summary.duration_nanos()),
-                summary.n_spans,
+                count(summary.n_spans, "span"),
                 local_time(summary.start_nanos)
             );
             let href = format!("/trace/{}", summary.trace_id);
