@@ -113,13 +113,25 @@ impl SearchForm {
         }
     }
 
-    /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds.
+    /// The number of traces to list (the URL's `limit`, 50 when absent or unreadable).
+    pub fn limit(&self) -> usize {
+        self.limit.trim().parse().unwrap_or(50)
+    }
+
+    /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds. It asks
+    /// for one trace more than the limit, so the list knows whether more match (and shows only
+    /// `limit()` of them).
     pub fn to_api_query(&self, now_unix_nanos: u64) -> String {
         let mut pairs: Vec<(&'static str, String)> = self
             .url_pairs()
             .into_iter()
-            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end"))
+            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end" | "limit"))
             .collect();
+        let limit = self.limit() + 1;
+        pairs.push((
+            "limit",
+            limit.min(spanview_core::query::MAX_LIMIT).to_string(),
+        ));
         if let Some(start) = self.range_start(now_unix_nanos) {
             pairs.push(("start", start.to_string()));
         }

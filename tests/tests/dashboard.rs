@@ -245,3 +245,42 @@ fn small_things_a_daily_user_sees_are_right() {
     assert_eq!(seen["depthAfterExpandAll"], "", "{seen:#}");
     assert_eq!(seen["depthChosenAgain"], "2");
 }
+
+/// Issue 24: a trace id pasted in the dashboard's box opens its trace (16 hex digits are the
+/// zero-padded 64-bit id); a list cut by its limit says that more match and loads more.
+#[test]
+fn a_pasted_trace_id_opens_and_a_cut_list_says_more_match_and_loads_more() {
+    use spanview_core::scenario::{SLOW_ORDER_TRACE_ID, fixed_order};
+    let spanview = Spanview::start(&["--demo"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let short_id = "00c0ffee00c0ffee";
+    let trace = fixed_order(&format!("{short_id:0>32}"), now - 60_000_000_000);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json(
+        "trace-id-and-more.mjs",
+        &[&spanview.base_url, short_id, SLOW_ORDER_TRACE_ID],
+    );
+    assert_eq!(seen["rowsAtLimit2"], 2, "{seen:#}");
+    assert_eq!(seen["countAtLimit2"], "2 traces; more match");
+    assert_eq!(seen["urlAfterMore"], "?limit=4");
+    assert_eq!(seen["rowsAfterMore"], 4);
+    assert_eq!(seen["countAfterMore"], "4 traces; more match", "5 are stored");
+    assert_eq!(seen["limitShown"], "4");
+    assert_eq!(seen["loadMoreLeft"], 1);
+    assert_eq!(
+        seen["badIdError"],
+        "a trace id is 32 hex digits, or 16 for a 64-bit id"
+    );
+    assert_eq!(seen["shortIdPath"], format!("/trace/{short_id:0>32}"));
+    assert_eq!(seen["shortIdTitle"], "order-service: GET /orders/12345");
+    assert_eq!(seen["longIdPath"], format!("/trace/{SLOW_ORDER_TRACE_ID}"));
+}

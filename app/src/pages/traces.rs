@@ -38,6 +38,7 @@ pub fn TracesPage() -> impl IntoView {
             <div class="page-title">
                 <h1>"Traces"</h1>
                 <LiveToggle paused=paused />
+                <TraceIdBox />
             </div>
             {move || view! { <SearchFormView initial=form.get() /> }}
             <Transition fallback=|| ()>
@@ -60,7 +61,13 @@ pub fn TracesPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => {
                             view! { <p class="notice">"No trace matches this search."</p> }.into_any()
                         }
-                        Ok(list) => view! { <Results traces=list form=form.get_untracked() sort=sort picked=picked /> }.into_any(),
+                        Ok(mut list) => {
+                            // The API was asked for one more than the limit: is there more?
+                            let limit = form.with_untracked(SearchForm::limit);
+                            let more_match = list.len() > limit;
+                            list.truncate(limit);
+                            view! { <Results traces=list more_match=more_match form=form.get_untracked() sort=sort picked=picked /> }.into_any()
+                        }
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -85,6 +92,7 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
     let start = RwSignal::new(initial.start.clone());
     let end = RwSignal::new(initial.end.clone());
     let errors_only = RwSignal::new(initial.errors_only);
+    let limit_choices = limit_choices(&initial.limit);
     let limit = RwSignal::new(initial.limit);
     let services = LocalResource::new(api::services);
     let operations = LocalResource::new(move || {
@@ -172,7 +180,7 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             </Show>
             <label>"Limit"
                 <select name="limit" prop:value=move || limit.get() on:change=move |event| limit.set(event_target_value(&event))>
-                    {LIMITS.map(|value| view! { <option value=value>{value}</option> }).collect_view()}
+                    {limit_choices.into_iter().map(|value| { let label = value.clone(); view! { <option value=value>{label}</option> } }).collect_view()}
                 </select>
             </label>
             <label class="inline">
@@ -181,6 +189,49 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
                 "Errors only"
             </label>
             <button type="submit">"Search"</button>
+        </form>
+    }
+}
+
+/// The limit's choices, with the URL's limit among them when it is another (after "Load more").
+fn limit_choices(current: &str) -> Vec<String> {
+    let mut choices: Vec<String> = LIMITS.iter().map(|limit| limit.to_string()).collect();
+    if let Ok(current) = current.trim().parse::<usize>()
+        && !choices.contains(&current.to_string())
+    {
+        choices.push(current.to_string());
+        choices.sort_by_key(|limit| limit.parse::<usize>().unwrap_or(0));
+    }
+    choices
+}
+
+/// A box to paste a trace id into (32 hex digits, or 16 for a 64-bit id) and open that trace.
+#[component]
+fn TraceIdBox() -> impl IntoView {
+    let navigate = use_navigate();
+    let text = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let typed = text.get_untracked();
+        match typed.trim().parse::<spanview_core::TraceId>() {
+            Ok(trace_id) => {
+                problem.set(None);
+                navigate(&format!("/trace/{trace_id}"), Default::default());
+            }
+            Err(_) => problem.set(Some(String::from(
+                "a trace id is 32 hex digits, or 16 for a 64-bit id",
+            ))),
+        }
+    };
+    view! {
+        <form class="trace-id-box" on:submit=submit aria-label="Open a trace by id">
+            <input type="text" name="traceId" placeholder="Trace id" spellcheck="false" autocomplete="off"
+                aria-label="Trace id (16 or 32 hex digits)"
+                aria-invalid=move || problem.with(Option::is_some).to_string()
+                prop:value=move || text.get() on:input=move |event| text.set(event_target_value(&event)) />
+            <button type="submit">"Go"</button>
+            {move || problem.get().map(|problem| view! { <span class="error" role="alert">{problem}</span> })}
         </form>
     }
 }
@@ -254,6 +305,8 @@ enum SortKey {
 #[component]
 fn Results(
     traces: Vec<TraceSummary>,
+    /// More traces match than the limit lists.
+    more_match: bool,
     form: SearchForm,
     sort: RwSignal<(SortKey, bool)>,
     /// Traces picked for comparison, as (start, id): of two, the older one is "before".
@@ -262,6 +315,7 @@ fn Results(
     let before_group = BeforeGroup::get();
     let traces = StoredValue::new(traces);
     let navigate = use_navigate();
+    let load_more_navigate = navigate.clone();
     let open_comparison = {
         let navigate = navigate.clone();
         move |_| {
@@ -346,10 +400,31 @@ fn Results(
             </th>
         }
     };
-    let count_text = count(traces.with_value(Vec::len) as u64, "trace");
+    let n_listed = traces.with_value(Vec::len);
+    let count_text = if more_match {
+        format!("{}; more match", count(n_listed as u64, "trace"))
+    } else {
+        count(n_listed as u64, "trace")
+    };
+    // "Load more" doubles the limit (the API lists at most 1000).
+    let load_more = more_match
+        .then(|| {
+            let mut wider = form.clone();
+            let limit = (form.limit() * 2).min(spanview_core::query::MAX_LIMIT);
+            (limit > form.limit()).then(|| {
+                wider.limit = limit.to_string();
+                format!("/?{}", wider.to_url_query())
+            })
+        })
+        .flatten();
     view! {
         <div class="result-bar">
             <p class="result-count">{count_text}</p>
+            {load_more.map(|href| view! {
+                <button class="compare-button load-more" on:click=move |_| load_more_navigate(&href, Default::default())>
+                    "Load more"
+                </button>
+            })}
             <button class="compare-button compare-pair" disabled=move || n_picked() != 2 on:click=open_comparison>
                 {move || match n_picked() {
                     2 => String::from("Compare the 2 selected traces"),
