@@ -5,6 +5,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::theme::ThemeSwitch;
+use crate::components::time_zone::{TimeZoneSetting, TimeZoneSwitch};
 use crate::components::uploads::{DropZone, OpenFilesButton, UploadsPanel};
 use crate::pages::compare::ComparePage;
 use crate::pages::group_compare::GroupComparePage;
@@ -16,6 +17,7 @@ use crate::upload::Uploads;
 pub fn App() -> impl IntoView {
     Uploads::provide();
     BeforeGroup::provide();
+    TimeZoneSetting::provide();
     view! {
         <Router>
             <header class="topbar">
@@ -24,6 +26,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Traces"</A>
                 </nav>
                 <OpenFilesButton />
+                <TimeZoneSwitch />
                 <ThemeSwitch />
             </header>
             <DropZone />

@@ -27,3 +27,38 @@ pub fn count(n: u64, singular: &str) -> String {
         format!("{n} {singular}s")
     }
 }
+
+/// A Unix-nanosecond instant with its zone, to the millisecond: `2026-12-07 11:48:07.123 UTC`,
+/// or in local time with the offset, `2026-12-07 17:18:07.123 UTC+05:30`.
+pub fn absolute_time(unix_nanos: u64, utc: bool) -> String {
+    let millis = (unix_nanos / 1_000_000) as f64;
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+    let sub_millis = (unix_nanos / 1_000_000) % 1000;
+    if utc {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{sub_millis:03} UTC",
+            date.get_utc_full_year(),
+            date.get_utc_month() + 1,
+            date.get_utc_date(),
+            date.get_utc_hours(),
+            date.get_utc_minutes(),
+            date.get_utc_seconds()
+        )
+    } else {
+        // getTimezoneOffset is UTC minus local, in minutes.
+        let offset_minutes = -(date.get_timezone_offset() as i64);
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        let offset = offset_minutes.abs();
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{sub_millis:03} UTC{sign}{:02}:{:02}",
+            date.get_full_year(),
+            date.get_month() + 1,
+            date.get_date(),
+            date.get_hours(),
+            date.get_minutes(),
+            date.get_seconds(),
+            offset / 60,
+            offset % 60
+        )
+    }
+}

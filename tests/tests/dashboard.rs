@@ -284,3 +284,29 @@ fn a_pasted_trace_id_opens_and_a_cut_list_says_more_match_and_loads_more() {
     assert_eq!(seen["shortIdTitle"], "order-service: GET /orders/12345");
     assert_eq!(seen["longIdPath"], format!("/trace/{SLOW_ORDER_TRACE_ID}"));
 }
+
+/// Issue 24: the list and the trace page show the absolute start time with its zone, local (with
+/// the offset) or UTC, a setting that survives a reload.
+#[test]
+fn start_times_show_in_local_time_or_utc_as_chosen_and_remembered() {
+    use spanview_core::scenario::fixed_order;
+    let spanview = Spanview::start(&[]);
+    let trace_id = format!("{:032x}", 0x7u32);
+    // 2026-01-02 03:04:05.678 UTC
+    let trace = fixed_order(&trace_id, 1_767_323_045_678_000_000);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json("time-zone.mjs", &[&spanview.base_url, &trace_id]);
+    assert_eq!(seen["switchFirst"], "Times: local", "{seen:#}");
+    assert_eq!(seen["listLocal"], "2026-01-02 08:34:05.678 UTC+05:30");
+    assert_eq!(seen["switchAfterClick"], "Times: UTC");
+    assert_eq!(seen["listUtc"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["listUtcAfterReload"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["traceUtc"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["traceLocal"], "2026-01-02 08:34:05.678 UTC+05:30");
+}

@@ -6,5 +6,6 @@ pub mod services_overview;
 pub mod side_by_side;
 pub mod statistics;
 pub mod theme;
+pub mod time_zone;
 pub mod uploads;
 pub mod waterfall;

@@ -10,6 +10,7 @@ use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
+use crate::components::time_zone::TimeZoneSetting;
 use crate::format::{count, local_time, time_ago};
 use crate::pages::group_compare::group_compare_href;
 use crate::search::{CUSTOM_RANGE, LIMITS, RANGES, SearchForm};
@@ -496,6 +497,7 @@ fn TraceRow(
         });
     };
     let href = format!("/trace/{}", summary.trace_id);
+    let time_zone = TimeZoneSetting::get();
     let (service, name) = match &summary.root {
         Some(root) => (root.service.clone(), root.name.clone()),
         None => (String::new(), String::from("(no spans)")),
@@ -524,7 +526,10 @@ fn TraceRow(
             <td class="services">
                 {summary.services.into_iter().map(|service| view! { <span class="chip">{service}</span> }).collect_view()}
             </td>
-            <td class="started" title=local_time(summary.start_nanos)>{time_ago(summary.start_nanos)}</td>
+            <td class="started">
+                <span class="ago">{time_ago(summary.start_nanos)}</span>
+                <span class="at">{move || time_zone.format(start)}</span>
+            </td>
         </tr>
     }
 }
