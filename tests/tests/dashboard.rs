@@ -303,10 +303,57 @@ fn start_times_show_in_local_time_or_utc_as_chosen_and_remembered() {
 
     let seen = run_node_script_json("time-zone.mjs", &[&spanview.base_url, &trace_id]);
     assert_eq!(seen["switchFirst"], "Times: local", "{seen:#}");
-    assert_eq!(seen["listLocal"], "2026-01-02 08:34:05.678 UTC+05:30");
+    assert_eq!(seen["listLocal"], "2026-01-02 08:34:05 UTC+05:30");
     assert_eq!(seen["switchAfterClick"], "Times: UTC");
-    assert_eq!(seen["listUtc"], "2026-01-02 03:04:05.678 UTC");
-    assert_eq!(seen["listUtcAfterReload"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["listUtc"], "2026-01-02 03:04:05 UTC");
+    assert_eq!(seen["listUtcAfterReload"], "2026-01-02 03:04:05 UTC");
     assert_eq!(seen["traceUtc"], "2026-01-02 03:04:05.678 UTC");
     assert_eq!(seen["traceLocal"], "2026-01-02 08:34:05.678 UTC+05:30");
+}
+
+/// Issue 24: the scatter plot has a time axis of round times, and a log scale on which a 100 s
+/// outlier no longer squashes the other traces against the axis.
+#[test]
+fn the_scatter_plot_has_a_time_axis_and_a_log_scale() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let minute = 60_000_000_000u64;
+    // Five traces a minute apart from 2026-01-02 03:00:30 UTC: 350 ms, 3200 ms, and one whose
+    // root lasts 100 s.
+    let first = 1_767_322_830_000_000_000u64;
+    for n in 0..5u64 {
+        let id = format!("{:032x}", n + 1);
+        let mut trace = if n == 1 {
+            slow_order(&id, first + n * minute)
+        } else {
+            fixed_order(&id, first + n * minute)
+        };
+        if n == 4 {
+            let root = &mut trace.batch.spans[0];
+            root.end_nanos = root.start_nanos + 100 * 1_000_000_000;
+        }
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json("scatter-axes.mjs", &[&spanview.base_url]);
+    assert_eq!(
+        seen["timeLabels"],
+        serde_json::json!(["03:01", "03:02", "03:03", "03:04"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["labelsInside"], true);
+    assert_eq!(seen["bottomLinear"], "0");
+    let linear: Vec<f64> = serde_json::from_value(seen["linearHeights"].clone()).unwrap();
+    let log: Vec<f64> = serde_json::from_value(seen["logHeights"].clone()).unwrap();
+    assert_eq!(linear.len(), 5);
+    assert!(linear[3] < 0.05, "on a linear scale the 3.2 s trace is flat: {linear:?}");
+    assert_eq!(seen["logPressed"], "true");
+    assert_eq!(seen["bottomLog"], "350 ms");
+    assert_eq!(log[0], 0.0, "{log:?}");
+    assert_eq!(log[4], 1.0, "{log:?}");
+    assert!(log[3] > 0.3, "on a log scale the 3.2 s trace stands clear: {log:?}");
 }

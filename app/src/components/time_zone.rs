@@ -46,7 +46,12 @@ impl TimeZoneSetting {
 
     /// `unix_nanos` as an absolute time in the chosen zone, tracking the setting.
     pub fn format(self, unix_nanos: u64) -> String {
-        crate::format::absolute_time(unix_nanos, self.0.get() == TimeZone::Utc)
+        crate::format::absolute_time(unix_nanos, self.0.get() == TimeZone::Utc, true)
+    }
+
+    /// As [`Self::format`], to the second (for lists).
+    pub fn format_seconds(self, unix_nanos: u64) -> String {
+        crate::format::absolute_time(unix_nanos, self.0.get() == TimeZone::Utc, false)
     }
 }
 

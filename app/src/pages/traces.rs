@@ -24,6 +24,7 @@ pub fn TracesPage() -> impl IntoView {
     // steady traffic does not undo them.
     let sort = RwSignal::new((SortKey::Start, true));
     let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
+    let log_scale = RwSignal::new(false);
     let traces = LocalResource::new(move || {
         refresh.track();
         let api_query = form.get().to_api_query(now_unix_nanos());
@@ -67,7 +68,7 @@ pub fn TracesPage() -> impl IntoView {
                             let limit = form.with_untracked(SearchForm::limit);
                             let more_match = list.len() > limit;
                             list.truncate(limit);
-                            view! { <Results traces=list more_match=more_match form=form.get_untracked() sort=sort picked=picked /> }.into_any()
+                            view! { <Results traces=list more_match=more_match form=form.get_untracked() sort=sort picked=picked log_scale=log_scale /> }.into_any()
                         }
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
@@ -312,6 +313,8 @@ fn Results(
     sort: RwSignal<(SortKey, bool)>,
     /// Traces picked for comparison, as (start, id): of two, the older one is "before".
     picked: RwSignal<Vec<(u64, String)>>,
+    /// The scatter plot's durations on a log scale.
+    log_scale: RwSignal<bool>,
 ) -> impl IntoView {
     let before_group = BeforeGroup::get();
     let traces = StoredValue::new(traces);
@@ -432,6 +435,11 @@ fn Results(
                     n => format!("Select 2 traces to compare ({n} selected)"),
                 }}
             </button>
+            <button class="compare-button log-scale" aria-pressed=move || log_scale.get().to_string()
+                title="The plot's durations on a logarithmic scale, so that one slow outlier does not flatten the rest"
+                on:click=move |_| log_scale.update(|log| *log = !*log)>
+                "Log scale"
+            </button>
             <div class="group-pick" role="group" aria-label="Group comparison">
                 <Show
                     when=has_before_group
@@ -450,7 +458,7 @@ fn Results(
                 </Show>
             </div>
         </div>
-        <Scatter traces=traces.get_value() form=form />
+        <Scatter traces=traces.get_value() form=form log_scale=log_scale />
         <table class="trace-table">
             <thead>
                 <tr>
@@ -528,7 +536,7 @@ fn TraceRow(
             </td>
             <td class="started">
                 <span class="ago">{time_ago(summary.start_nanos)}</span>
-                <span class="at">{move || time_zone.format(start)}</span>
+                <span class="at">{move || time_zone.format_seconds(start)}</span>
             </td>
         </tr>
     }
@@ -537,7 +545,7 @@ fn TraceRow(
 /// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace;
 /// dragging across the plot narrows the search to that time range (brushing).
 #[component]
-fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
+fn Scatter(traces: Vec<TraceSummary>, form: SearchForm, log_scale: RwSignal<bool>) -> impl IntoView {
     const WIDTH: f64 = 1000.0;
     const HEIGHT: f64 = 180.0;
     const PAD: f64 = 10.0;
@@ -549,7 +557,48 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
         .max()
         .unwrap_or(0)
         .max(1);
+    let fastest = traces
+        .iter()
+        .map(TraceSummary::duration_nanos)
+        .min()
+        .unwrap_or(0)
+        .max(1);
     let span = (last - first).max(1) as f64;
+    // Where a duration sits, from 0 (bottom) to 1 (top): linear from zero, or logarithmic from
+    // the fastest trace, so that one outlier does not squash every other dot.
+    let height_of = move |duration: u64, log: bool| -> f64 {
+        if log {
+            let (low, high) = ((fastest as f64).ln(), (slowest as f64).ln());
+            if high <= low {
+                0.5
+            } else {
+                ((duration.max(1) as f64).ln() - low) / (high - low)
+            }
+        } else {
+            duration as f64 / slowest as f64
+        }
+    };
+    let time_zone = TimeZoneSetting::get();
+    let (tick_step, ticks) = spanview_core::time_axis::time_ticks(first, last, 6);
+    let spans_days = last - first >= 86_400 * 1_000_000_000;
+    let time_labels = move || {
+        let utc = time_zone.0.get() == crate::components::time_zone::TimeZone::Utc;
+        ticks
+            .iter()
+            .map(|&tick| {
+                let left = if last == first {
+                    50.0
+                } else {
+                    (PAD + (tick - first) as f64 / span * (WIDTH - 2.0 * PAD)) / WIDTH * 100.0
+                };
+                view! {
+                    <span class="time-label" style=format!("left: {left:.2}%")>
+                        {crate::format::axis_time(tick, utc, tick_step, spans_days)}
+                    </span>
+                }
+            })
+            .collect_view()
+    };
     let navigate = use_navigate();
     // Brushing: the plot's x (in viewBox units) where the drag began and where it is now.
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
@@ -593,17 +642,17 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             })
         })
     };
-    let dots = traces
-        .into_iter()
+    let dots = move || {
+        let log = log_scale.get();
+        traces
+        .iter()
         .map(|summary| {
             let x = if last == first {
                 WIDTH / 2.0
             } else {
                 PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
             };
-            let y = HEIGHT
-                - PAD
-                - summary.duration_nanos() as f64 / slowest as f64 * (HEIGHT - 2.0 * PAD);
+            let y = HEIGHT - PAD - height_of(summary.duration_nanos(), log) * (HEIGHT - 2.0 * PAD);
             let name = summary
                 .root
                 .as_ref()
@@ -631,7 +680,8 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 </line>
             }
         })
-        .collect_view();
+        .collect_view()
+    };
     view! {
         <div class="scatter" aria-label="Trace duration over time" title="Drag across the plot to narrow the time range">
             <span class="axis-label top">{format_duration(slowest)}</span>
@@ -657,7 +707,8 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 {brush_rect}
                 {dots}
             </svg>
-            <span class="axis-label bottom">"0"</span>
+            <span class="axis-label bottom">{move || if log_scale.get() { format_duration(fastest) } else { String::from("0") }}</span>
+            <div class="time-axis" aria-label="Start time">{time_labels}</div>
         </div>
     }
 }
