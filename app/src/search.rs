@@ -35,6 +35,9 @@ pub struct SearchForm {
     pub end: String,
     pub errors_only: bool,
     pub limit: String,
+    /// A trace to compare with the one picked from this search (from the trace page's
+    /// "Compare with…"); not part of the API's query.
+    pub compare_with: String,
 }
 
 impl SearchForm {
@@ -51,6 +54,7 @@ impl SearchForm {
             end: get("end"),
             errors_only: get("errors") == "true",
             limit: query.get("limit").unwrap_or_else(|| String::from("50")),
+            compare_with: get("compareWith"),
         }
     }
 
@@ -78,6 +82,7 @@ impl SearchForm {
             push("errors", "true");
         }
         push("limit", &self.limit);
+        push("compareWith", &self.compare_with);
         pairs
     }
 
@@ -125,7 +130,7 @@ impl SearchForm {
         let mut pairs: Vec<(&'static str, String)> = self
             .url_pairs()
             .into_iter()
-            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end" | "limit"))
+            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end" | "limit" | "compareWith"))
             .collect();
         let limit = self.limit() + 1;
         pairs.push((

@@ -357,3 +357,45 @@ fn the_scatter_plot_has_a_time_axis_and_a_log_scale() {
     assert_eq!(log[4], 1.0, "{log:?}");
     assert!(log[3] > 0.3, "on a log scale the 3.2 s trace stands clear: {log:?}");
 }
+
+/// Issue 24: the trace page offers to compare with the previous trace of its root operation, or
+/// with one picked from a search.
+#[test]
+fn a_trace_is_compared_with_the_previous_of_its_operation_or_one_picked_from_a_search() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let minute = 60_000_000_000u64;
+    let ids: Vec<String> = (0xa1..=0xa3u32).map(|n| format!("{n:032x}")).collect();
+    let traces = [
+        fixed_order(&ids[0], now - 30 * minute),
+        slow_order(&ids[1], now - 20 * minute),
+        fixed_order(&ids[2], now - 10 * minute),
+    ];
+    for trace in traces {
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json(
+        "compare-with.mjs",
+        &[&spanview.base_url, &ids[0], &ids[1], &ids[2]],
+    );
+    assert_eq!(
+        seen["previousHref"],
+        format!("/compare/{}/{}", ids[1], ids[2]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["previousPath"], format!("/compare/{}/{}", ids[1], ids[2]));
+    assert_eq!(seen["pickSearch"]["compareWith"], ids[2].as_str());
+    assert_eq!(seen["pickSearch"]["service"], "order-service");
+    assert_eq!(seen["pickSearch"]["operation"], "GET /orders/12345");
+    assert!(seen["rowsWithCompare"].as_u64().unwrap() >= 2, "{seen:#}");
+    assert_eq!(seen["pickedPath"], format!("/compare/{}/{}", ids[0], ids[2]));
+}

@@ -1,6 +1,7 @@
 //! Reusable views, thin wiring over `spanview-core`.
 
 pub mod api_error;
+pub mod compare_with;
 pub mod live;
 pub mod services_overview;
 pub mod side_by_side;

@@ -264,6 +264,12 @@ fn TraceHeader() -> impl IntoView {
     );
     let has_errors = waterfall.n_errors > 0;
     let time_zone = crate::components::time_zone::TimeZoneSetting::get();
+    let compare_with = waterfall.rows.first().map(|root| {
+        view! {
+            <crate::components::compare_with::CompareWith trace_id=state.trace.trace_id.to_string()
+                service=root.service.to_string() operation=root.name.to_string() start_nanos=waterfall.window.start_nanos />
+        }
+    });
     let started_nanos = waterfall.window.start_nanos;
     view! {
         <header class="trace-header">
@@ -278,6 +284,7 @@ fn TraceHeader() -> impl IntoView {
             </dl>
             <div class="call-outs">{slowest}{busiest}</div>
             <ExportButtons />
+            {compare_with}
         </header>
     }
 }

@@ -95,6 +95,7 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
     let end = RwSignal::new(initial.end.clone());
     let errors_only = RwSignal::new(initial.errors_only);
     let limit_choices = limit_choices(&initial.limit);
+    let compare_with = initial.compare_with.clone();
     let limit = RwSignal::new(initial.limit);
     let services = LocalResource::new(api::services);
     let operations = LocalResource::new(move || {
@@ -120,6 +121,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             end: end.get_untracked(),
             errors_only: errors_only.get_untracked(),
             limit: limit.get_untracked(),
+            // Picking a trace to compare with goes on through new searches.
+            compare_with: compare_with.clone(),
         };
         navigate(&format!("/?{}", form.to_url_query()), Default::default());
     };
@@ -193,6 +196,11 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             <button type="submit">"Search"</button>
         </form>
     }
+}
+
+/// The first 8 hex digits of a trace id, for a label.
+fn short_id(trace_id: &str) -> String {
+    trace_id.chars().take(8).collect()
 }
 
 /// The limit's choices, with the URL's limit among them when it is another (after "Load more").
@@ -404,6 +412,7 @@ fn Results(
             </th>
         }
     };
+    let compare_with = form.compare_with.clone();
     let n_listed = traces.with_value(Vec::len);
     let count_text = if more_match {
         format!("{}; more match", count(n_listed as u64, "trace"))
@@ -458,7 +467,14 @@ fn Results(
                 </Show>
             </div>
         </div>
-        <Scatter traces=traces.get_value() form=form log_scale=log_scale />
+        {(!form.compare_with.is_empty()).then(|| view! {
+            <p class="compare-with-banner" role="status">
+                "Pick the trace to compare with "
+                <a href=format!("/trace/{}", form.compare_with)><code>{short_id(&form.compare_with)}</code></a>
+                ": its row's " <strong>"Compare"</strong> " link opens the comparison."
+            </p>
+        })}
+        <Scatter traces=traces.get_value() form=form.clone() log_scale=log_scale />
         <table class="trace-table">
             <thead>
                 <tr>
@@ -477,7 +493,7 @@ fn Results(
                 {move || {
                     let list = sorted();
                     let slowest = list.iter().map(TraceSummary::duration_nanos).max().unwrap_or(0).max(1);
-                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest picked=picked /> }).collect_view()
+                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest picked=picked compare_with=compare_with.clone() /> }).collect_view()
                 }}
             </tbody>
         </table>
@@ -489,8 +505,14 @@ fn TraceRow(
     summary: TraceSummary,
     slowest: u64,
     picked: RwSignal<Vec<(u64, String)>>,
+    /// The trace the user is picking one to compare with (empty when not picking).
+    compare_with: String,
 ) -> impl IntoView {
     let trace_id = summary.trace_id.to_string();
+    // Picked from a search: this one is "before", the trace the user came from "after".
+    let compare_link = (!compare_with.is_empty() && compare_with != trace_id).then(|| {
+        view! { <a class="compare-link" href=format!("/compare/{trace_id}/{compare_with}")>"Compare"</a> }
+    });
     let start = summary.start_nanos;
     let id_for_check = trace_id.clone();
     let is_picked = move || picked.with(|picked| picked.iter().any(|(_, id)| *id == id_for_check));
@@ -524,6 +546,7 @@ fn TraceRow(
                     " "
                     <span class="name">{name}</span>
                 </a>
+                {compare_link}
             </td>
             <td class="duration">
                 <span class="duration-text">{format_duration(duration)}</span>
