@@ -130,7 +130,9 @@ impl SearchForm {
         let mut pairs: Vec<(&'static str, String)> = self
             .url_pairs()
             .into_iter()
-            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end" | "limit" | "compareWith"))
+            .filter(|(name, _)| {
+                !matches!(*name, "range" | "start" | "end" | "limit" | "compareWith")
+            })
             .collect();
         let limit = self.limit() + 1;
         pairs.push((

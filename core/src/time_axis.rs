@@ -64,7 +64,9 @@ mod tests {
         assert_eq!(step, 60 * SECOND);
         assert_eq!(
             ticks,
-            [43_260, 43_320, 43_380, 43_440].map(|s| s * SECOND).to_vec()
+            [43_260, 43_320, 43_380, 43_440]
+                .map(|s| s * SECOND)
+                .to_vec()
         );
     }
 

@@ -273,7 +273,10 @@ fn a_pasted_trace_id_opens_and_a_cut_list_says_more_match_and_loads_more() {
     assert_eq!(seen["countAtLimit2"], "2 traces; more match");
     assert_eq!(seen["urlAfterMore"], "?limit=4");
     assert_eq!(seen["rowsAfterMore"], 4);
-    assert_eq!(seen["countAfterMore"], "4 traces; more match", "5 are stored");
+    assert_eq!(
+        seen["countAfterMore"], "4 traces; more match",
+        "5 are stored"
+    );
     assert_eq!(seen["limitShown"], "4");
     assert_eq!(seen["loadMoreLeft"], 1);
     assert_eq!(
@@ -350,12 +353,18 @@ fn the_scatter_plot_has_a_time_axis_and_a_log_scale() {
     let linear: Vec<f64> = serde_json::from_value(seen["linearHeights"].clone()).unwrap();
     let log: Vec<f64> = serde_json::from_value(seen["logHeights"].clone()).unwrap();
     assert_eq!(linear.len(), 5);
-    assert!(linear[3] < 0.05, "on a linear scale the 3.2 s trace is flat: {linear:?}");
+    assert!(
+        linear[3] < 0.05,
+        "on a linear scale the 3.2 s trace is flat: {linear:?}"
+    );
     assert_eq!(seen["logPressed"], "true");
     assert_eq!(seen["bottomLog"], "350 ms");
     assert_eq!(log[0], 0.0, "{log:?}");
     assert_eq!(log[4], 1.0, "{log:?}");
-    assert!(log[3] > 0.3, "on a log scale the 3.2 s trace stands clear: {log:?}");
+    assert!(
+        log[3] > 0.3,
+        "on a log scale the 3.2 s trace stands clear: {log:?}"
+    );
 }
 
 /// Issue 24: the trace page offers to compare with the previous trace of its root operation, or
@@ -392,10 +401,16 @@ fn a_trace_is_compared_with_the_previous_of_its_operation_or_one_picked_from_a_s
         format!("/compare/{}/{}", ids[1], ids[2]),
         "{seen:#}"
     );
-    assert_eq!(seen["previousPath"], format!("/compare/{}/{}", ids[1], ids[2]));
+    assert_eq!(
+        seen["previousPath"],
+        format!("/compare/{}/{}", ids[1], ids[2])
+    );
     assert_eq!(seen["pickSearch"]["compareWith"], ids[2].as_str());
     assert_eq!(seen["pickSearch"]["service"], "order-service");
     assert_eq!(seen["pickSearch"]["operation"], "GET /orders/12345");
     assert!(seen["rowsWithCompare"].as_u64().unwrap() >= 2, "{seen:#}");
-    assert_eq!(seen["pickedPath"], format!("/compare/{}/{}", ids[0], ids[2]));
+    assert_eq!(
+        seen["pickedPath"],
+        format!("/compare/{}/{}", ids[0], ids[2])
+    );
 }

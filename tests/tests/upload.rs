@@ -160,8 +160,14 @@ fn opened_files_show_above_the_list_and_a_single_trace_opens_at_once() {
     );
     assert_eq!(seen["panelAboveList"], true, "{seen:#}");
     assert_eq!(seen["panelBottomInView"], true, "{seen:#}");
-    assert_eq!(seen["pathAfterTwo"], "/", "two files open no trace by themselves");
+    assert_eq!(
+        seen["pathAfterTwo"], "/",
+        "two files open no trace by themselves"
+    );
     assert_eq!(seen["panelGone"], true);
-    assert_eq!(seen["openedPath"], "/trace/00000000000000008ce82b2e9ed820ba");
+    assert_eq!(
+        seen["openedPath"],
+        "/trace/00000000000000008ce82b2e9ed820ba"
+    );
     assert_eq!(seen["openedTitle"], "datamgmt: get /oauth/authorize");
 }

@@ -12,7 +12,12 @@ use crate::search::SearchForm;
 const LOOK_BACK: usize = 20;
 
 #[component]
-pub fn CompareWith(trace_id: String, service: String, operation: String, start_nanos: u64) -> impl IntoView {
+pub fn CompareWith(
+    trace_id: String,
+    service: String,
+    operation: String,
+    start_nanos: u64,
+) -> impl IntoView {
     let previous = {
         let (trace_id, service, operation) = (trace_id.clone(), service.clone(), operation.clone());
         LocalResource::new(move || {
@@ -22,7 +27,8 @@ pub fn CompareWith(trace_id: String, service: String, operation: String, start_n
                 api::encode_component(&operation),
                 start_nanos.saturating_sub(1)
             );
-            let (trace_id, service, operation) = (trace_id.clone(), service.clone(), operation.clone());
+            let (trace_id, service, operation) =
+                (trace_id.clone(), service.clone(), operation.clone());
             async move {
                 let found = api::search_traces(&query).await.ok()?;
                 previous_of_operation(found, &trace_id, &service, &operation)

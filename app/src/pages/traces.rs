@@ -568,7 +568,11 @@ fn TraceRow(
 /// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace;
 /// dragging across the plot narrows the search to that time range (brushing).
 #[component]
-fn Scatter(traces: Vec<TraceSummary>, form: SearchForm, log_scale: RwSignal<bool>) -> impl IntoView {
+fn Scatter(
+    traces: Vec<TraceSummary>,
+    form: SearchForm,
+    log_scale: RwSignal<bool>,
+) -> impl IntoView {
     const WIDTH: f64 = 1000.0;
     const HEIGHT: f64 = 180.0;
     const PAD: f64 = 10.0;
@@ -668,42 +672,43 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm, log_scale: RwSignal<bool
     let dots = move || {
         let log = log_scale.get();
         traces
-        .iter()
-        .map(|summary| {
-            let x = if last == first {
-                WIDTH / 2.0
-            } else {
-                PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
-            };
-            let y = HEIGHT - PAD - height_of(summary.duration_nanos(), log) * (HEIGHT - 2.0 * PAD);
-            let name = summary
-                .root
-                .as_ref()
-                .map(|root| format!("{}: {}", root.service, root.name))
-                .unwrap_or_default();
-            let tooltip = format!(
-                "{name}\n{} · {} · {}",
-                format_duration(summary.duration_nanos()),
-                count(summary.n_spans, "span"),
-                local_time(summary.start_nanos)
-            );
-            let href = format!("/trace/{}", summary.trace_id);
-            let navigate = navigate.clone();
-            let has_errors = summary.n_errors > 0;
-            // A zero-length line with a round cap and a stroke that ignores the plot's scaling:
-            // a round dot however the stretched plot is wide (a circle would be an ellipse).
-            let (x, y) = (format!("{x:.1}"), format!("{y:.1}"));
-            view! {
-                <line
-                    class="dot" class:error=has_errors
-                    x1=x.clone() y1=y.clone() x2=x y2=y
-                    on:click=move |_| navigate(&href, Default::default())
-                >
-                    <title>{tooltip}</title>
-                </line>
-            }
-        })
-        .collect_view()
+            .iter()
+            .map(|summary| {
+                let x = if last == first {
+                    WIDTH / 2.0
+                } else {
+                    PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
+                };
+                let y =
+                    HEIGHT - PAD - height_of(summary.duration_nanos(), log) * (HEIGHT - 2.0 * PAD);
+                let name = summary
+                    .root
+                    .as_ref()
+                    .map(|root| format!("{}: {}", root.service, root.name))
+                    .unwrap_or_default();
+                let tooltip = format!(
+                    "{name}\n{} · {} · {}",
+                    format_duration(summary.duration_nanos()),
+                    count(summary.n_spans, "span"),
+                    local_time(summary.start_nanos)
+                );
+                let href = format!("/trace/{}", summary.trace_id);
+                let navigate = navigate.clone();
+                let has_errors = summary.n_errors > 0;
+                // A zero-length line with a round cap and a stroke that ignores the plot's scaling:
+                // a round dot however the stretched plot is wide (a circle would be an ellipse).
+                let (x, y) = (format!("{x:.1}"), format!("{y:.1}"));
+                view! {
+                    <line
+                        class="dot" class:error=has_errors
+                        x1=x.clone() y1=y.clone() x2=x y2=y
+                        on:click=move |_| navigate(&href, Default::default())
+                    >
+                        <title>{tooltip}</title>
+                    </line>
+                }
+            })
+            .collect_view()
     };
     view! {
         <div class="scatter" aria-label="Trace duration over time" title="Drag across the plot to narrow the time range">

@@ -206,7 +206,8 @@ fn Toolbar() -> impl IntoView {
     let waterfall = state.waterfall.clone();
     let depth_shown = move || match depth_choice.get() {
         Some(depth)
-            if collapsed.with(|collapsed| *collapsed == waterfall.rows_to_collapse_for_depth(depth)) =>
+            if collapsed
+                .with(|collapsed| *collapsed == waterfall.rows_to_collapse_for_depth(depth)) =>
         {
             depth.to_string()
         }
