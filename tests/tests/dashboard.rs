@@ -414,3 +414,32 @@ fn a_trace_is_compared_with_the_previous_of_its_operation_or_one_picked_from_a_s
         format!("/compare/{}/{}", ids[0], ids[2])
     );
 }
+
+/// Issue 24: two identical traces compare with a zero change that is not shown red.
+#[test]
+fn a_zero_change_is_not_shown_red() {
+    use spanview_core::scenario::fixed_order;
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (before, after) = (format!("{:032x}", 0xb1u32), format!("{:032x}", 0xb2u32));
+    for (id, start) in [
+        (&before, now - 120_000_000_000),
+        (&after, now - 60_000_000_000),
+    ] {
+        let trace = fixed_order(id, start);
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json("compare-same.mjs", &[&spanview.base_url, &before, &after]);
+    assert_eq!(seen["delta"], "0 (0 %)", "{seen:#}");
+    assert_eq!(seen["summaryClass"], "compare-summary", "{seen:#}");
+    assert_eq!(seen["deltaColor"], seen["textColor"], "{seen:#}");
+    assert_eq!(seen["redRows"], 0);
+}

@@ -88,7 +88,11 @@ fn median_and_p95(distribution: Option<Distribution>) -> (String, String) {
 
 #[component]
 fn GroupComparisonView(comparison: GroupComparison) -> impl IntoView {
-    let faster = comparison.median_delta_nanos < 0;
+    // No change is neither green nor red (issue 24).
+    let (faster, slower) = (
+        comparison.median_delta_nanos < 0,
+        comparison.median_delta_nanos > 0,
+    );
     let markdown = render_group_markdown(&comparison);
     let json = serde_json::to_string_pretty(&comparison).unwrap_or_default();
     let side_note = |label: &str, d: Distribution, variability: Variability| {
@@ -109,7 +113,7 @@ fn GroupComparisonView(comparison: GroupComparison) -> impl IntoView {
         .map(|row| view! { <GroupRowView row=row /> })
         .collect_view();
     view! {
-        <div class="compare-summary" class:faster=faster class:slower=!faster>
+        <div class="compare-summary" class:faster=faster class:slower=slower>
             <div class="big-number">
                 <span class="label">"Median"</span>
                 <span class="value">
