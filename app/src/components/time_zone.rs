@@ -59,7 +59,7 @@ impl TimeZoneSetting {
 pub fn TimeZoneSwitch() -> impl IntoView {
     let setting = TimeZoneSetting::get().0;
     view! {
-        <button class="theme-switch time-zone-switch" title="Show times in UTC or in this browser's time zone"
+        <button class="time-zone-switch" title="Show times in UTC or in this browser's time zone"
             on:click=move |_| setting.update(|zone| {
                 *zone = match zone {
                     TimeZone::Local => TimeZone::Utc,

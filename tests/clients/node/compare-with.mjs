@@ -12,7 +12,7 @@ try {
   await page.goto(`${base}/trace/${latest}`);
   await page.waitForSelector('.compare-with .compare-previous');
   seen.previousHref = await page.locator('.compare-with .compare-previous').getAttribute('href');
-  await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/compare-with.png` : '/dev/null' });
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/compare-with.png` });
   await page.locator('.compare-with .compare-previous').click();
   await page.waitForURL(/\/compare\//);
   seen.previousPath = new URL(page.url()).pathname;

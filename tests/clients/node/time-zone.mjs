@@ -19,7 +19,7 @@ try {
   await page.locator('.time-zone-switch').click();
   seen.switchAfterClick = await page.locator('.time-zone-switch').textContent();
   seen.listUtc = await rowTime();
-  await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/time-zone-list.png` : '/dev/null' });
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/time-zone-list.png` });
   await page.reload();
   await page.waitForSelector(`tr[data-trace-id="${traceId}"]`);
   seen.listUtcAfterReload = await rowTime();
@@ -28,7 +28,7 @@ try {
   seen.traceUtc = await page.locator('.trace-facts .started-at').textContent();
   await page.locator('.time-zone-switch').click();
   seen.traceLocal = await page.locator('.trace-facts .started-at').textContent();
-  await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/time-zone-trace.png` : '/dev/null' });
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/time-zone-trace.png` });
 } finally {
   await browser.close();
 }

@@ -26,7 +26,7 @@ try {
   seen.panelAboveList = loadedPanel.y + loadedPanel.height <= table.y;
   seen.panelBottomInView = loadedPanel.y + loadedPanel.height <= 768;
   seen.pathAfterTwo = new URL(page.url()).pathname;
-  await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/uploads-panel.png` : '/dev/null' });
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/uploads-panel.png` });
   // Close both; then one file of one trace: its trace opens.
   while (await page.locator('.upload .forget').count() > 0) await page.locator('.upload .forget').first().click();
   seen.panelGone = (await page.locator('.uploads-panel').count()) === 0;
