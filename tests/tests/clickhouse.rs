@@ -438,8 +438,29 @@ fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
     });
 }
 
-/// The text a reader sees in a rendered page: tags, scripts and styles removed, blanks folded.
+/// The text a reader sees in a rendered page (tags, scripts and styles removed, blanks folded),
+/// without absolute start times: each server loads the demo traces relative to its own start,
+/// so their clock times differ by the milliseconds between the two starts.
 fn visible_text(dom: &str) -> String {
+    rendered_words(dom)
+        .split(' ')
+        .filter(|word| !is_clock_time(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `2026-12-07`, `12:35:05.294` or `UTC+00:00`: the parts of an absolute time.
+fn is_clock_time(word: &str) -> bool {
+    let digits_and = |separators: &[char]| {
+        word.chars().any(|c| c.is_ascii_digit())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || separators.contains(&c))
+    };
+    word.starts_with("UTC") || (word.len() >= 8 && (digits_and(&['-']) || digits_and(&[':', '.'])))
+}
+
+fn rendered_words(dom: &str) -> String {
     let mut text = String::with_capacity(dom.len() / 2);
     let mut rest = dom;
     while let Some(open) = rest.find('<') {
