@@ -85,7 +85,8 @@ fn searching_by_service_and_duration_finds_the_slow_trace_and_the_url_keeps_it()
     assert_eq!(
         seen["overviewInventoryRow"],
         serde_json::json!([
-            "inventory-service",
+            // The service's cell links to its performance page ("over time").
+            "inventory-service over time",
             "2",
             "2",
             "0.0 %",

@@ -212,19 +212,33 @@ fn TraceView(trace: Arc<Trace>) -> impl IntoView {
             Waterfall::build_adjusted(&trace, skew.clone())
                 .map(|(waterfall, adjusted)| (Arc::new(waterfall), adjusted))
         };
+        let recorded_trace = RecordedTrace(trace.clone());
         built.map(|(waterfall, trace)| {
-            view! { <TraceBody trace=trace waterfall=waterfall recorded_times=recorded_times /> }
+            view! {
+                <TraceBody
+                    trace=trace
+                    recorded_trace=recorded_trace
+                    waterfall=waterfall
+                    recorded_times=recorded_times
+                />
+            }
         })
     })
     .into_any()
 }
 
+/// The trace as recorded (exports carry the recorded times, never the skew-adjusted ones).
+#[derive(Clone)]
+struct RecordedTrace(Arc<Trace>);
+
 #[component]
 fn TraceBody(
     trace: Arc<Trace>,
+    recorded_trace: RecordedTrace,
     waterfall: Arc<Waterfall>,
     recorded_times: Option<RwSignal<bool>>,
 ) -> impl IntoView {
+    provide_context(recorded_trace);
     mark("spanview:waterfall-built");
     let state = WaterfallState::new(trace.clone(), waterfall, recorded_times);
     // A deep link (`?span=`) opens with that span selected and revealed.
@@ -382,8 +396,8 @@ fn TraceHeader() -> impl IntoView {
 /// either reproduces its spans.
 #[component]
 fn ExportButtons() -> impl IntoView {
-    let state = expect_context::<WaterfallState>();
-    let (otlp_trace, jaeger_trace) = (state.trace.clone(), state.trace);
+    let RecordedTrace(recorded) = expect_context::<RecordedTrace>();
+    let (otlp_trace, jaeger_trace) = (recorded.clone(), recorded);
     view! {
         <div class="export-buttons">
             <span class="export-label">"Export"</span>
