@@ -4,6 +4,9 @@
 # each on a fresh process:
 #   spanview  OTLP/HTTP protobuf, OTLP/HTTP JSON and OTLP/gRPC into its durable store
 #   rotel     (PyPI `rotel`, blackhole exporter: receive only) over OTLP/HTTP and OTLP/gRPC
+#   Phoenix   (PyPI `arize-phoenix`, its SQLite store) over OTLP/HTTP protobuf: the acknowledged
+#             rate, and the durable rate (until its database holds every acknowledged span), on
+#             PHOENIX_SPANS spans (default 10,240: it stores about a hundred a second here)
 # For each: spans/s, the receiver's CPU seconds per million spans, its peak RSS; for spanview a
 # check that every acknowledged span is readable afterwards (`query-bench --verify`).
 # Prints a Markdown table and appends it, dated with the machine and commit, to
@@ -12,11 +15,10 @@
 # usage: tests/bench/ingest.sh [SPANS]     (default 1,000,000; run after `./x build`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
+source tests/bench/common.sh
 SPANS=${1:-1000000}
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
 ROTEL_VERSION=0.0.1a15
-COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core || echo "+changes")
 WORK=$(mktemp -d /tmp/spanview-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -28,26 +30,13 @@ if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
     "$VENV/bin/pip" install -q --disable-pip-version-check "rotel==$ROTEL_VERSION"
 fi
 ROTEL=$("$VENV/bin/python" -c 'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')
-
-# 1234567 -> 1,234,567
-thousands() {
-    sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"
-}
-# CPU seconds (user + system) a process has used so far.
-cpu_seconds() {
-    awk -v ticks="$(getconf CLK_TCK)" '{ print ($14 + $15) / ticks }' "/proc/$1/stat"
-}
-peak_rss_mb() {
-    awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
-}
-wait_for_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
+PHOENIX_VERSION=20.26.1
+PHOENIX_VENV="$ROOT/.tools/phoenix-venv"
+if ! "$PHOENIX_VENV/bin/python" -c "import phoenix" 2>/dev/null; then
+    python3 -m venv "$PHOENIX_VENV"
+    "$PHOENIX_VENV/bin/pip" install -q --disable-pip-version-check "arize-phoenix==$PHOENIX_VERSION"
+fi
+PHOENIX_SPANS=${PHOENIX_SPANS:-10240}
 
 ROWS=()
 # run LABEL PID URL ENCODING [VERIFY_BASE_URL]
@@ -104,18 +93,43 @@ for encoding in protobuf grpc; do
     kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
+# Phoenix acknowledges a batch once it is queued and writes it to its database afterwards: the
+# durable rate counts until the database holds every acknowledged span.
+PHOENIX_WORKING_DIR="$WORK/phoenix" PHOENIX_PORT=4620 PHOENIX_GRPC_PORT=4621 PHOENIX_HOST=127.0.0.1 \
+    "$PHOENIX_VENV/bin/phoenix" serve >"$WORK/phoenix.log" 2>&1 &
+pid=$!
+wait_for_port 4620 600
+started=$(date +%s.%N)
+before=$(cpu_seconds "$pid")
+output=$("$BIN/ingest-bench" http://127.0.0.1:4620/v1/traces --spans "$PHOENIX_SPANS" \
+    --connections "$CONNECTIONS" --seed 1)
+acknowledged=$(sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$output")
+stored=0
+for _ in $(seq 1 1200); do
+    stored=$(python3 -c 'import sqlite3, sys
+try:
+    print(sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute("SELECT count(*) FROM spans").fetchone()[0])
+except sqlite3.Error:
+    print(0)' "$WORK/phoenix/phoenix.db")
+    [ "$stored" -ge "$PHOENIX_SPANS" ] && break
+    sleep 0.5
+done
+durable=$(awk -v n="$stored" -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (e - s) }')
+cpu_per_million=$(awk -v a="$(cpu_seconds "$pid")" -v b="$before" -v n="$PHOENIX_SPANS" \
+    'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
+ROWS+=("| Phoenix $PHOENIX_VERSION OTLP/HTTP protobuf ($(thousands "$PHOENIX_SPANS") spans): acknowledged \
+| $(thousands "$acknowledged") | $cpu_per_million s | $(peak_rss_mb "$pid") MB | — |")
+ROWS+=("| Phoenix $PHOENIX_VERSION, durable (its database holds them) | $(thousands "$durable") | | \
+| $(thousands "$stored") of $(thousands "$PHOENIX_SPANS") stored |")
+echo "phoenix: $output; $stored stored, $durable spans/s durable" >&2
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
 table=$(
-    echo "**$(date -u +%Y-%m-%d) ingest side by side** ($COMMIT, $(nproc) cores \
-$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(thousands "$SPANS") spans per receiver, \
-$CONNECTIONS connections, \`tests/bench/ingest.sh\`):"
+    echo "**$(date -u +%Y-%m-%d) ingest side by side** ($COMMIT, $(machine), $(thousands "$SPANS") spans \
+per receiver, $CONNECTIONS connections, \`tests/bench/ingest.sh\`):"
     echo
     echo "| receiver | spans/s | receiver CPU per 1M spans | peak RSS | acknowledged spans |"
     echo "|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}"
 )
-echo
-echo "$table"
-if [ "${BENCH_RECORD:-1}" = 1 ]; then
-    printf '\n%s\n' "$table" >>docs/benchmarks.md
-    echo "(appended to docs/benchmarks.md)" >&2
-fi
+record "$table"

@@ -149,6 +149,24 @@ fn main() -> anyhow::Result<()> {
         let result = measure(&agent, base, options.n_requests.min(100), path_of)?;
         report(label, &result);
     }
+
+    // The service views read the store's per-minute aggregates, never the spans.
+    let service_views: [(&str, &str); 4] = [
+        ("services overview", "/api/services/overview"),
+        ("service map", "/api/services/map"),
+        (
+            "service performance (order-service)",
+            "/api/services/order-service/performance",
+        ),
+        (
+            "service performance (per minute)",
+            "/api/services/user-service/performance?step=1m",
+        ),
+    ];
+    for (label, path) in service_views {
+        let result = measure(&agent, base, options.n_requests.min(50), |_| path.into())?;
+        report(label, &result);
+    }
     Ok(())
 }
 

@@ -1,0 +1,41 @@
+# Shared by the benchmark scripts in this folder (sourced, from the repository's root).
+ROOT=$(pwd)
+COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core app || echo "+changes")
+
+# 1234567 -> 1,234,567
+thousands() {
+    sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"
+}
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+    awk -v ticks="$(getconf CLK_TCK)" '{ print ($14 + $15) / ticks }' "/proc/$1/stat"
+}
+peak_rss_mb() {
+    awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+rss_mb() {
+    awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+# wait_for_port PORT [TENTHS_OF_A_SECOND]
+wait_for_port() {
+    for _ in $(seq 1 "${2:-100}"); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+# "2 cores Intel(R) Xeon(R) ..., 24 GiB"
+machine() {
+    echo "$(nproc) cores $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), \
+$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+}
+# Prints a table and appends it to docs/benchmarks.md (unless BENCH_RECORD=0).
+record() {
+    echo
+    echo "$1"
+    if [ "${BENCH_RECORD:-1}" = 1 ]; then
+        printf '\n%s\n' "$1" >>docs/benchmarks.md
+        echo "(appended to docs/benchmarks.md)" >&2
+    fi
+}
