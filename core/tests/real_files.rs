@@ -391,7 +391,7 @@ fn the_direct_otlp_decoders_agree_with_the_generated_types_on_real_files() {
         };
         for document in documents {
             let reference = serde_json::from_str::<ExportTraceServiceRequest>(&document)
-                .map(otlp::from_request)
+                .map(otlp::reference::from_request)
                 .ok();
             let direct = otlp::decode_json(document.as_bytes()).ok();
             assert_eq!(direct, reference, "{name}");

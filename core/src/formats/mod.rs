@@ -12,10 +12,16 @@ pub mod compact;
 pub mod file;
 pub mod jaeger;
 pub mod otlp;
-mod otlp_json;
-mod otlp_protobuf;
 pub mod progress;
 pub mod zipkin;
 
 pub use file::{DecodeLimits, DecodedFile, FileError, Format, decode_file};
 pub use otlp::{Decoded, OtlpError, RejectedSpans, TIME_LIMIT_NANOS};
+
+/// serde_json appends " at line L column C"; we report the position in our own fields.
+pub(crate) fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}

@@ -12,7 +12,7 @@
 //! field given twice is merged and a scalar replaced, strings must be UTF-8, and nesting deeper
 //! than prost's recursion limit (100) is an error. Errors name the byte offset and the field.
 
-use super::otlp::{self, Decoded, OtlpError};
+use crate::formats::otlp::{self, Decoded, OtlpError};
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -334,7 +334,7 @@ fn scope_spans(mut message: Reader<'_>, resource_idx: u32, decoded: &mut Decoded
                     scope_idx,
                 )?;
                 decoded.keep_or_reject(span);
-                super::progress::reach((message.base + message.pos) as u64);
+                crate::formats::progress::reach((message.base + message.pos) as u64);
             }
             3 => {
                 decoded.batch.scopes[scope_idx as usize].schema_url =
@@ -588,8 +588,8 @@ mod tests {
 
     /// Both decoders on the same bytes: the same batch and rejections, or both an error.
     fn same_as_generated_types(bytes: &[u8]) -> Result<(), TestCaseError> {
-        otlp::tests::same_outcome(
-            ExportTraceServiceRequest::decode(bytes).map(otlp::from_request),
+        otlp::reference::same_outcome(
+            ExportTraceServiceRequest::decode(bytes).map(otlp::reference::from_request),
             decode(bytes),
         )
     }
