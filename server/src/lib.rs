@@ -6,7 +6,6 @@ pub mod demo;
 pub mod grpc;
 pub mod import;
 pub mod ingest;
-pub mod live;
 pub mod metrics;
 pub mod retention;
 pub mod store;
@@ -20,8 +19,8 @@ use axum::Router;
 use spanview_core::redact::Redactor;
 use tokio::sync::Semaphore;
 
+use crate::api::live::LiveFeed;
 use crate::demo::DemoFeed;
-use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::store::TraceStore;
 

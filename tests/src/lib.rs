@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 pub mod load;
+pub mod tls;
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -450,7 +451,8 @@ pub fn test_clickhouse_url(test: &str) -> Option<String> {
     }
 }
 
-fn skip_or_fail(test: &str, why: &str) {
+/// Under `CI` a test that cannot run fails; elsewhere it says loudly that it skipped.
+pub fn skip_or_fail(test: &str, why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("{test}: {why}, and CI is set: this test must not skip");
     }
