@@ -12,6 +12,12 @@ pub mod store;
 pub mod tls;
 pub mod ui;
 
+// The tests crate's rule for tests that need something from outside (fail under `CI`, else
+// skip loudly), shared as a file: this crate cannot depend on the tests crate.
+#[cfg(test)]
+#[path = "../../tests/src/skip.rs"]
+mod test_skip;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::{skip_or_fail, workspace_root};
+use crate::skip::skip_or_fail;
+use crate::workspace_root;
 
 /// A self-signed certificate for 127.0.0.1 and localhost and its key, in a temporary folder.
 pub struct TestCertificate {
