@@ -3,7 +3,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::Change;
+use super::comparison::Change;
 use super::paths::{Group, KeyId, KeyTable, Side};
 
 /// The partners found: a group's index on the other side, and what became of each group of the

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::Extent;
+use super::comparison::Extent;
 use crate::model::Trace;
 use crate::waterfall::Waterfall;
 

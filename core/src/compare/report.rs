@@ -1,6 +1,6 @@
 //! The comparison as reports: a plain-text table for terminals and Markdown for pull requests.
 
-use super::{Change, Comparison, ComparisonRow, CriticalPathChange};
+use super::comparison::{Change, Comparison, ComparisonRow, CriticalPathChange};
 use crate::layout::format_duration;
 
 /// A signed duration, e.g. `-2850 ms` or `+12 ms`.

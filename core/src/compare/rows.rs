@@ -1,7 +1,9 @@
 //! One row of a comparison: the figures of a group on each side and what changed.
 
+use super::comparison::{
+    AttributeChange, Change, ComparisonRow, CriticalPathChange, delta_percent,
+};
 use super::paths::{Group, KeyTable, Side, totals};
-use super::{AttributeChange, Change, ComparisonRow, CriticalPathChange, delta_percent};
 use crate::layout::percent_of;
 use crate::model::AnyValue;
 

@@ -6,7 +6,7 @@
 //! JSON Lines (the Collector's file exporter; metrics and logs lines are skipped), OTLP protobuf,
 //! Jaeger JSON (query API, UI download, bare trace, array of traces), Zipkin v2 JSON and
 //! Grafana Tempo's trace responses, each optionally gzip-compressed. Every decoder rejects a
-//! span with unusable ids or times (`otlp::span_ids`, `otlp::span_times`) and keeps the rest. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
+//! span with unusable ids or times (`otlp/ids.rs`, `otlp::span_times`) and keeps the rest. Encoders write OTLP JSON/protobuf and Jaeger JSON for export.
 
 pub mod compact;
 pub mod file;

@@ -34,7 +34,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use crate::formats::otlp::{self, Decoded};
+use super::decoded::Decoded;
+use super::ids::{link_ids, span_ids};
+#[cfg(test)]
+use crate::formats::otlp;
 use crate::ids::{IdError, MAX_QUOTED_ID_CHARS, SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -586,7 +589,7 @@ fn convert_span(
     scope_idx: u32,
 ) -> Result<Span, (String, String)> {
     let fail = |problem: String| (span.name.clone(), problem);
-    let (trace_id, span_id, parent_span_id) = otlp::span_ids(
+    let (trace_id, span_id, parent_span_id) = span_ids(
         span.trace_id.trace_id(),
         span.span_id.span_id(),
         span.parent_span_id.span_id(),
@@ -595,7 +598,7 @@ fn convert_span(
     let mut links = Vec::with_capacity(span.links.len());
     for link in span.links {
         let (trace_id, span_id) =
-            otlp::link_ids(link.trace_id.trace_id(), link.span_id.span_id()).map_err(fail)?;
+            link_ids(link.trace_id.trace_id(), link.span_id.span_id()).map_err(fail)?;
         links.push(Link {
             trace_id,
             span_id,

@@ -12,7 +12,10 @@
 //! field given twice is merged and a scalar replaced, strings must be UTF-8, and nesting deeper
 //! than prost's recursion limit (100) is an error. Errors name the byte offset and the field.
 
-use crate::formats::otlp::{self, Decoded, OtlpError};
+use super::decoded::{Decoded, OtlpError};
+use super::ids::{link_ids, span_ids};
+#[cfg(test)]
+use crate::formats::otlp;
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -393,7 +396,7 @@ fn span(
     }
     // The checks every OTLP decoder makes, so the rejection reasons are the same.
     let fail = |problem: String| (name.clone(), problem);
-    let checked = otlp::span_ids(
+    let checked = span_ids(
         TraceId::from_bytes(trace_id),
         SpanId::from_bytes(span_id),
         SpanId::from_bytes(parent_span_id),
@@ -404,7 +407,7 @@ fn span(
     };
     let mut model_links = Vec::with_capacity(links.len());
     for link in links {
-        let checked = otlp::link_ids(
+        let checked = link_ids(
             TraceId::from_bytes(link.trace_id),
             SpanId::from_bytes(link.span_id),
         );

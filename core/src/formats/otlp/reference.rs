@@ -8,7 +8,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1 as proto_common;
 use opentelemetry_proto::tonic::trace::v1 as proto_trace;
 
-use super::{Decoded, link_ids, span_ids};
+use super::decoded::Decoded;
+use super::ids::{link_ids, span_ids};
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
