@@ -11,9 +11,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{
-    KeyId, KeyTable, Side, escape_markdown, format_delta, format_delta_percent, totals,
-};
+use crate::compare::paths::{KeyId, KeyTable, Side};
+use crate::compare::{delta_percent, escape_markdown, format_delta, format_delta_percent};
 use crate::layout::{format_duration, percent_of};
 use crate::model::Trace;
 use crate::service_overview::percentile;
@@ -171,11 +170,9 @@ impl Collected {
         let Some(side) = Side::new(trace, &mut self.keys) else {
             return;
         };
-        let duration = side.waterfall.duration_nanos();
+        let duration = side.duration_nanos();
         self.trace_totals[side_idx].push(duration);
-        for (group_idx, group) in side.groups.iter().enumerate() {
-            let group_totals = totals(&self.keys, &side, group);
-            let path = side.path(group_idx as u32);
+        for (path, group_totals) in side.path_totals(&self.keys) {
             if !self.info.contains_key(&path) {
                 self.order.push(path.clone());
                 self.info.insert(
@@ -291,10 +288,6 @@ fn path_row(collected: &Collected, path: &Vec<KeyId>) -> GroupComparisonRow {
 
 fn signed_delta(before: u64, after: u64) -> i64 {
     after as i64 - before as i64
-}
-
-fn delta_percent(before: u64, after: u64) -> Option<f64> {
-    (before > 0).then(|| (after as f64 - before as f64) * 100.0 / before as f64)
 }
 
 /// A Markdown report for pull requests: the totals, then every path by the change of its median.

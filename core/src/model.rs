@@ -197,6 +197,18 @@ impl SpanKind {
             _ => Self::Unspecified,
         }
     }
+
+    /// The OTLP enum number, as [`SpanKind::from_otlp`] reads it (also the compact encoding's).
+    pub fn to_otlp(self) -> i32 {
+        match self {
+            Self::Unspecified => 0,
+            Self::Internal => 1,
+            Self::Server => 2,
+            Self::Client => 3,
+            Self::Producer => 4,
+            Self::Consumer => 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +234,15 @@ impl StatusCode {
             1 => Self::Ok,
             2 => Self::Error,
             _ => Self::Unset,
+        }
+    }
+
+    /// The OTLP enum number, as [`StatusCode::from_otlp`] reads it.
+    pub fn to_otlp(self) -> i32 {
+        match self {
+            Self::Unset => 0,
+            Self::Ok => 1,
+            Self::Error => 2,
         }
     }
 }

@@ -31,21 +31,11 @@ struct Analysis {
     headline: Option<Subject>,
 }
 
+#[path = "../../tests/src/skip.rs"]
+mod skip;
+
 fn fixtures_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/real");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is absent: the real-file analysis tests cannot run",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: {} is absent, the real-file analysis tests did not run",
-        dir.display()
-    );
-    None
+    skip::real_fixtures_dir("the real-file analysis tests (core/tests/real_analysis.rs)")
 }
 
 /// Every trace of the file, analysed as the trace page does (adjusted for clock skew), with the

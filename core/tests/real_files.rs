@@ -1,29 +1,18 @@
 //! Decoding real trace files written by other projects (Jaeger, Zipkin, OpenTelemetry, otel-tui),
-//! from `../shared/fixtures/real/` (see its README for what each file exercises). Skipped, with a
-//! message, where that folder is absent.
+//! from `../shared/fixtures/real/` (see its README for what each file exercises). Skipped loudly where
+//! that folder is absent; failed when `CI` is set (`tests/src/skip.rs`).
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::PathBuf;
 
 use spanview_core::formats::{DecodeLimits, FileError, Format, decode_file, jaeger, otlp};
 use spanview_core::{AnyValue, Batch, SpanTree, StatusCode};
 
+#[path = "../../tests/src/skip.rs"]
+mod skip;
+
 fn fixture(name: &str) -> Option<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/real");
-    if !dir.is_dir() {
-        // CI always has the shared fixtures: there a missing folder is a failure, not a skip.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is absent: the real-file tests cannot run",
-            dir.display()
-        );
-        eprintln!(
-            "SKIPPED: {} is absent, the real-file tests did not run",
-            dir.display()
-        );
-        return None;
-    }
+    let dir = skip::real_fixtures_dir(&format!("core/tests/real_files.rs ({name})"))?;
     Some(std::fs::read(dir.join(name)).unwrap_or_else(|error| panic!("{name}: {error}")))
 }
 
@@ -391,7 +380,7 @@ fn the_direct_otlp_decoders_agree_with_the_generated_types_on_real_files() {
         };
         for document in documents {
             let reference = serde_json::from_str::<ExportTraceServiceRequest>(&document)
-                .map(otlp::from_request)
+                .map(otlp::reference::from_request)
                 .ok();
             let direct = otlp::decode_json(document.as_bytes()).ok();
             assert_eq!(direct, reference, "{name}");

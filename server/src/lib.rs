@@ -6,12 +6,17 @@ pub mod demo;
 pub mod grpc;
 pub mod import;
 pub mod ingest;
-pub mod live;
 pub mod metrics;
 pub mod retention;
 pub mod store;
 pub mod tls;
 pub mod ui;
+
+// The tests crate's rule for tests that need something from outside (fail under `CI`, else
+// skip loudly), shared as a file: this crate cannot depend on the tests crate.
+#[cfg(test)]
+#[path = "../../tests/src/skip.rs"]
+mod test_skip;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +25,8 @@ use axum::Router;
 use spanview_core::redact::Redactor;
 use tokio::sync::Semaphore;
 
+use crate::api::live::LiveFeed;
 use crate::demo::DemoFeed;
-use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::store::TraceStore;
 

@@ -1,7 +1,8 @@
 //! The `spanview` command line: `spanview serve` runs the receiver, API and UI.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,9 +78,6 @@ struct CompareArgs {
     before: String,
     /// The trace after the change.
     after: String,
-    /// Directory of the embedded store, for trace ids.
-    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
-    data_dir: PathBuf,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
     /// Exit with status 1 when the second trace is more than PCT % slower than the first.
@@ -98,9 +96,6 @@ enum ReportFormat {
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// Directory of the embedded store.
-    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
-    data_dir: PathBuf,
     /// Redact attributes whose keys contain any of these (see `serve --redact-keys`).
     #[arg(long, env = "SPANVIEW_REDACT_KEYS", value_delimiter = ',')]
     redact_keys: Vec<String>,
@@ -123,9 +118,6 @@ struct ServeArgs {
     /// `127.0.0.1:9411`; the main address always takes it.
     #[arg(long, env = "SPANVIEW_ZIPKIN_LISTEN", value_parser = parse_optional_address)]
     zipkin_listen: Option<OptionalAddress>,
-    /// Directory of the embedded store.
-    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
-    data_dir: PathBuf,
     /// Load the scenario's example traces (fixed trace ids) if they are not stored yet.
     #[arg(long)]
     demo: bool,
@@ -205,8 +197,12 @@ enum StoreKind {
     Clickhouse,
 }
 
+/// Where spans are stored: shared by `serve`, `import` and `compare` (trace ids).
 #[derive(clap::Args)]
 struct StoreArgs {
+    /// Directory of the embedded store (and of ClickHouse's write-ahead spool).
+    #[arg(long, env = "SPANVIEW_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
     /// Where spans are stored: the embedded SQLite store in the data directory, or ClickHouse.
     #[arg(long = "store", env = "SPANVIEW_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
     kind: StoreKind,
@@ -234,27 +230,31 @@ struct StoreArgs {
     clickhouse_spool_size: u64,
 }
 
-fn open_store(args: &StoreArgs, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn TraceStore>> {
-    Ok(match args.kind {
-        StoreKind::Sqlite => Arc::new(
-            SqliteStore::open(data_dir)
-                .with_context(|| format!("opening the store in {}", data_dir.display()))?,
-        ),
-        StoreKind::Clickhouse => {
-            let config = ClickHouseConfig {
-                url: args.clickhouse_url.clone(),
-                database: args.clickhouse_database.clone(),
-                cluster: args.clickhouse_cluster.clone(),
-                user: args.clickhouse_user.clone(),
-                password: args.clickhouse_password.clone(),
-                spool_dir: data_dir.join("clickhouse-spool"),
-                spool_max_bytes: args.clickhouse_spool_size,
-            };
-            Arc::new(ClickHouseStore::open(&config).with_context(|| {
-                format!("opening the ClickHouse store at {}", args.clickhouse_url)
-            })?)
-        }
-    })
+impl StoreArgs {
+    /// The one way every command opens the store.
+    fn open(&self) -> anyhow::Result<Arc<dyn TraceStore>> {
+        let data_dir = &self.data_dir;
+        Ok(match self.kind {
+            StoreKind::Sqlite => Arc::new(
+                SqliteStore::open(data_dir)
+                    .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+            ),
+            StoreKind::Clickhouse => {
+                let config = ClickHouseConfig {
+                    url: self.clickhouse_url.clone(),
+                    database: self.clickhouse_database.clone(),
+                    cluster: self.clickhouse_cluster.clone(),
+                    user: self.clickhouse_user.clone(),
+                    password: self.clickhouse_password.clone(),
+                    spool_dir: data_dir.join("clickhouse-spool"),
+                    spool_max_bytes: self.clickhouse_spool_size,
+                };
+                Arc::new(ClickHouseStore::open(&config).with_context(|| {
+                    format!("opening the ClickHouse store at {}", self.clickhouse_url)
+                })?)
+            }
+        })
+    }
 }
 
 /// A listening address, or none (`off`).
@@ -288,8 +288,10 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
+/// Exit status 0, 1 for `compare --fail-if-slower` exceeded, 2 for any error (printed here, the
+/// one place the process decides how to end).
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -300,20 +302,22 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(*args).await,
-        Command::Import(args) => import_files(&args),
+        Command::Serve(args) => serve(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::Import(args) => import_files(&args).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare_traces(&args),
-        Command::Demo(args) => run_demo(args).await,
+        Command::Demo(args) => run_demo(args).await.map(|()| ExitCode::SUCCESS),
     };
-    if let Err(error) = outcome {
-        eprintln!("error: {error:#}");
-        std::process::exit(2);
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
     }
-    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.store, &args.data_dir)?;
+    let store = args.store.open()?;
     if args.demo {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
@@ -359,11 +363,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     // Tests and scripts read this line to find the port when listening on port 0.
-    tracing::info!(%address, data_dir = %args.data_dir.display(), "spanview listening on {scheme}://{address}");
-    let demo_feed = demo::DemoFeed::new(address, args.auth_token.clone());
-    if args.run_demo && tls.is_some() {
-        tracing::warn!("--run-demo is ignored with TLS: the demo services export over plain HTTP");
-    } else if args.run_demo {
+    tracing::info!(%address, data_dir = %args.store.data_dir.display(), "spanview listening on {scheme}://{address}");
+    // The demo services export over plain OTLP/HTTP: with TLS on, to a listener of their own on
+    // loopback without TLS (ingest only), so that the app has the demo feed either way.
+    let demo_listener = if tls.is_some() {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("binding a loopback listener for the demo services")?;
+        Some(listener)
+    } else {
+        None
+    };
+    let demo_address = match &demo_listener {
+        Some(listener) => listener.local_addr()?,
+        None => address,
+    };
+    let demo_feed = demo::DemoFeed::new(demo_address, args.auth_token.clone());
+    if args.run_demo {
         if store
             .services()
             .context("reading the stored services")?
@@ -382,13 +398,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             &args.cors_origins,
         ));
     store.report_to(state.metrics.clone());
-    let main_app = if tls.is_some() {
-        app(state.clone())
-    } else {
-        app(state.clone().with_demo_feed(demo_feed))
-    };
+    let main_app = app(state.clone().with_demo_feed(demo_feed));
 
     let mut servers = tokio::task::JoinSet::new();
+    if let Some(demo_listener) = demo_listener {
+        let demo_app = spanview_server::api::otlp_router(state.clone());
+        servers.spawn(serve_on(demo_listener, demo_app, None, "demo ingest"));
+    }
     let http1_tls = tls.as_ref().map(|acceptors| acceptors.http1.clone());
     servers.spawn(serve_on(listener, main_app, http1_tls.clone(), "HTTP"));
     if let Some(grpc_address) = args.grpc_listen.0 {
@@ -470,8 +486,9 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded, 2 on bad input.
-fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
+/// Prints the comparison; exit status 1 when `--fail-if-slower` is exceeded (an error, status 2,
+/// for bad input).
+fn compare_traces(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let before = load_trace(&args.before, args)?;
     let after = load_trace(&args.after, args)?;
     let comparison = spanview_core::compare::compare(&before, &after)
@@ -491,14 +508,14 @@ fn compare_traces(args: &CompareArgs) -> anyhow::Result<()> {
             spanview_core::compare::format_delta_percent(comparison.delta_percent),
             args.before
         );
-        std::process::exit(1);
+        return Ok(ExitCode::from(1));
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A trace from a file (which must hold exactly one trace) or from the store by id.
 fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core::Trace> {
-    let data_dir = &args.data_dir;
+    let data_dir = &args.store.data_dir;
     let path = std::path::Path::new(source);
     if path.exists() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
@@ -523,7 +540,7 @@ fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core:
     let trace_id: spanview_core::TraceId = source
         .parse()
         .map_err(|_| anyhow::anyhow!("{source:?} is neither a file nor a trace id"))?;
-    let store = open_store(&args.store, data_dir)?;
+    let store = args.store.open()?;
     store
         .trace(trace_id)?
         .with_context(|| format!("trace {trace_id} is not stored in {}", data_dir.display()))
@@ -531,7 +548,7 @@ fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core:
 
 /// Imports each file on its own: one bad file is reported and the others are still stored.
 fn import_files(args: &ImportArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.store, &args.data_dir)?;
+    let store = args.store.open()?;
     let redactor = Redactor::new(&args.redact_keys);
     let mut n_failed = 0;
     for path in &args.files {

@@ -14,29 +14,16 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 pub mod load;
+pub mod skip;
+pub mod tls;
+
+pub use skip::{real_fixtures_dir, skip_or_fail};
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tests/ has a parent")
         .to_owned()
-}
-
-/// The shared real-world trace files (`../shared/fixtures/real`), or `None` (tests then say they
-/// skipped) where that folder is absent. CI always has them: there their absence fails the test.
-pub fn real_fixtures_dir() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/fixtures/real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is absent: tests of real trace files cannot run",
-            dir.display()
-        );
-        eprintln!("SKIPPED: {} is absent", dir.display());
-        None
-    }
 }
 
 pub fn spanview_bin() -> PathBuf {
@@ -448,13 +435,6 @@ pub fn test_clickhouse_url(test: &str) -> Option<String> {
             None
         }
     }
-}
-
-fn skip_or_fail(test: &str, why: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{test}: {why}, and CI is set: this test must not skip");
-    }
-    eprintln!("\n\n*** {test}: skipped: {why} ***\n\n");
 }
 
 /// Runs one statement against ClickHouse's HTTP interface and returns its text answer.

@@ -80,7 +80,9 @@ fn the_fix_is_proven_and_a_regression_fails_the_build() {
 
 #[test]
 fn a_real_file_compared_with_itself_has_no_change_and_multi_trace_files_are_refused() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) = real_fixtures_dir(
+        "a_real_file_compared_with_itself_has_no_change_and_multi_trace_files_are_refused",
+    ) else {
         return;
     };
     let scratch = tempfile::tempdir().unwrap();

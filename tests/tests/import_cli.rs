@@ -7,7 +7,8 @@ use spanview_e2e::{Spanview, real_fixtures_dir, spanview_bin};
 
 #[test]
 fn import_stores_real_files_and_names_the_broken_one() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) = real_fixtures_dir("import_stores_real_files_and_names_the_broken_one")
+    else {
         return;
     };
     let data_dir = tempfile::tempdir().unwrap();
@@ -56,7 +57,9 @@ fn import_stores_real_files_and_names_the_broken_one() {
 
 #[test]
 fn the_same_trace_as_json_numbers_and_strings_is_identical() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) =
+        real_fixtures_dir("the_same_trace_as_json_numbers_and_strings_is_identical")
+    else {
         return;
     };
     let mut stored = Vec::new();
@@ -89,7 +92,9 @@ fn the_same_trace_as_json_numbers_and_strings_is_identical() {
 #[test]
 fn jaeger_zipkin_collector_and_gzip_files_import_by_content() {
     use std::io::Write;
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) =
+        real_fixtures_dir("jaeger_zipkin_collector_and_gzip_files_import_by_content")
+    else {
         return;
     };
     let data_dir = tempfile::tempdir().unwrap();

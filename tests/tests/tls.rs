@@ -5,61 +5,18 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::{Value, json};
-use spanview_e2e::{Spanview, python_export, spanview_bin, workspace_root};
-
-/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command.
-fn make_certificate(dir: &Path) -> Option<()> {
-    let status = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .output()
-        .ok()?
-        .status;
-    status.success().then_some(())
-}
-
-/// GET over HTTPS with Python's standard library, trusting only `ca_file`.
-fn https_get(url: &str, ca_file: &Path) -> Result<Value, String> {
-    let python = workspace_root().join("tests/clients/python/.venv/bin/python");
-    let output = Command::new(python)
-        .args([
-            "-c",
-            "import ssl, sys, urllib.request; \
-             context = ssl.create_default_context(cafile=sys.argv[1]); \
-             print(urllib.request.urlopen(sys.argv[2], context=context, timeout=10).read().decode())",
-        ])
-        .arg(ca_file)
-        .arg(url)
-        .output()
-        .map_err(|error| error.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    serde_json::from_slice(&output.stdout).map_err(|error| error.to_string())
-}
+use serde_json::json;
+use spanview_e2e::tls::{TestCertificate, https_get, https_request};
+use spanview_e2e::{Spanview, python_export, spanview_bin};
 
 #[test]
 fn the_python_exporter_sends_over_https_and_plain_http_gets_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    if make_certificate(dir.path()).is_none() {
-        eprintln!("skipped: the openssl command is missing, so no test certificate can be made");
+    const TEST: &str = "the_python_exporter_sends_over_https_and_plain_http_gets_nothing";
+    let Some(certificate) = TestCertificate::make(TEST) else {
         return;
-    }
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let spanview = Spanview::start(&[
-        "--tls-cert",
-        cert.to_str().unwrap(),
-        "--tls-key",
-        key.to_str().unwrap(),
-    ]);
+    };
+    let cert = &certificate.cert;
+    let spanview = Spanview::start(&certificate.serve_args());
     assert!(
         spanview.base_url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -75,7 +32,7 @@ fn the_python_exporter_sends_over_https_and_plain_http_gets_nothing() {
     });
     let exported = python_export(&spec).expect("export over HTTPS");
     let trace_id = &exported[0].trace_id;
-    let trace = https_get(&spanview.url(&format!("/api/traces/{trace_id}")), &cert)
+    let trace = https_get(&spanview.url(&format!("/api/traces/{trace_id}")), cert)
         .unwrap_or_else(|error| panic!("GET over HTTPS: {error}\nlog:\n{}", spanview.log()));
     assert_eq!(trace["spans"][0]["name"], "POST /pay");
     assert_eq!(trace["spans"][0]["spanId"], exported[0].span_id);
@@ -88,26 +45,20 @@ fn the_python_exporter_sends_over_https_and_plain_http_gets_nothing() {
     assert!(ureq::get(&plain).call().is_err());
     // The server is still up after both.
     assert_eq!(
-        https_get(&spanview.url("/api/services"), &cert).unwrap()["services"][0],
+        https_get(&spanview.url("/api/services"), cert).unwrap()["services"][0],
         "checkout"
     );
 }
 
 #[test]
 fn the_python_grpc_exporter_sends_over_tls_with_the_same_certificate() {
+    const TEST: &str = "the_python_grpc_exporter_sends_over_tls_with_the_same_certificate";
     // Issue 20: OTLP/gRPC takes the same --tls-cert/--tls-key (HTTP/2 offered by ALPN).
-    let dir = tempfile::tempdir().unwrap();
-    if make_certificate(dir.path()).is_none() {
-        eprintln!("skipped: the openssl command is missing, so no test certificate can be made");
+    let Some(certificate) = TestCertificate::make(TEST) else {
         return;
-    }
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let spanview = Spanview::start(&[
-        "--tls-cert",
-        cert.to_str().unwrap(),
-        "--tls-key",
-        key.to_str().unwrap(),
-    ]);
+    };
+    let cert = &certificate.cert;
+    let spanview = Spanview::start(&certificate.serve_args());
     let spec = json!({
         "endpoint": format!("https://localhost:{}", spanview.grpc_address().rsplit(':').next().unwrap()),
         "protocol": "grpc",
@@ -118,25 +69,26 @@ fn the_python_grpc_exporter_sends_over_tls_with_the_same_certificate() {
     });
     let exported = python_export(&spec).expect("export over gRPC with TLS");
     let trace_id = &exported[0].trace_id;
-    let trace = https_get(&spanview.url(&format!("/api/traces/{trace_id}")), &cert)
+    let trace = https_get(&spanview.url(&format!("/api/traces/{trace_id}")), cert)
         .unwrap_or_else(|error| panic!("GET over HTTPS: {error}\nlog:\n{}", spanview.log()));
     assert_eq!(trace["spans"][0]["name"], "POST /pay");
 }
 
 #[test]
 fn an_unreadable_key_is_refused_at_start_with_the_file_named() {
-    let dir = tempfile::tempdir().unwrap();
-    if make_certificate(dir.path()).is_none() {
-        eprintln!("skipped: the openssl command is missing, so no test certificate can be made");
+    let Some(certificate) =
+        TestCertificate::make("an_unreadable_key_is_refused_at_start_with_the_file_named")
+    else {
         return;
-    }
-    let not_a_key = dir.path().join("not-a-key.pem");
+    };
+    let dir = certificate.dir();
+    let not_a_key = dir.join("not-a-key.pem");
     std::fs::write(&not_a_key, "hello").unwrap();
     let output = Command::new(spanview_bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .arg("--tls-cert")
-        .arg(dir.path().join("cert.pem"))
+        .arg(&certificate.cert)
         .arg("--tls-key")
         .arg(&not_a_key)
         .output()
@@ -148,8 +100,40 @@ fn an_unreadable_key_is_refused_at_start_with_the_file_named() {
     // --tls-cert alone is a usage error.
     let output = Command::new(spanview_bin())
         .args(["serve", "--tls-cert"])
-        .arg(dir.path().join("cert.pem"))
+        .arg(&certificate.cert)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Issue 25: with TLS on, the dashboard's "Load the demo" works as without it. The demo services
+/// speak plain OTLP/HTTP, so they export to a loopback listener of their own; the traces arrive
+/// and read back over HTTPS.
+#[test]
+fn with_tls_the_demo_services_feed_the_server() {
+    let Some(certificate) = TestCertificate::make("with_tls_the_demo_services_feed_the_server")
+    else {
+        return;
+    };
+    let cert = &certificate.cert;
+    let spanview = Spanview::start(&certificate.serve_args());
+    let (status, body) = https_request("POST", &spanview.url("/api/demo"), cert)
+        .unwrap_or_else(|error| panic!("POST /api/demo over HTTPS: {error}"));
+    assert_eq!(status, 202, "{body}\nlog:\n{}", spanview.log());
+    // The slow order comes first: 3.2 s of real time, then the batch processor's 500 ms.
+    let query = "/api/traces?service=order-service&minDuration=3s";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = https_get(&spanview.url(query), cert).unwrap();
+        if let Some(trace) = found["traces"].as_array().and_then(|list| list.first()) {
+            assert_eq!(trace["root"]["service"], "order-service", "{trace}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no demo trace arrived over TLS in 30 s; log:\n{}",
+            spanview.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
 }

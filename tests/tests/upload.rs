@@ -5,7 +5,9 @@ use spanview_e2e::{Spanview, real_fixtures_dir, run_node_script_json};
 
 #[test]
 fn files_open_in_the_browser_and_a_broken_one_says_what_and_where() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) =
+        real_fixtures_dir("files_open_in_the_browser_and_a_broken_one_says_what_and_where")
+    else {
         return;
     };
     let spanview = Spanview::start(&[]);

@@ -331,7 +331,8 @@ impl<'a> Encoder<'a> {
             None => self.out.push(0),
         }
         self.string(&span.name);
-        self.out.push(kind_number(span.kind));
+        // The OTLP number (0..=5) fits a byte.
+        self.out.push(span.kind.to_otlp() as u8);
         self.varint(span.start_nanos);
         self.zigzag(i128::from(span.end_nanos) - i128::from(span.start_nanos));
         self.attributes(&span.attributes);
@@ -348,28 +349,13 @@ impl<'a> Encoder<'a> {
             self.string(&link.trace_state);
             self.attributes(&link.attributes);
         }
-        self.out.push(match span.status.code {
-            StatusCode::Unset => 0,
-            StatusCode::Ok => 1,
-            StatusCode::Error => 2,
-        });
+        self.out.push(span.status.code.to_otlp() as u8);
         self.string(&span.status.message);
         self.string(&span.trace_state);
         self.varint(u64::from(span.flags));
         self.varint(u64::from(span.dropped.attributes));
         self.varint(u64::from(span.dropped.events));
         self.varint(u64::from(span.dropped.links));
-    }
-}
-
-fn kind_number(kind: SpanKind) -> u8 {
-    match kind {
-        SpanKind::Unspecified => 0,
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
     }
 }
 

@@ -11,8 +11,8 @@ use crate::model::Batch;
 
 use super::jaeger::{self, JaegerTrace};
 use super::otlp::{self, OtlpError, RejectedSpans};
-use super::otlp_json;
 use super::progress;
+use super::strip_position;
 use super::zipkin::{self, ZipkinSpan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,52 +342,35 @@ fn syntax_error(format: &'static str, error: &serde_json::Error) -> FileError {
     }
 }
 
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
 fn decode_json_object(body: &[u8]) -> Result<DecodedFile, FileError> {
     let probe =
         ObjectProbe::of(body).map_err(|error| syntax_error(guessed_format(body), &error))?;
     if probe.resource_spans {
-        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
+        expect_spans(body, OTLP_SPAN_KEY, otlp::CONVERSION_UNITS);
         let decoded =
             otlp::decode_json(body).map_err(|error| otlp_error(Format::OtlpJson, error))?;
         return Ok(finish_otlp(Format::OtlpJson, decoded));
     }
     if probe.batches {
         let format = Format::TempoJson;
-        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
-        let trace: otlp_json::TempoTraceJson =
-            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        return Ok(finish_otlp(format, otlp_json::tempo_into_decoded(trace)));
+        expect_spans(body, OTLP_SPAN_KEY, otlp::CONVERSION_UNITS);
+        let decoded =
+            otlp::decode_tempo_json(body).map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(format, decoded));
     }
     if probe.trace {
         let format = Format::TempoJson;
-        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
-        let response: otlp_json::TempoTraceV2Json =
-            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        return Ok(finish_otlp(
-            format,
-            otlp_json::tempo_into_decoded(response.trace),
-        ));
+        expect_spans(body, OTLP_SPAN_KEY, otlp::CONVERSION_UNITS);
+        let decoded = otlp::decode_tempo_v2_json(body)
+            .map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(format, decoded));
     }
     if probe.result {
-        #[derive(Deserialize)]
-        struct GetTraceResponse {
-            result: otlp_json::RequestJson,
-        }
         let format = Format::JaegerApiV3;
-        expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
-        let response: GetTraceResponse =
-            serde_json::from_slice(body).map_err(|error| syntax_error(format.label(), &error))?;
-        return Ok(finish_otlp(
-            format,
-            otlp_json::into_decoded(response.result),
-        ));
+        expect_spans(body, OTLP_SPAN_KEY, otlp::CONVERSION_UNITS);
+        let decoded = otlp::decode_jaeger_v3_json(body)
+            .map_err(|error| syntax_error(format.label(), &error))?;
+        return Ok(finish_otlp(format, decoded));
     }
     if probe.data {
         #[derive(Deserialize)]
@@ -508,7 +491,7 @@ fn decode_json_lines(body: &[u8]) -> Result<DecodedFile, FileError> {
     let mut rejected = RejectedSpans::default();
     let mut skipped_lines = 0;
     let mut base64_ids = false;
-    expect_spans(body, OTLP_SPAN_KEY, otlp_json::CONVERSION_UNITS);
+    expect_spans(body, OTLP_SPAN_KEY, otlp::CONVERSION_UNITS);
     for (line_idx, line) in body.split(|byte| *byte == b'\n').enumerate() {
         if line.trim_ascii().is_empty() {
             continue;
@@ -846,10 +829,10 @@ mod tests {
             assert_eq!(decoded.batch.service_of(&decoded.batch.spans[0]), service);
             assert_eq!(decoded.batch.spans[0].kind, SpanKind::Server);
             // The reference conversion reads `batches` as `resourceSpans`.
-            let trace: otlp_json::TempoTraceJson = serde_json::from_str(text).unwrap();
-            otlp::tests::same_outcome(
-                otlp::tests::reference_json(text),
-                Ok::<_, ()>(otlp_json::tempo_into_decoded(trace)),
+            let decoded = otlp::decode_tempo_json(text.as_bytes()).unwrap();
+            otlp::reference::same_outcome(
+                otlp::reference::reference_json(text),
+                Ok::<_, ()>(decoded),
             )
             .unwrap();
         }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod live;
 pub mod origin;
 pub mod otlp;
 pub mod services;
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/import", post(import::import_post))
         .route("/api/compare", post(compare::compare_post))
         .route("/api/compare/groups", post(compare::compare_groups_post))
-        .route("/api/live", get(crate::live::live_get))
+        .route("/api/live", get(live::live_get))
         .route("/api/demo", get(demo::demo_get).post(demo::demo_post))
         .route("/metrics", get(metrics_get))
         .route_layer(middleware::from_fn_with_state(
@@ -69,6 +70,22 @@ pub fn zipkin_router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
+        .with_state(state)
+}
+
+/// OTLP/HTTP ingest alone (`POST /v1/traces`), with the main address's host, origin, token and
+/// body rules: what the demo services export to when the main address serves TLS (they speak
+/// plain HTTP), on a loopback listener of its own.
+pub fn otlp_router(state: AppState) -> Router {
+    let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
+    Router::new()
+        .route("/v1/traces", post(otlp::traces_export))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(body_limit)
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)
 }

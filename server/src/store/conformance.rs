@@ -15,7 +15,7 @@ use super::TraceStore;
 
 const DAY_NANOS: u64 = 86_400_000_000_000;
 /// Midnight UTC of a day in 2023, so that trace `i` of [`synthetic`] is on a known day.
-const BASE_NANOS: u64 = 19_700 * DAY_NANOS;
+pub const BASE_NANOS: u64 = 19_700 * DAY_NANOS;
 
 /// `n` traces of 4 spans in two services; trace `i` starts at `BASE + i` seconds (plus
 /// `day_of(i)` days) and lasts `i` ms; its second span carries `user.id = i % 7`, its third
@@ -89,11 +89,13 @@ fn index_of(summary: &TraceSummary) -> u64 {
     u64::from_be_bytes(summary.trace_id.0[..8].try_into().expect("8 bytes")) - 1
 }
 
-fn indices(summaries: &[TraceSummary]) -> Vec<u64> {
+/// The `i` of each summary's trace (see [`trace_id_of`]).
+pub fn indices(summaries: &[TraceSummary]) -> Vec<u64> {
     summaries.iter().map(index_of).collect()
 }
 
-fn same_day(_: u64) -> u64 {
+/// For [`synthetic`]: every trace on the same day.
+pub fn same_day(_: u64) -> u64 {
     0
 }
 

@@ -265,71 +265,33 @@ impl TraceStore for ClickHouseStore {
             Some(service) => format!(" AND Service = {}", quote(service)),
             None => String::new(),
         };
-        let bytes = self.client.query(&format!(
-            "SELECT intDiv(Minute, {step}) * {step} AS Step, Service, Operation, Bucket, sum(N), sum(NErrors)
-               FROM {} WHERE Minute >= {} AND Minute <= {}{service_filter}
-              GROUP BY Step, Service, Operation, Bucket FORMAT RowBinary",
-            self.layout.table("operation_minutes"),
-            range.start_minute,
-            range.end_minute,
-            step = range.step_minutes.max(1),
-        ))?;
-        let mut reader = RowReader::new(&bytes);
-        let mut rows = Vec::new();
-        while !reader.is_empty() {
-            let minute = reader.u64()?;
-            let service = reader.string()?;
-            let operation = reader.string()?;
-            let bucket = reader.u64()?;
-            let counters = Counters {
-                n: reader.u64()?,
-                n_errors: reader.u64()?,
-            };
-            rows.push((
-                OperationKey {
-                    minute,
-                    service,
-                    operation,
-                    bucket: u16::try_from(bucket).unwrap_or(u16::MAX),
-                },
-                counters,
-            ));
-        }
-        Ok(rows)
+        self.summed_aggregates(
+            "operation_minutes",
+            ["Service", "Operation"],
+            range,
+            &service_filter,
+            |minute, service, operation, bucket| OperationKey {
+                minute,
+                service,
+                operation,
+                bucket,
+            },
+        )
     }
 
     fn edge_aggregates(&self, range: MinuteRange) -> Result<Vec<(EdgeKey, Counters)>, StoreError> {
-        let bytes = self.client.query(&format!(
-            "SELECT intDiv(Minute, {step}) * {step} AS Step, Caller, Callee, Bucket, sum(N), sum(NErrors)
-               FROM {} WHERE Minute >= {} AND Minute <= {}
-              GROUP BY Step, Caller, Callee, Bucket FORMAT RowBinary",
-            self.layout.table("edge_minutes"),
-            range.start_minute,
-            range.end_minute,
-            step = range.step_minutes.max(1),
-        ))?;
-        let mut reader = RowReader::new(&bytes);
-        let mut rows = Vec::new();
-        while !reader.is_empty() {
-            let minute = reader.u64()?;
-            let caller = reader.string()?;
-            let callee = reader.string()?;
-            let bucket = reader.u64()?;
-            let counters = Counters {
-                n: reader.u64()?,
-                n_errors: reader.u64()?,
-            };
-            rows.push((
-                EdgeKey {
-                    minute,
-                    caller,
-                    callee,
-                    bucket: u16::try_from(bucket).unwrap_or(u16::MAX),
-                },
-                counters,
-            ));
-        }
-        Ok(rows)
+        self.summed_aggregates(
+            "edge_minutes",
+            ["Caller", "Callee"],
+            range,
+            "",
+            |minute, caller, callee, bucket| EdgeKey {
+                minute,
+                caller,
+                callee,
+                bucket,
+            },
+        )
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {
@@ -355,6 +317,44 @@ impl TraceStore for ClickHouseStore {
         }
         let oldest: Vec<u64> = self.hours()?.into_iter().take(1).collect();
         self.drop_hours(&oldest)
+    }
+}
+
+impl ClickHouseStore {
+    /// One of the aggregate tables summed per (step, its two name columns, bucket) over
+    /// `range` (`filter`: more `AND` conditions); `key` makes each row's key from (step minute,
+    /// first name, second name, bucket).
+    fn summed_aggregates<K>(
+        &self,
+        table: &str,
+        [first, second]: [&str; 2],
+        range: MinuteRange,
+        filter: &str,
+        key: impl Fn(u64, String, String, u16) -> K,
+    ) -> Result<Vec<(K, Counters)>, StoreError> {
+        let bytes = self.client.query(&format!(
+            "SELECT intDiv(Minute, {step}) * {step} AS Step, {first}, {second}, Bucket, sum(N), sum(NErrors)
+               FROM {} WHERE Minute >= {} AND Minute <= {}{filter}
+              GROUP BY Step, {first}, {second}, Bucket FORMAT RowBinary",
+            self.layout.table(table),
+            range.start_minute,
+            range.end_minute,
+            step = range.step_minutes.max(1),
+        ))?;
+        let mut reader = RowReader::new(&bytes);
+        let mut rows = Vec::new();
+        while !reader.is_empty() {
+            let minute = reader.u64()?;
+            let first = reader.string()?;
+            let second = reader.string()?;
+            let bucket = u16::try_from(reader.u64()?).unwrap_or(u16::MAX);
+            let counters = Counters {
+                n: reader.u64()?,
+                n_errors: reader.u64()?,
+            };
+            rows.push((key(minute, first, second, bucket), counters));
+        }
+        Ok(rows)
     }
 }
 

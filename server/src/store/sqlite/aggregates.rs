@@ -105,37 +105,25 @@ pub fn operations(
     range: MinuteRange,
     service: Option<&str>,
 ) -> Result<Vec<(OperationKey, Counters)>, StoreError> {
-    let mut select = connection.prepare_cached(
+    summed_rows(
+        connection,
         "SELECT minute / ?3 * ?3 AS step, service, operation, bucket, SUM(n), SUM(n_errors)
            FROM operation_minutes
           WHERE minute BETWEEN ?1 AND ?2 AND (?4 IS NULL OR service = ?4)
           GROUP BY step, service, operation, bucket",
-    )?;
-    let rows = select
-        .query_map(
-            params![
-                clamp(range.start_minute),
-                clamp(range.end_minute),
-                clamp(range.step_minutes.max(1)),
-                service
-            ],
-            |row| {
-                Ok((
-                    OperationKey {
-                        minute: row.get::<_, i64>(0)? as u64,
-                        service: row.get(1)?,
-                        operation: row.get(2)?,
-                        bucket: row.get(3)?,
-                    },
-                    Counters {
-                        n: row.get::<_, i64>(4)? as u64,
-                        n_errors: row.get::<_, i64>(5)? as u64,
-                    },
-                ))
-            },
-        )?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+        params![
+            clamp(range.start_minute),
+            clamp(range.end_minute),
+            clamp(range.step_minutes.max(1)),
+            service
+        ],
+        |minute, service, operation, bucket| OperationKey {
+            minute,
+            service,
+            operation,
+            bucket,
+        },
+    )
 }
 
 /// The edge rows of the range, each minute rounded down to a step, summed.
@@ -143,34 +131,50 @@ pub fn edges(
     connection: &Connection,
     range: MinuteRange,
 ) -> Result<Vec<(EdgeKey, Counters)>, StoreError> {
-    let mut select = connection.prepare_cached(
+    summed_rows(
+        connection,
         "SELECT minute / ?3 * ?3 AS step, caller, callee, bucket, SUM(n), SUM(n_errors)
            FROM edge_minutes
           WHERE minute BETWEEN ?1 AND ?2
           GROUP BY step, caller, callee, bucket",
-    )?;
+        params![
+            clamp(range.start_minute),
+            clamp(range.end_minute),
+            clamp(range.step_minutes.max(1))
+        ],
+        |minute, caller, callee, bucket| EdgeKey {
+            minute,
+            caller,
+            callee,
+            bucket,
+        },
+    )
+}
+
+/// The rows of a summing query over one of the tables, whose columns are (step minute, the
+/// table's two names, bucket, SUM(n), SUM(n_errors)); `key` makes each row's key.
+fn summed_rows<K>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    key: impl Fn(u64, String, String, u16) -> K,
+) -> Result<Vec<(K, Counters)>, StoreError> {
+    let mut select = connection.prepare_cached(sql)?;
     let rows = select
-        .query_map(
-            params![
-                clamp(range.start_minute),
-                clamp(range.end_minute),
-                clamp(range.step_minutes.max(1))
-            ],
-            |row| {
-                Ok((
-                    EdgeKey {
-                        minute: row.get::<_, i64>(0)? as u64,
-                        caller: row.get(1)?,
-                        callee: row.get(2)?,
-                        bucket: row.get(3)?,
-                    },
-                    Counters {
-                        n: row.get::<_, i64>(4)? as u64,
-                        n_errors: row.get::<_, i64>(5)? as u64,
-                    },
-                ))
-            },
-        )?
+        .query_map(params, |row| {
+            Ok((
+                key(
+                    row.get::<_, i64>(0)? as u64,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ),
+                Counters {
+                    n: row.get::<_, i64>(4)? as u64,
+                    n_errors: row.get::<_, i64>(5)? as u64,
+                },
+            ))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

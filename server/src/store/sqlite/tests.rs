@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::conformance as suite;
 use spanview_core::model::UNKNOWN_SERVICE;
 use spanview_core::{KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, scenario};
 
@@ -96,60 +97,11 @@ fn a_store_of_another_schema_version_is_refused() {
     }
 }
 
-/// `n` traces of 4 spans in two services; trace `i` starts at `i` seconds and lasts `i` ms,
-/// and its second span carries `user.id = i % 7`.
+/// The conformance suite's traces (`conformance::synthetic`), all on one day: trace `i` starts
+/// at `i` seconds after `suite::BASE_NANOS` and lasts `i` ms, and its second span carries
+/// `user.id = i % 7`.
 fn synthetic(n: u64, first: u64) -> Batch {
-    let resource = |service: &str| Resource {
-        attributes: vec![KeyValue::new("service.name", service)],
-        schema_url: String::new(),
-    };
-    let mut batch = Batch {
-        resources: vec![resource("frontend"), resource("db")],
-        scopes: vec![Scope::default()],
-        spans: Vec::new(),
-    };
-    for i in first..first + n {
-        let mut trace_id = [0u8; 16];
-        trace_id[..8].copy_from_slice(&(i + 1).to_be_bytes());
-        trace_id[8] = 0xab;
-        let start = 1_700_000_000_000_000_000 + i * 1_000_000_000;
-        for s in 0..4u64 {
-            batch.spans.push(Span {
-                trace_id: TraceId(trace_id),
-                span_id: SpanId((i * 16 + s + 1).to_be_bytes()),
-                parent_span_id: (s > 0).then(|| SpanId((i * 16 + 1).to_be_bytes())),
-                name: if s == 0 {
-                    "GET /home".into()
-                } else {
-                    format!("query {s}")
-                },
-                kind: SpanKind::Server,
-                start_nanos: start + s * 1000,
-                end_nanos: start + i * 1_000_000,
-                attributes: if s == 1 {
-                    vec![KeyValue::new("user.id", (i % 7) as i64)]
-                } else {
-                    Vec::new()
-                },
-                events: Vec::new(),
-                links: Vec::new(),
-                status: Status::default(),
-                trace_state: String::new(),
-                flags: 0,
-                dropped: Default::default(),
-                resource_idx: u32::from(s > 1),
-                scope_idx: 0,
-            });
-        }
-    }
-    batch
-}
-
-fn ids(summaries: &[TraceSummary]) -> Vec<u64> {
-    summaries
-        .iter()
-        .map(|summary| u64::from_be_bytes(summary.trace_id.0[..8].try_into().unwrap()) - 1)
-        .collect()
+    suite::synthetic(n, first, &suite::same_day)
 }
 
 #[test]
@@ -171,7 +123,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
             ..TraceQuery::default()
         };
         edit(&mut query);
-        ids(&store.search(&query).unwrap())
+        suite::indices(&store.search(&query).unwrap())
     };
     let newest: Vec<u64> = (0..n).rev().collect();
 
@@ -286,10 +238,7 @@ fn many_chunks_train_a_dictionary_and_stay_readable() {
     }
     let store = SqliteStore::open(dir.path()).unwrap();
     for i in [0, n / 2, n + 9] {
-        let mut trace_id = [0u8; 16];
-        trace_id[..8].copy_from_slice(&(i + 1).to_be_bytes());
-        trace_id[8] = 0xab;
-        let trace = store.trace(TraceId(trace_id)).unwrap().unwrap();
+        let trace = store.trace(suite::trace_id_of(i)).unwrap().unwrap();
         assert_eq!(trace.batch.spans.len(), 4);
         assert_eq!(trace.batch.service_of(&trace.batch.spans[3]), "db");
     }
@@ -304,7 +253,7 @@ fn retention_removes_whole_traces_and_their_blocks() {
     for write in 0..20 {
         store.write(&synthetic(1000, write * 1000)).unwrap();
     }
-    let cutoff = 1_700_000_000_000_000_000 + 15_000 * 1_000_000_000;
+    let cutoff = suite::BASE_NANOS + 15_000 * 1_000_000_000;
     assert_eq!(store.delete_traces_started_before(cutoff).unwrap(), 15_000);
     let inner = store.inner();
     let connection = inner.readers.get().unwrap();
@@ -329,7 +278,7 @@ fn retention_removes_whole_traces_and_their_blocks() {
         .unwrap();
     assert!(
         rare.iter()
-            .all(|summary| ids(std::slice::from_ref(summary))[0] >= 15_400)
+            .all(|summary| suite::indices(std::slice::from_ref(summary))[0] >= 15_400)
     );
     assert_eq!(
         rare.len(),
@@ -395,7 +344,7 @@ fn a_version_2_store_gets_its_aggregates_rebuilt() {
     use crate::store::MinuteRange;
 
     let dir = tempfile::tempdir().unwrap();
-    let batch = crate::store::conformance::synthetic(30, 0, &|_| 0);
+    let batch = suite::synthetic(30, 0, &suite::same_day);
     let (operations, edges) = {
         let store = SqliteStore::open(dir.path()).unwrap();
         store.write(&batch).unwrap();

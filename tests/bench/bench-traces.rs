@@ -3,14 +3,21 @@
 //! `14…14`), posted as OTLP protobuf. `tests/clients/node/render-bench.mjs` and
 //! `compare-bench.mjs` then time the waterfall and the comparison on them.
 //!
-//! usage: bench-traces BASE_URL
+//! usage: bench-traces BASE_URL   (`--help` says more)
 
 use anyhow::Context;
 
+/// Loads the rendering benchmark's traces (1,000, 10,000 and 100,000 spans, and two of 50,000)
+/// into a running spanview and prints their pages' URLs.
+#[derive(clap::Parser)]
+#[command(name = "bench-traces")]
+struct Options {
+    /// The spanview, e.g. `http://127.0.0.1:4318`.
+    base_url: String,
+}
+
 fn main() -> anyhow::Result<()> {
-    let base = std::env::args()
-        .nth(1)
-        .context("usage: bench-traces BASE_URL")?;
+    let base = <Options as clap::Parser>::parse().base_url;
     // 0x13 and 0x14: the comparison benchmark's pair of 50,000-span traces.
     for (id_byte, n_spans) in [
         (0x10u8, 1_000u64),

@@ -13,7 +13,7 @@
 //! maps), 64-bit integers as numbers or strings, bytes as base64. And, deliberately more
 //! lenient, what real exporters and tools write beyond the canonical form (the reference
 //! conversion the tests compare with rewrites these into it first, see
-//! `otlp::tests::reference_json`):
+//! `otlp::reference::reference_json`):
 //!
 //! - enum values by name (`"kind": "SPAN_KIND_SERVER"`, `"code": "STATUS_CODE_ERROR"`), as the
 //!   proto3 JSON mapping and the Collector allow; an unknown name fails the request, as in the
@@ -34,7 +34,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use super::otlp::{self, Decoded};
+use super::decoded::Decoded;
+use super::ids::{link_ids, span_ids};
+#[cfg(test)]
+use crate::formats::otlp;
 use crate::ids::{IdError, MAX_QUOTED_ID_CHARS, SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -86,7 +89,7 @@ struct ScopeSpansJson {
     scope: Option<ScopeJson>,
     /// Pre-1.0 name of `scope` (used where `scope` is absent).
     instrumentation_library: Option<ScopeJson>,
-    #[serde(deserialize_with = "super::progress::counted")]
+    #[serde(deserialize_with = "crate::formats::progress::counted")]
     spans: Vec<SpanJson>,
     schema_url: String,
 }
@@ -523,7 +526,7 @@ impl<'de> Deserialize<'de> for AnyValueJson {
 /// decode of an OTLP JSON file, measured.
 pub(crate) const CONVERSION_UNITS: u64 = 1;
 
-/// Flattens a request into a batch, rejecting spans with bad ids (as `otlp::from_request`).
+/// Flattens a request into a batch, rejecting spans with bad ids (as `otlp::reference::from_request`).
 pub(crate) fn into_decoded(request: RequestJson) -> Decoded {
     flatten(request.resource_spans)
 }
@@ -561,7 +564,7 @@ fn flatten(all_resource_spans: Vec<ResourceSpansJson>) -> Decoded {
             for span in scope_spans.spans {
                 decoded.base64_ids |= span.has_base64_ids();
                 decoded.keep_or_reject(convert_span(span, resource_idx, scope_idx));
-                super::progress::advance(CONVERSION_UNITS);
+                crate::formats::progress::advance(CONVERSION_UNITS);
             }
         }
     }
@@ -586,7 +589,7 @@ fn convert_span(
     scope_idx: u32,
 ) -> Result<Span, (String, String)> {
     let fail = |problem: String| (span.name.clone(), problem);
-    let (trace_id, span_id, parent_span_id) = otlp::span_ids(
+    let (trace_id, span_id, parent_span_id) = span_ids(
         span.trace_id.trace_id(),
         span.span_id.span_id(),
         span.parent_span_id.span_id(),
@@ -595,7 +598,7 @@ fn convert_span(
     let mut links = Vec::with_capacity(span.links.len());
     for link in span.links {
         let (trace_id, span_id) =
-            otlp::link_ids(link.trace_id.trace_id(), link.span_id.span_id()).map_err(fail)?;
+            link_ids(link.trace_id.trace_id(), link.span_id.span_id()).map_err(fail)?;
         links.push(Link {
             trace_id,
             span_id,
@@ -647,8 +650,8 @@ mod tests {
 
     /// Both decoders on the same text: the same batch and rejections, or both an error.
     fn same_as_generated_types(text: &str) -> Result<(), TestCaseError> {
-        otlp::tests::same_outcome(
-            otlp::tests::reference_json(text),
+        otlp::reference::same_outcome(
+            otlp::reference::reference_json(text),
             serde_json::from_str::<RequestJson>(text).map(into_decoded),
         )
     }

@@ -2,7 +2,7 @@
 //! benchmarks (`bench-traces`), step by step: what the page does between "the trace's bytes
 //! arrived" and "rows can be painted". The browser runs the same code compiled to wasm.
 //!
-//! usage: analysis-bench [SPANS...]   (default 1000 10000 100000)
+//! usage: analysis-bench [SPANS...]   (default 1000 10000 100000; `--help` says more)
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -33,11 +33,16 @@ fn trace_of(id_byte: u8, n_spans: u64) -> Trace {
     }
 }
 
+/// The trace page's work step by step on synthetic traces, as a Markdown table.
+#[derive(clap::Parser)]
+#[command(name = "analysis-bench")]
+struct Options {
+    /// Span counts of the traces (default 1000 10000 100000).
+    sizes: Vec<u64>,
+}
+
 fn main() {
-    let sizes: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|arg| arg.parse().expect("a span count"))
-        .collect();
+    let sizes = <Options as clap::Parser>::parse().sizes;
     let sizes = if sizes.is_empty() {
         vec![1_000, 10_000, 100_000]
     } else {

@@ -5,21 +5,24 @@
 //! tonic's client with a codec that sends the encoded bytes as they are).
 //!
 //! usage: ingest-bench URL [--encoding protobuf|json|grpc] [--spans N] [--batch N]
-//!        [--connections N] [--seed N] [--rate SPANS_PER_SECOND]
+//!        [--connections N] [--seed N] [--rate SPANS_PER_SECOND]   (`--help` says more)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanview_e2e::load::batch;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Encoding {
+    /// OTLP/HTTP, protobuf body.
     Protobuf,
+    /// OTLP/HTTP, JSON body.
     Json,
+    /// OTLP/gRPC (URL `http://HOST:4317`).
     Grpc,
 }
 
@@ -33,55 +36,37 @@ impl Encoding {
     }
 }
 
+/// Sends OTLP batches to a running receiver from several connections and reports spans per
+/// second, end to end.
+#[derive(clap::Parser)]
+#[command(name = "ingest-bench")]
 struct Options {
+    /// The receiver: `http://HOST:PORT/v1/traces` for OTLP/HTTP, `http://HOST:PORT` for gRPC.
     url: String,
+    #[arg(long, value_enum, default_value_t = Encoding::Protobuf)]
     encoding: Encoding,
+    /// Spans to send in all.
+    #[arg(long = "spans", default_value_t = 200_000)]
     n_spans: usize,
+    /// Spans per request.
+    #[arg(long = "batch", default_value_t = 512, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     batch_size: usize,
+    /// Connections sending at once.
+    #[arg(long = "connections", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     n_connections: usize,
-    /// Trace ids derive from it (`query-bench --seed` finds the traces again).
+    /// Trace ids derive from it (`query-bench --seed` finds the traces again); fresh on every
+    /// run unless given, since re-sent identical spans would be skipped as retries.
+    #[arg(long = "seed", default_value_t = fresh_seed(), hide_default_value = true)]
     run_seed: u64,
-    /// Send at this steady rate instead of as fast as possible.
+    /// Send at this steady rate (spans per second) instead of as fast as possible.
+    #[arg(long = "rate", value_name = "SPANS_PER_SECOND")]
     spans_per_second: Option<f64>,
 }
 
-fn parse_options() -> anyhow::Result<Options> {
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        url: args.next().context("usage: ingest-bench URL [--encoding protobuf|json|grpc] [--spans N] [--batch N] [--connections N] [--seed N] [--rate N]")?,
-        encoding: Encoding::Protobuf,
-        n_spans: 200_000,
-        batch_size: 512,
-        n_connections: 4,
-        // Fresh trace ids on every run unless told: re-sent identical spans would be skipped
-        // as retries.
-        run_seed: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |elapsed| elapsed.as_nanos() as u64),
-        spans_per_second: None,
-    };
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--encoding" => {
-                options.encoding = match value.as_str() {
-                    "protobuf" => Encoding::Protobuf,
-                    "json" => Encoding::Json,
-                    "grpc" => Encoding::Grpc,
-                    other => bail!("unknown encoding {other}: protobuf, json or grpc"),
-                }
-            }
-            "--spans" => options.n_spans = value.parse()?,
-            "--batch" => options.batch_size = value.parse()?,
-            "--connections" => options.n_connections = value.parse()?,
-            "--seed" => options.run_seed = value.parse()?,
-            "--rate" => options.spans_per_second = Some(value.parse()?),
-            other => bail!("unknown flag {other}"),
-        }
-    }
-    Ok(options)
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |elapsed| elapsed.as_nanos() as u64)
 }
 
 /// Batches are encoded ahead of sending, this many spans at a time, so that a 10M-span run
@@ -89,7 +74,7 @@ fn parse_options() -> anyhow::Result<Options> {
 const ROUND_SPANS: usize = 1_000_000;
 
 fn main() -> anyhow::Result<()> {
-    let options = parse_options()?;
+    let options = <Options as clap::Parser>::parse();
     let n_batches = options.n_spans.div_ceil(options.batch_size);
     let content_type = if options.encoding == Encoding::Json {
         "application/json"

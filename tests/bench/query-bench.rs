@@ -2,7 +2,7 @@
 //! of `ingest-bench` runs (one connection, requests one after another, so each figure is one
 //! request's latency end to end over HTTP, JSON included).
 //!
-//! usage: query-bench BASE_URL --seed N --traces N [--requests N] [--verify]
+//! usage: query-bench BASE_URL --seed N --traces N [--requests N] [--verify]   (`--help` says more)
 //!
 //! `--seed` and `--traces` name the ingest run (`--traces` = spans / 8): trace ids are drawn at
 //! random from it. `--verify` instead reads every trace of the run and checks that all of its
@@ -13,43 +13,25 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use spanview_e2e::load::{mix, trace_id};
 
+/// Trace-by-id and search latency of a running spanview holding the traces of `ingest-bench`
+/// runs, or with `--verify` a check that every span of a run is stored.
+#[derive(clap::Parser)]
+#[command(name = "query-bench")]
 struct Options {
+    /// The spanview, e.g. `http://127.0.0.1:4318`.
     base_url: String,
+    /// The `--seed` of the ingest run.
+    #[arg(long)]
     seed: u64,
+    /// Traces of the ingest run (its spans / 8).
+    #[arg(long = "traces", value_parser = clap::value_parser!(u64).range(1..))]
     n_traces: u64,
+    /// Requests per kind of query.
+    #[arg(long = "requests", default_value_t = 200)]
     n_requests: usize,
+    /// Read every trace of the run and check that all of its spans are stored, instead of timing.
+    #[arg(long)]
     verify: bool,
-}
-
-fn parse_options() -> anyhow::Result<Options> {
-    let usage = "usage: query-bench BASE_URL --seed N --traces N [--requests N] [--verify]";
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        base_url: args.next().context(usage)?,
-        seed: 0,
-        n_traces: 0,
-        n_requests: 200,
-        verify: false,
-    };
-    while let Some(flag) = args.next() {
-        if flag == "--verify" {
-            options.verify = true;
-            continue;
-        }
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--seed" => options.seed = value.parse()?,
-            "--traces" => options.n_traces = value.parse()?,
-            "--requests" => options.n_requests = value.parse()?,
-            other => bail!("unknown flag {other}; {usage}"),
-        }
-    }
-    if options.n_traces == 0 {
-        bail!("{usage}");
-    }
-    Ok(options)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -89,7 +71,7 @@ fn report(label: &str, (times, results): &(Vec<Duration>, usize)) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let options = parse_options()?;
+    let options = <Options as clap::Parser>::parse();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(true)
         .build()

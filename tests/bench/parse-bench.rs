@@ -8,6 +8,7 @@
 //! `spanview import`) pays, with the allocator's memory still untouched.
 //!
 //! usage: parse-bench [--spans N] [--write-dir DIR] | parse-bench --decode FILE [--runs N]
+//!        (`--help` says more)
 
 use std::time::Instant;
 
@@ -15,21 +16,30 @@ use anyhow::Context;
 use spanview_core::formats::{DecodeLimits, decode_file, jaeger, otlp};
 use spanview_core::{AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, SpanKind, TraceId};
 
+/// Native decoding time of one trace in every file format, or of one file.
+#[derive(clap::Parser)]
+#[command(name = "parse-bench")]
+struct Options {
+    /// Spans of the synthetic trace.
+    #[arg(long = "spans", default_value_t = 100_000)]
+    n_spans: usize,
+    /// Also write the files here (for the browser worker's benchmark on the same bytes).
+    #[arg(long, value_name = "DIR")]
+    write_dir: Option<std::path::PathBuf>,
+    /// Decode this file instead, `--runs` times in this fresh process.
+    #[arg(long, value_name = "FILE")]
+    decode: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+}
+
 fn main() -> anyhow::Result<()> {
-    let mut n_spans = 100_000usize;
-    let mut write_dir: Option<std::path::PathBuf> = None;
-    let mut decode: Option<std::path::PathBuf> = None;
-    let mut runs = 1usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--spans" => n_spans = args.next().context("--spans N")?.parse()?,
-            "--write-dir" => write_dir = Some(args.next().context("--write-dir DIR")?.into()),
-            "--decode" => decode = Some(args.next().context("--decode FILE")?.into()),
-            "--runs" => runs = args.next().context("--runs N")?.parse()?,
-            other => anyhow::bail!("unknown argument {other}"),
-        }
-    }
+    let Options {
+        n_spans,
+        write_dir,
+        decode,
+        runs,
+    } = <Options as clap::Parser>::parse();
     if let Some(path) = decode {
         return decode_file_runs(&path, runs);
     }

@@ -12,7 +12,10 @@
 //! field given twice is merged and a scalar replaced, strings must be UTF-8, and nesting deeper
 //! than prost's recursion limit (100) is an error. Errors name the byte offset and the field.
 
-use super::otlp::{self, Decoded, OtlpError};
+use super::decoded::{Decoded, OtlpError};
+use super::ids::{link_ids, span_ids};
+#[cfg(test)]
+use crate::formats::otlp;
 use crate::ids::{SpanId, TraceId};
 use crate::model::{
     AnyValue, Dropped, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -334,7 +337,7 @@ fn scope_spans(mut message: Reader<'_>, resource_idx: u32, decoded: &mut Decoded
                     scope_idx,
                 )?;
                 decoded.keep_or_reject(span);
-                super::progress::reach((message.base + message.pos) as u64);
+                crate::formats::progress::reach((message.base + message.pos) as u64);
             }
             3 => {
                 decoded.batch.scopes[scope_idx as usize].schema_url =
@@ -393,7 +396,7 @@ fn span(
     }
     // The checks every OTLP decoder makes, so the rejection reasons are the same.
     let fail = |problem: String| (name.clone(), problem);
-    let checked = otlp::span_ids(
+    let checked = span_ids(
         TraceId::from_bytes(trace_id),
         SpanId::from_bytes(span_id),
         SpanId::from_bytes(parent_span_id),
@@ -404,7 +407,7 @@ fn span(
     };
     let mut model_links = Vec::with_capacity(links.len());
     for link in links {
-        let checked = otlp::link_ids(
+        let checked = link_ids(
             TraceId::from_bytes(link.trace_id),
             SpanId::from_bytes(link.span_id),
         );
@@ -588,8 +591,8 @@ mod tests {
 
     /// Both decoders on the same bytes: the same batch and rejections, or both an error.
     fn same_as_generated_types(bytes: &[u8]) -> Result<(), TestCaseError> {
-        otlp::tests::same_outcome(
-            ExportTraceServiceRequest::decode(bytes).map(otlp::from_request),
+        otlp::reference::same_outcome(
+            ExportTraceServiceRequest::decode(bytes).map(otlp::reference::from_request),
             decode(bytes),
         )
     }
