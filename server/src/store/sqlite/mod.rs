@@ -378,7 +378,13 @@ impl TraceStore for SqliteStore {
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         let inner = self.inner();
         let connection = inner.readers.get()?;
-        search::search(&connection, &inner.names, &inner.open_block, query)
+        search::search(
+            &connection,
+            &inner.names,
+            &inner.open_block,
+            &inner.codec,
+            query,
+        )
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {

@@ -1,4 +1,5 @@
 use super::*;
+use spanview_core::attribute_filter::AttributeFilter;
 use spanview_core::model::UNKNOWN_SERVICE;
 use spanview_core::{KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, scenario};
 
@@ -187,7 +188,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         .take(20)
         .collect();
     assert_eq!(
-        query(&|q| q.attributes = vec![("user.id".into(), "3".into())]),
+        query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "3")]),
         expected
     );
     // A rare term and trace-level filters: durations are i ms.
@@ -199,7 +200,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         .collect();
     assert_eq!(
         query(&|q| {
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
             q.min_duration_nanos = Some(100_000_000);
             q.max_duration_nanos = Some(400_000_000);
         }),
@@ -210,7 +211,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         query(&|q| {
             q.service = Some("db".into());
             q.operation = Some("query 2".into());
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
         })
         .len(),
         20
@@ -220,7 +221,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         query(&|q| q.operation = Some("query 3".into())),
         newest[..20]
     );
-    assert!(query(&|q| q.attributes = vec![("user.id".into(), "99".into())]).is_empty());
+    assert!(query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "99")]).is_empty());
     assert!(query(&|q| q.service = Some("nobody".into())).is_empty());
     assert_eq!(store.services().unwrap(), vec!["db", "frontend"]);
     assert_eq!(store.operations("db").unwrap(), vec!["query 2", "query 3"]);
@@ -256,7 +257,7 @@ fn late_spans_update_the_summary_and_keep_the_trace_searchable() {
     let found = store
         .search(&TraceQuery {
             operation: Some("GET /home".into()),
-            attributes: vec![("user.id".into(), "5".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "5")],
             limit: 5,
             ..Default::default()
         })
@@ -322,7 +323,7 @@ fn retention_removes_whole_traces_and_their_blocks() {
     assert_eq!(store.delete_oldest_traces(400).unwrap(), 400);
     let rare = store
         .search(&TraceQuery {
-            attributes: vec![("user.id".into(), "3".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "3")],
             limit: 1000,
             ..Default::default()
         })
@@ -360,7 +361,7 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         store.write(&synthetic(100, 0)).unwrap();
         // Far from a full block: its postings are only in memory, and searchable.
         let rare = TraceQuery {
-            attributes: vec![("user.id".into(), "3".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "3")],
             limit: 100,
             ..Default::default()
         };
@@ -375,7 +376,7 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
     assert_eq!(blocks, 1, "the open block was written from its chunks");
     drop(connection);
     let rare = TraceQuery {
-        attributes: vec![("user.id".into(), "3".into())],
+        attributes: vec![AttributeFilter::equals("user.id", "3")],
         limit: 100,
         ..Default::default()
     };
@@ -449,6 +450,7 @@ mod conformance {
     conformance_tests!(
         reads_back_exactly,
         searches_by_every_filter,
+        searches_by_attribute_syntax_kind_and_status,
         late_spans_update_the_summary,
         long_traces_rank_by_their_start,
         large_writes_are_recognised_when_resent,
@@ -559,7 +561,7 @@ fn start_times_past_i64_max_are_stored_without_sign_errors() {
     let found = |store: &SqliteStore| -> Vec<TraceId> {
         let mut ids: Vec<TraceId> = store
             .search(&TraceQuery {
-                attributes: vec![("order.id".into(), "7".into())],
+                attributes: vec![AttributeFilter::equals("order.id", "7")],
                 limit: 20,
                 ..TraceQuery::default()
             })
