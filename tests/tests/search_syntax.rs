@@ -1,10 +1,12 @@
 //! Issue 24: the search's attribute syntax (quoted values with spaces, `!=`, `exists`), event
 //! attributes and the kind and status filters, over real HTTP against a real spanview fed by the
 //! real OpenTelemetry Python SDK (an exception recorded as a span event), on the embedded store
-//! and on ClickHouse.
+//! and on ClickHouse; and the dashboard's search form doing the same in headless Chromium.
 
 use serde_json::{Value, json};
-use spanview_e2e::{Spanview, clickhouse_query, python_export, test_clickhouse_url};
+use spanview_e2e::{
+    Spanview, clickhouse_query, python_export, run_node_script_json, test_clickhouse_url,
+};
 
 const T0: u64 = 1_700_000_000_000_000_000;
 
@@ -152,4 +154,48 @@ fn attribute_syntax_event_attributes_kind_and_status_on_clickhouse() {
         &database,
     ]);
     check_searches(&spanview);
+}
+
+/// The dashboard's form: a quoted statement with spaces, an event attribute, kind and status
+/// selects (kept in the URL), and a syntax error shown with the server's message.
+#[test]
+fn the_dashboard_searches_with_the_attribute_syntax_kind_and_status() {
+    let spanview = Spanview::start(&[]);
+    let (checkout, health) = export_checkout_and_health(&spanview);
+    let seen = run_node_script_json("search-syntax.mjs", &[&spanview.base_url]);
+    assert_eq!(seen["allTraces"], json!([health, checkout]), "{seen:#}");
+    let help = seen["help"].as_str().unwrap();
+    for example in [
+        "key=value",
+        r#"key="with spaces""#,
+        "key!=value",
+        "key exists",
+    ] {
+        assert!(help.contains(example), "{help}");
+    }
+    assert_eq!(
+        seen["kinds"],
+        json!(["", "server", "client", "producer", "consumer", "internal"])
+    );
+    assert_eq!(seen["statuses"], json!(["", "error", "ok", "unset"]));
+    assert_eq!(
+        seen["statementUrl"],
+        "?attr=db.statement%3D%22SELECT%20*%20FROM%20carts%20WHERE%20user_id%20%3D%20%241%22&limit=50"
+    );
+    assert_eq!(seen["statementTraces"], json!([checkout]));
+    assert_eq!(
+        seen["reloadedAttr"],
+        r#"db.statement="SELECT * FROM carts WHERE user_id = $1""#
+    );
+    assert_eq!(seen["reloadedTraces"], json!([checkout]));
+    assert_eq!(seen["eventTraces"], json!([checkout]));
+    assert_eq!(seen["kindStatusUrl"], "?kind=server&status=unset&limit=50");
+    assert_eq!(seen["kindStatusTraces"], json!([health]));
+    assert_eq!(seen["reloadedKind"], "server");
+    assert_eq!(seen["reloadedStatus"], "unset");
+    assert_eq!(
+        seen["errorShown"],
+        "the quote opened at character 14 is not closed"
+    );
+    assert_eq!(seen["rowsOnError"], 0);
 }
