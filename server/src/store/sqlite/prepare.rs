@@ -158,12 +158,12 @@ pub fn terms_of(batch: &Batch, indices: &[usize]) -> Vec<u64> {
         }
         // What `core::attribute_filter::for_each_searchable` visits, resources once each.
         let event_attributes = span.events.iter().flat_map(|event| &event.attributes);
-        let mut own = span.attributes.iter().chain(event_attributes);
-        add_attribute_terms(&mut term_set, &mut own);
+        let own = span.attributes.iter().chain(event_attributes);
+        add_attribute_terms(&mut term_set, own);
         if resources_seen.insert(span.resource_idx)
             && let Some(resource) = batch.resources.get(span.resource_idx as usize)
         {
-            add_attribute_terms(&mut term_set, &mut resource.attributes.iter());
+            add_attribute_terms(&mut term_set, resource.attributes.iter());
         }
     }
     term_set.into_iter().collect()
@@ -171,7 +171,7 @@ pub fn terms_of(batch: &Batch, indices: &[usize]) -> Vec<u64> {
 
 fn add_attribute_terms<'a>(
     term_set: &mut HashSet<u64>,
-    attributes: &mut dyn Iterator<Item = &'a KeyValue>,
+    attributes: impl Iterator<Item = &'a KeyValue>,
 ) {
     for attribute in attributes {
         if let Some(value_text) = searchable_text(attribute) {
