@@ -458,6 +458,22 @@ pub fn searches_by_attribute_syntax_kind_and_status(store: &dyn TraceStore) {
             Some(StatusCode::Ok)),
         [1]
     );
+
+    // Among many newer traces that match none of it (the embedded store then starts from the
+    // rare term's postings instead of walking traces by start).
+    store.write(&synthetic(300, 1000, &same_day)).unwrap();
+    assert_eq!(by_attributes("http.status_code!=200"), [2]);
+    assert_eq!(by_attributes("exception.type exists"), [0]);
+    assert_eq!(
+        by_attributes(r#"db.statement="SELECT * FROM orders WHERE id = ?""#),
+        [0]
+    );
+    assert_eq!(kind(SpanKind::Producer, &|_| {}), [2]);
+    assert_eq!(status(StatusCode::Ok, &|_| {}), [1, 0]);
+    assert_eq!(
+        kind(SpanKind::Server, &|q| q.service = Some("frontend".into())).len(),
+        20
+    );
 }
 
 /// A trace that started long before the newest traces but ended after them ranks by its start,
