@@ -208,7 +208,8 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
 }
 
 /// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so
-/// a column this node already has (a migration cut short) is skipped by asking first.
+/// a column this node already has (a migration cut short) is skipped by asking first, and an
+/// `ALTER` that fails because another spanview added the column meanwhile is no failure.
 fn add_kind_and_status(client: &Client, layout: &Layout) -> Result<(), StoreError> {
     let on_cluster = layout.on_cluster();
     // The local table first: a Distributed table's columns only describe what it reads.
@@ -217,24 +218,34 @@ fn add_kind_and_status(client: &Client, layout: &Layout) -> Result<(), StoreErro
         tables.push(layout.table("spans"));
     }
     for table in tables {
-        let (database, name) = table.split_once('.').expect("tables are database.name");
-        let text = client.query(&format!(
-            "SELECT name FROM system.columns WHERE database = {} AND table = {} FORMAT TabSeparated",
-            quote(database),
-            quote(name)
-        ))?;
-        let text = String::from_utf8_lossy(&text);
-        let existing: Vec<&str> = text.lines().collect();
         // Older rows read as unspecified, and as error or unset as `IsError` says.
         for (column, default) in [("Kind", "0"), ("StatusCode", "toUInt8(IsError * 2)")] {
-            if !existing.contains(&column) {
-                client.execute(&format!(
-                    "ALTER TABLE {table}{on_cluster} ADD COLUMN {column} UInt8 DEFAULT {default}"
-                ))?;
+            if has_column(client, &table, column)? {
+                continue;
+            }
+            let added = client.execute(&format!(
+                "ALTER TABLE {table}{on_cluster} ADD COLUMN {column} UInt8 DEFAULT {default}"
+            ));
+            if let Err(error) = added
+                && !has_column(client, &table, column)?
+            {
+                return Err(error.into());
             }
         }
     }
     Ok(())
+}
+
+fn has_column(client: &Client, table: &str, column: &str) -> Result<bool, StoreError> {
+    let (database, name) = table.split_once('.').expect("tables are database.name");
+    let text = client.query(&format!(
+        "SELECT count() FROM system.columns WHERE database = {} AND table = {} AND name = {} \
+         FORMAT TabSeparated",
+        quote(database),
+        quote(name),
+        quote(column)
+    ))?;
+    Ok(String::from_utf8_lossy(&text).trim() != "0")
 }
 
 fn applied_version(client: &Client, migrations: &str) -> Result<u32, StoreError> {
