@@ -210,27 +210,36 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
 /// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so
 /// a column this node already has (a migration cut short) is skipped by asking first, and an
 /// `ALTER` that fails because another spanview added the column meanwhile is no failure.
+///
+/// On a cluster the `Distributed` table is made again from the local one instead: 18.16
+/// refuses an `ALTER ... ON CLUSTER` of a table that is not replicated when the cluster has
+/// replicas, and a `Distributed` table holds no rows (inserts into it are synchronous).
 fn add_kind_and_status(client: &Client, layout: &Layout) -> Result<(), StoreError> {
     let on_cluster = layout.on_cluster();
-    // The local table first: a Distributed table's columns only describe what it reads.
-    let mut tables = vec![layout.local("spans")];
-    if layout.cluster.is_some() {
-        tables.push(layout.table("spans"));
+    let local = layout.local("spans");
+    // Older rows read as unspecified, and as error or unset as `IsError` says.
+    for (column, default) in [("Kind", "0"), ("StatusCode", "toUInt8(IsError * 2)")] {
+        if has_column(client, &local, column)? {
+            continue;
+        }
+        let added = client.execute(&format!(
+            "ALTER TABLE {local}{on_cluster} ADD COLUMN {column} UInt8 DEFAULT {default}"
+        ));
+        if let Err(error) = added
+            && !has_column(client, &local, column)?
+        {
+            return Err(error.into());
+        }
     }
-    for table in tables {
-        // Older rows read as unspecified, and as error or unset as `IsError` says.
-        for (column, default) in [("Kind", "0"), ("StatusCode", "toUInt8(IsError * 2)")] {
-            if has_column(client, &table, column)? {
-                continue;
-            }
-            let added = client.execute(&format!(
-                "ALTER TABLE {table}{on_cluster} ADD COLUMN {column} UInt8 DEFAULT {default}"
-            ));
-            if let Err(error) = added
-                && !has_column(client, &table, column)?
-            {
-                return Err(error.into());
-            }
+    if let Some(cluster) = &layout.cluster {
+        let distributed = layout.table("spans");
+        if !has_column(client, &distributed, "StatusCode")? {
+            client.execute(&format!("DROP TABLE IF EXISTS {distributed}{on_cluster}"))?;
+            client.execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {distributed}{on_cluster} AS {local}
+                 ENGINE = Distributed({cluster}, {}, spans_local, cityHash64(TraceId))",
+                layout.database
+            ))?;
         }
     }
     Ok(())

@@ -133,24 +133,40 @@ fn a_schema_2_database_gains_kind_and_status() {
     if !server_answers("a_schema_2_database_gains_kind_and_status") {
         return;
     }
+    schema_2_gains_kind_and_status("schema_2", None);
+}
+
+/// The same on both test clusters: the local tables altered, the `Distributed` ones made again.
+#[test]
+fn a_schema_2_cluster_database_gains_kind_and_status() {
+    if !server_answers("a_schema_2_cluster_database_gains_kind_and_status") {
+        return;
+    }
+    schema_2_gains_kind_and_status("schema_2_two_shards", Some("two_shards"));
+    schema_2_gains_kind_and_status("schema_2_replicas", Some("one_shard_two_replicas"));
+}
+
+fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let config = config("schema_2", None, dir.path());
+    let config = config(name, cluster, dir.path());
     let client = Client::new(&config.url, None, None);
     let layout = Layout {
         database: config.database.clone(),
-        cluster: None,
+        cluster: cluster.map(str::to_owned),
     };
+    let on_cluster = cluster.map_or(String::new(), |c| format!(" ON CLUSTER {c}"));
     client
-        .execute(&format!("CREATE DATABASE {}", config.database))
+        .execute(&format!("CREATE DATABASE {}{on_cluster}", config.database))
         .unwrap();
     client
         .execute(&format!(
-            "CREATE TABLE {}.spanview_migrations (Version UInt32, AppliedAt DateTime) ENGINE = TinyLog",
+            "CREATE TABLE {}.spanview_migrations{on_cluster} (Version UInt32, AppliedAt DateTime) ENGINE = TinyLog",
             config.database
         ))
         .unwrap();
+    let replicated = cluster == Some("one_shard_two_replicas");
     for version in 1..=2 {
-        for statement in schema::migration_statements(&layout, version, false) {
+        for statement in schema::migration_statements(&layout, version, replicated) {
             client.execute(&statement).unwrap();
         }
         client
@@ -175,7 +191,7 @@ fn a_schema_2_database_gains_kind_and_status() {
                 layout.table("chunks"),
                 write::CHUNK_INSERT_COLUMNS
             ),
-            &[],
+            &[("insert_distributed_sync", "1")],
             &prepared.rows.chunks,
         )
         .unwrap();
@@ -196,7 +212,7 @@ fn a_schema_2_database_gains_kind_and_status() {
                  `Attributes.Key`, `Attributes.Value`) FORMAT RowBinary",
                 layout.table("spans")
             ),
-            &[],
+            &[("insert_distributed_sync", "1")],
             &old_row.out,
         )
         .unwrap();
@@ -304,6 +320,11 @@ fn a_cluster_of_two_shards_returns_whole_traces_and_finds_them() {
         Some("two_shards"),
         dir.path(),
     ));
+    conformance::searches_by_attribute_syntax_kind_and_status(&open_store(
+        "two_shards_search_syntax",
+        Some("two_shards"),
+        dir.path(),
+    ));
     conformance::overviews_services(&open_store(
         "two_shards_overview",
         Some("two_shards"),
@@ -325,6 +346,11 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
     let cluster = Some("one_shard_two_replicas");
     conformance::reads_back_exactly(&open_store("replicas_read", cluster, dir.path()));
     conformance::searches_by_every_filter(&open_store("replicas_search", cluster, dir.path()));
+    conformance::searches_by_attribute_syntax_kind_and_status(&open_store(
+        "replicas_search_syntax",
+        cluster,
+        dir.path(),
+    ));
     conformance::keeps_service_aggregates(&open_store("replicas_aggregates", cluster, dir.path()));
     // With credentials, which also go to the other nodes (`remote()` for size_bytes).
     let store = ClickHouseStore::open(&ClickHouseConfig {
