@@ -429,6 +429,85 @@ fn a_version_2_store_gets_its_aggregates_rebuilt() {
     assert_eq!(store.edge_aggregates(range).unwrap(), edges);
 }
 
+/// Issue 24: a store of schema version 3 (before attribute keys, event attributes, kinds and
+/// statuses were search terms) has its written blocks' postings rebuilt from its chunks when
+/// opened, so the new filters find its traces too.
+#[test]
+fn a_version_3_store_gets_its_search_terms_rebuilt() {
+    use crate::store::conformance::{search_syntax_traces, synthetic, trace_id_of};
+    use spanview_core::attribute_filter::parse_attribute_filters;
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.write(&search_syntax_traces()).unwrap();
+        // Enough newer traces to write the first block out (its postings go to the table).
+        for first in (1000..6000).step_by(500) {
+            store.write(&synthetic(500, first, &|_| 0)).unwrap();
+        }
+    }
+    let path = dir.path().join("spans.sqlite");
+    {
+        let connection = Connection::open(&path).unwrap();
+        let (first_block, trace_0_blocks): (i64, Vec<u8>) = connection
+            .query_row(
+                "SELECT (SELECT MIN(block_id) FROM blocks), block_ids FROM traces WHERE trace_id = ?1",
+                [trace_id_of(0).0.to_vec()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            super::terms::read_varints(&trace_0_blocks),
+            [first_block as u64]
+        );
+        // As a version 3 store: none of the new terms (here: no postings at all) in its
+        // written blocks.
+        connection
+            .execute_batch("DELETE FROM postings; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let search = |attributes: &str, edit: &dyn Fn(&mut TraceQuery)| {
+        let mut query = TraceQuery {
+            limit: 20,
+            attributes: parse_attribute_filters(attributes).unwrap(),
+            ..TraceQuery::default()
+        };
+        edit(&mut query);
+        store
+            .search(&query)
+            .unwrap()
+            .iter()
+            .map(|summary| summary.trace_id)
+            .collect::<Vec<_>>()
+    };
+    let ids = |indices: &[u64]| indices.iter().map(|i| trace_id_of(*i)).collect::<Vec<_>>();
+    assert_eq!(
+        search(r#"exception.message="connection refused""#, &|_| {}),
+        ids(&[0])
+    );
+    assert_eq!(search("http.status_code!=200", &|_| {}), ids(&[2]));
+    assert_eq!(search("db.statement exists", &|_| {}), ids(&[1, 0]));
+    assert_eq!(
+        search("", &|q| q.kind = Some(SpanKind::Producer)),
+        ids(&[2])
+    );
+    assert_eq!(
+        search("", &|q| q.status = Some(spanview_core::StatusCode::Ok)),
+        ids(&[1, 0])
+    );
+    assert_eq!(
+        search("user.id=3", &|q| q.limit = 1000).len(),
+        (1000..6000).filter(|i| i % 7 == 3).count()
+    );
+    drop(store);
+    let connection = Connection::open(&path).unwrap();
+    let version: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
 /// The store conformance suite (`store::conformance`), also run against ClickHouse.
 mod conformance {
     use super::SqliteStore;
