@@ -8,9 +8,8 @@
 //! different terms share a hash with a chance of about 1 in 2^64 per pair, which a search would
 //! show as an extra trace; not a risk worth a table of strings.
 //!
-//! Attribute keys and shapes came with search syntax v2 (issue 24): traces stored before it
-//! have neither, so `exists`, `!=`, kind and status filters (and event attributes) do not find
-//! them; their `key=value` terms are unchanged.
+//! Attribute keys, event attributes and shapes came with schema version 4 (issue 24); an older
+//! store's postings are rebuilt from its chunks when it is opened (`postings::rebuild_written`).
 
 use spanview_core::{SpanKind, StatusCode};
 use xxhash_rust::xxh3::Xxh3;
