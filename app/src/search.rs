@@ -21,12 +21,35 @@ pub const CUSTOM_RANGE: &str = "custom";
 
 pub const LIMITS: [&str; 4] = ["20", "50", "100", "500"];
 
+/// The span kinds offered, as (URL value, label); the API's `kind` words.
+pub const KINDS: [(&str, &str); 6] = [
+    ("", "Any kind"),
+    ("server", "Server"),
+    ("client", "Client"),
+    ("producer", "Producer"),
+    ("consumer", "Consumer"),
+    ("internal", "Internal"),
+];
+
+/// The span statuses offered, as (URL value, label); the API's `status` words.
+pub const STATUSES: [(&str, &str); 4] = [
+    ("", "Any status"),
+    ("error", "Error"),
+    ("ok", "OK"),
+    ("unset", "Unset"),
+];
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchForm {
     pub service: String,
     pub operation: String,
-    /// `key=value` pairs separated by spaces.
+    /// Attribute terms in the syntax of `core::attribute_filter` (`key=value`, `key="a b"`,
+    /// `key!=value`, `key exists`), sent whole as one `attr` parameter.
     pub attributes: String,
+    /// A span kind (`server`, …) or empty for any.
+    pub kind: String,
+    /// A status code (`error`, `ok`, `unset`) or empty for any.
+    pub status: String,
     pub min_duration: String,
     pub max_duration: String,
     pub range: String,
@@ -44,6 +67,8 @@ impl SearchForm {
             service: get("service"),
             operation: get("operation"),
             attributes: query.get_all("attr").unwrap_or_default().join(" "),
+            kind: get("kind"),
+            status: get("status"),
             min_duration: get("minDuration"),
             max_duration: get("maxDuration"),
             range: get("range"),
@@ -64,9 +89,10 @@ impl SearchForm {
         };
         push("service", &self.service);
         push("operation", &self.operation);
-        for attribute in self.attributes.split_whitespace() {
-            push("attr", attribute);
-        }
+        // Whole: splitting at spaces would cut quoted values (the server reads the terms).
+        push("attr", &self.attributes);
+        push("kind", &self.kind);
+        push("status", &self.status);
         push("minDuration", &self.min_duration);
         push("maxDuration", &self.max_duration);
         push("range", &self.range);

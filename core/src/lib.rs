@@ -5,6 +5,7 @@
 //! server and the app. Changing a field name here is an API change.
 
 pub mod analysis;
+pub mod attribute_filter;
 pub mod call_outs;
 pub mod clock_skew;
 pub mod compare;

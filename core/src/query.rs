@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribute_filter::AttributeFilter;
+use crate::model::{SpanKind, StatusCode};
+
 /// What `GET /api/traces` searches for. Every filter is trace-level: a trace matches when its
 /// whole duration is in range and some span of it matches each span filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,8 +15,15 @@ pub struct TraceQuery {
     pub service: Option<String>,
     /// Some span's name (of `service`, when given).
     pub operation: Option<String>,
-    /// Each pair must match an attribute (span or resource) of some span, compared as text.
-    pub attributes: Vec<(String, String)>,
+    /// Some span of this kind; that span must also match `service` and `operation` when they
+    /// are given (as Jaeger reads service + operation).
+    pub kind: Option<SpanKind>,
+    /// Some span with this status code; like `kind`, on a span that matches `service`,
+    /// `operation` and `kind` when given.
+    pub status: Option<StatusCode>,
+    /// Each term must hold on some span (span, resource or event attributes, compared as
+    /// text); different terms may hold on different spans (`core::attribute_filter`).
+    pub attributes: Vec<AttributeFilter>,
     pub min_duration_nanos: Option<u64>,
     pub max_duration_nanos: Option<u64>,
     /// Traces that started at or after this instant (Unix ns).
@@ -27,6 +37,29 @@ pub struct TraceQuery {
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 1000;
+
+/// The words `kind=` takes (lowercase, as the API writes span kinds).
+pub fn parse_span_kind(text: &str) -> Option<SpanKind> {
+    match text {
+        "server" => Some(SpanKind::Server),
+        "client" => Some(SpanKind::Client),
+        "producer" => Some(SpanKind::Producer),
+        "consumer" => Some(SpanKind::Consumer),
+        "internal" => Some(SpanKind::Internal),
+        "unspecified" => Some(SpanKind::Unspecified),
+        _ => None,
+    }
+}
+
+/// The words `status=` takes.
+pub fn parse_status_code(text: &str) -> Option<StatusCode> {
+    match text {
+        "error" => Some(StatusCode::Error),
+        "ok" => Some(StatusCode::Ok),
+        "unset" => Some(StatusCode::Unset),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {

@@ -12,7 +12,7 @@ use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
 use crate::format::{local_time, time_ago};
 use crate::pages::group_compare::group_compare_href;
-use crate::search::{CUSTOM_RANGE, LIMITS, RANGES, SearchForm};
+use crate::search::{CUSTOM_RANGE, KINDS, LIMITS, RANGES, STATUSES, SearchForm};
 
 #[component]
 pub fn TracesPage() -> impl IntoView {
@@ -75,6 +75,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
     let service = RwSignal::new(initial.service.clone());
     let operation = RwSignal::new(initial.operation.clone());
     let attributes = RwSignal::new(initial.attributes.clone());
+    let kind = RwSignal::new(initial.kind.clone());
+    let status = RwSignal::new(initial.status.clone());
     let min_duration = RwSignal::new(initial.min_duration.clone());
     let max_duration = RwSignal::new(initial.max_duration.clone());
     let range = RwSignal::new(initial.range.clone());
@@ -99,6 +101,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             service: service.get_untracked(),
             operation: operation.get_untracked(),
             attributes: attributes.get_untracked(),
+            kind: kind.get_untracked(),
+            status: status.get_untracked(),
             min_duration: min_duration.get_untracked(),
             max_duration: max_duration.get_untracked(),
             range: range.get_untracked(),
@@ -137,8 +141,19 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
                     {operation_options}
                 </select>
             </label>
+            <label>"Kind"
+                <select name="kind" prop:value=move || kind.get() on:change=move |event| kind.set(event_target_value(&event))>
+                    {KINDS.map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Status"
+                <select name="status" prop:value=move || status.get() on:change=move |event| status.set(event_target_value(&event))>
+                    {STATUSES.map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                </select>
+            </label>
             <label>"Attributes"
-                <input name="attr" type="text" placeholder="http.status_code=500"
+                <input name="attr" type="text" placeholder=r#"http.status_code=500 db.statement="SELECT …""#
+                    aria-describedby="attr-help" spellcheck="false"
                     prop:value=move || attributes.get() on:input=move |event| attributes.set(event_target_value(&event)) />
             </label>
             <label>"Min duration"
@@ -177,6 +192,13 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
                 "Errors only"
             </label>
             <button type="submit">"Search"</button>
+            // The syntax of core::attribute_filter, in a line under the fields.
+            <p class="field-help" id="attr-help">
+                "Attributes: "<code>"key=value"</code>" "<code>r#"key="with spaces""#</code>" "
+                <code>"key!=value"</code>" "<code>"key exists"</code>
+                " (span, resource and event attributes; every term must match), e.g. "
+                <code>r#"exception.message="connection refused" http.status_code!=200"#</code>
+            </p>
         </form>
     }
 }

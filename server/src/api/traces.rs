@@ -4,8 +4,11 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use spanview_core::attribute_filter::parse_attribute_filters;
 use spanview_core::formats::compact;
-use spanview_core::query::{DEFAULT_LIMIT, MAX_LIMIT, TraceQuery, parse_duration};
+use spanview_core::query::{
+    DEFAULT_LIMIT, MAX_LIMIT, TraceQuery, parse_duration, parse_span_kind, parse_status_code,
+};
 use spanview_core::{Trace, TraceId, TraceSummary};
 
 use super::error::{ApiError, blocking};
@@ -16,7 +19,8 @@ pub struct TracesResponse {
     traces: Vec<TraceSummary>,
 }
 
-/// `GET /api/traces?service=&operation=&attr=key:value&minDuration=&maxDuration=&start=&end=&errors=&limit=`
+/// `GET /api/traces?service=&operation=&kind=&status=&attr=&minDuration=&maxDuration=&start=&end=&errors=&limit=`
+/// (`attr` in the syntax of `core::attribute_filter`: `db.statement="SELECT 1" user.id exists`).
 pub async fn traces_search(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
@@ -28,9 +32,9 @@ pub async fn traces_search(
 }
 
 const KNOWN_PARAMETERS: &str =
-    "service, operation, attr, minDuration, maxDuration, start, end, errors, limit";
+    "service, operation, kind, status, attr, minDuration, maxDuration, start, end, errors, limit";
 
-/// Parses the search parameters; `attr` may repeat. Unknown parameters are refused, so that a
+/// Parses the search parameters; `attr` may repeat (its terms add up). Unknown parameters are refused, so that a
 /// typo (`minduration`) does not silently return everything.
 pub fn parse_trace_query(raw_query: &str) -> Result<TraceQuery, ApiError> {
     let mut query = TraceQuery {
@@ -46,15 +50,21 @@ pub fn parse_trace_query(raw_query: &str) -> Result<TraceQuery, ApiError> {
         match name.as_ref() {
             "service" => query.service = Some(value.to_owned()),
             "operation" => query.operation = Some(value.to_owned()),
-            "attr" => {
-                let (key, attribute_value) = value
-                    .split_once(':')
-                    .or_else(|| value.split_once('='))
-                    .ok_or_else(|| bad(format!("expected key:value, got {value:?}")))?;
-                query
-                    .attributes
-                    .push((key.trim().to_owned(), attribute_value.trim().to_owned()));
+            "kind" => {
+                query.kind = Some(parse_span_kind(value).ok_or_else(|| {
+                    bad(format!(
+                        "expected server, client, producer, consumer, internal or unspecified, got {value:?}"
+                    ))
+                })?)
             }
+            "status" => {
+                query.status = Some(parse_status_code(value).ok_or_else(|| {
+                    bad(format!("expected error, ok or unset, got {value:?}"))
+                })?)
+            }
+            "attr" => query.attributes.extend(
+                parse_attribute_filters(value).map_err(|error| bad(error.to_string()))?,
+            ),
             "minDuration" => {
                 query.min_duration_nanos =
                     Some(parse_duration(value).map_err(|error| bad(error.to_string()))?)
@@ -216,12 +226,15 @@ mod tests {
         assert_eq!(status, StatusCode::OK, "{comparison}");
     }
 
+    use spanview_core::attribute_filter::AttributeFilter;
+
     #[test]
     fn parses_a_full_search() {
         let query = parse_trace_query(
             "service=order-service&operation=GET%20%2Forders&attr=http.status_code:500\
              &attr=region%3Deu&minDuration=2s&maxDuration=1.5m&start=1000&end=2026-11-24T12:00:00Z\
-             &errors=true&limit=50",
+             &errors=true&limit=50&kind=server&status=error\
+             &attr=db.statement%3D%22SELECT+*+FROM+t%22+user.id+exists+a!%3Db",
         )
         .unwrap();
         assert_eq!(query.service.as_deref(), Some("order-service"));
@@ -229,10 +242,15 @@ mod tests {
         assert_eq!(
             query.attributes,
             [
-                ("http.status_code".into(), "500".into()),
-                ("region".into(), "eu".into())
+                AttributeFilter::equals("http.status_code", "500"),
+                AttributeFilter::equals("region", "eu"),
+                AttributeFilter::equals("db.statement", "SELECT * FROM t"),
+                AttributeFilter::exists("user.id"),
+                AttributeFilter::not_equals("a", "b"),
             ]
         );
+        assert_eq!(query.kind, Some(spanview_core::SpanKind::Server));
+        assert_eq!(query.status, Some(spanview_core::StatusCode::Error));
         assert_eq!(query.min_duration_nanos, Some(2_000_000_000));
         assert_eq!(query.max_duration_nanos, Some(90_000_000_000));
         assert_eq!(query.start_after_nanos, Some(1000));
@@ -249,7 +267,18 @@ mod tests {
                 "minDuration=fast",
                 "parameter minDuration: invalid duration",
             ),
-            ("attr=novalue", "parameter attr: expected key:value"),
+            (
+                "attr=db.statement%3D%22SELECT+*",
+                "parameter attr: the quote opened at character 14 is not closed",
+            ),
+            (
+                "kind=sever",
+                "parameter kind: expected server, client, producer, consumer, internal or unspecified, got \"sever\"",
+            ),
+            (
+                "status=failed",
+                "parameter status: expected error, ok or unset, got \"failed\"",
+            ),
             ("limit=0", "parameter limit: must be between 1 and 1000"),
             (
                 "start=yesterday",

@@ -5,6 +5,7 @@
 //! Retention is checked with traces days apart and cutoffs at midnight UTC, which both stores
 //! honour exactly; the ClickHouse store drops whole hours (see its module doc).
 
+use spanview_core::attribute_filter::AttributeFilter;
 use spanview_core::query::TraceQuery;
 use spanview_core::{
     AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, StatusCode, Trace,
@@ -211,17 +212,17 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
     assert_eq!(query(&|_| {}), newest[..20]);
     assert_eq!(query(&|q| q.service = Some("db".into())), newest[..20]);
     assert_eq!(
-        query(&|q| q.attributes = vec![("user.id".into(), "3".into())]),
+        query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "3")]),
         expect(&|i| i % 7 == 3)
     );
     // Resource attributes count too.
     assert_eq!(
-        query(&|q| q.attributes = vec![("host.name".into(), "h1".into())]),
+        query(&|q| q.attributes = vec![AttributeFilter::equals("host.name", "h1")]),
         newest[..20]
     );
     assert_eq!(
         query(&|q| {
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
             q.min_duration_nanos = Some(100_000_000);
             q.max_duration_nanos = Some(200_000_000);
         }),
@@ -232,7 +233,7 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
         query(&|q| {
             q.service = Some("db".into());
             q.operation = Some("query 2".into());
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
         }),
         expect(&|i| i % 7 == 3)
     );
@@ -247,7 +248,7 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
         })
         .is_empty()
     );
-    assert!(query(&|q| q.attributes = vec![("user.id".into(), "99".into())]).is_empty());
+    assert!(query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "99")]).is_empty());
     assert!(query(&|q| q.service = Some("nobody".into())).is_empty());
     assert_eq!(query(&|q| q.errors_only = true), expect(&|i| i % 5 == 0));
     let start_of = |i: u64| BASE_NANOS + i * 1_000_000_000;
@@ -276,6 +277,204 @@ pub fn searches_by_every_filter(store: &dyn TraceStore) {
     assert_eq!(
         (summary.n_spans, summary.n_errors, summary.services.clone()),
         (4, 1, vec!["db".to_owned(), "frontend".to_owned()])
+    );
+}
+
+/// Three traces for the attribute syntax, kind and status (issue 24), oldest first:
+/// 0: shop `GET /orders` (server, error, an `exception` event) calling `SELECT orders` (client,
+///    ok, a `db.statement` with spaces), resource `service.version=1.5.0`;
+/// 1: shop `GET /orders` (server, ok) calling `SELECT users` (client, unset) with
+///    `http.status_code=200`;
+/// 2: mail `send` (producer, unset) with `http.status_code=500` and `region="eu west"`.
+pub fn search_syntax_traces() -> Batch {
+    let resource = |service: &str, version: &str| Resource {
+        attributes: vec![
+            KeyValue::new("service.name", service),
+            KeyValue::new("service.version", version),
+        ],
+        schema_url: String::new(),
+    };
+    let span = |i: u64, s: u64, name: &str, kind: SpanKind, code: StatusCode| Span {
+        trace_id: trace_id_of(i),
+        span_id: SpanId((i * 16 + s + 1).to_be_bytes()),
+        parent_span_id: (s > 0).then(|| SpanId((i * 16 + 1).to_be_bytes())),
+        name: name.into(),
+        kind,
+        start_nanos: BASE_NANOS + i * 1_000_000_000 + s * 1000,
+        end_nanos: BASE_NANOS + i * 1_000_000_000 + 5_000_000,
+        attributes: Vec::new(),
+        events: Vec::new(),
+        links: Vec::new(),
+        status: Status {
+            code,
+            message: String::new(),
+        },
+        trace_state: String::new(),
+        flags: 0,
+        dropped: Default::default(),
+        resource_idx: if i == 0 { 0 } else { u32::from(i == 2) + 1 },
+        scope_idx: 0,
+    };
+    let mut failing = span(0, 0, "GET /orders", SpanKind::Server, StatusCode::Error);
+    failing.events.push(spanview_core::Event {
+        name: "exception".into(),
+        time_nanos: failing.start_nanos + 10,
+        attributes: vec![
+            KeyValue::new("exception.type", "ConnectionError"),
+            KeyValue::new("exception.message", "connection refused"),
+        ],
+    });
+    let mut orders = span(0, 1, "SELECT orders", SpanKind::Client, StatusCode::Ok);
+    orders.attributes.push(KeyValue::new(
+        "db.statement",
+        "SELECT * FROM orders WHERE id = ?",
+    ));
+    let mut users = span(1, 1, "SELECT users", SpanKind::Client, StatusCode::Unset);
+    users
+        .attributes
+        .push(KeyValue::new("db.statement", "SELECT * FROM users"));
+    users
+        .attributes
+        .push(KeyValue::new("http.status_code", 200i64));
+    let mut send = span(2, 0, "send", SpanKind::Producer, StatusCode::Unset);
+    send.attributes
+        .push(KeyValue::new("http.status_code", 500i64));
+    send.attributes.push(KeyValue::new("region", "eu west"));
+    Batch {
+        resources: vec![
+            resource("shop", "1.5.0"),
+            resource("shop", "1.4.0"),
+            resource("mail", "1.4.0"),
+        ],
+        scopes: vec![Scope::default()],
+        spans: vec![
+            failing,
+            orders,
+            span(1, 0, "GET /orders", SpanKind::Server, StatusCode::Ok),
+            users,
+            send,
+        ],
+    }
+}
+
+/// The attribute syntax's terms (`=` with spaces, `!=`, `exists`, event and resource
+/// attributes), kind and status, each trace-level, kind and status on the span of the service
+/// and operation.
+pub fn searches_by_attribute_syntax_kind_and_status(store: &dyn TraceStore) {
+    use spanview_core::attribute_filter::parse_attribute_filters;
+    store.write(&search_syntax_traces()).unwrap();
+    let search = |attributes: &str, edit: &dyn Fn(&mut TraceQuery)| {
+        let mut query = all(20);
+        query.attributes = parse_attribute_filters(attributes).unwrap();
+        edit(&mut query);
+        indices(&store.search(&query).unwrap())
+    };
+    let by_attributes = |text: &str| search(text, &|_| {});
+    let none: Vec<u64> = Vec::new();
+    assert_eq!(
+        by_attributes(r#"db.statement="SELECT * FROM orders WHERE id = ?""#),
+        [0]
+    );
+    assert_eq!(
+        by_attributes(r#"exception.message="connection refused""#),
+        [0]
+    );
+    assert_eq!(by_attributes("exception.type exists"), [0]);
+    assert_eq!(by_attributes("service.version=1.5.0"), [0]);
+    assert_eq!(by_attributes("service.version!=1.5.0"), [2, 1]);
+    assert_eq!(by_attributes("db.statement exists"), [1, 0]);
+    assert_eq!(by_attributes("db.statement"), [1, 0]);
+    assert_eq!(by_attributes("http.status_code!=200"), [2]);
+    assert_eq!(by_attributes("http.status_code!=500"), [1]);
+    assert_eq!(by_attributes("http.status_code!=404"), [2, 1]);
+    assert_eq!(by_attributes(r#"region="eu west""#), [2]);
+    assert_eq!(by_attributes("region=eu"), none);
+    assert_eq!(by_attributes("nothing exists"), none);
+    // Terms are trace-level: they may hold on different spans.
+    assert_eq!(
+        by_attributes("http.status_code=200 service.version=1.4.0 db.statement exists"),
+        [1]
+    );
+    assert_eq!(
+        by_attributes(r#"exception.message="connection refused" http.status_code exists"#),
+        none
+    );
+
+    let kind = |kind: SpanKind, edit: &dyn Fn(&mut TraceQuery)| {
+        search("", &|q| {
+            q.kind = Some(kind);
+            edit(q);
+        })
+    };
+    assert_eq!(kind(SpanKind::Server, &|_| {}), [1, 0]);
+    assert_eq!(kind(SpanKind::Producer, &|_| {}), [2]);
+    assert_eq!(kind(SpanKind::Consumer, &|_| {}), none);
+    assert_eq!(
+        kind(SpanKind::Client, &|q| q.service = Some("shop".into())),
+        [1, 0]
+    );
+    // On the span of the operation: `GET /orders` is never a client span.
+    assert_eq!(
+        kind(SpanKind::Client, &|q| q.operation =
+            Some("GET /orders".into())),
+        none
+    );
+    assert_eq!(
+        kind(SpanKind::Server, &|q| q.service = Some("mail".into())),
+        none
+    );
+    assert_eq!(
+        kind(SpanKind::Server, &|q| q.status = Some(StatusCode::Error)),
+        [0]
+    );
+    let status = |code: StatusCode, edit: &dyn Fn(&mut TraceQuery)| {
+        search("", &|q| {
+            q.status = Some(code);
+            edit(q);
+        })
+    };
+    assert_eq!(status(StatusCode::Error, &|_| {}), [0]);
+    assert_eq!(status(StatusCode::Ok, &|_| {}), [1, 0]);
+    assert_eq!(status(StatusCode::Unset, &|_| {}), [2, 1]);
+    assert_eq!(
+        status(StatusCode::Error, &|q| q.operation =
+            Some("SELECT orders".into())),
+        none
+    );
+    assert_eq!(
+        status(StatusCode::Ok, &|q| {
+            q.service = Some("shop".into());
+            q.operation = Some("SELECT orders".into());
+            q.kind = Some(SpanKind::Client);
+        }),
+        [0]
+    );
+    // With attribute terms, which may hold on other spans of the trace.
+    assert_eq!(
+        search(r#"exception.message="connection refused""#, &|q| q.kind =
+            Some(SpanKind::Client)),
+        [0]
+    );
+    assert_eq!(
+        search("http.status_code exists", &|q| q.status =
+            Some(StatusCode::Ok)),
+        [1]
+    );
+
+    // Among many newer traces that match none of it (the embedded store then starts from the
+    // rare term's postings instead of walking traces by start).
+    store.write(&synthetic(300, 1000, &same_day)).unwrap();
+    assert_eq!(by_attributes("http.status_code!=200"), [2]);
+    assert_eq!(by_attributes("exception.type exists"), [0]);
+    assert_eq!(
+        by_attributes(r#"db.statement="SELECT * FROM orders WHERE id = ?""#),
+        [0]
+    );
+    assert_eq!(kind(SpanKind::Producer, &|_| {}), [2]);
+    assert_eq!(status(StatusCode::Ok, &|_| {}), [1, 0]);
+    assert_eq!(
+        kind(SpanKind::Server, &|q| q.service = Some("frontend".into())).len(),
+        20
     );
 }
 
@@ -350,7 +549,7 @@ pub fn late_spans_update_the_summary(store: &dyn TraceStore) {
     let found = store
         .search(&TraceQuery {
             operation: Some("GET /home".into()),
-            attributes: vec![("user.id".into(), "5".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "5")],
             limit: 5,
             ..TraceQuery::default()
         })

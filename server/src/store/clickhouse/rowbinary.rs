@@ -72,6 +72,11 @@ impl<'a> RowReader<'a> {
         self.offset >= self.bytes.len()
     }
 
+    /// How many bytes have been read.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], RowError> {
         let end = self
             .offset

@@ -12,6 +12,10 @@
 //!   by service and operation reads a prefix of the primary key. Attributes (span and resource,
 //!   scalar values as text) are `Nested(Key, Value)`.
 //!
+//! - `spans` gains `Kind` and `StatusCode` (OTLP numbers) in version 3, for the kind and status
+//!   filters; rows written before read as unspecified, and as error or unset as
+//!   `IsError` says. From version 3 on its
+//!   attributes also hold the span's events' attributes.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.
@@ -93,9 +97,9 @@ const SPAN_COLUMNS: &str = "Service String,
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<String> {
+pub(super) fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<String> {
     let on_cluster = layout.on_cluster();
     let engine_of = |kind: &str, table: &str| {
         if replicated {
@@ -192,12 +196,65 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
         for statement in migration_statements(layout, version, replicated) {
             client.execute(&statement)?;
         }
+        if version == 3 {
+            add_kind_and_status(client, layout)?;
+        }
         client.execute(&format!(
             "INSERT INTO {migrations} (Version, AppliedAt) VALUES ({version}, now())"
         ))?;
         tracing::info!(version, database = %layout.database, "clickhouse schema migrated");
     }
     Ok(())
+}
+
+/// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so
+/// a column this node already has (a migration cut short) is skipped by asking first, and an
+/// `ALTER` that fails because another spanview added the column meanwhile is no failure.
+///
+/// On a cluster the `Distributed` table is made again from the local one instead: 18.16
+/// refuses an `ALTER ... ON CLUSTER` of a table that is not replicated when the cluster has
+/// replicas, and a `Distributed` table holds no rows (inserts into it are synchronous).
+fn add_kind_and_status(client: &Client, layout: &Layout) -> Result<(), StoreError> {
+    let on_cluster = layout.on_cluster();
+    let local = layout.local("spans");
+    // Older rows read as unspecified, and as error or unset as `IsError` says.
+    for (column, default) in [("Kind", "0"), ("StatusCode", "toUInt8(IsError * 2)")] {
+        if has_column(client, &local, column)? {
+            continue;
+        }
+        let added = client.execute(&format!(
+            "ALTER TABLE {local}{on_cluster} ADD COLUMN {column} UInt8 DEFAULT {default}"
+        ));
+        if let Err(error) = added
+            && !has_column(client, &local, column)?
+        {
+            return Err(error.into());
+        }
+    }
+    if let Some(cluster) = &layout.cluster {
+        let distributed = layout.table("spans");
+        if !has_column(client, &distributed, "StatusCode")? {
+            client.execute(&format!("DROP TABLE IF EXISTS {distributed}{on_cluster}"))?;
+            client.execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {distributed}{on_cluster} AS {local}
+                 ENGINE = Distributed({cluster}, {}, spans_local, cityHash64(TraceId))",
+                layout.database
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn has_column(client: &Client, table: &str, column: &str) -> Result<bool, StoreError> {
+    let (database, name) = table.split_once('.').expect("tables are database.name");
+    let text = client.query(&format!(
+        "SELECT count() FROM system.columns WHERE database = {} AND table = {} AND name = {} \
+         FORMAT TabSeparated",
+        quote(database),
+        quote(name),
+        quote(column)
+    ))?;
+    Ok(String::from_utf8_lossy(&text).trim() != "0")
 }
 
 fn applied_version(client: &Client, migrations: &str) -> Result<u32, StoreError> {

@@ -2,7 +2,8 @@
 //!
 //! 1. Which traces: the trace-level filters (start range, duration, errors) over the chunks'
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
-//!    `spans` (service and operation are the primary key's prefix), newest start first. The
+//!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
+//!    same span as them, each attribute term on a span of its own), newest start first. The
 //!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
 //!    for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
@@ -20,7 +21,9 @@ use super::client::{Client, quote};
 use super::read::stored_traces;
 use super::rowbinary::RowReader;
 use super::schema::Layout;
+use super::write::{kind_number, status_number};
 use crate::store::StoreError;
+use spanview_core::attribute_filter::Condition;
 
 /// The first window, in ns; each next one is [`WIDENING`] times larger.
 const FIRST_WINDOW_NANOS: u64 = 60_000_000_000;
@@ -91,22 +94,36 @@ fn candidates(
             "TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})"
         ));
     };
-    match (&query.service, &query.operation) {
-        (Some(service), Some(operation)) => span_filter(format!(
-            "Service = {} AND Name = {}",
-            quote(service),
-            quote(operation)
-        )),
-        (Some(service), None) => span_filter(format!("Service = {}", quote(service))),
-        (None, Some(operation)) => span_filter(format!("Name = {}", quote(operation))),
-        (None, None) => {}
+    // Service, operation, kind and status hold on one span; each attribute term on its own.
+    let mut same_span: Vec<String> = Vec::new();
+    if let Some(service) = &query.service {
+        same_span.push(format!("Service = {}", quote(service)));
     }
-    for (key, value) in &query.attributes {
-        span_filter(format!(
-            "arrayExists((k, v) -> k = {} AND v = {}, Attributes.Key, Attributes.Value)",
-            quote(key),
-            quote(value)
-        ));
+    if let Some(operation) = &query.operation {
+        same_span.push(format!("Name = {}", quote(operation)));
+    }
+    if let Some(kind) = query.kind {
+        same_span.push(format!("Kind = {}", kind_number(kind)));
+    }
+    if let Some(status) = query.status {
+        same_span.push(format!("StatusCode = {}", status_number(status)));
+    }
+    if !same_span.is_empty() {
+        span_filter(same_span.join(" AND "));
+    }
+    for filter in &query.attributes {
+        let key = quote(&filter.key);
+        span_filter(match &filter.condition {
+            Condition::Equals(value) => format!(
+                "arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
+                quote(value)
+            ),
+            Condition::NotEquals(value) => format!(
+                "arrayExists((k, v) -> k = {key} AND v != {}, Attributes.Key, Attributes.Value)",
+                quote(value)
+            ),
+            Condition::Exists => format!("has(Attributes.Key, {key})"),
+        });
     }
     let mut having: Vec<String> = vec!["1".to_owned()];
     if let Some(after) = query.start_after_nanos {

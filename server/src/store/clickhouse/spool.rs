@@ -21,7 +21,9 @@
 //!
 //! Spool file: `SVSPOOL1`, the chunk rows' length (u64 LE) and bytes, the span rows' length and
 //! bytes, the operation-minute and edge-minute rows' lengths and bytes (absent in files of
-//! spanviews before the service aggregates), then an xxh3 of everything before it (a damaged file is set aside, never inserted).
+//! spanviews before the service aggregates), the span rows' version (length 1, `[2]`: rows with
+//! `Kind` and `StatusCode`; absent in older files, whose span rows are converted on reading),
+//! then an xxh3 of everything before it (a damaged file is set aside, never inserted).
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -37,6 +39,7 @@ use super::client::{Client, ClientError};
 use super::schema::Layout;
 use super::write::{
     CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, SPAN_INSERT_COLUMNS,
+    span_rows_from_v1,
 };
 use crate::store::StoreError;
 
@@ -52,6 +55,8 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 const MAX_REPLAY_BYTES: usize = 32 << 20;
 
 const MAGIC: &[u8; 8] = b"SVSPOOL1";
+/// The version of the span rows this spanview writes (see the module doc).
+const SPAN_ROWS_VERSION: u8 = 2;
 
 /// Inserts rows into the two tables; the same for direct inserts and replays.
 #[derive(Clone)]
@@ -402,7 +407,11 @@ impl Spool {
         bytes.extend_from_slice(&rows.chunks);
         bytes.extend_from_slice(&(rows.spans.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&rows.spans);
-        for part in [&rows.operation_minutes, &rows.edge_minutes] {
+        for part in [
+            &rows.operation_minutes[..],
+            &rows.edge_minutes[..],
+            &[SPAN_ROWS_VERSION][..],
+        ] {
             bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
             bytes.extend_from_slice(part);
         }
@@ -474,12 +483,25 @@ impl Spool {
             Ok(data)
         };
         let chunks = part(&mut at)?;
-        let spans = part(&mut at)?;
+        let mut spans = part(&mut at)?;
         let (operation_minutes, edge_minutes) = if at < body.len() {
             (part(&mut at)?, part(&mut at)?)
         } else {
             (Vec::new(), Vec::new())
         };
+        let span_rows_version = if at < body.len() {
+            part(&mut at)?
+        } else {
+            vec![1]
+        };
+        match span_rows_version[..] {
+            [SPAN_ROWS_VERSION] => {}
+            [1] => {
+                spans = span_rows_from_v1(&spans)
+                    .map_err(|error| damaged(&format!("old span rows unreadable: {error}")))?
+            }
+            _ => return Err(damaged("unknown span rows version")),
+        }
         Ok(Rows {
             chunks,
             spans,
@@ -526,8 +548,8 @@ mod tests {
         spool.append(&rows).unwrap();
         spool.append(&rows).unwrap();
         drop(spool);
-        // Two files of 54 bytes each.
-        let spool = Spool::open(dir.path(), 130).unwrap();
+        // Two files of 63 bytes each.
+        let spool = Spool::open(dir.path(), 140).unwrap();
         assert_eq!(spool.n_files(), 2);
         let oldest = spool.oldest(1);
         assert_eq!(oldest.len(), 1);
@@ -541,12 +563,31 @@ mod tests {
         spool.append(&rows).unwrap();
     }
 
+    /// A span row as spanviews before schema 3 wrote it, and the same row now.
+    fn old_and_new_span_row() -> (Vec<u8>, Vec<u8>) {
+        use super::super::rowbinary::RowWriter;
+        let mut writer = RowWriter::default();
+        writer.string("order-service");
+        writer.string("GET /orders");
+        writer.u64(1);
+        writer.u64(2);
+        writer.fixed(&[7; 16]);
+        writer.u8(1);
+        writer.strings(["http.status_code"].into_iter());
+        writer.strings(["500"].into_iter());
+        let old = writer.out.clone();
+        writer.u8(0); // unspecified kind
+        writer.u8(2); // status error, from IsError
+        (old, writer.out)
+    }
+
     #[test]
     fn a_spool_file_without_aggregate_rows_is_read() {
         // As spanviews before the service aggregates wrote them: chunks and spans only.
+        let (old_span_row, new_span_row) = old_and_new_span_row();
         let dir = tempfile::tempdir().unwrap();
         let mut bytes = MAGIC.to_vec();
-        for part in [&[1u8, 2][..], &[3u8][..]] {
+        for part in [&[1u8, 2][..], &old_span_row[..]] {
             bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
             bytes.extend_from_slice(part);
         }
@@ -559,8 +600,35 @@ mod tests {
             spool.read(&oldest[0]).unwrap(),
             Rows {
                 chunks: vec![1, 2],
-                spans: vec![3],
+                spans: new_span_row,
                 ..Rows::default()
+            }
+        );
+    }
+
+    #[test]
+    fn old_span_rows_in_a_spool_file_gain_kind_and_status() {
+        // As spanviews before schema 3 wrote them: four parts, span rows without the columns.
+        let (old_span_row, new_span_row) = old_and_new_span_row();
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = MAGIC.to_vec();
+        let two_rows = [old_span_row.clone(), old_span_row].concat();
+        for part in [&[1u8][..], &two_rows[..], &[6u8][..], &[][..]] {
+            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(part);
+        }
+        let checksum = xxh3_64(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        fs::write(dir.path().join(format!("{:020}.batch", 0)), bytes).unwrap();
+        let spool = Spool::open(dir.path(), 1 << 20).unwrap();
+        let oldest = spool.oldest(1);
+        assert_eq!(
+            spool.read(&oldest[0]).unwrap(),
+            Rows {
+                chunks: vec![1],
+                spans: [new_span_row.clone(), new_span_row].concat(),
+                operation_minutes: vec![6],
+                edge_minutes: vec![],
             }
         );
     }

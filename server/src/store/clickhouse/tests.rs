@@ -33,9 +33,15 @@ fn server_answers(test: &str) -> bool {
     false
 }
 
-/// A fresh database for a test (dropped first, so a rerun starts empty).
+fn database_of(name: &str) -> String {
+    let suffix = std::env::var("SPANVIEW_TEST_CLICKHOUSE_DATABASE_SUFFIX").unwrap_or_default();
+    format!("spanview_test_{name}{suffix}")
+}
+
+/// A fresh database for a test (dropped first, so a rerun starts empty); a
+/// `SPANVIEW_TEST_CLICKHOUSE_DATABASE_SUFFIX` keeps runs that share a server apart.
 fn config(name: &str, cluster: Option<&str>, spool_dir: &Path) -> ClickHouseConfig {
-    let database = format!("spanview_test_{name}");
+    let database = database_of(name);
     let client = Client::new(&server_url(), None, None);
     let on_cluster = cluster.map_or(String::new(), |c| format!(" ON CLUSTER {c}"));
     client
@@ -75,6 +81,7 @@ macro_rules! conformance_tests {
 conformance_tests!(
     reads_back_exactly,
     searches_by_every_filter,
+    searches_by_attribute_syntax_kind_and_status,
     late_spans_update_the_summary,
     long_traces_rank_by_their_start,
     large_writes_are_recognised_when_resent,
@@ -114,6 +121,121 @@ fn a_schema_newer_than_this_spanview_is_refused() {
         Err(StoreError::SchemaVersion { found: 99, .. }) => {}
         other => panic!("expected a schema version error, got {:?}", other.err()),
     }
+}
+
+/// A database of schema 2 (spans without `Kind` and `StatusCode`, issue 24) gains them when a
+/// spanview of schema 3 opens it; its older spans keep their error status.
+#[test]
+fn a_schema_2_database_gains_kind_and_status() {
+    if !server_answers("a_schema_2_database_gains_kind_and_status") {
+        return;
+    }
+    schema_2_gains_kind_and_status("schema_2", None);
+}
+
+/// The same on both test clusters: the local tables altered, the `Distributed` ones made again.
+#[test]
+fn a_schema_2_cluster_database_gains_kind_and_status() {
+    if !server_answers("a_schema_2_cluster_database_gains_kind_and_status") {
+        return;
+    }
+    schema_2_gains_kind_and_status("schema_2_two_shards", Some("two_shards"));
+    schema_2_gains_kind_and_status("schema_2_replicas", Some("one_shard_two_replicas"));
+}
+
+fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(name, cluster, dir.path());
+    let client = Client::new(&config.url, None, None);
+    let layout = Layout {
+        database: config.database.clone(),
+        cluster: cluster.map(str::to_owned),
+    };
+    let on_cluster = cluster.map_or(String::new(), |c| format!(" ON CLUSTER {c}"));
+    client
+        .execute(&format!("CREATE DATABASE {}{on_cluster}", config.database))
+        .unwrap();
+    client
+        .execute(&format!(
+            "CREATE TABLE {}.spanview_migrations{on_cluster} (Version UInt32, AppliedAt DateTime) ENGINE = TinyLog",
+            config.database
+        ))
+        .unwrap();
+    let replicated = cluster == Some("one_shard_two_replicas");
+    for version in 1..=2 {
+        for statement in schema::migration_statements(&layout, version, replicated) {
+            client.execute(&statement).unwrap();
+        }
+        client
+            .execute(&format!(
+                "INSERT INTO {}.spanview_migrations (Version, AppliedAt) VALUES ({version}, now())",
+                config.database
+            ))
+            .unwrap();
+    }
+    // Trace 0 of the search traces as schema 2 stored it: its chunk, and its failing root's
+    // span row in the columns of then.
+    let batch = conformance::search_syntax_traces();
+    let trace_0 = Batch {
+        spans: batch.spans[..2].to_vec(),
+        ..batch.clone()
+    };
+    let prepared = write::prepare(&trace_0, &Default::default());
+    client
+        .insert(
+            &format!(
+                "INSERT INTO {} ({}) FORMAT RowBinary",
+                layout.table("chunks"),
+                write::CHUNK_INSERT_COLUMNS
+            ),
+            &[("insert_distributed_sync", "1")],
+            &prepared.rows.chunks,
+        )
+        .unwrap();
+    let root = &batch.spans[0];
+    let mut old_row = rowbinary::RowWriter::default();
+    old_row.string("shop");
+    old_row.string(&root.name);
+    old_row.u64(root.start_nanos);
+    old_row.u64(root.duration_nanos());
+    old_row.fixed(&root.trace_id.0);
+    old_row.u8(1);
+    old_row.strings([].into_iter());
+    old_row.strings([].into_iter());
+    client
+        .insert(
+            &format!(
+                "INSERT INTO {} (Service, Name, StartNs, DurationNs, TraceId, IsError, \
+                 `Attributes.Key`, `Attributes.Value`) FORMAT RowBinary",
+                layout.table("spans")
+            ),
+            &[("insert_distributed_sync", "1")],
+            &old_row.out,
+        )
+        .unwrap();
+
+    let store = ClickHouseStore::open(&config).unwrap();
+    let search = |edit: &dyn Fn(&mut TraceQuery)| {
+        let mut query = TraceQuery {
+            limit: 10,
+            ..TraceQuery::default()
+        };
+        edit(&mut query);
+        store.search(&query).unwrap().len()
+    };
+    assert_eq!(search(&|_| {}), 1);
+    assert_eq!(
+        search(&|q| q.status = Some(spanview_core::StatusCode::Error)),
+        1
+    );
+    // Its kind was not recorded: an older span is of no kind a search names.
+    assert_eq!(
+        search(&|q| q.kind = Some(spanview_core::SpanKind::Server)),
+        0
+    );
+    // Opening again finds the columns there and changes nothing.
+    drop(store);
+    drop(ClickHouseStore::open(&config).unwrap());
 }
 
 #[test]
@@ -180,7 +302,10 @@ fn a_cluster_of_two_shards_returns_whole_traces_and_finds_them() {
     // Traces landed on both shards.
     let client = Client::new(&server_url(), None, None);
     let here = client
-        .query("SELECT uniqExact(TraceId) FROM spanview_test_two_shards.chunks_local FORMAT TabSeparated")
+        .query(&format!(
+            "SELECT uniqExact(TraceId) FROM {}.chunks_local FORMAT TabSeparated",
+            database_of("two_shards")
+        ))
         .unwrap();
     let here: u64 = String::from_utf8_lossy(&here).trim().parse().unwrap();
     assert!(
@@ -189,6 +314,11 @@ fn a_cluster_of_two_shards_returns_whole_traces_and_finds_them() {
     );
     conformance::reads_back_exactly(&open_store(
         "two_shards_read",
+        Some("two_shards"),
+        dir.path(),
+    ));
+    conformance::searches_by_attribute_syntax_kind_and_status(&open_store(
+        "two_shards_search_syntax",
         Some("two_shards"),
         dir.path(),
     ));
@@ -213,6 +343,11 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
     let cluster = Some("one_shard_two_replicas");
     conformance::reads_back_exactly(&open_store("replicas_read", cluster, dir.path()));
     conformance::searches_by_every_filter(&open_store("replicas_search", cluster, dir.path()));
+    conformance::searches_by_attribute_syntax_kind_and_status(&open_store(
+        "replicas_search_syntax",
+        cluster,
+        dir.path(),
+    ));
     conformance::keeps_service_aggregates(&open_store("replicas_aggregates", cluster, dir.path()));
     // With credentials, which also go to the other nodes (`remote()` for size_bytes).
     let store = ClickHouseStore::open(&ClickHouseConfig {
@@ -228,7 +363,10 @@ fn a_replicated_cluster_passes_the_conformance_suite() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let text = second
-            .query("SELECT count() FROM spanview_test_replicas_retention.chunks_local FORMAT TabSeparated")
+            .query(&format!(
+                "SELECT count() FROM {}.chunks_local FORMAT TabSeparated",
+                database_of("replicas_retention")
+            ))
             .unwrap();
         if String::from_utf8_lossy(&text).trim() == "40" {
             break;
@@ -270,7 +408,10 @@ fn concurrent_writes_are_batched_and_all_stored() {
     assert!(all.iter().all(|summary| summary.n_spans == 4));
     // Group commit: 100 writes took fewer inserts (one part per insert before merges).
     let parts = Client::new(&server_url(), None, None)
-        .query("SELECT count() FROM system.parts WHERE database = 'spanview_test_concurrent' AND table = 'chunks' FORMAT TabSeparated")
+        .query(&format!(
+            "SELECT count() FROM system.parts WHERE database = '{}' AND table = 'chunks' FORMAT TabSeparated",
+            database_of("concurrent")
+        ))
         .unwrap();
     let parts: u64 = String::from_utf8_lossy(&parts).trim().parse().unwrap();
     assert!(parts < 100, "{parts} parts for 100 writes");

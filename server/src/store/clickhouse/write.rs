@@ -2,25 +2,29 @@
 //! (fingerprints already stored) left out, one `chunks` row per trace and one `spans` row per
 //! span, both in `RowBinary`; and the rows the write adds to the per-minute service aggregates
 //! (`core::service_metrics`), summed by the tables' SummingMergeTree engine.
+//!
+//! A `spans` row's attributes are what `core::attribute_filter` searches: the span's own, its
+//! resource's and its events' (scalar values up to 256 bytes, as text), in one `Nested` column,
+//! so one `arrayExists` answers a term.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use spanview_core::attribute_filter::for_each_searchable;
 use spanview_core::formats::compact;
 use spanview_core::service_metrics::Aggregates;
-use spanview_core::{AnyValue, Batch, KeyValue, Span, TraceId, TraceSummary};
+use spanview_core::{Batch, Span, SpanKind, StatusCode, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::read::StoredTrace;
-use super::rowbinary::RowWriter;
-
-/// Attribute values longer than this are stored but not searchable (as in the embedded store).
-const MAX_INDEXED_VALUE_BYTES: usize = 256;
+use super::rowbinary::{RowError, RowReader, RowWriter};
 
 pub const CHUNK_INSERT_COLUMNS: &str = "TraceId, StartNs, EndNs, Fingerprints, \
     ErrorFingerprints, Services, RootService, RootName, RootStartNs, RootIsTrue, Body";
 pub const OPERATION_MINUTE_COLUMNS: &str = "Minute, Service, Operation, Bucket, N, NErrors";
 pub const EDGE_MINUTE_COLUMNS: &str = "Minute, Caller, Callee, Bucket, N, NErrors";
-pub const SPAN_INSERT_COLUMNS: &str =
-    "Service, Name, StartNs, DurationNs, TraceId, IsError, `Attributes.Key`, `Attributes.Value`";
+/// `Kind` and `StatusCode` (schema 3) come last, so that a row of an older spanview (in a spool
+/// file) becomes a row of these columns by appending them ([`span_rows_from_v1`]).
+pub const SPAN_INSERT_COLUMNS: &str = "Service, Name, StartNs, DurationNs, TraceId, IsError, \
+    `Attributes.Key`, `Attributes.Value`, Kind, StatusCode";
 
 /// Rows ready for `INSERT ... FORMAT RowBinary`; several writes concatenate into one insert.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -177,28 +181,66 @@ fn write_span_row(writer: &mut RowWriter, batch: &Batch, span: &Span) {
     writer.u64(span.duration_nanos());
     writer.fixed(&span.trace_id.0);
     writer.u8(u8::from(span.is_error()));
-    let resource_attributes = batch
-        .resources
-        .get(span.resource_idx as usize)
-        .map_or(&[][..], |resource| &resource.attributes[..]);
-    let searchable: Vec<(&str, String)> = span
-        .attributes
-        .iter()
-        .chain(resource_attributes)
-        .filter_map(|attribute| Some((attribute.key.as_str(), searchable_text(attribute)?)))
-        .collect();
-    writer.strings(searchable.iter().map(|(key, _)| *key));
-    writer.strings(searchable.iter().map(|(_, value)| value.as_str()));
+    let mut keys: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    for_each_searchable(batch, span, |key, value_text| {
+        keys.push(key.to_owned());
+        values.push(value_text.to_owned());
+    });
+    writer.strings(keys.iter().map(String::as_str));
+    writer.strings(values.iter().map(String::as_str));
+    writer.u8(kind_number(span.kind));
+    writer.u8(status_number(span.status.code));
 }
 
-/// An attribute's value as a search names it, when searchable: strings, booleans and numbers as
-/// text (`http.status_code=500`); long texts and composites are not.
-pub fn searchable_text(attribute: &KeyValue) -> Option<String> {
-    match &attribute.value {
-        AnyValue::String(text) if text.len() <= MAX_INDEXED_VALUE_BYTES => Some(text.clone()),
-        AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_) => {
-            Some(attribute.value.to_display_string())
-        }
-        _ => None,
+/// A span kind as its OTLP number, the `Kind` column.
+pub fn kind_number(kind: SpanKind) -> u8 {
+    match kind {
+        SpanKind::Unspecified => 0,
+        SpanKind::Internal => 1,
+        SpanKind::Server => 2,
+        SpanKind::Client => 3,
+        SpanKind::Producer => 4,
+        SpanKind::Consumer => 5,
     }
+}
+
+/// A status code as its OTLP number, the `StatusCode` column.
+pub fn status_number(code: StatusCode) -> u8 {
+    match code {
+        StatusCode::Unset => 0,
+        StatusCode::Ok => 1,
+        StatusCode::Error => 2,
+    }
+}
+
+/// `spans` rows as spanviews before schema 3 wrote them (no `Kind`, `StatusCode`) in today's
+/// columns: unspecified kind, and a status of error or unset as `IsError` says.
+pub fn span_rows_from_v1(bytes: &[u8]) -> Result<Vec<u8>, RowError> {
+    let mut reader = RowReader::new(bytes);
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    while !reader.is_empty() {
+        let start = reader.offset();
+        reader.bytes()?; // Service
+        reader.bytes()?; // Name
+        reader.u64()?; // StartNs
+        reader.u64()?; // DurationNs
+        reader.fixed::<16>()?; // TraceId
+        let is_error = reader.u8()?;
+        for _ in 0..2 {
+            // Attributes.Key, Attributes.Value
+            let n = reader.length()?;
+            for _ in 0..n {
+                reader.bytes()?;
+            }
+        }
+        out.extend_from_slice(&bytes[start..reader.offset()]);
+        out.push(kind_number(SpanKind::Unspecified));
+        out.push(if is_error != 0 {
+            status_number(StatusCode::Error)
+        } else {
+            status_number(StatusCode::Unset)
+        });
+    }
+    Ok(out)
 }

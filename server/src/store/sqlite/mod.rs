@@ -182,9 +182,11 @@ impl Inner {
         connection.pragma_update(None, "wal_autocheckpoint", 8192)?;
         let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let is_new = found == 0;
-        // Version 2 lacks only the service aggregates, rebuilt from its chunks below.
+        // Version 2 lacks the service aggregates, versions 2 and 3 the search terms of
+        // version 4: both are rebuilt from the chunks below.
         let needs_aggregates = found == 2;
-        if !needs_aggregates {
+        let needs_postings = found == 2 || found == 3;
+        if !needs_postings {
             check_version(data_dir, found, is_new)?;
         }
         connection.execute_batch(SCHEMA)?;
@@ -199,17 +201,25 @@ impl Inner {
              UPDATE blocks SET max_start_ns = 9223372036854775807 WHERE max_start_ns < 0;",
         )?;
         let codec = Arc::new(ChunkCodec::load(&connection)?);
-        if needs_aggregates {
+        if needs_postings {
             let transaction = rusqlite::Transaction::new_unchecked(
                 &connection,
                 rusqlite::TransactionBehavior::Immediate,
             )?;
-            let n_chunks = aggregates::rebuild(&transaction, &codec)?;
+            if needs_aggregates {
+                let n_chunks = aggregates::rebuild(&transaction, &codec)?;
+                tracing::info!(
+                    n_chunks,
+                    "service aggregates rebuilt from a version 2 store"
+                );
+            }
+            let n_chunks = postings::rebuild_written(&transaction, &codec)?;
             transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             transaction.commit()?;
             tracing::info!(
                 n_chunks,
-                "service aggregates rebuilt from a version 2 store"
+                from_version = found,
+                "search terms rebuilt from the chunks"
             );
         }
         let names = Arc::new(ServiceNames::default());
@@ -235,7 +245,10 @@ impl Inner {
                 "the store was never created".into(),
             ));
         }
-        check_version(data_dir, found, false)?;
+        // A version 3 store differs only in having fewer search terms: searchable as it is.
+        if found != 3 {
+            check_version(data_dir, found, false)?;
+        }
         let codec = Arc::new(ChunkCodec::load(&connection)?);
         let (left_open, next_block_id) = writer::left_open_block(&connection, &codec)?;
         let open_block = match left_open {
@@ -378,7 +391,13 @@ impl TraceStore for SqliteStore {
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
         let inner = self.inner();
         let connection = inner.readers.get()?;
-        search::search(&connection, &inner.names, &inner.open_block, query)
+        search::search(
+            &connection,
+            &inner.names,
+            &inner.open_block,
+            &inner.codec,
+            query,
+        )
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {

@@ -4,9 +4,10 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use spanview_core::attribute_filter::searchable_text;
 use spanview_core::formats::compact;
 use spanview_core::service_metrics::Aggregates;
-use spanview_core::{Batch, TraceId, TraceSummary};
+use spanview_core::{Batch, KeyValue, SpanKind, StatusCode, TraceId, TraceSummary};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::chunks::{ChunkCodec, CompressedChunk};
@@ -139,22 +140,43 @@ pub fn prepare_trace(
 /// The distinct search terms of the spans at `indices`.
 pub fn terms_of(batch: &Batch, indices: &[usize]) -> Vec<u64> {
     let mut term_set: HashSet<u64> = HashSet::default();
-    let mut operation_set: HashSet<(&str, &str)> = HashSet::default();
+    let mut shape_set: HashSet<(&str, &str, SpanKind, StatusCode)> = HashSet::default();
     let mut resources_seen: HashSet<u32> = HashSet::default();
     for &idx in indices {
         let span = &batch.spans[idx];
         let service = batch.service_of(span);
-        if operation_set.insert((service, span.name.as_str())) {
+        if shape_set.insert((service, span.name.as_str(), span.kind, span.status.code)) {
             term_set.insert(terms::service(service));
             term_set.insert(terms::operation(service, &span.name));
             term_set.insert(terms::name(&span.name));
+            term_set.extend(terms::shapes_of(
+                service,
+                &span.name,
+                span.kind,
+                span.status.code,
+            ));
         }
-        term_set.extend(span.attributes.iter().filter_map(terms::of_attribute));
+        // What `core::attribute_filter::for_each_searchable` visits, resources once each.
+        let event_attributes = span.events.iter().flat_map(|event| &event.attributes);
+        let own = span.attributes.iter().chain(event_attributes);
+        add_attribute_terms(&mut term_set, own);
         if resources_seen.insert(span.resource_idx)
             && let Some(resource) = batch.resources.get(span.resource_idx as usize)
         {
-            term_set.extend(resource.attributes.iter().filter_map(terms::of_attribute));
+            add_attribute_terms(&mut term_set, resource.attributes.iter());
         }
     }
     term_set.into_iter().collect()
+}
+
+fn add_attribute_terms<'a>(
+    term_set: &mut HashSet<u64>,
+    attributes: impl Iterator<Item = &'a KeyValue>,
+) {
+    for attribute in attributes {
+        if let Some(value_text) = searchable_text(attribute) {
+            term_set.insert(terms::attribute_key(&attribute.key));
+            term_set.insert(terms::attribute(&attribute.key, &value_text));
+        }
+    }
 }

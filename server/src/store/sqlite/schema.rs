@@ -17,9 +17,14 @@
 //! - `services`, `operations`: the names the search form offers.
 //! - `operation_minutes`, `edge_minutes` (version 3): the service aggregates, in
 //!   [`super::aggregates`]; a version 2 store gains them, rebuilt from its chunks, when opened.
+//!
+//! Version 4 has the same tables with more search terms in `postings` (attribute keys, event
+//! attributes, span kinds and statuses: [`super::terms`]); a version 2 or 3 store has its
+//! written blocks' postings rebuilt from its chunks when opened for writing (read-only, it is
+//! searched with the terms it has).
 
 /// Bumped on any incompatible change; a store of another version is refused, not guessed at.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS services (

@@ -9,6 +9,9 @@
 //!   traces the rarest term's posting names, check the rest, keep the newest `limit`; stop once
 //!   no older block can hold a newer trace than those kept (a block records the latest start of
 //!   its traces, and starts only move earlier).
+//!
+//! A `key!=value` term has no term of its own: the key's term finds candidates, and the trace's
+//! spans are read to check that some value differs (`passes_exact`).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -17,6 +20,9 @@ use rusqlite::Connection;
 use spanview_core::TraceSummary;
 use spanview_core::query::{MAX_LIMIT, TraceQuery};
 
+use spanview_core::attribute_filter::{AttributeFilter, Condition};
+
+use super::chunks::ChunkCodec;
 use super::open_block::SharedOpenBlock;
 use super::read::clamp;
 use super::rows::{ServiceNames, TRACE_COLUMNS, TraceRow, trace_row_by_seq};
@@ -32,12 +38,14 @@ pub fn search(
     connection: &Connection,
     names: &ServiceNames,
     open_block: &SharedOpenBlock,
+    codec: &ChunkCodec,
     query: &TraceQuery,
 ) -> Result<Vec<TraceSummary>, StoreError> {
     let limit = query.limit.clamp(1, MAX_LIMIT);
     let wanted = query_terms(query);
     let mut postings = PostingCache {
         open_block,
+        codec,
         lists: HashMap::new(),
     };
     let rows = if wanted.is_empty() {
@@ -77,19 +85,62 @@ pub fn search(
         .collect()
 }
 
-/// One term per span-level filter; a trace matches when it has all of them.
+/// One term per span-level filter; a trace matches when it has all of them (and, for `!=`,
+/// passes [`passes_exact`]).
 fn query_terms(query: &TraceQuery) -> Vec<u64> {
     let mut wanted = Vec::new();
-    match (&query.service, &query.operation) {
-        (Some(service), Some(operation)) => wanted.push(terms::operation(service, operation)),
-        (Some(service), None) => wanted.push(terms::service(service)),
-        (None, Some(operation)) => wanted.push(terms::name(operation)),
-        (None, None) => {}
+    if query.kind.is_some() || query.status.is_some() {
+        // One span of that service and operation with that kind and status.
+        wanted.push(terms::shape(terms::Shape {
+            service: query.service.as_deref(),
+            name: query.operation.as_deref(),
+            kind: query.kind,
+            status: query.status,
+        }));
+    } else {
+        match (&query.service, &query.operation) {
+            (Some(service), Some(operation)) => wanted.push(terms::operation(service, operation)),
+            (Some(service), None) => wanted.push(terms::service(service)),
+            (None, Some(operation)) => wanted.push(terms::name(operation)),
+            (None, None) => {}
+        }
     }
-    for (key, value) in &query.attributes {
-        wanted.push(terms::attribute(key, value));
+    for filter in &query.attributes {
+        wanted.push(match &filter.condition {
+            Condition::Equals(value) => terms::attribute(&filter.key, value),
+            Condition::NotEquals(_) | Condition::Exists => terms::attribute_key(&filter.key),
+        });
     }
     wanted
+}
+
+/// The terms the postings cannot answer exactly (`key!=value`): checked on the trace's spans.
+fn exact_filters(query: &TraceQuery) -> Vec<&AttributeFilter> {
+    query
+        .attributes
+        .iter()
+        .filter(|filter| matches!(filter.condition, Condition::NotEquals(_)))
+        .collect()
+}
+
+/// Whether each of `filters` holds on some span of the trace (read from its chunks).
+fn passes_exact(
+    connection: &Connection,
+    codec: &ChunkCodec,
+    row: &TraceRow,
+    filters: &[&AttributeFilter],
+) -> Result<bool, StoreError> {
+    if filters.is_empty() {
+        return Ok(true);
+    }
+    let trace = super::read::assemble(connection, codec, row)?;
+    let batch = &trace.batch;
+    Ok(filters.iter().all(|filter| {
+        batch
+            .spans
+            .iter()
+            .any(|span| filter.matches_span(batch, span))
+    }))
 }
 
 /// The trace-level filters: duration, start range, errors.
@@ -138,12 +189,15 @@ fn by_start(
     if wanted.is_empty() {
         sql.push_str(&format!(" LIMIT {limit}"));
     }
+    let exact = exact_filters(query);
     let mut select = connection.prepare_cached(&sql)?;
     let mut rows = select.query(rusqlite::params_from_iter(values))?;
     let mut found = Vec::new();
     while let Some(row) = rows.next()? {
         let row = TraceRow::from_row(row)?;
-        if has_all(connection, &row, wanted, postings)? {
+        if has_all(connection, &row, wanted, postings)?
+            && passes_exact(connection, postings.codec, &row, &exact)?
+        {
             found.push(row);
             if found.len() == limit {
                 break;
@@ -162,6 +216,7 @@ fn by_postings(
     postings: &mut PostingCache<'_>,
 ) -> Result<Vec<TraceRow>, StoreError> {
     let start_after = query.start_after_nanos.unwrap_or(0);
+    let exact = exact_filters(query);
     let mut blocks = connection.prepare_cached(
         "SELECT block_id, max_start_ns FROM blocks WHERE max_start_ns >= ?1 ORDER BY max_start_ns DESC",
     )?;
@@ -200,7 +255,10 @@ fn by_postings(
             let Some(row) = trace_row_by_seq(connection, trace_seq as i64)? else {
                 continue; // deleted by retention; its postings go with its block
             };
-            if !passes_trace_filters(&row, query) || !has_all(connection, &row, others, postings)? {
+            if !passes_trace_filters(&row, query)
+                || !has_all(connection, &row, others, postings)?
+                || !passes_exact(connection, postings.codec, &row, &exact)?
+            {
                 continue;
             }
             kept.push(Reverse((row.start_ns, row.trace_seq)));
@@ -279,6 +337,8 @@ fn term_share(
 /// come from memory.
 struct PostingCache<'a> {
     open_block: &'a SharedOpenBlock,
+    /// For reading the spans of a candidate ([`passes_exact`]).
+    codec: &'a ChunkCodec,
     lists: HashMap<(i64, u64), Vec<u64>>,
 }
 

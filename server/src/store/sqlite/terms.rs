@@ -1,15 +1,18 @@
 //! Search terms and posting lists.
 //!
 //! A term is a 64-bit hash of what a search can ask for: a service, a service's operation, an
-//! operation name in any service, an attribute key=value (span and resource attributes, scalar
-//! values compared as text). Two different terms share a hash with a chance of about 1 in 2^64
-//! per pair, which a search would show as an extra trace; not a risk worth a table of strings.
+//! operation name in any service, an attribute key=value and an attribute key alone (the
+//! searchable attributes of `core::attribute_filter`: span, resource and event attributes,
+//! scalar values compared as text), and a span's shape: its kind and/or status code, alone or
+//! with its service and/or name, so that `kind=server&service=a` asks for one span. Two
+//! different terms share a hash with a chance of about 1 in 2^64 per pair, which a search would
+//! show as an extra trace; not a risk worth a table of strings.
+//!
+//! Attribute keys, event attributes and shapes came with schema version 4 (issue 24); an older
+//! store's postings are rebuilt from its chunks when it is opened (`postings::rebuild_written`).
 
-use spanview_core::{AnyValue, KeyValue};
+use spanview_core::{SpanKind, StatusCode};
 use xxhash_rust::xxh3::Xxh3;
-
-/// Attribute values longer than this are stored but not searchable.
-pub const MAX_INDEXED_VALUE_BYTES: usize = 256;
 
 /// A separator that never occurs in UTF-8, so `("a", "bc")` and `("ab", "c")` hash apart.
 const SEPARATOR: &[u8] = &[0xff];
@@ -42,19 +45,77 @@ pub fn attribute(key: &str, value_text: &str) -> u64 {
     term(b'a', &[key.as_bytes(), value_text.as_bytes()])
 }
 
-/// The term of an attribute as a search names it, when its value is searchable: strings,
-/// booleans and numbers as text (`http.status_code:500`); long texts and composites are not.
-pub fn of_attribute(attribute: &KeyValue) -> Option<u64> {
-    match &attribute.value {
-        AnyValue::String(text) if text.len() <= MAX_INDEXED_VALUE_BYTES => {
-            Some(self::attribute(&attribute.key, text))
-        }
-        AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_) => Some(self::attribute(
-            &attribute.key,
-            &attribute.value.to_display_string(),
-        )),
-        _ => None,
+/// Some span has the attribute key with a searchable value (`key exists`, and the candidates
+/// of `key!=value`).
+pub fn attribute_key(key: &str) -> u64 {
+    term(b'k', &[key.as_bytes()])
+}
+
+/// What a search may ask of one span besides its attributes: each part is optional, and an
+/// absent part is not the same as an empty one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape<'a> {
+    pub service: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub kind: Option<SpanKind>,
+    pub status: Option<StatusCode>,
+}
+
+fn kind_byte(kind: SpanKind) -> u8 {
+    match kind {
+        SpanKind::Unspecified => 0,
+        SpanKind::Internal => 1,
+        SpanKind::Server => 2,
+        SpanKind::Client => 3,
+        SpanKind::Producer => 4,
+        SpanKind::Consumer => 5,
     }
+}
+
+fn status_byte(status: StatusCode) -> u8 {
+    match status {
+        StatusCode::Unset => 0,
+        StatusCode::Ok => 1,
+        StatusCode::Error => 2,
+    }
+}
+
+/// The term of a shape with a kind or a status (without either it would be the service,
+/// operation or name term).
+pub fn shape(shape: Shape<'_>) -> u64 {
+    let present = u8::from(shape.service.is_some())
+        | u8::from(shape.name.is_some()) << 1
+        | u8::from(shape.kind.is_some()) << 2
+        | u8::from(shape.status.is_some()) << 3;
+    term(
+        b'p',
+        &[
+            &[present],
+            shape.service.unwrap_or("").as_bytes(),
+            shape.name.unwrap_or("").as_bytes(),
+            &[shape.kind.map_or(0, kind_byte)],
+            &[shape.status.map_or(0, status_byte)],
+        ],
+    )
+}
+
+/// Every shape term of one span: each subset of (service, name) with its kind, its status or
+/// both (twelve terms).
+pub fn shapes_of(service: &str, name: &str, kind: SpanKind, status: StatusCode) -> [u64; 12] {
+    let mut out = [0u64; 12];
+    let mut idx = 0;
+    for (with_service, with_name) in [(false, false), (true, false), (false, true), (true, true)] {
+        for (with_kind, with_status) in [(true, false), (false, true), (true, true)] {
+            out[idx] = shape(Shape {
+                service: with_service.then_some(service),
+                name: with_name.then_some(name),
+                kind: with_kind.then_some(kind),
+                status: with_status.then_some(status),
+            });
+            idx += 1;
+        }
+    }
+    out
 }
 
 pub fn push_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -124,11 +185,21 @@ mod tests {
     fn terms_of_different_kinds_and_splits_differ() {
         assert_ne!(service("a"), name("a"));
         assert_ne!(operation("a", "bc"), operation("ab", "c"));
-        assert_eq!(
-            of_attribute(&KeyValue::new("http.status_code", 500i64)),
-            Some(attribute("http.status_code", "500"))
+        assert_ne!(attribute_key("a"), name("a"));
+        let shapes = shapes_of("a", "b", SpanKind::Server, StatusCode::Error);
+        let distinct: std::collections::HashSet<u64> = shapes.iter().copied().collect();
+        assert_eq!(distinct.len(), shapes.len());
+        // An absent service is not an empty one.
+        assert_ne!(
+            shapes_of("", "b", SpanKind::Server, StatusCode::Error)[3],
+            shapes[0]
         );
-        assert_eq!(of_attribute(&KeyValue::new("sql", "x".repeat(300))), None);
+        assert!(shapes.contains(&shape(Shape {
+            service: Some("a"),
+            name: None,
+            kind: Some(SpanKind::Server),
+            status: Some(StatusCode::Error),
+        })));
     }
 
     proptest! {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::store::conformance as suite;
+use spanview_core::attribute_filter::AttributeFilter;
 use spanview_core::model::UNKNOWN_SERVICE;
 use spanview_core::{KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, scenario};
 
@@ -139,7 +140,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         .take(20)
         .collect();
     assert_eq!(
-        query(&|q| q.attributes = vec![("user.id".into(), "3".into())]),
+        query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "3")]),
         expected
     );
     // A rare term and trace-level filters: durations are i ms.
@@ -151,7 +152,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         .collect();
     assert_eq!(
         query(&|q| {
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
             q.min_duration_nanos = Some(100_000_000);
             q.max_duration_nanos = Some(400_000_000);
         }),
@@ -162,7 +163,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         query(&|q| {
             q.service = Some("db".into());
             q.operation = Some("query 2".into());
-            q.attributes = vec![("user.id".into(), "3".into())];
+            q.attributes = vec![AttributeFilter::equals("user.id", "3")];
         })
         .len(),
         20
@@ -172,7 +173,7 @@ fn both_search_plans_find_exactly_the_matching_traces_newest_first() {
         query(&|q| q.operation = Some("query 3".into())),
         newest[..20]
     );
-    assert!(query(&|q| q.attributes = vec![("user.id".into(), "99".into())]).is_empty());
+    assert!(query(&|q| q.attributes = vec![AttributeFilter::equals("user.id", "99")]).is_empty());
     assert!(query(&|q| q.service = Some("nobody".into())).is_empty());
     assert_eq!(store.services().unwrap(), vec!["db", "frontend"]);
     assert_eq!(store.operations("db").unwrap(), vec!["query 2", "query 3"]);
@@ -208,7 +209,7 @@ fn late_spans_update_the_summary_and_keep_the_trace_searchable() {
     let found = store
         .search(&TraceQuery {
             operation: Some("GET /home".into()),
-            attributes: vec![("user.id".into(), "5".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "5")],
             limit: 5,
             ..Default::default()
         })
@@ -271,7 +272,7 @@ fn retention_removes_whole_traces_and_their_blocks() {
     assert_eq!(store.delete_oldest_traces(400).unwrap(), 400);
     let rare = store
         .search(&TraceQuery {
-            attributes: vec![("user.id".into(), "3".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "3")],
             limit: 1000,
             ..Default::default()
         })
@@ -309,7 +310,7 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
         store.write(&synthetic(100, 0)).unwrap();
         // Far from a full block: its postings are only in memory, and searchable.
         let rare = TraceQuery {
-            attributes: vec![("user.id".into(), "3".into())],
+            attributes: vec![AttributeFilter::equals("user.id", "3")],
             limit: 100,
             ..Default::default()
         };
@@ -324,7 +325,7 @@ fn a_restart_indexes_the_block_the_last_run_left_open() {
     assert_eq!(blocks, 1, "the open block was written from its chunks");
     drop(connection);
     let rare = TraceQuery {
-        attributes: vec![("user.id".into(), "3".into())],
+        attributes: vec![AttributeFilter::equals("user.id", "3")],
         limit: 100,
         ..Default::default()
     };
@@ -377,6 +378,85 @@ fn a_version_2_store_gets_its_aggregates_rebuilt() {
     assert_eq!(store.edge_aggregates(range).unwrap(), edges);
 }
 
+/// Issue 24: a store of schema version 3 (before attribute keys, event attributes, kinds and
+/// statuses were search terms) has its written blocks' postings rebuilt from its chunks when
+/// opened, so the new filters find its traces too.
+#[test]
+fn a_version_3_store_gets_its_search_terms_rebuilt() {
+    use crate::store::conformance::{search_syntax_traces, synthetic, trace_id_of};
+    use spanview_core::attribute_filter::parse_attribute_filters;
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.write(&search_syntax_traces()).unwrap();
+        // Enough newer traces to write the first block out (its postings go to the table).
+        for first in (1000..6000).step_by(500) {
+            store.write(&synthetic(500, first, &|_| 0)).unwrap();
+        }
+    }
+    let path = dir.path().join("spans.sqlite");
+    {
+        let connection = Connection::open(&path).unwrap();
+        let (first_block, trace_0_blocks): (i64, Vec<u8>) = connection
+            .query_row(
+                "SELECT (SELECT MIN(block_id) FROM blocks), block_ids FROM traces WHERE trace_id = ?1",
+                [trace_id_of(0).0.to_vec()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            super::terms::read_varints(&trace_0_blocks),
+            [first_block as u64]
+        );
+        // As a version 3 store: none of the new terms (here: no postings at all) in its
+        // written blocks.
+        connection
+            .execute_batch("DELETE FROM postings; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let search = |attributes: &str, edit: &dyn Fn(&mut TraceQuery)| {
+        let mut query = TraceQuery {
+            limit: 20,
+            attributes: parse_attribute_filters(attributes).unwrap(),
+            ..TraceQuery::default()
+        };
+        edit(&mut query);
+        store
+            .search(&query)
+            .unwrap()
+            .iter()
+            .map(|summary| summary.trace_id)
+            .collect::<Vec<_>>()
+    };
+    let ids = |indices: &[u64]| indices.iter().map(|i| trace_id_of(*i)).collect::<Vec<_>>();
+    assert_eq!(
+        search(r#"exception.message="connection refused""#, &|_| {}),
+        ids(&[0])
+    );
+    assert_eq!(search("http.status_code!=200", &|_| {}), ids(&[2]));
+    assert_eq!(search("db.statement exists", &|_| {}), ids(&[1, 0]));
+    assert_eq!(
+        search("", &|q| q.kind = Some(SpanKind::Producer)),
+        ids(&[2])
+    );
+    assert_eq!(
+        search("", &|q| q.status = Some(spanview_core::StatusCode::Ok)),
+        ids(&[1, 0])
+    );
+    assert_eq!(
+        search("user.id=3", &|q| q.limit = 1000).len(),
+        (1000..6000).filter(|i| i % 7 == 3).count()
+    );
+    drop(store);
+    let connection = Connection::open(&path).unwrap();
+    let version: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
 /// The store conformance suite (`store::conformance`), also run against ClickHouse.
 mod conformance {
     use super::SqliteStore;
@@ -398,6 +478,7 @@ mod conformance {
     conformance_tests!(
         reads_back_exactly,
         searches_by_every_filter,
+        searches_by_attribute_syntax_kind_and_status,
         late_spans_update_the_summary,
         long_traces_rank_by_their_start,
         large_writes_are_recognised_when_resent,
@@ -508,7 +589,7 @@ fn start_times_past_i64_max_are_stored_without_sign_errors() {
     let found = |store: &SqliteStore| -> Vec<TraceId> {
         let mut ids: Vec<TraceId> = store
             .search(&TraceQuery {
-                attributes: vec![("order.id".into(), "7".into())],
+                attributes: vec![AttributeFilter::equals("order.id", "7")],
                 limit: 20,
                 ..TraceQuery::default()
             })

@@ -162,7 +162,7 @@ impl WriterState {
         }
         let next_service_id = service_ids.values().max().map_or(1, |max| max + 1);
         let store_path = connection.path().map(PathBuf::from).unwrap_or_default();
-        let next_block_id = close_left_open_block(&connection, &codec)?;
+        let open_block = close_left_open_block(&connection, &codec)?;
         Ok(Self {
             trainer: (!codec.has_dictionary()).then(DictionaryTrainer::default),
             connection,
@@ -173,7 +173,7 @@ impl WriterState {
             service_ids,
             next_service_id,
             operations,
-            open_block: SharedOpenBlock::new(OpenBlock::new(next_block_id)),
+            open_block: SharedOpenBlock::new(open_block),
             health,
         })
     }
@@ -576,20 +576,38 @@ fn stored_fingerprints(
 
 /// Writes the block a previous run left open (its postings were only in memory) from its
 /// chunks, and returns the id the next block gets.
-fn close_left_open_block(connection: &Connection, codec: &ChunkCodec) -> Result<i64, StoreError> {
-    let (left_open, mut next_block_id) = left_open_block(connection, codec)?;
-    if let Some((block, last_chunk)) = left_open {
-        let transaction = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
-        block.write(&transaction, last_chunk)?;
-        transaction.commit()?;
-        tracing::info!(
-            block = block.block_id,
-            spans = block.n_spans,
-            "indexed the writes of the last run's open block"
-        );
-        next_block_id = next_block_id.max(block.block_id + 1);
+/// The open block to start with: a fresh one after writing out the block the last run left
+/// open, or, when there is no room to write it (a full disk), that block itself, kept open in
+/// memory and written when it fills like any other.
+fn close_left_open_block(
+    connection: &Connection,
+    codec: &ChunkCodec,
+) -> Result<OpenBlock, StoreError> {
+    let (left_open, next_block_id) = left_open_block(connection, codec)?;
+    let Some((block, last_chunk)) = left_open else {
+        return Ok(OpenBlock::new(next_block_id));
+    };
+    let written = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)
+        .map_err(StoreError::from)
+        .and_then(|transaction| {
+            block.write(&transaction, last_chunk)?;
+            transaction.commit().map_err(StoreError::from)
+        });
+    match written {
+        Ok(()) => {
+            tracing::info!(
+                block = block.block_id,
+                spans = block.n_spans,
+                "indexed the writes of the last run's open block"
+            );
+            Ok(OpenBlock::new(next_block_id.max(block.block_id + 1)))
+        }
+        Err(error) if super::health::unavailability(&error).is_some() => {
+            tracing::warn!(%error, block = block.block_id, "no room to index the last run's open block: it stays open");
+            Ok(block)
+        }
+        Err(error) => Err(error),
     }
-    Ok(next_block_id)
 }
 
 /// The block a previous run left open (rebuilt from its chunks, with its last chunk id), if
