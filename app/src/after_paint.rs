@@ -31,3 +31,59 @@ fn when_idle(work: impl FnOnce() + 'static) {
             .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
     }
 }
+
+/// Longest slice of [`run_sliced`] work before the page's thread is given back, so that frames
+/// and input keep coming while a million-span trace is read (the limit for a task is
+/// 100 ms; a slice is checked every [`STEP_BUDGET`] rows, so it ends a little past this).
+const SLICE_MS: f64 = 25.0;
+
+/// Rows of work between two looks at the clock.
+pub const STEP_BUDGET: usize = 2_000;
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |performance| performance.now())
+}
+
+/// Resolves in a task of its own, soon (a `MessageChannel` message: `setTimeout(0)` would wait
+/// 4 ms once nested), so the browser can paint a frame and take input in between.
+pub async fn next_task() {
+    let (sender, receiver) = futures::channel::oneshot::channel::<()>();
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        return;
+    };
+    let on_message = Closure::once_into_js(move || {
+        let _ = sender.send(());
+    });
+    channel
+        .port1()
+        .set_onmessage(Some(on_message.unchecked_ref()));
+    if channel.port2().post_message(&JsValue::NULL).is_err() {
+        return;
+    }
+    let _ = receiver.await;
+    // The channel lives until its message has arrived.
+    drop(channel);
+}
+
+/// Runs `step(STEP_BUDGET)` until it returns true, in slices of about [`SLICE_MS`] with a task
+/// boundary between them; stops early (returning false) once `wanted` says the result is no
+/// longer needed (the page moved on).
+pub async fn run_sliced(mut step: impl FnMut(usize) -> bool, wanted: impl Fn() -> bool) -> bool {
+    loop {
+        let started = now_ms();
+        loop {
+            if step(STEP_BUDGET) {
+                return true;
+            }
+            if now_ms() - started >= SLICE_MS {
+                break;
+            }
+        }
+        next_task().await;
+        if !wanted() {
+            return false;
+        }
+    }
+}

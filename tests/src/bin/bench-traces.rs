@@ -1,34 +1,60 @@
 //! Loads the rendering benchmark's traces into a running spanview: one trace each of 1,000,
 //! 10,000 and 100,000 spans (ids `10…10`, `11…11`, `12…12`) and two of 50,000 (`13…13`,
-//! `14…14`), posted as OTLP protobuf. `tests/clients/node/render-bench.mjs` and
-//! `compare-bench.mjs` then time the waterfall and the comparison on them.
+//! `14…14`), and the big-trace benchmark's 100,001-span trace shaped like real work (`16…16`:
+//! items, steps and database queries with attributes, see
+//! `spanview_e2e::patterned_trace_part_protobuf`), posted as OTLP protobuf; with `--million`,
+//! also 1,000,000 spans of the first shape (`15…15`) and 1,000,001 of the second (`17…17`).
+//! Large traces are sent in parts of 100,000 spans (one request would pass the body limit).
+//! `tests/clients/node/render-bench.mjs`, `big-trace-bench.mjs` and `compare-bench.mjs` then
+//! time the waterfall and the comparison on them.
 //!
-//! usage: bench-traces BASE_URL
+//! usage: bench-traces BASE_URL [--million]
 
 use anyhow::Context;
 
+/// Spans per request for the million-span trace.
+const PART_SPANS: u64 = 100_000;
+
 fn main() -> anyhow::Result<()> {
-    let base = std::env::args()
-        .nth(1)
-        .context("usage: bench-traces BASE_URL")?;
+    let mut args = std::env::args().skip(1);
+    let base = args
+        .next()
+        .context("usage: bench-traces BASE_URL [--million]")?;
+    let million = args.next().is_some_and(|arg| arg == "--million");
     // 0x13 and 0x14: the comparison benchmark's pair of 50,000-span traces.
-    for (id_byte, n_spans) in [
-        (0x10u8, 1_000u64),
-        (0x11, 10_000),
-        (0x12, 100_000),
-        (0x13, 50_000),
-        (0x14, 50_000),
-    ] {
-        let body = spanview_e2e::synthetic_trace_protobuf([id_byte; 16], n_spans, 8);
-        let response = ureq::post(&format!("{base}/v1/traces"))
-            .header("content-type", "application/x-protobuf")
-            .send(&body[..])
-            .with_context(|| format!("posting {n_spans} spans"))?;
-        anyhow::ensure!(
-            response.status() == 200,
-            "{n_spans} spans: HTTP {}",
-            response.status()
-        );
+    // (id byte, spans, shaped like real work)
+    let mut traces = vec![
+        (0x10u8, 1_000u64, false),
+        (0x11, 10_000, false),
+        (0x12, 100_000, false),
+        (0x13, 50_000, false),
+        (0x14, 50_000, false),
+        (0x16, 100_001, true),
+    ];
+    if million {
+        traces.push((0x15, 1_000_000, false));
+        traces.push((0x17, 1_000_001, true));
+    }
+    for (id_byte, n_spans, patterned) in traces {
+        let mut first = 0;
+        while first < n_spans {
+            let end = (first + PART_SPANS).min(n_spans);
+            let body = if patterned {
+                spanview_e2e::patterned_trace_part_protobuf([id_byte; 16], first..end, n_spans)
+            } else {
+                spanview_e2e::synthetic_trace_part_protobuf([id_byte; 16], first..end, n_spans, 8)
+            };
+            let response = ureq::post(&format!("{base}/v1/traces"))
+                .header("content-type", "application/x-protobuf")
+                .send(&body[..])
+                .with_context(|| format!("posting spans {first}..{end} of {n_spans}"))?;
+            anyhow::ensure!(
+                response.status() == 200,
+                "{n_spans} spans: HTTP {}",
+                response.status()
+            );
+            first = end;
+        }
         println!("{base}/trace/{}", format!("{id_byte:02x}").repeat(16));
     }
     Ok(())
