@@ -38,9 +38,9 @@ fn when_idle(work: impl FnOnce() + 'static) {
 const SLICE_MS: f64 = 25.0;
 
 /// Rows of work between two looks at the clock.
-pub const STEP_BUDGET: usize = 2_000;
+pub const STEP_BUDGET: usize = 500;
 
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|window| window.performance())
         .map_or(0.0, |performance| performance.now())
@@ -67,14 +67,33 @@ pub async fn next_task() {
     drop(channel);
 }
 
-/// Runs `step(STEP_BUDGET)` until it returns true, in slices of about [`SLICE_MS`] with a task
-/// boundary between them; stops early (returning false) once `wanted` says the result is no
-/// longer needed (the page moved on).
-pub async fn run_sliced(mut step: impl FnMut(usize) -> bool, wanted: impl Fn() -> bool) -> bool {
+/// A step this long is a long task by itself: the benchmark reads these marks
+/// (`spanview:slow-step:{what}:{ms}`) to tell which work still blocks the page.
+const SLOW_STEP_MS: f64 = 50.0;
+
+/// Marks a step of `what` that took from `started_ms` until now, if it was slow.
+pub fn note_if_slow(what: &str, started_ms: f64) {
+    let took = now_ms() - started_ms;
+    if took >= SLOW_STEP_MS {
+        crate::perf::mark(&format!("spanview:slow-step:{what}:{}", took.round()));
+    }
+}
+
+/// Runs `step(STEP_BUDGET)` (work named `what`) until it returns true, in slices of about
+/// [`SLICE_MS`] with a task boundary between them; stops early (returning false) once `wanted`
+/// says the result is no longer needed (the page moved on).
+pub async fn run_sliced(
+    what: &str,
+    mut step: impl FnMut(usize) -> bool,
+    wanted: impl Fn() -> bool,
+) -> bool {
     loop {
         let started = now_ms();
         loop {
-            if step(STEP_BUDGET) {
+            let step_started = now_ms();
+            let done = step(STEP_BUDGET);
+            note_if_slow(what, step_started);
+            if done {
                 return true;
             }
             if now_ms() - started >= SLICE_MS {

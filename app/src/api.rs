@@ -110,7 +110,7 @@ pub async fn trace(trace_id: &str) -> Result<Trace, ApiError> {
             true
         })
     };
-    crate::after_paint::run_sliced(step, || true).await;
+    crate::after_paint::run_sliced("decode", step, || true).await;
     if let Some(error) = failure {
         return Err(unreadable(error));
     }

@@ -257,6 +257,10 @@ pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<RepeatedWork> {
     detection.finish()
 }
 
+/// One pattern before it becomes a finding: (its parent rows, its rows) and its (service,
+/// operation).
+type Pattern = ((Vec<u32>, Vec<u32>), (u32, u32));
+
 /// [`detect`] in steps, for a page that must not hold its thread for long: each
 /// [`Detection::step`] does about `budget` rows' worth of work, and the findings are those of
 /// `detect` (which is this run in one step). A million-span trace with attributes takes seconds.
@@ -276,6 +280,9 @@ pub struct Detection<'a> {
     found: Vec<(u32, Vec<u32>)>,
     /// (wrapper name key or DIRECT, service, operation) -> rows; reused for every parent.
     groups: FxHashMap<(u32, u32, u32), Vec<u32>>,
+    /// Once every row is read: per pattern, (parent rows, rows) and its (service, operation).
+    merged: Option<Vec<Pattern>>,
+    findings: Vec<RepeatedWork>,
 }
 
 impl<'a> Detection<'a> {
@@ -290,6 +297,8 @@ impl<'a> Detection<'a> {
             next_parent: 0,
             found: Vec::new(),
             groups: FxHashMap::default(),
+            merged: None,
+            findings: Vec::new(),
         }
     }
 
@@ -367,24 +376,38 @@ impl<'a> Detection<'a> {
                 self.found.push((parent_idx as u32, group_rows));
             }
         }
+        let Some(merged) = self.merged.as_mut() else {
+            self.merged = Some(self.merge());
+            return false;
+        };
+        while let Some(((parent_rows, group_rows), pattern)) = merged.pop() {
+            work += group_rows.len();
+            let finding = Self::finding(
+                &self.texts,
+                self.waterfall,
+                parent_rows,
+                group_rows,
+                pattern,
+            );
+            self.findings.push(finding);
+            if work >= budget {
+                return false;
+            }
+        }
         true
     }
 
-    /// The findings, largest wall-clock time first (runs the remaining steps, if any).
-    pub fn finish(mut self) -> Vec<RepeatedWork> {
-        while !self.step(usize::MAX) {}
-        let Self {
-            waterfall,
-            texts,
-            operation_of,
-            mut found,
-            ..
-        } = self;
-        let rows = &waterfall.rows;
+    /// The groups found, each pattern once: the same rows seen from an ancestor, wrappers
+    /// around another group's rows and the same operation under several parents fold together.
+    fn merge(&mut self) -> Vec<Pattern> {
+        let rows = &self.waterfall.rows;
+        let operation_of = &self.operation_of;
+        let mut found = std::mem::take(&mut self.found);
         // The same rows seen from an ancestor through a single wrapper: keep the nearest parent.
         crate::sort::by_u64_key_descending(&mut found, |(parent, _)| u64::from(*parent));
         let mut seen_rows: FxHashSet<Vec<u32>> = FxHashSet::default();
         found.retain(|(_, group_rows)| seen_rows.insert(group_rows.clone()));
+        drop(seen_rows);
         // A group of wrappers around another group's rows is the same pattern seen twice. Calls
         // (client spans) around the called service's server spans: the calls say it. Loop bodies
         // around queries: the queries say why.
@@ -427,8 +450,7 @@ impl<'a> Detection<'a> {
         }
         // One finding per pattern: the same operation of one service under several parents.
         let mut by_pattern: FxHashMap<(u32, u32), usize> = FxHashMap::default();
-        let mut merged: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-        let mut pattern_of: Vec<(u32, u32)> = Vec::new();
+        let mut merged: Vec<Pattern> = Vec::new();
         for (index, (parent, group_rows)) in found.into_iter().enumerate() {
             if dropped[index] {
                 continue;
@@ -437,50 +459,58 @@ impl<'a> Detection<'a> {
             let pattern = (rows[first].service_idx, operation_of[first]);
             match by_pattern.get(&pattern) {
                 Some(at) => {
-                    merged[*at].0.push(parent);
-                    merged[*at].1.extend(group_rows);
+                    merged[*at].0.0.push(parent);
+                    merged[*at].0.1.extend(group_rows);
                 }
                 None => {
                     by_pattern.insert(pattern, merged.len());
-                    pattern_of.push(pattern);
-                    merged.push((vec![parent], group_rows));
+                    merged.push(((vec![parent], group_rows), pattern));
                 }
             }
         }
-        let mut findings: Vec<RepeatedWork> = merged
-            .into_iter()
-            .zip(pattern_of)
-            .map(
-                |((mut parent_rows, mut group_rows), (service_idx, operation))| {
-                    parent_rows.sort_unstable();
-                    group_rows.sort_unstable();
-                    group_rows.dedup();
-                    let occupancy = crate::intervals::occupancy(group_rows.iter().map(|row| {
-                        let row = &rows[*row as usize];
-                        (row.offset_nanos, row.offset_nanos + row.duration_nanos)
-                    }));
-                    let (kind, statement) = texts[operation as usize].clone();
-                    RepeatedWork {
-                        kind,
-                        timing: if occupancy.overlapping {
-                            Timing::Parallel
-                        } else {
-                            Timing::Serial
-                        },
-                        parent_rows,
-                        service: waterfall.services[service_idx as usize].clone(),
-                        statement,
-                        rows: group_rows,
-                        total_nanos: occupancy.busy_nanos,
-                        wall_nanos: occupancy.wall_nanos,
-                        percent_of_trace: percent_of(
-                            occupancy.wall_nanos,
-                            waterfall.duration_nanos(),
-                        ),
-                    }
-                },
-            )
-            .collect();
+        // Taken from the end, one by one: reversed, they come out in this order.
+        merged.reverse();
+        merged
+    }
+
+    /// The finding of one pattern: (parent rows, rows) of its `(service, operation)`.
+    fn finding(
+        texts: &[(WorkKind, String)],
+        waterfall: &Waterfall,
+        mut parent_rows: Vec<u32>,
+        mut group_rows: Vec<u32>,
+        (service_idx, operation): (u32, u32),
+    ) -> RepeatedWork {
+        let rows = &waterfall.rows;
+        parent_rows.sort_unstable();
+        group_rows.sort_unstable();
+        group_rows.dedup();
+        let occupancy = crate::intervals::occupancy(group_rows.iter().map(|row| {
+            let row = &rows[*row as usize];
+            (row.offset_nanos, row.offset_nanos + row.duration_nanos)
+        }));
+        let (kind, statement) = texts[operation as usize].clone();
+        RepeatedWork {
+            kind,
+            timing: if occupancy.overlapping {
+                Timing::Parallel
+            } else {
+                Timing::Serial
+            },
+            parent_rows,
+            service: waterfall.services[service_idx as usize].clone(),
+            statement,
+            rows: group_rows,
+            total_nanos: occupancy.busy_nanos,
+            wall_nanos: occupancy.wall_nanos,
+            percent_of_trace: percent_of(occupancy.wall_nanos, waterfall.duration_nanos()),
+        }
+    }
+
+    /// The findings, largest wall-clock time first (runs the remaining steps, if any).
+    pub fn finish(mut self) -> Vec<RepeatedWork> {
+        while !self.step(usize::MAX) {}
+        let mut findings = self.findings;
         // Instants (a consumer's zero-length receive spans) cost nothing: nothing to fix.
         findings.retain(|finding| finding.total_nanos > 0);
         // Largest wall-clock time first, then by parent: two passes of the page's one stable sort.

@@ -13,7 +13,7 @@ use crate::layout::{Bar, TimeWindow, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
 use crate::normalize::NameTable;
 use crate::sibling_groups::{self, RowKey, SiblingGroup};
-use crate::tree::{RootKind, SpanTree, child_rows};
+use crate::tree::{RootKind, SpanTree, TreeLinks, child_rows};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaterfallRow {
@@ -310,6 +310,7 @@ pub struct Building<'a> {
     trace: &'a Trace,
     window: TimeWindow,
     stage: Stage,
+    links: Option<TreeLinks>,
     tree: Option<SpanTree>,
     self_nanos: Vec<u64>,
     critical_path: Option<CriticalPath>,
@@ -328,15 +329,19 @@ pub struct Building<'a> {
     facts: Facts,
     slowest: Option<(u64, u32)>,
     largest_self: Option<(u64, u32)>,
+    normalized_names: Vec<Arc<str>>,
+    groups: Vec<SiblingGroup>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    Links,
     Tree,
     SelfTimes,
     CriticalPath,
     CriticalBars,
     Rows,
+    Groups,
     Done,
 }
 
@@ -347,7 +352,8 @@ impl<'a> Building<'a> {
         Some(Self {
             trace,
             window,
-            stage: Stage::Tree,
+            stage: Stage::Links,
+            links: None,
             tree: None,
             self_nanos: Vec::new(),
             critical_path: None,
@@ -363,6 +369,8 @@ impl<'a> Building<'a> {
             facts: Facts::default(),
             slowest: None,
             largest_self: None,
+            normalized_names: Vec::new(),
+            groups: Vec::new(),
         })
     }
 
@@ -371,8 +379,13 @@ impl<'a> Building<'a> {
     pub fn step(&mut self, budget: usize) -> bool {
         let spans = &self.trace.batch.spans;
         match self.stage {
+            Stage::Links => {
+                self.links = Some(SpanTree::links(spans));
+                self.stage = Stage::Tree;
+            }
             Stage::Tree => {
-                let tree = SpanTree::build(spans);
+                let links = self.links.take().expect("linked first");
+                let tree = links.lay_out(spans);
                 self.rows = Vec::with_capacity(tree.rows.len());
                 self.tree = Some(tree);
                 self.stage = Stage::SelfTimes;
@@ -398,8 +411,29 @@ impl<'a> Building<'a> {
                     self.push_row(row_idx);
                 }
                 if end == n_rows {
-                    self.stage = Stage::Done;
+                    self.stage = Stage::Groups;
                 }
+            }
+            Stage::Groups => {
+                self.normalized_names = std::mem::take(&mut self.name_table).into_texts();
+                let rows = &self.rows;
+                self.groups = sibling_groups::find(
+                    rows.len(),
+                    |row_idx| {
+                        let row = &rows[row_idx as usize];
+                        RowKey {
+                            n_descendants: row.n_descendants,
+                            service_idx: row.service_idx,
+                            name_key: row.name_key,
+                            offset_nanos: row.offset_nanos,
+                            duration_nanos: row.duration_nanos,
+                            is_error: row.is_error,
+                        }
+                    },
+                    &self.services,
+                    &self.normalized_names,
+                );
+                self.stage = Stage::Done;
             }
             Stage::Done => {}
         }
@@ -496,7 +530,7 @@ impl<'a> Building<'a> {
         });
     }
 
-    /// The waterfall (runs the remaining steps, if any): sibling groups are found here.
+    /// The waterfall (runs the remaining steps, if any).
     pub fn finish(mut self) -> Waterfall {
         while !self.step(usize::MAX) {}
         let Self {
@@ -504,32 +538,16 @@ impl<'a> Building<'a> {
             critical_bars,
             critical_bar_start,
             services,
-            name_table,
             rows,
             mut facts,
             slowest,
             largest_self,
+            normalized_names,
+            groups,
             ..
         } = self;
         facts.largest_self_time_row = largest_self.map(|(_, row)| row);
-        let normalized_names = name_table.into_texts();
         let n_errors = rows.iter().filter(|row| row.is_error).count();
-        let groups = sibling_groups::find(
-            rows.len(),
-            |row_idx| {
-                let row = &rows[row_idx as usize];
-                RowKey {
-                    n_descendants: row.n_descendants,
-                    service_idx: row.service_idx,
-                    name_key: row.name_key,
-                    offset_nanos: row.offset_nanos,
-                    duration_nanos: row.duration_nanos,
-                    is_error: row.is_error,
-                }
-            },
-            &services,
-            &normalized_names,
-        );
         let mut group_of_row = vec![NO_GROUP; rows.len()];
         for (group_idx, group) in groups.iter().enumerate() {
             for row in &group.rows {

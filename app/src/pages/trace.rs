@@ -87,7 +87,7 @@ impl BuiltTrace {
 
 async fn build_in_slices(trace: &Trace) -> Option<Waterfall> {
     let mut building = Building::new(trace)?;
-    run_sliced(|budget| building.step(budget), || true).await;
+    run_sliced("build", |budget| building.step(budget), || true).await;
     Some(building.finish())
 }
 

@@ -25,7 +25,7 @@ pub fn NPlusOneBanners() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut detection = Detection::new(&state.trace, &state.waterfall);
             let wanted = move || !findings.is_disposed();
-            if !run_sliced(|budget| detection.step(budget), wanted).await {
+            if !run_sliced("repeated-work", |budget| detection.step(budget), wanted).await {
                 return;
             }
             let found = detection.finish();
