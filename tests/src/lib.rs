@@ -453,7 +453,7 @@ pub const PATTERNED_ITEM_SPANS: u64 = 100;
 /// One part of a synthetic trace shaped like real work, for the big-trace benchmark and test:
 /// span 0 is the root (`api GET /items`), then items of [`PATTERNED_ITEM_SPANS`] spans: an item
 /// span under the root, 9 step spans under it, and under each step 10 database queries with
-/// `db.system` and a `db.statement` that differs by its literal (`... WHERE id = 123`). The
+/// `db.system` and a `db.statement` that differs by its literals (`... WHERE id = 123 ...`). The
 /// queries are repeated siblings (folded "×10" rows) and one N+1 pattern, so the deferred
 /// analysis (repeated work, health) reads every span's attributes, and the names of items and
 /// steps have no digits, so they stay rows of their own. `n_spans` is 1 + a multiple of 100.
@@ -546,7 +546,11 @@ pub fn patterned_trace_part_protobuf(
                     text("db.system", "postgresql".into()),
                     text(
                         "db.statement",
-                        format!("SELECT * FROM items WHERE id = {n}"),
+                        format!(
+                            "SELECT id, name, price, stock, updated_at FROM items \
+                             WHERE id = {n} AND tenant_id = {} AND status = 'active'",
+                            n % 97
+                        ),
                     ),
                 ],
                 ..Default::default()

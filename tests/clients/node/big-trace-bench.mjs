@@ -103,6 +103,7 @@ async function measure(url) {
       steps,
       longTasks: window.__longTasks,
       rows: Number(document.querySelector('.waterfall').getAttribute('aria-rowcount')) - 1,
+      banner: document.querySelector('.n-plus-one .headline')?.textContent ?? null,
     };
   });
   await page.close();
@@ -119,6 +120,7 @@ async function measure(url) {
   return {
     url,
     rows: timings.rows,
+    banner: timings.banner,
     navigationToPaintMs: Math.round(timings.painted),
     responseToPaintMs: timings.responseEnd === null ? null : Math.round(timings.painted - timings.responseEnd),
     decodedToPaintMs: timings.loaded === null ? null : Math.round(timings.painted - timings.loaded),

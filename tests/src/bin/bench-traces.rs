@@ -4,7 +4,7 @@
 //! items, steps and database queries with attributes, see
 //! `spanview_e2e::patterned_trace_part_protobuf`), posted as OTLP protobuf; with `--million`,
 //! also 1,000,000 spans of the first shape (`15…15`) and 1,000,001 of the second (`17…17`).
-//! Large traces are sent in parts of 100,000 spans (one request would pass the body limit).
+//! Large traces are sent in parts of 50,000 spans (one request would pass the body limit).
 //! `tests/clients/node/render-bench.mjs`, `big-trace-bench.mjs` and `compare-bench.mjs` then
 //! time the waterfall and the comparison on them.
 //!
@@ -13,7 +13,7 @@
 use anyhow::Context;
 
 /// Spans per request for the million-span trace.
-const PART_SPANS: u64 = 100_000;
+const PART_SPANS: u64 = 50_000;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
