@@ -4,10 +4,12 @@
 //   wasm (`spanview:trace-loaded`) to painted rows, and the long tasks before that paint;
 // - first scroll: the page scrolls the waterfall 100 px per frame from the frame after the first
 //   paint for SCROLL_FRAMES frames (a wheel), while the work deferred until after that paint (the
-//   minimap, repeated work, health, the rows outside the view) runs: frame intervals and the long
-//   tasks from the first paint until the deferred work is done (`spanview:analysis-done`, or, in
-//   builds before it, `spanview:n-plus-one-detected`) and the scroll has ended;
-// - settled scroll: the same scroll again once the page is idle, and a fling (600 px per frame).
+//   minimap, repeated work, health, the rows outside the view) runs: frame intervals, and the
+//   long tasks from the first paint until the deferred work is done (`spanview:analysis-done`,
+//   or `spanview:n-plus-one-detected` and `spanview:minimap-painted`), the scroll has ended and a
+//   second has passed (`longTasksAfterPaintMs`, `maxLongTaskAfterPaintMs`);
+// - settled scroll: the same scroll again once the page is idle, and a fling (600 px per frame),
+//   with their long tasks apart (`longTasksSettledScrollMs`).
 // Prints JSON per URL and run. Not a test (tests/tests/big_trace.rs is the test): see
 // docs/benchmarks.md, "Big traces".
 //
@@ -83,6 +85,7 @@ async function measure(url) {
       && performance.getEntriesByName('spanview:minimap-painted').length > 0),
   null, { timeout, polling: 100 });
   await page.waitForTimeout(1000);
+  const settledStart = await page.evaluate(() => performance.now());
   const settledWheel = await page.evaluate(() => window.__scroll(100, 120));
   const settledFling = await page.evaluate(() => window.__scroll(600, 120));
   const timings = await page.evaluate(() => {
@@ -115,7 +118,10 @@ async function measure(url) {
   const frames = (deltas) => ({ p50: percentile(deltas, 0.5), p95: percentile(deltas, 0.95), max: percentile(deltas, 1) });
   const done = Math.max(timings.steps['analysis-done'] ?? timings.steps['n-plus-one-detected'] ?? 0, timings.steps['minimap-painted'] ?? 0);
   const before = timings.longTasks.filter((task) => task.start < timings.painted);
-  const after = timings.longTasks.filter((task) => task.start >= timings.painted);
+  // From the first paint until the deferred work is done and the first scroll has ended (and
+  // the second of quiet after it), then the settled scrolls (wheel and fling).
+  const after = timings.longTasks.filter((task) => task.start >= timings.painted && task.start < settledStart);
+  const settled = timings.longTasks.filter((task) => task.start >= settledStart);
   const durations = (tasks) => tasks.map((task) => Math.round(task.duration)).sort((a, b) => b - a);
   return {
     url,
@@ -129,6 +135,7 @@ async function measure(url) {
     longTasksBeforePaintMs: durations(before),
     longTasksAfterPaintMs: durations(after),
     maxLongTaskAfterPaintMs: Math.max(0, ...durations(after)),
+    longTasksSettledScrollMs: durations(settled),
     firstScrollFramesMs: frames(timings.firstScroll),
     settledWheelFramesMs: frames(settledWheel),
     settledFlingFramesMs: frames(settledFling),
