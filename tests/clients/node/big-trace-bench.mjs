@@ -135,6 +135,8 @@ async function measure(url) {
     longTasksBeforePaintMs: durations(before),
     longTasksAfterPaintMs: durations(after),
     maxLongTaskAfterPaintMs: Math.max(0, ...durations(after)),
+    // [ms after the first paint, duration] of each, to set beside the marks.
+    longTasksAfterPaintAt: after.map((task) => [Math.round(task.start - timings.painted), Math.round(task.duration)]),
     longTasksSettledScrollMs: durations(settled),
     firstScrollFramesMs: frames(timings.firstScroll),
     settledWheelFramesMs: frames(settledWheel),
