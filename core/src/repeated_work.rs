@@ -252,167 +252,272 @@ pub fn classify(span: &Span) -> (WorkKind, String) {
 
 /// Findings, largest wall-clock time first.
 pub fn detect(trace: &Trace, waterfall: &Waterfall) -> Vec<RepeatedWork> {
-    let rows = &waterfall.rows;
-    // What each row does, as a key into `texts`; each distinct operation once.
-    // Raw texts are looked up first: a loop's 500 spans share one, normalised once.
-    let mut texts: Vec<(WorkKind, String)> = Vec::new();
-    let mut key_of_text: FxHashMap<(WorkKind, String), u32> = FxHashMap::default();
-    let mut key_of_raw: FxHashMap<(WorkKind, Normalize, Cow<'_, str>), u32> = FxHashMap::default();
-    let operation_of: Vec<u32> = rows
-        .iter()
-        .map(|row| {
+    let mut detection = Detection::new(trace, waterfall);
+    while !detection.step(usize::MAX) {}
+    detection.finish()
+}
+
+/// One pattern before it becomes a finding: (its parent rows, its rows) and its (service,
+/// operation).
+type Pattern = ((Vec<u32>, Vec<u32>), (u32, u32));
+
+/// [`detect`] in steps, for a page that must not hold its thread for long: each
+/// [`Detection::step`] does about `budget` rows' worth of work, and the findings are those of
+/// `detect` (which is this run in one step). A million-span trace with attributes takes seconds.
+pub struct Detection<'a> {
+    trace: &'a Trace,
+    waterfall: &'a Waterfall,
+    /// What each row does, as a key into `texts`; each distinct operation once.
+    texts: Vec<(WorkKind, String)>,
+    key_of_text: FxHashMap<(WorkKind, String), u32>,
+    /// Raw texts are looked up first: a loop's 500 spans share one, normalised once.
+    key_of_raw: FxHashMap<(WorkKind, Normalize, Cow<'a, str>), u32>,
+    /// Per row so far, its operation.
+    operation_of: Vec<u32>,
+    /// The next row to look under for repetitions.
+    next_parent: usize,
+    /// (parent row, rows) per group of repetitions found under one parent.
+    found: Vec<(u32, Vec<u32>)>,
+    /// (wrapper name key or DIRECT, service, operation) -> rows; reused for every parent.
+    groups: FxHashMap<(u32, u32, u32), Vec<u32>>,
+    /// Once every row is read: per pattern, (parent rows, rows) and its (service, operation).
+    merged: Option<Vec<Pattern>>,
+    findings: Vec<RepeatedWork>,
+}
+
+impl<'a> Detection<'a> {
+    pub fn new(trace: &'a Trace, waterfall: &'a Waterfall) -> Self {
+        Self {
+            trace,
+            waterfall,
+            texts: Vec::new(),
+            key_of_text: FxHashMap::default(),
+            key_of_raw: FxHashMap::default(),
+            operation_of: Vec::with_capacity(waterfall.rows.len()),
+            next_parent: 0,
+            found: Vec::new(),
+            groups: FxHashMap::default(),
+            merged: None,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Does about `budget` rows' worth of the work (at least one row's); true when all rows
+    /// have been read and [`Self::finish`] can be called.
+    pub fn step(&mut self, budget: usize) -> bool {
+        let (trace, rows) = (self.trace, &self.waterfall.rows);
+        let mut work = 0usize;
+        while self.operation_of.len() < rows.len() {
+            if work >= budget {
+                return false;
+            }
+            work += 1;
+            let row = &rows[self.operation_of.len()];
             let raw = describe(&trace.batch.spans[row.span_idx as usize]);
-            if let Some(key) = key_of_raw.get(&raw) {
-                return *key;
-            }
-            let normalized = (raw.0, normalize(raw.1, &raw.2));
-            let key = *key_of_text.entry(normalized.clone()).or_insert_with(|| {
-                texts.push(normalized);
-                (texts.len() - 1) as u32
-            });
-            key_of_raw.insert(raw, key);
-            key
-        })
-        .collect();
-    // (parent row, rows) per group of repetitions found under one parent.
-    let mut found: Vec<(u32, Vec<u32>)> = Vec::new();
-    // (wrapper name key or DIRECT, service, operation) -> rows; reused for every parent.
-    let mut groups: FxHashMap<(u32, u32, u32), Vec<u32>> = FxHashMap::default();
-    for (parent_idx, parent) in rows.iter().enumerate() {
-        // At least five rows below, directly or inside wrappers, or there is nothing to find.
-        if (parent.n_descendants as usize) < MIN_REPETITIONS {
-            continue;
-        }
-        groups.clear();
-        // Repetitions directly under the parent, or one level down inside wrapper spans whose
-        // names are equal once numbers are replaced.
-        for child in waterfall.children(parent_idx as u32) {
-            let key_of = |row: u32| (rows[row as usize].service_idx, operation_of[row as usize]);
-            let (service, operation) = key_of(child);
-            groups
-                .entry((DIRECT, service, operation))
-                .or_default()
-                .push(child);
-            let wrapper_name = rows[child as usize].name_key;
-            for grandchild in waterfall.children(child) {
-                let (service, operation) = key_of(grandchild);
-                groups
-                    .entry((wrapper_name, service, operation))
-                    .or_default()
-                    .push(grandchild);
-            }
-        }
-        for (_, mut group_rows) in groups.drain() {
-            if group_rows.len() < MIN_REPETITIONS {
-                continue;
-            }
-            group_rows.sort_unstable();
-            found.push((parent_idx as u32, group_rows));
-        }
-    }
-    // The same rows seen from an ancestor through a single wrapper: keep the nearest parent.
-    crate::sort::by_u64_key_descending(&mut found, |(parent, _)| u64::from(*parent));
-    let mut seen_rows: FxHashSet<Vec<u32>> = FxHashSet::default();
-    found.retain(|(_, group_rows)| seen_rows.insert(group_rows.clone()));
-    // A group of wrappers around another group's rows is the same pattern seen twice. Calls
-    // (client spans) around the called service's server spans: the calls say it. Loop bodies
-    // around queries: the queries say why.
-    let is_wrapped = |parent: u32, group_rows: &[u32]| {
-        group_rows
-            .iter()
-            .any(|row| rows[*row as usize].parent_row != Some(parent))
-    };
-    let mut dropped = vec![false; found.len()];
-    for inner in 0..found.len() {
-        let (inner_parent, inner_rows) = &found[inner];
-        if !is_wrapped(*inner_parent, inner_rows) {
-            continue;
-        }
-        let wrappers: FxHashSet<u32> = inner_rows
-            .iter()
-            .filter_map(|row| rows[*row as usize].parent_row)
-            .collect();
-        for outer in 0..found.len() {
-            let (outer_parent, outer_rows) = &found[outer];
-            if outer == inner
-                || outer_parent != inner_parent
-                || !outer_rows.iter().all(|row| wrappers.contains(row))
-            {
-                continue;
-            }
-            let server_halves = inner_rows.iter().all(|row| {
-                let row = &rows[*row as usize];
-                row.kind == SpanKind::Server
-                    && row
-                        .parent_row
-                        .is_some_and(|call| rows[call as usize].kind == SpanKind::Client)
-            });
-            if server_halves {
-                dropped[inner] = true;
-            } else {
-                dropped[outer] = true;
-            }
-        }
-    }
-    // One finding per pattern: the same operation of one service under several parents.
-    let mut by_pattern: FxHashMap<(u32, u32), usize> = FxHashMap::default();
-    let mut merged: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-    let mut pattern_of: Vec<(u32, u32)> = Vec::new();
-    for (index, (parent, group_rows)) in found.into_iter().enumerate() {
-        if dropped[index] {
-            continue;
-        }
-        let first = group_rows[0] as usize;
-        let pattern = (rows[first].service_idx, operation_of[first]);
-        match by_pattern.get(&pattern) {
-            Some(at) => {
-                merged[*at].0.push(parent);
-                merged[*at].1.extend(group_rows);
-            }
-            None => {
-                by_pattern.insert(pattern, merged.len());
-                pattern_of.push(pattern);
-                merged.push((vec![parent], group_rows));
-            }
-        }
-    }
-    let mut findings: Vec<RepeatedWork> = merged
-        .into_iter()
-        .zip(pattern_of)
-        .map(
-            |((mut parent_rows, mut group_rows), (service_idx, operation))| {
-                parent_rows.sort_unstable();
-                group_rows.sort_unstable();
-                group_rows.dedup();
-                let occupancy = crate::intervals::occupancy(group_rows.iter().map(|row| {
-                    let row = &rows[*row as usize];
-                    (row.offset_nanos, row.offset_nanos + row.duration_nanos)
-                }));
-                let (kind, statement) = texts[operation as usize].clone();
-                RepeatedWork {
-                    kind,
-                    timing: if occupancy.overlapping {
-                        Timing::Parallel
-                    } else {
-                        Timing::Serial
-                    },
-                    parent_rows,
-                    service: waterfall.services[service_idx as usize].clone(),
-                    statement,
-                    rows: group_rows,
-                    total_nanos: occupancy.busy_nanos,
-                    wall_nanos: occupancy.wall_nanos,
-                    percent_of_trace: percent_of(occupancy.wall_nanos, waterfall.duration_nanos()),
+            let key = match self.key_of_raw.get(&raw) {
+                Some(key) => *key,
+                None => {
+                    let normalized = (raw.0, normalize(raw.1, &raw.2));
+                    let texts = &mut self.texts;
+                    let key = *self
+                        .key_of_text
+                        .entry(normalized.clone())
+                        .or_insert_with(|| {
+                            texts.push(normalized);
+                            (texts.len() - 1) as u32
+                        });
+                    self.key_of_raw.insert(raw, key);
+                    key
                 }
+            };
+            self.operation_of.push(key);
+        }
+        let waterfall = self.waterfall;
+        let operation_of = &self.operation_of;
+        while self.next_parent < rows.len() {
+            if work >= budget {
+                return false;
+            }
+            let parent_idx = self.next_parent;
+            self.next_parent += 1;
+            work += 1;
+            // At least five rows below, directly or inside wrappers, or there is nothing to find.
+            if (rows[parent_idx].n_descendants as usize) < MIN_REPETITIONS {
+                continue;
+            }
+            let groups = &mut self.groups;
+            groups.clear();
+            // Repetitions directly under the parent, or one level down inside wrapper spans whose
+            // names are equal once numbers are replaced.
+            for child in waterfall.children(parent_idx as u32) {
+                let key_of =
+                    |row: u32| (rows[row as usize].service_idx, operation_of[row as usize]);
+                let (service, operation) = key_of(child);
+                groups
+                    .entry((DIRECT, service, operation))
+                    .or_default()
+                    .push(child);
+                work += 1;
+                let wrapper_name = rows[child as usize].name_key;
+                for grandchild in waterfall.children(child) {
+                    let (service, operation) = key_of(grandchild);
+                    groups
+                        .entry((wrapper_name, service, operation))
+                        .or_default()
+                        .push(grandchild);
+                    work += 1;
+                }
+            }
+            for (_, mut group_rows) in groups.drain() {
+                if group_rows.len() < MIN_REPETITIONS {
+                    continue;
+                }
+                group_rows.sort_unstable();
+                self.found.push((parent_idx as u32, group_rows));
+            }
+        }
+        let Some(merged) = self.merged.as_mut() else {
+            self.merged = Some(self.merge());
+            return false;
+        };
+        while let Some(((parent_rows, group_rows), pattern)) = merged.pop() {
+            work += group_rows.len();
+            let finding = Self::finding(
+                &self.texts,
+                self.waterfall,
+                parent_rows,
+                group_rows,
+                pattern,
+            );
+            self.findings.push(finding);
+            if work >= budget {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The groups found, each pattern once: the same rows seen from an ancestor, wrappers
+    /// around another group's rows and the same operation under several parents fold together.
+    fn merge(&mut self) -> Vec<Pattern> {
+        let rows = &self.waterfall.rows;
+        let operation_of = &self.operation_of;
+        let mut found = std::mem::take(&mut self.found);
+        // The same rows seen from an ancestor through a single wrapper: keep the nearest parent.
+        crate::sort::by_u64_key_descending(&mut found, |(parent, _)| u64::from(*parent));
+        let mut seen_rows: FxHashSet<Vec<u32>> = FxHashSet::default();
+        found.retain(|(_, group_rows)| seen_rows.insert(group_rows.clone()));
+        drop(seen_rows);
+        // A group of wrappers around another group's rows is the same pattern seen twice. Calls
+        // (client spans) around the called service's server spans: the calls say it. Loop bodies
+        // around queries: the queries say why.
+        let is_wrapped = |parent: u32, group_rows: &[u32]| {
+            group_rows
+                .iter()
+                .any(|row| rows[*row as usize].parent_row != Some(parent))
+        };
+        let mut dropped = vec![false; found.len()];
+        for inner in 0..found.len() {
+            let (inner_parent, inner_rows) = &found[inner];
+            if !is_wrapped(*inner_parent, inner_rows) {
+                continue;
+            }
+            let wrappers: FxHashSet<u32> = inner_rows
+                .iter()
+                .filter_map(|row| rows[*row as usize].parent_row)
+                .collect();
+            for outer in 0..found.len() {
+                let (outer_parent, outer_rows) = &found[outer];
+                if outer == inner
+                    || outer_parent != inner_parent
+                    || !outer_rows.iter().all(|row| wrappers.contains(row))
+                {
+                    continue;
+                }
+                let server_halves = inner_rows.iter().all(|row| {
+                    let row = &rows[*row as usize];
+                    row.kind == SpanKind::Server
+                        && row
+                            .parent_row
+                            .is_some_and(|call| rows[call as usize].kind == SpanKind::Client)
+                });
+                if server_halves {
+                    dropped[inner] = true;
+                } else {
+                    dropped[outer] = true;
+                }
+            }
+        }
+        // One finding per pattern: the same operation of one service under several parents.
+        let mut by_pattern: FxHashMap<(u32, u32), usize> = FxHashMap::default();
+        let mut merged: Vec<Pattern> = Vec::new();
+        for (index, (parent, group_rows)) in found.into_iter().enumerate() {
+            if dropped[index] {
+                continue;
+            }
+            let first = group_rows[0] as usize;
+            let pattern = (rows[first].service_idx, operation_of[first]);
+            match by_pattern.get(&pattern) {
+                Some(at) => {
+                    merged[*at].0.0.push(parent);
+                    merged[*at].0.1.extend(group_rows);
+                }
+                None => {
+                    by_pattern.insert(pattern, merged.len());
+                    merged.push(((vec![parent], group_rows), pattern));
+                }
+            }
+        }
+        // Taken from the end, one by one: reversed, they come out in this order.
+        merged.reverse();
+        merged
+    }
+
+    /// The finding of one pattern: (parent rows, rows) of its `(service, operation)`.
+    fn finding(
+        texts: &[(WorkKind, String)],
+        waterfall: &Waterfall,
+        mut parent_rows: Vec<u32>,
+        mut group_rows: Vec<u32>,
+        (service_idx, operation): (u32, u32),
+    ) -> RepeatedWork {
+        let rows = &waterfall.rows;
+        parent_rows.sort_unstable();
+        group_rows.sort_unstable();
+        group_rows.dedup();
+        let occupancy = crate::intervals::occupancy(group_rows.iter().map(|row| {
+            let row = &rows[*row as usize];
+            (row.offset_nanos, row.offset_nanos + row.duration_nanos)
+        }));
+        let (kind, statement) = texts[operation as usize].clone();
+        RepeatedWork {
+            kind,
+            timing: if occupancy.overlapping {
+                Timing::Parallel
+            } else {
+                Timing::Serial
             },
-        )
-        .collect();
-    // Instants (a consumer's zero-length receive spans) cost nothing: nothing to fix.
-    findings.retain(|finding| finding.total_nanos > 0);
-    // Largest wall-clock time first, then by parent: two passes of the page's one stable sort.
-    crate::sort::by_u64_key(&mut findings, |finding| u64::from(finding.parent_row()));
-    crate::sort::by_u64_key_descending(&mut findings, |finding| finding.wall_nanos);
-    findings
+            parent_rows,
+            service: waterfall.services[service_idx as usize].clone(),
+            statement,
+            rows: group_rows,
+            total_nanos: occupancy.busy_nanos,
+            wall_nanos: occupancy.wall_nanos,
+            percent_of_trace: percent_of(occupancy.wall_nanos, waterfall.duration_nanos()),
+        }
+    }
+
+    /// The findings, largest wall-clock time first (runs the remaining steps, if any).
+    pub fn finish(mut self) -> Vec<RepeatedWork> {
+        while !self.step(usize::MAX) {}
+        let mut findings = self.findings;
+        // Instants (a consumer's zero-length receive spans) cost nothing: nothing to fix.
+        findings.retain(|finding| finding.total_nanos > 0);
+        // Largest wall-clock time first, then by parent: two passes of the page's one stable sort.
+        crate::sort::by_u64_key(&mut findings, |finding| u64::from(finding.parent_row()));
+        crate::sort::by_u64_key_descending(&mut findings, |finding| finding.wall_nanos);
+        findings
+    }
 }
 
 #[cfg(test)]
@@ -659,6 +764,12 @@ mod tests {
             };
             let waterfall = Waterfall::build(&trace).unwrap();
             let findings = detect(&trace, &waterfall);
+            // In steps (as the page runs it), the same findings.
+            for budget in [1, 7] {
+                let mut detection = Detection::new(&trace, &waterfall);
+                while !detection.step(budget) {}
+                proptest::prop_assert_eq!(&detection.finish(), &findings);
+            }
             let mut seen = FxHashSet::default();
             for finding in &findings {
                 proptest::prop_assert!(finding.percent_of_trace <= 100.0);

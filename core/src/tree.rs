@@ -41,8 +41,52 @@ pub struct SpanTree {
     pub row_of_span: Vec<u32>,
 }
 
+/// A tree's links before it is laid out: each span's children in start order and the
+/// top-level spans. [`SpanTree::build`] is [`SpanTree::links`] then [`TreeLinks::lay_out`]; a
+/// page that must not hold its thread for long runs the two in separate tasks.
+pub struct TreeLinks {
+    children: Children,
+    /// Top-level spans in start order, with why each is one.
+    top_level: Vec<(u32, RootKind)>,
+}
+
+impl TreeLinks {
+    /// The rows in depth-first order.
+    pub fn lay_out(self, spans: &[Span]) -> SpanTree {
+        let n_spans = spans.len();
+        let by_start = by_start(spans);
+        let mut tree = SpanTree {
+            rows: Vec::with_capacity(n_spans),
+            row_of_span: vec![u32::MAX; n_spans],
+        };
+        for (span_idx, root_kind) in self.top_level {
+            tree.push_subtree(span_idx, root_kind, &self.children);
+        }
+        // Spans not reached from any top-level span sit on parent cycles: cut each cycle at its
+        // earliest span and lay out what hangs below it.
+        if tree.rows.len() < n_spans {
+            let mut unreached: Vec<u32> = (0..n_spans as u32)
+                .filter(|idx| tree.row_of_span[*idx as usize] == u32::MAX)
+                .collect();
+            // `&by_start`, as for the children: one copy of the sort for both.
+            unreached.sort_by(&by_start);
+            for span_idx in unreached {
+                if tree.row_of_span[span_idx as usize] == u32::MAX {
+                    tree.push_subtree(span_idx, RootKind::CycleBreak, &self.children);
+                }
+            }
+        }
+        tree
+    }
+}
+
 impl SpanTree {
     pub fn build(spans: &[Span]) -> Self {
+        Self::links(spans).lay_out(spans)
+    }
+
+    /// The first half of [`Self::build`]: who is whose child.
+    pub fn links(spans: &[Span]) -> TreeLinks {
         let n_spans = spans.len();
         // With duplicate ids, children attach to the first span carrying the id.
         let mut idx_of_id: FxHashMap<SpanId, u32> =
@@ -68,35 +112,14 @@ impl SpanTree {
                 },
             }
         }
-        let by_start = |a: &u32, b: &u32| {
-            let (span_a, span_b) = (&spans[*a as usize], &spans[*b as usize]);
-            span_a.start_nanos.cmp(&span_b.start_nanos).then(a.cmp(b))
-        };
-        let children = Children::of(&parent_of, by_start);
+        drop(idx_of_id);
+        let by_start = by_start(spans);
+        let children = Children::of(&parent_of, &by_start);
         top_level.sort_by(|(a, _), (b, _)| by_start(a, b));
-
-        let mut tree = SpanTree {
-            rows: Vec::with_capacity(n_spans),
-            row_of_span: vec![u32::MAX; n_spans],
-        };
-        for (span_idx, root_kind) in top_level {
-            tree.push_subtree(span_idx, root_kind, &children);
+        TreeLinks {
+            children,
+            top_level,
         }
-        // Spans not reached from any top-level span sit on parent cycles: cut each cycle at its
-        // earliest span and lay out what hangs below it.
-        if tree.rows.len() < n_spans {
-            let mut unreached: Vec<u32> = (0..n_spans as u32)
-                .filter(|idx| tree.row_of_span[*idx as usize] == u32::MAX)
-                .collect();
-            // `&by_start`, as for the children below: one copy of the sort for both.
-            unreached.sort_by(&by_start);
-            for span_idx in unreached {
-                if tree.row_of_span[span_idx as usize] == u32::MAX {
-                    tree.push_subtree(span_idx, RootKind::CycleBreak, &children);
-                }
-            }
-        }
-        tree
     }
 
     /// The row's children in row order (see [`child_rows`]).
@@ -141,6 +164,15 @@ impl SpanTree {
 }
 
 const NO_PARENT: u32 = u32::MAX;
+
+/// Spans (by index) in start order, ties by index; one closure type, so that the children's
+/// sort and the cycles' sort share one copy of the sort in the page's wasm.
+fn by_start(spans: &[Span]) -> impl Fn(&u32, &u32) -> std::cmp::Ordering + '_ {
+    |a: &u32, b: &u32| {
+        let (span_a, span_b) = (&spans[*a as usize], &spans[*b as usize]);
+        span_a.start_nanos.cmp(&span_b.start_nanos).then(a.cmp(b))
+    }
+}
 
 /// The children of row `row_idx` of a depth-first list of `n_rows` rows: each child's subtree
 /// is skipped to reach the next one, so no list of children is stored.

@@ -13,7 +13,7 @@ use crate::layout::{Bar, TimeWindow, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
 use crate::normalize::NameTable;
 use crate::sibling_groups::{self, RowKey, SiblingGroup};
-use crate::tree::{RootKind, SpanTree, child_rows};
+use crate::tree::{RootKind, SpanTree, TreeLinks, child_rows};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaterfallRow {
@@ -88,130 +88,7 @@ const NO_GROUP: u32 = u32::MAX;
 
 impl Waterfall {
     pub fn build(trace: &Trace) -> Option<Self> {
-        let spans = &trace.batch.spans;
-        let window = TimeWindow::of_spans(spans)?;
-        let tree = SpanTree::build(spans);
-        let self_nanos = self_times(spans, &tree);
-        let critical_path = CriticalPath::compute(spans, &tree);
-        let (critical_bars, critical_bar_start) =
-            critical_bars_by_row(&critical_path, &tree, window);
-        let total_nanos = window.duration_nanos();
-        let mut services: Vec<String> = Vec::new();
-        let mut service_names: Vec<Arc<str>> = Vec::new();
-        let mut service_idx_of: FxHashMap<&str, u32> = FxHashMap::default();
-        // Per resource, its service's index: spans share a few resources, so each resource's
-        // attributes are searched for `service.name` once, not once per span.
-        let mut service_idx_of_resource: Vec<Option<u32>> = vec![None; trace.batch.resources.len()];
-        // Per distinct span name: the shared name and its normalised key (one lookup per row).
-        let mut name_of: FxHashMap<&str, (Arc<str>, u32)> = FxHashMap::default();
-        let mut name_table = NameTable::default();
-        let mut rows = Vec::with_capacity(tree.rows.len());
-        let mut facts = Facts::default();
-        let mut slowest: Option<(u64, u32)> = None;
-        let mut largest_self: Option<(u64, u32)> = None;
-        for tree_row in &tree.rows {
-            let span = &spans[tree_row.span_idx as usize];
-            let cached_service = service_idx_of_resource
-                .get(span.resource_idx as usize)
-                .copied()
-                .flatten();
-            let service_idx = cached_service.unwrap_or_else(|| {
-                let service = trace.batch.service_of(span);
-                let service_idx = *service_idx_of.entry(service).or_insert_with(|| {
-                    services.push(service.to_owned());
-                    service_names.push(Arc::from(service));
-                    (services.len() - 1) as u32
-                });
-                if let Some(slot) = service_idx_of_resource.get_mut(span.resource_idx as usize) {
-                    *slot = Some(service_idx);
-                }
-                service_idx
-            });
-            let (name, name_key) = name_of
-                .entry(span.name.as_str())
-                .or_insert_with(|| {
-                    (
-                        Arc::from(span.name.as_str()),
-                        name_table.key(span.name.as_str()),
-                    )
-                })
-                .clone();
-            let row_idx = rows.len() as u32;
-            let duration_nanos = span.duration_nanos();
-            let self_nanos = self_nanos[tree_row.span_idx as usize];
-            let on_critical_path = critical_path.on_path[tree_row.span_idx as usize];
-            facts.max_depth = facts.max_depth.max(tree_row.depth);
-            facts.n_on_critical_path += usize::from(on_critical_path);
-            // The root is always 100 %: the slowest span is looked for below the top level
-            // (unless the root is all there is).
-            if (tree_row.depth > 0 || tree.rows.len() == 1)
-                && slowest.is_none_or(|(longest, _)| duration_nanos > longest)
-            {
-                slowest = Some((duration_nanos, row_idx));
-            }
-            if largest_self.is_none_or(|(largest, _)| self_nanos > largest) {
-                largest_self = Some((self_nanos, row_idx));
-            }
-            rows.push(WaterfallRow {
-                span_idx: tree_row.span_idx,
-                depth: tree_row.depth,
-                parent_row: tree_row.parent_row,
-                n_descendants: tree_row.n_descendants,
-                root_kind: tree_row.root_kind,
-                service: service_names[service_idx as usize].clone(),
-                service_idx,
-                name,
-                name_key,
-                kind: span.kind,
-                is_error: span.status.code == StatusCode::Error,
-                offset_nanos: span.start_nanos.saturating_sub(window.start_nanos),
-                duration_nanos,
-                percent_of_total: percent_of(duration_nanos, total_nanos),
-                self_nanos,
-                critical_nanos: critical_path.critical_nanos[tree_row.span_idx as usize],
-                on_critical_path,
-            });
-        }
-        facts.largest_self_time_row = largest_self.map(|(_, row)| row);
-        let normalized_names = name_table.into_texts();
-        let n_errors = rows.iter().filter(|row| row.is_error).count();
-        let groups = sibling_groups::find(
-            rows.len(),
-            |row_idx| {
-                let row = &rows[row_idx as usize];
-                RowKey {
-                    n_descendants: row.n_descendants,
-                    service_idx: row.service_idx,
-                    name_key: row.name_key,
-                    offset_nanos: row.offset_nanos,
-                    duration_nanos: row.duration_nanos,
-                    is_error: row.is_error,
-                }
-            },
-            &services,
-            &normalized_names,
-        );
-        let mut group_of_row = vec![NO_GROUP; rows.len()];
-        for (group_idx, group) in groups.iter().enumerate() {
-            for row in &group.rows {
-                group_of_row[*row as usize] = group_idx as u32;
-            }
-        }
-        let mut waterfall = Self {
-            window,
-            rows,
-            services,
-            n_errors,
-            normalized_names,
-            groups,
-            group_of_row,
-            critical_bars,
-            critical_bar_start,
-            facts,
-            skew: Vec::new(),
-        };
-        waterfall.facts.slowest_row = slowest.map(|(_, row)| waterfall.follow_calls(row));
-        Some(waterfall)
+        Some(Building::new(trace)?.finish())
     }
 
     /// The waterfall of `trace` adjusted by `skew` (from [`crate::clock_skew::find`]), with the
@@ -425,6 +302,276 @@ impl Waterfall {
     }
 }
 
+/// [`Waterfall::build`] in steps, for a page that must not hold its thread for long (a
+/// million-span trace takes about a second in the browser): each [`Building::step`] does one
+/// stage (the tree, self times, the critical path) or about `budget` rows, and
+/// [`Building::finish`] returns exactly what `build` does (which is this run in one go).
+pub struct Building<'a> {
+    trace: &'a Trace,
+    window: TimeWindow,
+    stage: Stage,
+    links: Option<TreeLinks>,
+    tree: Option<SpanTree>,
+    self_nanos: Vec<u64>,
+    critical_path: Option<CriticalPath>,
+    critical_bars: Vec<Bar>,
+    critical_bar_start: Vec<u32>,
+    services: Vec<String>,
+    service_names: Vec<Arc<str>>,
+    service_idx_of: FxHashMap<&'a str, u32>,
+    /// Per resource, its service's index: spans share a few resources, so each resource's
+    /// attributes are searched for `service.name` once, not once per span.
+    service_idx_of_resource: Vec<Option<u32>>,
+    /// Per distinct span name: the shared name and its normalised key (one lookup per row).
+    name_of: FxHashMap<&'a str, (Arc<str>, u32)>,
+    name_table: NameTable<'a>,
+    rows: Vec<WaterfallRow>,
+    facts: Facts,
+    slowest: Option<(u64, u32)>,
+    largest_self: Option<(u64, u32)>,
+    normalized_names: Vec<Arc<str>>,
+    groups: Vec<SiblingGroup>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Links,
+    Tree,
+    SelfTimes,
+    CriticalPath,
+    CriticalBars,
+    Rows,
+    Groups,
+    Done,
+}
+
+impl<'a> Building<'a> {
+    /// `None` for a trace without spans.
+    pub fn new(trace: &'a Trace) -> Option<Self> {
+        let window = TimeWindow::of_spans(&trace.batch.spans)?;
+        Some(Self {
+            trace,
+            window,
+            stage: Stage::Links,
+            links: None,
+            tree: None,
+            self_nanos: Vec::new(),
+            critical_path: None,
+            critical_bars: Vec::new(),
+            critical_bar_start: Vec::new(),
+            services: Vec::new(),
+            service_names: Vec::new(),
+            service_idx_of: FxHashMap::default(),
+            service_idx_of_resource: vec![None; trace.batch.resources.len()],
+            name_of: FxHashMap::default(),
+            name_table: NameTable::default(),
+            rows: Vec::new(),
+            facts: Facts::default(),
+            slowest: None,
+            largest_self: None,
+            normalized_names: Vec::new(),
+            groups: Vec::new(),
+        })
+    }
+
+    /// Does one stage, or about `budget` rows (at least one); true once all is done but
+    /// [`Self::finish`].
+    pub fn step(&mut self, budget: usize) -> bool {
+        let spans = &self.trace.batch.spans;
+        match self.stage {
+            Stage::Links => {
+                self.links = Some(SpanTree::links(spans));
+                self.stage = Stage::Tree;
+            }
+            Stage::Tree => {
+                let links = self.links.take().expect("linked first");
+                let tree = links.lay_out(spans);
+                self.rows = Vec::with_capacity(tree.rows.len());
+                self.tree = Some(tree);
+                self.stage = Stage::SelfTimes;
+            }
+            Stage::SelfTimes => {
+                self.self_nanos = self_times(spans, self.tree());
+                self.stage = Stage::CriticalPath;
+            }
+            Stage::CriticalPath => {
+                self.critical_path = Some(CriticalPath::compute(spans, self.tree()));
+                self.stage = Stage::CriticalBars;
+            }
+            Stage::CriticalBars => {
+                let critical_path = self.critical_path.as_ref().expect("computed");
+                (self.critical_bars, self.critical_bar_start) =
+                    critical_bars_by_row(critical_path, self.tree(), self.window);
+                self.stage = Stage::Rows;
+            }
+            Stage::Rows => {
+                let n_rows = self.tree().rows.len();
+                let end = self.rows.len().saturating_add(budget.max(1)).min(n_rows);
+                for row_idx in self.rows.len()..end {
+                    self.push_row(row_idx);
+                }
+                if end == n_rows {
+                    self.stage = Stage::Groups;
+                }
+            }
+            Stage::Groups => {
+                self.normalized_names = std::mem::take(&mut self.name_table).into_texts();
+                let rows = &self.rows;
+                self.groups = sibling_groups::find(
+                    rows.len(),
+                    |row_idx| {
+                        let row = &rows[row_idx as usize];
+                        RowKey {
+                            n_descendants: row.n_descendants,
+                            service_idx: row.service_idx,
+                            name_key: row.name_key,
+                            offset_nanos: row.offset_nanos,
+                            duration_nanos: row.duration_nanos,
+                            is_error: row.is_error,
+                        }
+                    },
+                    &self.services,
+                    &self.normalized_names,
+                );
+                self.stage = Stage::Done;
+            }
+            Stage::Done => {}
+        }
+        self.stage == Stage::Done
+    }
+
+    fn tree(&self) -> &SpanTree {
+        self.tree.as_ref().expect("the tree is the first stage")
+    }
+
+    fn push_row(&mut self, row_idx: usize) {
+        let trace = self.trace;
+        let spans = &trace.batch.spans;
+        let tree = self.tree.as_ref().expect("built");
+        let critical_path = self.critical_path.as_ref().expect("computed");
+        let tree_row = &tree.rows[row_idx];
+        let span = &spans[tree_row.span_idx as usize];
+        let cached_service = self
+            .service_idx_of_resource
+            .get(span.resource_idx as usize)
+            .copied()
+            .flatten();
+        let service_idx = match cached_service {
+            Some(service_idx) => service_idx,
+            None => {
+                let service = trace.batch.service_of(span);
+                let (services, service_names) = (&mut self.services, &mut self.service_names);
+                let service_idx = *self.service_idx_of.entry(service).or_insert_with(|| {
+                    services.push(service.to_owned());
+                    service_names.push(Arc::from(service));
+                    (services.len() - 1) as u32
+                });
+                if let Some(slot) = self
+                    .service_idx_of_resource
+                    .get_mut(span.resource_idx as usize)
+                {
+                    *slot = Some(service_idx);
+                }
+                service_idx
+            }
+        };
+        let name_table = &mut self.name_table;
+        let (name, name_key) = self
+            .name_of
+            .entry(span.name.as_str())
+            .or_insert_with(|| {
+                (
+                    Arc::from(span.name.as_str()),
+                    name_table.key(span.name.as_str()),
+                )
+            })
+            .clone();
+        let row_idx = row_idx as u32;
+        let duration_nanos = span.duration_nanos();
+        let self_nanos = self.self_nanos[tree_row.span_idx as usize];
+        let on_critical_path = critical_path.on_path[tree_row.span_idx as usize];
+        let facts = &mut self.facts;
+        facts.max_depth = facts.max_depth.max(tree_row.depth);
+        facts.n_on_critical_path += usize::from(on_critical_path);
+        // The root is always 100 %: the slowest span is looked for below the top level
+        // (unless the root is all there is).
+        if (tree_row.depth > 0 || tree.rows.len() == 1)
+            && self
+                .slowest
+                .is_none_or(|(longest, _)| duration_nanos > longest)
+        {
+            self.slowest = Some((duration_nanos, row_idx));
+        }
+        if self
+            .largest_self
+            .is_none_or(|(largest, _)| self_nanos > largest)
+        {
+            self.largest_self = Some((self_nanos, row_idx));
+        }
+        let window = self.window;
+        self.rows.push(WaterfallRow {
+            span_idx: tree_row.span_idx,
+            depth: tree_row.depth,
+            parent_row: tree_row.parent_row,
+            n_descendants: tree_row.n_descendants,
+            root_kind: tree_row.root_kind,
+            service: self.service_names[service_idx as usize].clone(),
+            service_idx,
+            name,
+            name_key,
+            kind: span.kind,
+            is_error: span.status.code == StatusCode::Error,
+            offset_nanos: span.start_nanos.saturating_sub(window.start_nanos),
+            duration_nanos,
+            percent_of_total: percent_of(duration_nanos, window.duration_nanos()),
+            self_nanos,
+            critical_nanos: critical_path.critical_nanos[tree_row.span_idx as usize],
+            on_critical_path,
+        });
+    }
+
+    /// The waterfall (runs the remaining steps, if any).
+    pub fn finish(mut self) -> Waterfall {
+        while !self.step(usize::MAX) {}
+        let Self {
+            window,
+            critical_bars,
+            critical_bar_start,
+            services,
+            rows,
+            mut facts,
+            slowest,
+            largest_self,
+            normalized_names,
+            groups,
+            ..
+        } = self;
+        facts.largest_self_time_row = largest_self.map(|(_, row)| row);
+        let n_errors = rows.iter().filter(|row| row.is_error).count();
+        let mut group_of_row = vec![NO_GROUP; rows.len()];
+        for (group_idx, group) in groups.iter().enumerate() {
+            for row in &group.rows {
+                group_of_row[*row as usize] = group_idx as u32;
+            }
+        }
+        let mut waterfall = Waterfall {
+            window,
+            rows,
+            services,
+            n_errors,
+            normalized_names,
+            groups,
+            group_of_row,
+            critical_bars,
+            critical_bar_start,
+            facts,
+            skew: Vec::new(),
+        };
+        waterfall.facts.slowest_row = slowest.map(|(_, row)| waterfall.follow_calls(row));
+        waterfall
+    }
+}
+
 /// The critical path's segments as bars, grouped by row: the bars, and where each row's begin
 /// (one more entry than rows).
 fn critical_bars_by_row(
@@ -476,6 +623,26 @@ mod tests {
         assert!((bar.left_percent - 270.0 / 32.0).abs() < 1e-9);
         assert_eq!(waterfall.rows[0].percent_of_total, 100.0);
         assert_eq!(waterfall.services[0], "order-service");
+    }
+
+    #[test]
+    fn building_in_steps_gives_the_same_waterfall() {
+        for trace in [
+            scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 0),
+            scenario::n_plus_one_products(scenario::N_PLUS_ONE_TRACE_ID, 0),
+            scenario::batched_products(scenario::BATCHED_PRODUCTS_TRACE_ID, 0),
+        ] {
+            let whole = Waterfall::build(&trace).unwrap();
+            for budget in [1, 3, 1_000] {
+                let mut building = Building::new(&trace).unwrap();
+                let mut steps = 0;
+                while !building.step(budget) {
+                    steps += 1;
+                }
+                assert!(steps >= 4, "one step per stage at least");
+                assert_eq!(building.finish(), whole);
+            }
+        }
     }
 
     #[test]

@@ -376,6 +376,17 @@ pub fn synthetic_span_name(n: u64) -> String {
 /// An OTLP protobuf export of one synthetic trace: `n_spans` spans where span n's parent is
 /// span n / `fanout` (a wide, deep tree), service `load`, names `op 0` … `op 49`.
 pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -> Vec<u8> {
+    synthetic_trace_part_protobuf(trace_id, 0..n_spans, n_spans, fanout)
+}
+
+/// The spans `part` of [`synthetic_trace_protobuf`]'s trace of `n_spans` spans, as one export:
+/// a trace too large for one request (the server's body limit) is sent in parts.
+pub fn synthetic_trace_part_protobuf(
+    trace_id: [u8; 16],
+    part: std::ops::Range<u64>,
+    n_spans: u64,
+    fanout: u64,
+) -> Vec<u8> {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
     use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -383,7 +394,7 @@ pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -
     use prost::Message;
 
     let base = 1_700_000_000_000_000_000u64;
-    let spans = (0..n_spans)
+    let spans = part
         .map(|n| Span {
             trace_id: trace_id.to_vec(),
             span_id: (n + 1).to_be_bytes().to_vec(),
@@ -410,6 +421,133 @@ pub fn synthetic_trace_protobuf(trace_id: [u8; 16], n_spans: u64, fanout: u64) -
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
                 attributes: vec![service],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// Spans per item of [`patterned_trace_part_protobuf`]: the item's span, 9 steps under it, 10
+/// queries under each step.
+pub const PATTERNED_ITEM_SPANS: u64 = 100;
+
+/// One part of a synthetic trace shaped like real work, for the big-trace benchmark and test:
+/// span 0 is the root (`api GET /items`), then items of [`PATTERNED_ITEM_SPANS`] spans: an item
+/// span under the root, 9 step spans under it, and under each step 10 database queries with
+/// `db.system` and a `db.statement` that differs by its literals (`... WHERE id = 123 ...`). The
+/// queries are repeated siblings (folded "×10" rows) and one N+1 pattern, so the deferred
+/// analysis (repeated work, health) reads every span's attributes, and the names of items and
+/// steps have no digits, so they stay rows of their own. `n_spans` is 1 + a multiple of 100.
+pub fn patterned_trace_part_protobuf(
+    trace_id: [u8; 16],
+    part: std::ops::Range<u64>,
+    n_spans: u64,
+) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use prost::Message;
+
+    let text = |key: &str, value: String| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value)),
+        }),
+        ..Default::default()
+    };
+    let letters = |mut n: u64| {
+        let mut name = String::new();
+        for _ in 0..3 {
+            name.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+        }
+        name
+    };
+    let base = 1_700_000_000_000_000_000u64;
+    let span_id = |n: u64| (n + 1).to_be_bytes().to_vec();
+    // Each item takes 10 ms; steps 1 ms each; queries 90 µs each, one after another.
+    let item_nanos = 10_000_000u64;
+    let n_items = n_spans.saturating_sub(1) / PATTERNED_ITEM_SPANS;
+    let spans = part
+        .filter(|n| *n < n_spans)
+        .map(|n| {
+            if n == 0 {
+                return Span {
+                    trace_id: trace_id.to_vec(),
+                    span_id: span_id(0),
+                    name: "GET /items".into(),
+                    kind: 2,
+                    start_time_unix_nano: base,
+                    end_time_unix_nano: base + n_items * item_nanos + 1_000,
+                    ..Default::default()
+                };
+            }
+            let item = (n - 1) / PATTERNED_ITEM_SPANS;
+            let within = (n - 1) % PATTERNED_ITEM_SPANS;
+            let item_start = base + 500 + item * item_nanos;
+            let item_span = 1 + item * PATTERNED_ITEM_SPANS;
+            if within == 0 {
+                return Span {
+                    trace_id: trace_id.to_vec(),
+                    span_id: span_id(n),
+                    parent_span_id: span_id(0),
+                    name: format!("item {}", letters(item)),
+                    kind: 1,
+                    start_time_unix_nano: item_start,
+                    end_time_unix_nano: item_start + 9_500_000,
+                    ..Default::default()
+                };
+            }
+            let step = (within - 1) / 11;
+            let in_step = (within - 1) % 11;
+            let step_start = item_start + 100 + step * 1_000_000;
+            if in_step == 0 {
+                return Span {
+                    trace_id: trace_id.to_vec(),
+                    span_id: span_id(n),
+                    parent_span_id: span_id(item_span),
+                    name: format!("step {}", letters(step)),
+                    kind: 1,
+                    start_time_unix_nano: step_start,
+                    end_time_unix_nano: step_start + 950_000,
+                    ..Default::default()
+                };
+            }
+            let query_start = step_start + 100 + (in_step - 1) * 90_000;
+            Span {
+                trace_id: trace_id.to_vec(),
+                span_id: span_id(n),
+                parent_span_id: span_id(item_span + 1 + step * 11),
+                name: "SELECT items".into(),
+                kind: 3,
+                start_time_unix_nano: query_start,
+                end_time_unix_nano: query_start + 85_000,
+                attributes: vec![
+                    text("db.system", "postgresql".into()),
+                    text(
+                        "db.statement",
+                        format!(
+                            "SELECT id, name, price, stock, updated_at FROM items \
+                             WHERE id = {n} AND tenant_id = {} AND status = 'active'",
+                            n % 97
+                        ),
+                    ),
+                ],
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![text("service.name", "api".into())],
                 ..Default::default()
             }),
             scope_spans: vec![ScopeSpans {

@@ -9,8 +9,9 @@ use spanview_core::Trace;
 use spanview_core::call_outs::{self, Subject};
 use spanview_core::clock_skew;
 use spanview_core::layout::{format_duration, format_percent};
-use spanview_core::waterfall::Waterfall;
+use spanview_core::waterfall::{Building, Waterfall};
 
+use crate::after_paint::run_sliced;
 use crate::components::api_error::ApiErrorView;
 use crate::components::flame_graph::FlameGraphView;
 use crate::components::statistics::TraceStatistics;
@@ -28,10 +29,10 @@ pub fn TracePage() -> impl IntoView {
     let trace = LocalResource::new(move || {
         let loading = load_trace(uploads, trace_id());
         async move {
-            let trace = loading.await;
+            let trace = loading.await?;
             // For the rendering benchmark: the data is in wasm memory from here on.
             mark("spanview:trace-loaded");
-            trace
+            Ok(BuiltTrace::build(trace).await)
         }
     });
     view! {
@@ -39,13 +40,55 @@ pub fn TracePage() -> impl IntoView {
             <Suspense fallback=TraceSkeleton>
                 {move || Suspend::new(async move {
                     match trace.await {
-                        Ok(trace) => view! { <TraceView trace=trace /> }.into_any(),
+                        Ok(Some(built)) => view! { <TraceView built=built /> }.into_any(),
+                        Ok(None) => view! { <p class="notice">"This trace has no spans."</p> }.into_any(),
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
             </Suspense>
         </section>
     }
+}
+
+/// A trace with its waterfalls, built before the page shows it: as recorded, and adjusted for
+/// clock skew when anything needed to move (the toolbar switches between the two).
+#[derive(Clone)]
+struct BuiltTrace {
+    trace: Arc<Trace>,
+    recorded: Arc<Waterfall>,
+    /// The adjusted waterfall and trace, when the clock-skew adjustment moved a span.
+    adjusted: Option<(Arc<Waterfall>, Arc<Trace>)>,
+}
+
+impl BuiltTrace {
+    /// `None` for a trace without spans. The recorded waterfall is built first: its tree finds
+    /// the skew, and only a trace with skew is built a second time. Both are built in slices
+    /// with the page's thread given back in between (`Waterfall::build` of a million spans
+    /// takes about half a second), from the same core code as `Waterfall::build`.
+    async fn build(trace: Arc<Trace>) -> Option<Self> {
+        let recorded = build_in_slices(&trace).await?;
+        let skew = clock_skew::find_in_waterfall(&trace, &recorded);
+        let adjusted = if skew.is_empty() {
+            None
+        } else {
+            let adjusted_trace = Arc::new(clock_skew::apply(&trace, &skew));
+            build_in_slices(&adjusted_trace).await.map(|mut waterfall| {
+                waterfall.skew = skew;
+                (Arc::new(waterfall), adjusted_trace)
+            })
+        };
+        Some(Self {
+            trace,
+            recorded: Arc::new(recorded),
+            adjusted,
+        })
+    }
+}
+
+async fn build_in_slices(trace: &Trace) -> Option<Waterfall> {
+    let mut building = Building::new(trace)?;
+    run_sliced("build", |budget| building.step(budget), || true).await;
+    Some(building.finish())
 }
 
 /// The trace page's outline while the trace loads: the header, toolbar and a few rows in the
@@ -193,36 +236,27 @@ fn TraceSkeleton() -> impl IntoView {
     }
 }
 
-/// The trace, adjusted for clock skew unless the toolbar asks for the recorded times (the view
-/// is rebuilt when it does). The recorded waterfall is built first: its tree finds the skew,
-/// and only a trace with skew is built a second time.
+/// The trace, adjusted for clock skew unless the toolbar asks for the recorded times.
 #[component]
-fn TraceView(trace: Arc<Trace>) -> impl IntoView {
-    let Some(recorded) = Waterfall::build(&trace) else {
-        return view! { <p class="notice">"This trace has no spans."</p> }.into_any();
-    };
-    let skew = clock_skew::find_in_waterfall(&trace, &recorded);
-    let recorded = Arc::new(recorded);
-    let recorded_times = (!skew.is_empty()).then(|| RwSignal::new(false));
+fn TraceView(built: BuiltTrace) -> impl IntoView {
+    let recorded_times = built.adjusted.is_some().then(|| RwSignal::new(false));
+    let recorded_trace = RecordedTrace(built.trace.clone());
     (move || {
         let showing_recorded = recorded_times.is_some_and(|recorded| recorded.get());
-        let built = if skew.is_empty() || showing_recorded {
-            Some((recorded.clone(), trace.clone()))
-        } else {
-            Waterfall::build_adjusted(&trace, skew.clone())
-                .map(|(waterfall, adjusted)| (Arc::new(waterfall), adjusted))
-        };
-        let recorded_trace = RecordedTrace(trace.clone());
-        built.map(|(waterfall, trace)| {
-            view! {
-                <TraceBody
-                    trace=trace
-                    recorded_trace=recorded_trace
-                    waterfall=waterfall
-                    recorded_times=recorded_times
-                />
+        let (waterfall, trace) = match &built.adjusted {
+            Some((waterfall, adjusted)) if !showing_recorded => {
+                (waterfall.clone(), adjusted.clone())
             }
-        })
+            _ => (built.recorded.clone(), built.trace.clone()),
+        };
+        view! {
+            <TraceBody
+                trace=trace
+                recorded_trace=recorded_trace.clone()
+                waterfall=waterfall
+                recorded_times=recorded_times
+            />
+        }
     })
     .into_any()
 }

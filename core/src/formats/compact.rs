@@ -166,52 +166,92 @@ pub fn trace_ranges(bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, Compact
 
 /// Decodes a batch written by [`encode`] or [`encode_spans`].
 pub fn decode(bytes: &[u8]) -> Result<Batch, CompactError> {
-    let mut decoder = Decoder {
-        bytes,
-        at: 0,
-        strings: Vec::new(),
-    };
-    if decoder.take(MAGIC.len())? != MAGIC {
-        return Err(decoder.error_at(0, "not a spanview binary batch (bad magic)"));
+    Decoding::new(bytes)?.finish()
+}
+
+/// [`decode`] in steps, for a page that must not hold its thread for long (a million spans
+/// take about half a second in the browser): the tables first, then about `budget` spans per
+/// [`Decoding::step`]. The result is `decode`'s, which is this run in one go.
+pub struct Decoding<'a> {
+    decoder: Decoder<'a>,
+    batch: Batch,
+    trace_ids: Vec<TraceId>,
+    n_spans: usize,
+}
+
+impl<'a> Decoding<'a> {
+    /// Reads everything before the spans (resources, scopes, trace ids).
+    pub fn new(bytes: &'a [u8]) -> Result<Self, CompactError> {
+        let mut decoder = Decoder {
+            bytes,
+            at: 0,
+            strings: Vec::new(),
+        };
+        if decoder.take(MAGIC.len())? != MAGIC {
+            return Err(decoder.error_at(0, "not a spanview binary batch (bad magic)"));
+        }
+        let mut batch = Batch::default();
+        let n_resources = decoder.count()?;
+        batch.resources.reserve(n_resources);
+        for _ in 0..n_resources {
+            batch.resources.push(Resource {
+                attributes: decoder.attributes(0)?,
+                schema_url: decoder.string()?,
+            });
+        }
+        let n_scopes = decoder.count()?;
+        batch.scopes.reserve(n_scopes);
+        for _ in 0..n_scopes {
+            batch.scopes.push(Scope {
+                name: decoder.string()?,
+                version: decoder.string()?,
+                attributes: decoder.attributes(0)?,
+                schema_url: decoder.string()?,
+            });
+        }
+        let n_trace_ids = decoder.count()?;
+        let mut trace_ids = Vec::with_capacity(n_trace_ids);
+        for _ in 0..n_trace_ids {
+            trace_ids.push(TraceId(decoder.array::<16>()?));
+        }
+        let n_spans = decoder.count()?;
+        batch.spans.reserve(n_spans);
+        Ok(Self {
+            decoder,
+            batch,
+            trace_ids,
+            n_spans,
+        })
     }
-    let mut batch = Batch::default();
-    let n_resources = decoder.count()?;
-    batch.resources.reserve(n_resources);
-    for _ in 0..n_resources {
-        batch.resources.push(Resource {
-            attributes: decoder.attributes(0)?,
-            schema_url: decoder.string()?,
-        });
+
+    /// Decodes up to `budget` more spans (at least one); true once every span is read.
+    pub fn step(&mut self, budget: usize) -> Result<bool, CompactError> {
+        let decoder = &mut self.decoder;
+        let batch = &mut self.batch;
+        let end = batch
+            .spans
+            .len()
+            .saturating_add(budget.max(1))
+            .min(self.n_spans);
+        while batch.spans.len() < end {
+            let trace_idx = decoder.index(self.trace_ids.len(), "trace id index out of range")?;
+            let mut span = decoder.span_body(self.trace_ids[trace_idx])?;
+            span.resource_idx =
+                decoder.index(batch.resources.len(), "resource index out of range")? as u32;
+            span.scope_idx = decoder.index(batch.scopes.len(), "scope index out of range")? as u32;
+            batch.spans.push(span);
+        }
+        Ok(batch.spans.len() == self.n_spans)
     }
-    let n_scopes = decoder.count()?;
-    batch.scopes.reserve(n_scopes);
-    for _ in 0..n_scopes {
-        batch.scopes.push(Scope {
-            name: decoder.string()?,
-            version: decoder.string()?,
-            attributes: decoder.attributes(0)?,
-            schema_url: decoder.string()?,
-        });
+
+    /// The batch (decoding the remaining spans, if any).
+    pub fn finish(mut self) -> Result<Batch, CompactError> {
+        while !self.step(usize::MAX)? {}
+        if self.decoder.at != self.decoder.bytes.len() {
+            return Err(self.decoder.error("trailing bytes after the last span"));
+        }
+        Ok(self.batch)
     }
-    let n_trace_ids = decoder.count()?;
-    let mut trace_ids = Vec::with_capacity(n_trace_ids);
-    for _ in 0..n_trace_ids {
-        trace_ids.push(TraceId(decoder.array::<16>()?));
-    }
-    let n_spans = decoder.count()?;
-    batch.spans.reserve(n_spans);
-    for _ in 0..n_spans {
-        let trace_idx = decoder.index(trace_ids.len(), "trace id index out of range")?;
-        let mut span = decoder.span_body(trace_ids[trace_idx])?;
-        span.resource_idx =
-            decoder.index(batch.resources.len(), "resource index out of range")? as u32;
-        span.scope_idx = decoder.index(batch.scopes.len(), "scope index out of range")? as u32;
-        batch.spans.push(span);
-    }
-    if decoder.at != bytes.len() {
-        return Err(decoder.error("trailing bytes after the last span"));
-    }
-    Ok(batch)
 }
 
 fn slot_of<'a, T>(slots: &mut [u32], used: &mut Vec<&'a T>, table: &'a [T], idx: u32) -> u32 {
@@ -856,8 +896,13 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn batches_round_trip(batch in batch()) {
-            let decoded = decode(&encode(&batch)).unwrap();
+            let bytes = encode(&batch);
+            let decoded = decode(&bytes).unwrap();
             prop_assert_eq!(resolved(&decoded), resolved(&batch));
+            // In steps of one span (as the page decodes a large trace), the same batch.
+            let mut decoding = Decoding::new(&bytes).unwrap();
+            while !decoding.step(1).unwrap() {}
+            prop_assert_eq!(&decoding.finish().unwrap(), &decoded);
         }
 
         #[test]

@@ -6,7 +6,11 @@
 //! message; annotations become events. Zipkin lets the client and server halves of one RPC share
 //! a span id (`shared: true` on the server half): both are kept, the server half under a derived
 //! id (see [`shared_server_span_id`]) whose parent is the client half, so the waterfall shows two
-//! rows, as Zipkin Lens does.
+//! rows, as Zipkin Lens does. In a file ([`from_spans`]: whole traces), a server half whose client
+//! half is not in it keeps its own id and parent: its children (which name that id) stay under
+//! it, and trace health reports the missing parent, instead of the half and each child becoming
+//! a root of its own. A request to the receiver ([`decode_json`]) always splits: the client half
+//! is reported by another service, often in another request.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -104,10 +108,45 @@ pub fn decode_json(bytes: &[u8]) -> Result<(Batch, RejectedSpans), ZipkinError> 
             message,
         }
     })?;
-    Ok(from_spans(spans))
+    Ok(convert(spans, LoneServerHalves::Split))
 }
 
+/// What becomes of a shared server half whose client half is not among the spans converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoneServerHalves {
+    /// Keeps its own id and parent (the spans are whole traces: the client half is missing).
+    KeepId,
+    /// Takes the derived id under the client half's, which may arrive later.
+    Split,
+}
+
+/// Converts the spans of a file (whole traces): see the module's doc for shared spans.
 pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
+    convert(spans, LoneServerHalves::KeepId)
+}
+
+fn is_shared_server_half(span: &ZipkinSpan) -> bool {
+    span.shared && span.kind.as_deref() == Some("SERVER")
+}
+
+fn convert(spans: Vec<ZipkinSpan>, lone_server_halves: LoneServerHalves) -> (Batch, RejectedSpans) {
+    // The (trace, span) ids of the spans that can be a client half: every span but the shared
+    // server halves.
+    let client_halves: std::collections::HashSet<(crate::TraceId, SpanId)> =
+        if lone_server_halves == LoneServerHalves::KeepId {
+            spans
+                .iter()
+                .filter(|span| !is_shared_server_half(span))
+                .filter_map(|span| {
+                    Some((
+                        parse_trace_id(&span.trace_id).ok()?,
+                        parse_span_id(&span.id).ok()?,
+                    ))
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
     let mut batch = Batch {
         scopes: vec![Scope::default()],
         ..Batch::default()
@@ -135,7 +174,12 @@ pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
                 (batch.resources.len() - 1) as u32
             });
         let name = zipkin_span.name.clone().unwrap_or_default();
-        match span_from(zipkin_span, resource_idx) {
+        let split = lone_server_halves == LoneServerHalves::Split
+            || parse_trace_id(&zipkin_span.trace_id)
+                .ok()
+                .zip(parse_span_id(&zipkin_span.id).ok())
+                .is_some_and(|ids| client_halves.contains(&ids));
+        match span_from(zipkin_span, resource_idx, split) {
             Ok(span) => batch.spans.push(span),
             Err(problem) => rejected.record(|| format!("span {position} ({name:?}): {problem}")),
         }
@@ -144,7 +188,8 @@ pub fn from_spans(spans: Vec<ZipkinSpan>) -> (Batch, RejectedSpans) {
     (batch, rejected)
 }
 
-fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
+/// `split_shared`: a shared server half takes the derived id under its client half's.
+fn span_from(span: ZipkinSpan, resource_idx: u32, split_shared: bool) -> Result<Span, String> {
     let trace_id = parse_trace_id(&span.trace_id)?;
     let own_id = parse_span_id(&span.id)?;
     let kind = match span.kind.as_deref() {
@@ -154,7 +199,7 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
         Some("CONSUMER") => SpanKind::Consumer,
         _ => SpanKind::Unspecified,
     };
-    let (span_id, parent_span_id) = if span.shared && kind == SpanKind::Server {
+    let (span_id, parent_span_id) = if span.shared && kind == SpanKind::Server && split_shared {
         (shared_server_span_id(own_id), Some(own_id))
     } else {
         let parent = span.parent_id.as_deref().map(parse_span_id).transpose()?;
@@ -219,6 +264,93 @@ fn span_from(span: ZipkinSpan, resource_idx: u32) -> Result<Span, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Zipkin v2 JSON of one trace: (id, parent id, kind, shared) per span.
+    fn spans_of(spans: &[(&str, Option<&str>, &str, bool)]) -> Vec<ZipkinSpan> {
+        let spans: Vec<serde_json::Value> = spans
+            .iter()
+            .enumerate()
+            .map(|(n, (id, parent, kind, shared))| {
+                serde_json::json!({
+                    "traceId": "63ca8f3b0accd9d7", "id": id, "parentId": parent, "kind": kind,
+                    "shared": shared, "name": format!("span {n}"),
+                    "timestamp": 1_544_712_660_000_000u64 + n as u64, "duration": 1_000,
+                    "localEndpoint": {"serviceName": if *shared { "server" } else { "client" }},
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::Value::Array(spans)).unwrap()
+    }
+
+    #[test]
+    fn a_lone_shared_server_half_in_a_file_keeps_its_id_and_its_children() {
+        // The server half of a call whose client half (and caller, 00..a0) are not in the file,
+        // and a query under it.
+        let spans = || {
+            spans_of(&[
+                ("00000000000000b1", Some("00000000000000a0"), "SERVER", true),
+                (
+                    "00000000000000c1",
+                    Some("00000000000000b1"),
+                    "CLIENT",
+                    false,
+                ),
+            ])
+        };
+        let (batch, _) = from_spans(spans());
+        let server = &batch.spans[0];
+        assert_eq!(server.span_id.to_string(), "00000000000000b1");
+        assert_eq!(
+            server.parent_span_id.map(|id| id.to_string()).as_deref(),
+            Some("00000000000000a0")
+        );
+        let trace = crate::Trace {
+            trace_id: server.trace_id,
+            batch,
+        };
+        let waterfall = crate::waterfall::Waterfall::build(&trace).unwrap();
+        // One orphan with its child under it, not two roots.
+        assert_eq!(
+            waterfall.rows[0].root_kind,
+            Some(crate::tree::RootKind::Orphan)
+        );
+        assert_eq!(waterfall.rows[1].parent_row, Some(0));
+        let health = crate::health::check(&trace, &waterfall, &[]);
+        assert_eq!(
+            health[0].message,
+            "1 span names a parent that is not in the trace (1 missing span): the parent was not exported, or is still to come"
+        );
+        // A request to the receiver splits it still: the client half may come in another one.
+        let body = serde_json::to_vec(&serde_json::json!([{
+            "traceId": "63ca8f3b0accd9d7", "id": "00000000000000b1", "parentId": "00000000000000a0",
+            "kind": "SERVER", "shared": true, "timestamp": 1_544_712_660_000_000u64, "duration": 1_000,
+        }]))
+        .unwrap();
+        let (received, _) = decode_json(&body).unwrap();
+        assert_eq!(
+            received.spans[0].span_id,
+            shared_server_span_id("00000000000000b1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_shared_server_half_with_its_client_half_in_the_file_is_its_own_row() {
+        let (batch, _) = from_spans(spans_of(&[
+            (
+                "00000000000000b1",
+                Some("00000000000000a0"),
+                "CLIENT",
+                false,
+            ),
+            ("00000000000000b1", Some("00000000000000a0"), "SERVER", true),
+        ]));
+        let server = &batch.spans[1];
+        assert_eq!(
+            server.span_id,
+            shared_server_span_id("00000000000000b1".parse().unwrap())
+        );
+        assert_eq!(server.parent_span_id, Some(batch.spans[0].span_id));
+    }
 
     #[test]
     fn decode_json_reads_a_body_and_says_where_it_is_broken() {

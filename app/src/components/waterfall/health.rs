@@ -15,11 +15,13 @@ pub fn HealthList() -> impl IntoView {
     let findings: RwSignal<Option<Vec<HealthFinding>>> = RwSignal::new(None);
     let check_state = state.clone();
     crate::after_paint::when_idle_after_paint(move || {
+        let started = crate::after_paint::now_ms();
         let found = check(
             &check_state.trace,
             &check_state.waterfall,
             &check_state.waterfall.skew,
         );
+        crate::after_paint::note_if_slow("health", started);
         // The page may have moved on to another trace meanwhile.
         let _ = findings.try_set(Some(found));
     });

@@ -35,7 +35,9 @@ pub fn Minimap() -> impl IntoView {
     let draw_state = state.clone();
     let draw = move || {
         if let Some(canvas) = canvas.get_untracked() {
+            let started = crate::after_paint::now_ms();
             paint(&canvas, &draw_state);
+            crate::after_paint::note_if_slow("minimap", started);
             crate::perf::mark("spanview:minimap-painted");
         }
     };

@@ -4,25 +4,35 @@
 //! push the waterfall off the screen. The words come from core ([`RepeatedWork::headline`]).
 
 use leptos::prelude::*;
-use spanview_core::repeated_work::{RepeatedWork, detect};
+use spanview_core::repeated_work::{Detection, RepeatedWork};
+
+use crate::after_paint::run_sliced;
 
 use super::state::WaterfallState;
 
 /// Banners shown before "show N more".
 const SHOWN_AT_FIRST: usize = 2;
 
-/// Detection runs after the rows are painted (it reads every row: tens of milliseconds for a
-/// 100,000-span trace), so the waterfall shows first and the banner a moment later. The
-/// findings go into the state, where the header's call-outs rank them too.
+/// Detection runs after the rows are painted, in slices (it reads every row and its
+/// attributes: seconds for a million-span trace), so the waterfall shows and scrolls first and
+/// the banner comes a moment later. The findings go into the state, where the header's
+/// call-outs rank them too.
 #[component]
 pub fn NPlusOneBanners() -> impl IntoView {
     let state = expect_context::<WaterfallState>();
     let findings = state.repeated_work;
     crate::after_paint::when_idle_after_paint(move || {
-        let found = detect(&state.trace, &state.waterfall);
-        crate::perf::mark("spanview:n-plus-one-detected");
-        // The page may have moved on to another trace meanwhile.
-        let _ = findings.try_set(Some(std::sync::Arc::new(found)));
+        leptos::task::spawn_local(async move {
+            let mut detection = Detection::new(&state.trace, &state.waterfall);
+            let wanted = move || !findings.is_disposed();
+            if !run_sliced("repeated-work", |budget| detection.step(budget), wanted).await {
+                return;
+            }
+            let found = detection.finish();
+            crate::perf::mark("spanview:n-plus-one-detected");
+            // The page may have moved on to another trace meanwhile.
+            let _ = findings.try_set(Some(std::sync::Arc::new(found)));
+        });
     });
     move || {
         findings
