@@ -25,10 +25,11 @@ wait_for_port() {
     echo "nothing listens on port $1" >&2
     return 1
 }
-# "2 cores Intel(R) Xeon(R) ..., 24 GiB"
+# "2 cores Intel(R) Xeon(R) ..., 24 GiB, load 0.4": the load average when the table is written
+# says whether other work shared the cores during the run.
 machine() {
     echo "$(nproc) cores $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), \
-$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1 /proc/loadavg)"
 }
 # Prints a table and appends it to docs/benchmarks.md (unless BENCH_RECORD=0).
 record() {
