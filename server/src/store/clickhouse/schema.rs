@@ -177,8 +177,11 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
         layout.database
     ))?;
     let migrations = format!("{}.spanview_migrations", layout.database);
+    // MergeTree, not TinyLog: spanviews started at once insert their records concurrently, and
+    // 18.16's TinyLog then fails ("tmp_sizes.json" not found). Databases made before keep theirs.
     client.execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {migrations}{on_cluster} (Version UInt32, AppliedAt DateTime) ENGINE = TinyLog"
+        "CREATE TABLE IF NOT EXISTS {migrations}{on_cluster} (Version UInt32, AppliedAt DateTime) \
+         ENGINE = MergeTree() ORDER BY Version"
     ))?;
     let found = applied_version(client, &migrations)?;
     if found > SCHEMA_VERSION {

@@ -416,3 +416,40 @@ fn concurrent_writes_are_batched_and_all_stored() {
     let parts: u64 = String::from_utf8_lossy(&parts).trim().parse().unwrap();
     assert!(parts < 100, "{parts} parts for 100 writes");
 }
+
+/// Several spanviews started at once on a new database (a deployment's replicas) all create
+/// or find the schema: none fails on another's half-made tables or migration records.
+#[test]
+fn spanviews_started_at_once_on_a_new_database_all_open() {
+    if !server_answers("spanviews_started_at_once_on_a_new_database_all_open") {
+        return;
+    }
+    let dirs: Vec<_> = (0..8).map(|_| tempfile::tempdir().unwrap()).collect();
+    let first = config("started_at_once", None, dirs[0].path());
+    let opened: Vec<Result<ClickHouseStore, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let config = ClickHouseConfig {
+                    spool_dir: dir.path().to_owned(),
+                    ..first.clone()
+                };
+                scope.spawn(move || ClickHouseStore::open(&config))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, result) in opened.iter().enumerate() {
+        assert!(result.is_ok(), "spanview {i}: {:?}", result.as_ref().err());
+    }
+    let version = Client::new(&server_url(), None, None)
+        .query(&format!(
+            "SELECT max(Version) FROM {}.spanview_migrations FORMAT TabSeparated",
+            first.database
+        ))
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version).trim(),
+        schema::SCHEMA_VERSION.to_string()
+    );
+}
