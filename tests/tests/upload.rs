@@ -135,3 +135,39 @@ fn a_large_file_shows_how_far_its_parse_has_come() {
         }
     }
 }
+
+/// Issue 24: the opened-files panel is where the user looks (above the list, in view), and a file
+/// opened on its own that holds one trace opens that trace at once; two files open none.
+#[test]
+fn opened_files_show_above_the_list_and_a_single_trace_opens_at_once() {
+    let Some(fixtures) = real_fixtures_dir() else {
+        return;
+    };
+    let spanview = Spanview::start(&["--demo"]);
+    let zipkin = fixtures.join("zipkin2-lens-smartthings-oauth-authorization.json");
+    let collector = fixtures.join("otlpjsonl-otel-tui-demo-mixed-signals.jsonl");
+    let seen = run_node_script_json(
+        "upload-in-view.mjs",
+        &[
+            &spanview.base_url,
+            zipkin.to_str().unwrap(),
+            collector.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        seen["panelTopWhileOpening"].as_i64().unwrap() < 200,
+        "{seen:#}"
+    );
+    assert_eq!(seen["panelAboveList"], true, "{seen:#}");
+    assert_eq!(seen["panelBottomInView"], true, "{seen:#}");
+    assert_eq!(
+        seen["pathAfterTwo"], "/",
+        "two files open no trace by themselves"
+    );
+    assert_eq!(seen["panelGone"], true);
+    assert_eq!(
+        seen["openedPath"],
+        "/trace/00000000000000008ce82b2e9ed820ba"
+    );
+    assert_eq!(seen["openedTitle"], "datamgmt: get /oauth/authorize");
+}

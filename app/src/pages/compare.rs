@@ -67,7 +67,8 @@ pub fn ComparePage() -> impl IntoView {
 
 #[component]
 fn ComparisonView(comparison: Comparison) -> impl IntoView {
-    let faster = comparison.delta_nanos < 0;
+    // No change is neither green nor red (issue 24).
+    let (faster, slower) = (comparison.delta_nanos < 0, comparison.delta_nanos > 0);
     // Biggest changes first, a page at a time: two 50,000-span traces give 50,000 rows, and the
     // ones that matter are at the top. The rows stay where they are; only their order is kept.
     let mut by_impact: Vec<u32> = (0..comparison.rows.len() as u32).collect();
@@ -108,7 +109,7 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
     let side_by_side = RwSignal::new(false);
     let aligned = comparison.clone();
     view! {
-        <div class="compare-summary" class:faster=faster class:slower=!faster>
+        <div class="compare-summary" class:faster=faster class:slower=slower>
             <div class="big-number">
                 <span class="label">"Total"</span>
                 <span class="value">

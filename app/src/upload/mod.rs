@@ -70,6 +70,8 @@ struct EncodedTrace {
 #[derive(Clone, Copy)]
 pub struct Uploads {
     pub files: RwSignal<Vec<UploadedFile>>,
+    /// A trace to open at once: the only trace of a file opened on its own.
+    pub open_now: RwSignal<Option<String>>,
     /// Traces opened so far, decoded from `encoded` on first use.
     traces: StoredValue<HashMap<String, Arc<Trace>>>,
     /// Every uploaded trace as the worker encoded it: its file's reply and where in it the
@@ -84,6 +86,7 @@ impl Uploads {
     pub fn provide() {
         provide_context(Self {
             files: RwSignal::new(Vec::new()),
+            open_now: RwSignal::new(None),
             traces: StoredValue::new(HashMap::new()),
             encoded: StoredValue::new(HashMap::new()),
             originals: StoredValue::new_local(HashMap::new()),
@@ -129,9 +132,11 @@ impl Uploads {
 
     pub fn open_files(&self, files: &web_sys::FileList) {
         crate::perf::mark("spanview:upload-chosen");
+        // One file of one trace opens that trace; of several files the user picks.
+        let alone = files.length() == 1;
         for index in 0..files.length() {
             if let Some(file) = files.get(index) {
-                self.open_file(file);
+                self.open_file(file, alone);
             }
         }
     }
@@ -145,7 +150,7 @@ impl Uploads {
     }
 
     /// Reads one file (reporting progress), then hands its bytes to a parsing worker.
-    fn open_file(&self, file: web_sys::File) {
+    fn open_file(&self, file: web_sys::File, alone: bool) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         self.files.update(|files| {
@@ -166,7 +171,7 @@ impl Uploads {
         let uploads = *self;
         // The parser starts while the file is read.
         let Some(worker) = FormatWorker::start(move |reply| match reply {
-            Ok(reply) => uploads.accept(id, reply),
+            Ok(reply) => uploads.accept(id, reply, alone),
             Err(message) => uploads.set_state(id, FileState::Failed { message }),
         }) else {
             return;
@@ -222,7 +227,7 @@ impl Uploads {
         worker.send(PARSE, bytes);
     }
 
-    fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>)) {
+    fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>), alone: bool) {
         crate::perf::mark("spanview:upload-parsed");
         warm_up_format_worker();
         match reply {
@@ -262,10 +267,15 @@ impl Uploads {
                         decoded.remove(&trace.trace_id);
                     }
                 });
-                let labels = traces
+                let labels: Vec<(String, String)> = traces
                     .into_iter()
                     .map(|trace| (trace.trace_id, trace.label))
                     .collect();
+                if let [(only_trace, _)] = labels.as_slice()
+                    && alone
+                {
+                    self.open_now.set(Some(only_trace.clone()));
+                }
                 crate::perf::mark("spanview:upload-decoded");
                 self.set_state(
                     id,
