@@ -63,7 +63,9 @@ pub fn CompareWith(
     view! {
         <div class="compare-with">
             <span class="export-label">"Compare with "</span>
-            {previous_link}
+            // Its own boundary: reading the pending search under the trace page's `<Suspense>`
+            // would hold the whole trace off the page until the search answered.
+            <Suspense fallback=|| ()>{previous_link}</Suspense>
             <a class="compare-pick" href=pick_href>"a trace from a search…"</a>
         </div>
     }
