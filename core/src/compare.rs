@@ -6,12 +6,14 @@
 //! against 1), and spans left over on both sides with the same service and name are matched as
 //! "moved" (re-parented).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use serde::Serialize;
 
+use crate::ids::TraceId;
 use crate::layout::{format_duration, percent_of};
 use crate::model::{AnyValue, Trace};
 use crate::waterfall::Waterfall;
@@ -49,6 +51,22 @@ pub struct AttributeChange {
     pub before: Option<String>,
     pub after: Option<String>,
 }
+
+/// A resource attribute of a service in both traces that differs between them
+/// (`checkout-service service.version: 1.4.0 -> 1.5.0`, often what explains a deploy). A
+/// service with several resources (instances) that disagree shows their distinct values joined
+/// by ", ".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceChange {
+    pub service: String,
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Resource attributes that differ between any two processes and explain nothing.
+const IGNORED_RESOURCE_KEYS: [&str; 3] = ["service.name", "service.instance.id", "process.pid"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,6 +122,11 @@ pub struct Comparison {
     /// Spans with a `db.statement` attribute.
     pub queries_before: usize,
     pub queries_after: usize,
+    /// The traces compared, for reports that link back to them.
+    pub trace_id_before: TraceId,
+    pub trace_id_after: TraceId,
+    /// Resource attributes changed for the services in both traces, by service and key.
+    pub resource_changes: Vec<ResourceChange>,
     /// In tree order: the first trace's rows, with each row only the second trace has placed
     /// after the rows of its parent's subtree, so that both waterfalls line up. Biggest change
     /// first is [`Comparison::rows_by_impact`].
@@ -219,8 +242,71 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
         spans_after: after.batch.spans.len(),
         queries_before: count_queries(before),
         queries_after: count_queries(after),
+        trace_id_before: before.trace_id,
+        trace_id_after: after.trace_id,
+        resource_changes: resource_changes(before, after),
         rows,
     })
+}
+
+/// Each service's resource attributes: key to its distinct values in display form.
+fn resource_attributes(trace: &Trace) -> BTreeMap<&str, BTreeMap<&str, BTreeSet<String>>> {
+    let mut used = vec![false; trace.batch.resources.len()];
+    for span in &trace.batch.spans {
+        if let Some(used) = used.get_mut(span.resource_idx as usize) {
+            *used = true;
+        }
+    }
+    let mut services: BTreeMap<&str, BTreeMap<&str, BTreeSet<String>>> = BTreeMap::new();
+    for (resource, _) in trace
+        .batch
+        .resources
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| **used)
+    {
+        let attributes = services.entry(resource.service_name()).or_default();
+        for attribute in &resource.attributes {
+            if !IGNORED_RESOURCE_KEYS.contains(&attribute.key.as_str()) {
+                attributes
+                    .entry(attribute.key.as_str())
+                    .or_default()
+                    .insert(display(&attribute.value));
+            }
+        }
+    }
+    services
+}
+
+/// The resource attributes that differ for each service present in both traces.
+pub fn resource_changes(before: &Trace, after: &Trace) -> Vec<ResourceChange> {
+    let (before, after) = (resource_attributes(before), resource_attributes(after));
+    let joined = |values: Option<&BTreeSet<String>>| {
+        values.map(|values| values.iter().cloned().collect::<Vec<_>>().join(", "))
+    };
+    let mut changes = Vec::new();
+    for (service, before_attributes) in &before {
+        let Some(after_attributes) = after.get(service) else {
+            continue;
+        };
+        let keys: BTreeSet<&str> = before_attributes
+            .keys()
+            .chain(after_attributes.keys())
+            .copied()
+            .collect();
+        for key in keys {
+            let (was, now) = (before_attributes.get(key), after_attributes.get(key));
+            if was != now {
+                changes.push(ResourceChange {
+                    service: (*service).to_owned(),
+                    key: key.to_owned(),
+                    before: joined(was),
+                    after: joined(now),
+                });
+            }
+        }
+    }
+    changes
 }
 
 /// Candidates beyond this many under one parent and service are not compared pairwise (two
@@ -713,7 +799,9 @@ pub fn format_delta_percent(percent: Option<f64>) -> String {
 
 /// A plain-text report for terminals: the header, then rows by impact.
 pub fn render_table(comparison: &Comparison) -> String {
-    let mut out = header_lines(comparison).join("\n");
+    let mut lines = header_lines(comparison);
+    lines.extend(resource_change_lines(comparison, |text| text.to_owned()));
+    let mut out = lines.join("\n");
     out.push_str("\n\n");
     let mut lines = vec![[
         "span".to_owned(),
@@ -754,10 +842,26 @@ pub fn render_table(comparison: &Comparison) -> String {
     out
 }
 
-/// A Markdown report for pull requests.
+/// A Markdown report for pull requests, naming both traces.
 pub fn render_markdown(comparison: &Comparison) -> String {
+    render_markdown_linked(comparison, None)
+}
+
+/// [`render_markdown`] whose trace ids link back to spanview at `base_url` (e.g.
+/// `http://localhost:4318`), with a link to the comparison itself.
+pub fn render_markdown_linked(comparison: &Comparison, base_url: Option<&str>) -> String {
+    let (before, after) = (comparison.trace_id_before, comparison.trace_id_after);
     let mut out = String::from("### Trace comparison\n\n");
+    match base_url.map(|base| base.trim_end_matches('/')) {
+        Some(base) => out.push_str(&format!(
+            "- traces: [`{before}`]({base}/trace/{before}) -> [`{after}`]({base}/trace/{after}) ([side by side]({base}/compare/{before}/{after}))\n"
+        )),
+        None => out.push_str(&format!("- traces: `{before}` -> `{after}`\n")),
+    }
     for line in header_lines(comparison) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    for line in resource_change_lines(comparison, escape_markdown) {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str("\n| span | before | after | change | change % | count | what |\n|---|---:|---:|---:|---:|---:|---|\n");
@@ -827,6 +931,23 @@ fn header_lines(comparison: &Comparison) -> Vec<String> {
     ]
 }
 
+/// One line per changed resource attribute; `escape` is applied to the text from the traces.
+fn resource_change_lines(comparison: &Comparison, escape: fn(&str) -> String) -> Vec<String> {
+    comparison
+        .resource_changes
+        .iter()
+        .map(|change| {
+            format!(
+                "resource of {}: {}: {} -> {}",
+                escape(&change.service),
+                escape(&change.key),
+                escape(&one_line(change.before.as_deref().unwrap_or("(none)"))),
+                escape(&one_line(change.after.as_deref().unwrap_or("(none)")))
+            )
+        })
+        .collect()
+}
+
 /// The cells of a report row; `escape` is applied to the text that comes from the spans.
 fn row_cells(row: &ComparisonRow, escape: fn(&str) -> String) -> [String; 7] {
     let mut what = match row.change {
@@ -884,6 +1005,7 @@ fn row_cells(row: &ComparisonRow, escape: fn(&str) -> String) -> [String; 7] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::KeyValue;
     use crate::scenario;
     use proptest::prelude::*;
 
@@ -991,6 +1113,73 @@ mod tests {
         let before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);
         let after = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 9_000_000_000);
         compare(&before, &after).unwrap()
+    }
+
+    /// The pair with `inventory-service` deployed from 1.4.0 to 1.5.0 (and a new pid, ignored).
+    fn deployed_pair() -> (Trace, Trace) {
+        let mut before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);
+        let mut after = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 9_000_000_000);
+        for (trace, version, pid) in [(&mut before, "1.4.0", 7_i64), (&mut after, "1.5.0", 8)] {
+            for resource in &mut trace.batch.resources {
+                if resource.service_name() == "inventory-service" {
+                    for attribute in &mut resource.attributes {
+                        if attribute.key == "service.version" {
+                            attribute.value = AnyValue::from(version);
+                        }
+                    }
+                    resource.attributes.push(KeyValue::new("process.pid", pid));
+                }
+            }
+        }
+        (before, after)
+    }
+
+    #[test]
+    fn a_deployed_service_shows_its_version_change() {
+        let (before, after) = deployed_pair();
+        let comparison = compare(&before, &after).unwrap();
+        assert_eq!(
+            comparison.resource_changes,
+            vec![ResourceChange {
+                service: String::from("inventory-service"),
+                key: String::from("service.version"),
+                before: Some(String::from("1.4.0")),
+                after: Some(String::from("1.5.0")),
+            }]
+        );
+        let table = render_table(&comparison);
+        assert!(
+            table.contains("resource of inventory-service: service.version: 1.4.0 -> 1.5.0"),
+            "{table}"
+        );
+        // Identical resources: nothing to show.
+        assert!(scenario_pair().resource_changes.is_empty());
+    }
+
+    #[test]
+    fn the_markdown_report_names_both_traces_and_links_back() {
+        let (before, after) = deployed_pair();
+        let comparison = compare(&before, &after).unwrap();
+        let (before_id, after_id) = (
+            scenario::SLOW_ORDER_TRACE_ID,
+            scenario::FIXED_ORDER_TRACE_ID,
+        );
+        let plain = render_markdown(&comparison);
+        assert!(
+            plain.contains(&format!("- traces: `{before_id}` -> `{after_id}`\n")),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("- resource of inventory-service: service.version: 1.4.0 -> 1.5.0\n"),
+            "{plain}"
+        );
+        let linked = render_markdown_linked(&comparison, Some("http://127.0.0.1:4318/"));
+        assert!(
+            linked.contains(&format!(
+                "- traces: [`{before_id}`](http://127.0.0.1:4318/trace/{before_id}) -> [`{after_id}`](http://127.0.0.1:4318/trace/{after_id}) ([side by side](http://127.0.0.1:4318/compare/{before_id}/{after_id}))\n"
+            )),
+            "{linked}"
+        );
     }
 
     #[test]

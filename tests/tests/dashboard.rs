@@ -444,3 +444,58 @@ fn a_zero_change_is_not_shown_red() {
     assert_eq!(seen["deltaColor"], seen["textColor"], "{seen:#}");
     assert_eq!(seen["redRows"], 0);
 }
+
+/// Issue 24: a service deployed between the two traces shows its resource change on the compare
+/// page (service.version 1.4.0 -> 1.5.0), and the Markdown export names both traces with links
+/// back to them and to the comparison.
+#[test]
+fn compare_shows_resource_changes_and_its_markdown_links_back() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (before_id, after_id) = (format!("{:032x}", 0xc1u32), format!("{:032x}", 0xc2u32));
+    let mut before = slow_order(&before_id, now - 120_000_000_000);
+    let mut after = fixed_order(&after_id, now - 60_000_000_000);
+    for (trace, version) in [(&mut before, "1.4.0"), (&mut after, "1.5.0")] {
+        for resource in &mut trace.batch.resources {
+            if resource.service_name() == "inventory-service" {
+                for attribute in &mut resource.attributes {
+                    if attribute.key == "service.version" {
+                        attribute.value = spanview_core::AnyValue::from(version);
+                    }
+                }
+            }
+        }
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json(
+        "compare-resources.mjs",
+        &[&spanview.base_url, &before_id, &after_id],
+    );
+    assert_eq!(
+        seen["resourceChanges"],
+        serde_json::json!(["inventory-service service.version: 1.4.0 → 1.5.0"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["markdownName"], "comparison.md");
+    let markdown = seen["markdown"].as_str().unwrap();
+    let base = &spanview.base_url;
+    assert!(
+        markdown.contains(&format!(
+            "- traces: [`{before_id}`]({base}/trace/{before_id}) -> [`{after_id}`]({base}/trace/{after_id}) ([side by side]({base}/compare/{before_id}/{after_id}))\n"
+        )),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- resource of inventory-service: service.version: 1.4.0 -> 1.5.0\n"),
+        "{markdown}"
+    );
+}
