@@ -499,3 +499,91 @@ fn compare_shows_resource_changes_and_its_markdown_links_back() {
         "{markdown}"
     );
 }
+
+/// Issue 24 at 1024 px (and 1440): time-axis labels that do not overlap (also with the detail
+/// panel open), the compare page and the group comparison table inside the window, and detail
+/// values broken between words only.
+#[test]
+fn pages_fit_1024_and_1440_pixels() {
+    use spanview_core::scenario::{FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID};
+    let spanview = Spanview::start(&["--demo"]);
+    // A failed order whose root says why at length: the message wraps in the detail panel.
+    let failed_id = format!("{:032x}", 0xd1u32);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut failed = spanview_core::scenario::fixed_order(&failed_id, now - 60_000_000_000);
+    failed.batch.spans[0].status = spanview_core::Status {
+        code: spanview_core::StatusCode::Error,
+        message: String::from(
+            "connection refused by the inventory database replica after three retries, giving up on the order",
+        ),
+    };
+    let body = spanview_core::formats::otlp::encode_protobuf(&failed.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    let seen = run_node_script_json(
+        "layout-1024.mjs",
+        &[
+            &spanview.base_url,
+            SLOW_ORDER_TRACE_ID,
+            FIXED_ORDER_TRACE_ID,
+            &failed_id,
+        ],
+    );
+    // The name column with the detail panel open at 1024 px: names cut, fewer once dragged 40 px
+    // wider (rows and header alike), the default width back on a double click; the full name on
+    // hover.
+    let column = &seen["nameColumn"];
+    let before = column["before"].as_i64().unwrap();
+    assert!(column["cutBefore"].as_i64().unwrap() > 0, "{seen:#}");
+    assert!(
+        (column["afterDrag"].as_i64().unwrap() - (before + 40)).abs() <= 4,
+        "{seen:#}"
+    );
+    assert_eq!(column["headAfterDrag"], column["afterDrag"], "{seen:#}");
+    assert!(
+        column["cutAfterDrag"].as_i64().unwrap() < column["cutBefore"].as_i64().unwrap(),
+        "{seen:#}"
+    );
+    assert_eq!(column["afterReset"], before, "{seen:#}");
+    assert!(
+        column["rowTitle"]
+            .as_str()
+            .unwrap()
+            .starts_with("inventory-service: GET /stock"),
+        "{seen:#}"
+    );
+    for width in [1024, 1440] {
+        for ticks in [format!("ticks{width}"), format!("ticksWithDetail{width}")] {
+            assert_eq!(
+                seen[&ticks]["problems"],
+                serde_json::json!([]),
+                "{ticks}: {seen:#}"
+            );
+            assert!(
+                seen[&ticks]["shown"].as_array().unwrap().len() >= 2,
+                "{ticks}: an axis keeps at least two labels: {seen:#}"
+            );
+        }
+        assert!(
+            seen[format!("statusLines{width}")].as_u64().unwrap() >= 2,
+            "the status message wraps: {seen:#}"
+        );
+        assert_eq!(
+            seen[format!("splitWords{width}")],
+            serde_json::json!([]),
+            "{seen:#}"
+        );
+        assert_eq!(seen[format!("compareOverflow{width}")], 0, "{seen:#}");
+        assert_eq!(seen[format!("groupOverflow{width}")], 0, "{seen:#}");
+        assert!(
+            seen[format!("groupTableRight{width}")].as_i64().unwrap() <= 0,
+            "{seen:#}"
+        );
+    }
+}

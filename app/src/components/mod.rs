@@ -1,6 +1,7 @@
 //! Reusable views, thin wiring over `spanview-core`.
 
 pub mod api_error;
+pub mod column_resize;
 pub mod compare_with;
 pub mod flame_graph;
 pub mod live;

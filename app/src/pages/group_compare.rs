@@ -183,7 +183,7 @@ fn GroupRowView(row: GroupComparisonRow) -> impl IntoView {
             </td>
             <td class="num">{median_before}</td>
             <td class="num">{median_after}</td>
-            <td class="num delta">{format!("{} ({})", format_delta(row.median_delta_nanos), format_delta_percent(row.median_delta_percent))}</td>
+            <td class="num delta">{format_delta(row.median_delta_nanos)}" "<span class="delta-percent">{format!("({})", format_delta_percent(row.median_delta_percent))}</span></td>
             <td class="num">{p95_before}</td>
             <td class="num">{p95_after}</td>
             <td class="num">{format!("{} → {}", row.traces_before, row.traces_after)}</td>

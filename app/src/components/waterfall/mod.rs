@@ -168,7 +168,7 @@ pub fn WaterfallView() -> impl IntoView {
                 on:scroll=move |_| measure()
             >
                 <div class="wf-row wf-head" role="row">
-                    <div class="wf-label" role="columnheader">"Span"</div>
+                    <div class="wf-label" role="columnheader">"Span"<crate::components::column_resize::ColumnResizeHandle /></div>
                     <div class="wf-duration" role="columnheader">"Duration"</div>
                     <div class="wf-share" role="columnheader">"% of total"</div>
                     <div class="wf-timeline" role="columnheader"><TimeAxis /></div>
