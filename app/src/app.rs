@@ -5,6 +5,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::theme::ThemeSwitch;
+use crate::components::time_zone::{TimeZoneSetting, TimeZoneSwitch};
 use crate::components::uploads::{DropZone, OpenFilesButton, UploadsPanel};
 use crate::pages::compare::ComparePage;
 use crate::pages::group_compare::GroupComparePage;
@@ -18,6 +19,7 @@ use crate::upload::Uploads;
 pub fn App() -> impl IntoView {
     Uploads::provide();
     BeforeGroup::provide();
+    TimeZoneSetting::provide();
     view! {
         <Router>
             <header class="topbar">
@@ -27,10 +29,13 @@ pub fn App() -> impl IntoView {
                     <A href="/services/map">"Service map"</A>
                 </nav>
                 <OpenFilesButton />
+                <TimeZoneSwitch />
                 <ThemeSwitch />
             </header>
             <DropZone />
             <main>
+                // Above the page, where the user looks after opening files (issue 24).
+                <UploadsPanel />
                 <Routes fallback=|| view! { <p class="notice">"This page does not exist."</p> }>
                     <Route path=path!("/") view=TracesPage />
                     <Route path=path!("/trace/:trace_id") view=TracePage />
@@ -39,7 +44,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services/:service") view=ServicePage />
                     <Route path=path!("/compare/:before/:after") view=ComparePage />
                 </Routes>
-                <UploadsPanel />
             </main>
         </Router>
     }

@@ -58,6 +58,9 @@ pub struct SearchForm {
     pub end: String,
     pub errors_only: bool,
     pub limit: String,
+    /// A trace to compare with the one picked from this search (from the trace page's
+    /// "Compare with…"); not part of the API's query.
+    pub compare_with: String,
 }
 
 impl SearchForm {
@@ -76,6 +79,7 @@ impl SearchForm {
             end: get("end"),
             errors_only: get("errors") == "true",
             limit: query.get("limit").unwrap_or_else(|| String::from("50")),
+            compare_with: get("compareWith"),
         }
     }
 
@@ -104,6 +108,7 @@ impl SearchForm {
             push("errors", "true");
         }
         push("limit", &self.limit);
+        push("compareWith", &self.compare_with);
         pairs
     }
 
@@ -139,13 +144,27 @@ impl SearchForm {
         }
     }
 
-    /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds.
+    /// The number of traces to list (the URL's `limit`, 50 when absent or unreadable).
+    pub fn limit(&self) -> usize {
+        self.limit.trim().parse().unwrap_or(50)
+    }
+
+    /// The API's query string: `range` becomes an absolute `start` in Unix nanoseconds. It asks
+    /// for one trace more than the limit, so the list knows whether more match (and shows only
+    /// `limit()` of them).
     pub fn to_api_query(&self, now_unix_nanos: u64) -> String {
         let mut pairs: Vec<(&'static str, String)> = self
             .url_pairs()
             .into_iter()
-            .filter(|(name, _)| !matches!(*name, "range" | "start" | "end"))
+            .filter(|(name, _)| {
+                !matches!(*name, "range" | "start" | "end" | "limit" | "compareWith")
+            })
             .collect();
+        let limit = self.limit() + 1;
+        pairs.push((
+            "limit",
+            limit.min(spanview_core::query::MAX_LIMIT).to_string(),
+        ));
         if let Some(start) = self.range_start(now_unix_nanos) {
             pairs.push(("start", start.to_string()));
         }

@@ -31,6 +31,7 @@ pub mod sibling_groups;
 pub mod sort;
 pub mod statistics;
 pub mod summary;
+pub mod time_axis;
 pub mod tree;
 pub mod waterfall;
 

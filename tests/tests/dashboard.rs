@@ -128,6 +128,15 @@ fn a_trace_exported_while_the_page_is_open_appears_without_reload_unless_paused(
         seen["pausedTraceListed"], false,
         "a paused dashboard does not change"
     );
+    // Issue 24: a live update keeps the sort, the ticks and the scroll position; resuming
+    // catches up with the trace sent while paused.
+    assert_eq!(seen["durationSort"], "descending");
+    assert_eq!(seen["orderKept"], true, "{seen:#}");
+    assert_eq!(seen["ticked"], seen["tickedBefore"], "{seen:#}");
+    assert_eq!(seen["compareEnabled"], true);
+    assert_eq!(seen["scrollBefore"], 200, "the list scrolls at 500 px high");
+    assert_eq!(seen["scrollAfter"], seen["scrollBefore"]);
+    assert_eq!(seen["caughtUp"], true, "{seen:#}");
 }
 
 /// Issue 6 and 8: select a before group on the dashboard, then the after group, and compare them
@@ -189,4 +198,392 @@ fn a_group_of_traces_is_compared_with_another_from_the_dashboard() {
         ),
         "{stock}"
     );
+}
+
+/// Issue 24's small ones: no failed request on load (the favicon), "1 span" in singular, the
+/// group detail's button and the date inputs styled like the rest, and "Expand to depth" going
+/// back to "—" once the rows no longer show that depth.
+#[test]
+fn small_things_a_daily_user_sees_are_right() {
+    use spanview_core::scenario::{N_PLUS_ONE_TRACE_ID, fixed_order};
+    let spanview = Spanview::start(&["--demo"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let one_span_id = format!("{:032x}", 0x51u32);
+    let mut trace = fixed_order(&one_span_id, now - 60_000_000_000);
+    trace.batch.spans.truncate(1);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json(
+        "small-polish.mjs",
+        &[&spanview.base_url, &one_span_id, N_PLUS_ONE_TRACE_ID],
+    );
+    assert_eq!(seen["failedRequests"], serde_json::json!([]), "{seen:#}");
+    assert_eq!(seen["hasIcon"], true);
+    let tooltips = seen["oneSpanTooltip"].as_array().unwrap();
+    assert!(
+        tooltips
+            .iter()
+            .any(|tooltip| tooltip.as_str().unwrap().contains(" · 1 span · ")),
+        "{tooltips:?}"
+    );
+    assert!(
+        !tooltips
+            .iter()
+            .any(|tooltip| tooltip.as_str().unwrap().contains(" 1 spans")),
+        "{tooltips:?}"
+    );
+    assert_eq!(seen["dateInput"], seen["textInput"], "{seen:#}");
+    assert_eq!(seen["showButton"], seen["toolbarButton"], "{seen:#}");
+    assert_eq!(seen["depthChosen"], "1");
+    assert_eq!(seen["depthAfterExpandAll"], "", "{seen:#}");
+    assert_eq!(seen["depthChosenAgain"], "2");
+}
+
+/// Issue 24: a trace id pasted in the dashboard's box opens its trace (16 hex digits are the
+/// zero-padded 64-bit id); a list cut by its limit says that more match and loads more.
+#[test]
+fn a_pasted_trace_id_opens_and_a_cut_list_says_more_match_and_loads_more() {
+    use spanview_core::scenario::{SLOW_ORDER_TRACE_ID, fixed_order};
+    let spanview = Spanview::start(&["--demo"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let short_id = "00c0ffee00c0ffee";
+    let trace = fixed_order(&format!("{short_id:0>32}"), now - 60_000_000_000);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json(
+        "trace-id-and-more.mjs",
+        &[&spanview.base_url, short_id, SLOW_ORDER_TRACE_ID],
+    );
+    assert_eq!(seen["rowsAtLimit2"], 2, "{seen:#}");
+    assert_eq!(seen["countAtLimit2"], "2 traces; more match");
+    assert_eq!(seen["urlAfterMore"], "?limit=4");
+    assert_eq!(seen["rowsAfterMore"], 4);
+    assert_eq!(
+        seen["countAfterMore"], "4 traces; more match",
+        "5 are stored"
+    );
+    assert_eq!(seen["limitShown"], "4");
+    assert_eq!(seen["loadMoreLeft"], 1);
+    assert_eq!(
+        seen["badIdError"],
+        "a trace id is 32 hex digits, or 16 for a 64-bit id"
+    );
+    assert_eq!(seen["shortIdPath"], format!("/trace/{short_id:0>32}"));
+    assert_eq!(seen["shortIdTitle"], "order-service: GET /orders/12345");
+    assert_eq!(seen["longIdPath"], format!("/trace/{SLOW_ORDER_TRACE_ID}"));
+}
+
+/// Issue 24: the list and the trace page show the absolute start time with its zone, local (with
+/// the offset) or UTC, a setting that survives a reload.
+#[test]
+fn start_times_show_in_local_time_or_utc_as_chosen_and_remembered() {
+    use spanview_core::scenario::fixed_order;
+    let spanview = Spanview::start(&[]);
+    let trace_id = format!("{:032x}", 0x7u32);
+    // 2026-01-02 03:04:05.678 UTC
+    let trace = fixed_order(&trace_id, 1_767_323_045_678_000_000);
+    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+
+    let seen = run_node_script_json("time-zone.mjs", &[&spanview.base_url, &trace_id]);
+    assert_eq!(seen["switchFirst"], "Times: local", "{seen:#}");
+    assert_eq!(seen["listLocal"], "2026-01-02 08:34:05 UTC+05:30");
+    assert_eq!(seen["switchAfterClick"], "Times: UTC");
+    assert_eq!(seen["listUtc"], "2026-01-02 03:04:05 UTC");
+    assert_eq!(seen["listUtcAfterReload"], "2026-01-02 03:04:05 UTC");
+    assert_eq!(seen["traceUtc"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["traceLocal"], "2026-01-02 08:34:05.678 UTC+05:30");
+}
+
+/// Issue 24: the scatter plot has a time axis of round times, and a log scale on which a 100 s
+/// outlier no longer squashes the other traces against the axis.
+#[test]
+fn the_scatter_plot_has_a_time_axis_and_a_log_scale() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let minute = 60_000_000_000u64;
+    // Five traces a minute apart from 2026-01-02 03:00:30 UTC: 350 ms, 3200 ms, and one whose
+    // root lasts 100 s.
+    let first = 1_767_322_830_000_000_000u64;
+    for n in 0..5u64 {
+        let id = format!("{:032x}", n + 1);
+        let mut trace = if n == 1 {
+            slow_order(&id, first + n * minute)
+        } else {
+            fixed_order(&id, first + n * minute)
+        };
+        if n == 4 {
+            let root = &mut trace.batch.spans[0];
+            root.end_nanos = root.start_nanos + 100 * 1_000_000_000;
+        }
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json("scatter-axes.mjs", &[&spanview.base_url]);
+    assert_eq!(
+        seen["timeLabels"],
+        serde_json::json!(["03:01", "03:02", "03:03", "03:04"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["labelsInside"], true);
+    assert_eq!(seen["bottomLinear"], "0");
+    let linear: Vec<f64> = serde_json::from_value(seen["linearHeights"].clone()).unwrap();
+    let log: Vec<f64> = serde_json::from_value(seen["logHeights"].clone()).unwrap();
+    assert_eq!(linear.len(), 5);
+    assert!(
+        linear[3] < 0.05,
+        "on a linear scale the 3.2 s trace is flat: {linear:?}"
+    );
+    assert_eq!(seen["logPressed"], "true");
+    assert_eq!(seen["bottomLog"], "350 ms");
+    assert_eq!(log[0], 0.0, "{log:?}");
+    assert_eq!(log[4], 1.0, "{log:?}");
+    assert!(
+        log[3] > 0.3,
+        "on a log scale the 3.2 s trace stands clear: {log:?}"
+    );
+}
+
+/// Issue 24: the trace page offers to compare with the previous trace of its root operation, or
+/// with one picked from a search.
+#[test]
+fn a_trace_is_compared_with_the_previous_of_its_operation_or_one_picked_from_a_search() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let minute = 60_000_000_000u64;
+    let ids: Vec<String> = (0xa1..=0xa3u32).map(|n| format!("{n:032x}")).collect();
+    let traces = [
+        fixed_order(&ids[0], now - 30 * minute),
+        slow_order(&ids[1], now - 20 * minute),
+        fixed_order(&ids[2], now - 10 * minute),
+    ];
+    for trace in traces {
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json(
+        "compare-with.mjs",
+        &[&spanview.base_url, &ids[0], &ids[1], &ids[2]],
+    );
+    assert_eq!(
+        seen["previousHref"],
+        format!("/compare/{}/{}", ids[1], ids[2]),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["previousPath"],
+        format!("/compare/{}/{}", ids[1], ids[2])
+    );
+    assert_eq!(seen["pickSearch"]["compareWith"], ids[2].as_str());
+    assert_eq!(seen["pickSearch"]["service"], "order-service");
+    assert_eq!(seen["pickSearch"]["operation"], "GET /orders/12345");
+    assert!(seen["rowsWithCompare"].as_u64().unwrap() >= 2, "{seen:#}");
+    assert_eq!(
+        seen["pickedPath"],
+        format!("/compare/{}/{}", ids[0], ids[2])
+    );
+}
+
+/// Issue 24: two identical traces compare with a zero change that is not shown red.
+#[test]
+fn a_zero_change_is_not_shown_red() {
+    use spanview_core::scenario::fixed_order;
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (before, after) = (format!("{:032x}", 0xb1u32), format!("{:032x}", 0xb2u32));
+    for (id, start) in [
+        (&before, now - 120_000_000_000),
+        (&after, now - 60_000_000_000),
+    ] {
+        let trace = fixed_order(id, start);
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json("compare-same.mjs", &[&spanview.base_url, &before, &after]);
+    assert_eq!(seen["delta"], "0 (0 %)", "{seen:#}");
+    assert_eq!(seen["summaryClass"], "compare-summary", "{seen:#}");
+    assert_eq!(seen["deltaColor"], seen["textColor"], "{seen:#}");
+    assert_eq!(seen["redRows"], 0);
+}
+
+/// Issue 24: a service deployed between the two traces shows its resource change on the compare
+/// page (service.version 1.4.0 -> 1.5.0), and the Markdown export names both traces with links
+/// back to them and to the comparison.
+#[test]
+fn compare_shows_resource_changes_and_its_markdown_links_back() {
+    use spanview_core::scenario::{fixed_order, slow_order};
+    let spanview = Spanview::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (before_id, after_id) = (format!("{:032x}", 0xc1u32), format!("{:032x}", 0xc2u32));
+    let mut before = slow_order(&before_id, now - 120_000_000_000);
+    let mut after = fixed_order(&after_id, now - 60_000_000_000);
+    for (trace, version) in [(&mut before, "1.4.0"), (&mut after, "1.5.0")] {
+        for resource in &mut trace.batch.resources {
+            if resource.service_name() == "inventory-service" {
+                for attribute in &mut resource.attributes {
+                    if attribute.key == "service.version" {
+                        attribute.value = spanview_core::AnyValue::from(version);
+                    }
+                }
+            }
+        }
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let seen = run_node_script_json(
+        "compare-resources.mjs",
+        &[&spanview.base_url, &before_id, &after_id],
+    );
+    assert_eq!(
+        seen["resourceChanges"],
+        serde_json::json!(["inventory-service service.version: 1.4.0 → 1.5.0"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["markdownName"], "comparison.md");
+    let markdown = seen["markdown"].as_str().unwrap();
+    let base = &spanview.base_url;
+    assert!(
+        markdown.contains(&format!(
+            "- traces: [`{before_id}`]({base}/trace/{before_id}) -> [`{after_id}`]({base}/trace/{after_id}) ([side by side]({base}/compare/{before_id}/{after_id}))\n"
+        )),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- resource of inventory-service: service.version: 1.4.0 -> 1.5.0\n"),
+        "{markdown}"
+    );
+}
+
+/// Issue 24 at 1024 px (and 1440): time-axis labels that do not overlap (also with the detail
+/// panel open), the compare page and the group comparison table inside the window, and detail
+/// values broken between words only.
+#[test]
+fn pages_fit_1024_and_1440_pixels() {
+    use spanview_core::scenario::{FIXED_ORDER_TRACE_ID, SLOW_ORDER_TRACE_ID};
+    let spanview = Spanview::start(&["--demo"]);
+    // A failed order whose root says why at length: the message wraps in the detail panel.
+    let failed_id = format!("{:032x}", 0xd1u32);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut failed = spanview_core::scenario::fixed_order(&failed_id, now - 60_000_000_000);
+    failed.batch.spans[0].status = spanview_core::Status {
+        code: spanview_core::StatusCode::Error,
+        message: String::from(
+            "connection refused by the inventory database replica after three retries, giving up on the order",
+        ),
+    };
+    let body = spanview_core::formats::otlp::encode_protobuf(&failed.batch);
+    let response = ureq::post(&spanview.url("/v1/traces"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&body[..])
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    let seen = run_node_script_json(
+        "layout-1024.mjs",
+        &[
+            &spanview.base_url,
+            SLOW_ORDER_TRACE_ID,
+            FIXED_ORDER_TRACE_ID,
+            &failed_id,
+        ],
+    );
+    // The name column with the detail panel open at 1024 px: names cut, fewer once dragged 40 px
+    // wider (rows and header alike), the default width back on a double click; the full name on
+    // hover.
+    let column = &seen["nameColumn"];
+    let before = column["before"].as_i64().unwrap();
+    assert!(column["cutBefore"].as_i64().unwrap() > 0, "{seen:#}");
+    assert!(
+        (column["afterDrag"].as_i64().unwrap() - (before + 40)).abs() <= 4,
+        "{seen:#}"
+    );
+    assert_eq!(column["headAfterDrag"], column["afterDrag"], "{seen:#}");
+    assert!(
+        column["cutAfterDrag"].as_i64().unwrap() < column["cutBefore"].as_i64().unwrap(),
+        "{seen:#}"
+    );
+    assert_eq!(column["afterReset"], before, "{seen:#}");
+    assert!(
+        column["rowTitle"]
+            .as_str()
+            .unwrap()
+            .starts_with("inventory-service: GET /stock"),
+        "{seen:#}"
+    );
+    for width in [1024, 1440] {
+        for ticks in [format!("ticks{width}"), format!("ticksWithDetail{width}")] {
+            assert_eq!(
+                seen[&ticks]["problems"],
+                serde_json::json!([]),
+                "{ticks}: {seen:#}"
+            );
+            assert!(
+                seen[&ticks]["shown"].as_array().unwrap().len() >= 2,
+                "{ticks}: an axis keeps at least two labels: {seen:#}"
+            );
+        }
+        assert!(
+            seen[format!("statusLines{width}")].as_u64().unwrap() >= 2,
+            "the status message wraps: {seen:#}"
+        );
+        assert_eq!(
+            seen[format!("splitWords{width}")],
+            serde_json::json!([]),
+            "{seen:#}"
+        );
+        assert_eq!(seen[format!("compareOverflow{width}")], 0, "{seen:#}");
+        assert_eq!(seen[format!("groupOverflow{width}")], 0, "{seen:#}");
+        assert!(
+            seen[format!("groupTableRight{width}")].as_i64().unwrap() <= 0,
+            "{seen:#}"
+        );
+    }
 }

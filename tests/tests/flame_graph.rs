@@ -66,3 +66,64 @@ fn the_flame_graph_draws_the_slow_order_zooms_and_links() {
     let span = query.trim_start_matches("?view=flame&");
     assert_eq!(seen["urlOnStatistics"], format!("?{span}"));
 }
+
+/// Guards the hang that kept issue 24's trace page work off main: a deep link into the flame
+/// graph on a trace whose page also looks up the previous trace of its operation ("Compare
+/// with…") and shows its start time in UTC. The flame graph was built while the page waited for
+/// that look-up, off the page, where its width was 0; it measured, wrote the width and so woke
+/// itself again, for ever. Now the page draws, the canvas follows its container's width, and a
+/// flame graph built hidden draws once shown.
+#[test]
+fn a_flame_graph_deep_link_draws_beside_compare_with_and_the_time_zone() {
+    use spanview_core::scenario::slow_order;
+    let spanview = Spanview::start(&[]);
+    let (previous_id, latest_id) = (format!("{:032x}", 0xf1u32), format!("{:032x}", 0xf2u32));
+    // 2026-01-02 03:04:05.678 UTC, the previous one a minute before.
+    let latest_start = 1_767_323_045_678_000_000u64;
+    let previous = slow_order(&previous_id, latest_start - 60_000_000_000);
+    let latest = slow_order(&latest_id, latest_start);
+    for trace in [&previous, &latest] {
+        let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
+        let response = ureq::post(&spanview.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+    let stock = latest
+        .batch
+        .spans
+        .iter()
+        .find(|span| span.name == "GET /stock")
+        .expect("the slow order has GET /stock");
+    let stock_id = stock.span_id.to_string();
+
+    let seen = run_node_script_json(
+        "flame-graph-deep-link.mjs",
+        &[&spanview.base_url, &latest_id, &stock_id],
+    );
+    assert_eq!(seen["boxes"], 10, "{seen:#}");
+    assert_eq!(seen["tabSelected"], "true");
+    assert_eq!(
+        seen["selection"],
+        "Selected: inventory-service: GET /stock, 2800 ms, 87.5 % of the trace, self time 40 ms"
+    );
+    assert_eq!(
+        seen["previousHref"],
+        format!("/compare/{previous_id}/{latest_id}")
+    );
+    assert_eq!(seen["started"], "2026-01-02 03:04:05.678 UTC");
+    assert_eq!(seen["query"], format!("?view=flame&span={stock_id}"));
+    for at in ["at1440", "at1024"] {
+        let (canvas, container) = (&seen[at]["canvas"], &seen[at]["container"]);
+        assert!(container.as_u64().unwrap() > 0, "{at}: {seen:#}");
+        assert_eq!(canvas, container, "{at}: the canvas fills its container");
+    }
+    assert!(
+        seen["at1024"]["canvas"].as_u64() < seen["at1440"]["canvas"].as_u64(),
+        "the canvas narrowed with the window: {seen:#}"
+    );
+    // Built hidden, it waits for a width (the page answering meanwhile), then draws.
+    assert_eq!(seen["hiddenDrawn"], false, "{seen:#}");
+    assert_eq!(seen["shownBoxes"], 10, "{seen:#}");
+}

@@ -137,3 +137,79 @@ fn a_large_file_shows_how_far_its_parse_has_come() {
         }
     }
 }
+
+/// Issue 24: the opened-files panel is where the user looks (above the list, in view), and a file
+/// opened on its own that holds one trace opens that trace at once; two files open none.
+#[test]
+fn opened_files_show_above_the_list_and_a_single_trace_opens_at_once() {
+    let Some(fixtures) = real_fixtures_dir() else {
+        return;
+    };
+    let spanview = Spanview::start(&["--demo"]);
+    let zipkin = fixtures.join("zipkin2-lens-smartthings-oauth-authorization.json");
+    let collector = fixtures.join("otlpjsonl-otel-tui-demo-mixed-signals.jsonl");
+    let seen = run_node_script_json(
+        "upload-in-view.mjs",
+        &[
+            &spanview.base_url,
+            zipkin.to_str().unwrap(),
+            collector.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        seen["panelTopWhileOpening"].as_i64().unwrap() < 200,
+        "{seen:#}"
+    );
+    assert_eq!(seen["panelAboveList"], true, "{seen:#}");
+    assert_eq!(seen["panelBottomInView"], true, "{seen:#}");
+    assert_eq!(
+        seen["pathAfterTwo"], "/",
+        "two files open no trace by themselves"
+    );
+    assert_eq!(seen["panelGone"], true);
+    assert_eq!(
+        seen["openedPath"],
+        "/trace/00000000000000008ce82b2e9ed820ba"
+    );
+    assert_eq!(seen["openedTitle"], "datamgmt: get /oauth/authorize");
+}
+
+/// Issue 24: opened files are kept in the browser (IndexedDB) until closed: a reload lists them
+/// again, a link to a trace only such a file holds opens after a reload, a closed file is gone.
+#[test]
+fn opened_files_are_kept_in_the_browser_until_closed() {
+    let Some(fixtures) = real_fixtures_dir() else {
+        return;
+    };
+    let spanview = Spanview::start(&["--demo"]);
+    let zipkin = fixtures.join("zipkin2-lens-smartthings-oauth-authorization.json");
+    let collector = fixtures.join("otlpjsonl-otel-tui-demo-mixed-signals.jsonl");
+    let zipkin_trace = "00000000000000008ce82b2e9ed820ba";
+    let seen = run_node_script_json(
+        "upload-kept.mjs",
+        &[
+            &spanview.base_url,
+            zipkin.to_str().unwrap(),
+            collector.to_str().unwrap(),
+            zipkin_trace,
+        ],
+    );
+    let both = serde_json::json!([
+        "zipkin2-lens-smartthings-oauth-authorization.json",
+        "otlpjsonl-otel-tui-demo-mixed-signals.jsonl"
+    ]);
+    assert_eq!(seen["opened"], both, "{seen:#}");
+    assert_eq!(seen["afterReload"], both, "{seen:#}");
+    assert_eq!(
+        seen["traceTitleAfterReload"],
+        "datamgmt: get /oauth/authorize"
+    );
+    assert_eq!(
+        seen["afterClose"],
+        serde_json::json!(["otlpjsonl-otel-tui-demo-mixed-signals.jsonl"])
+    );
+    assert_ne!(
+        seen["closedTrace"], "datamgmt: get /oauth/authorize",
+        "a closed file's trace is gone: {seen:#}"
+    );
+}

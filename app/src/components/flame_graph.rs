@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use spanview_core::flame_graph::{self, FlameBox};
 use spanview_core::layout::{format_duration, format_percent, percent_of};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 use crate::components::waterfall::N_SERVICE_COLOURS;
 use crate::components::waterfall::state::WaterfallState;
@@ -31,17 +32,9 @@ pub fn FlameGraphView() -> impl IntoView {
     let boxes: StoredValue<Vec<FlameBox>> = StoredValue::new(Vec::new());
     let hovered: RwSignal<Option<(FlameBox, f64, f64)>> = RwSignal::new(None);
     let truncated = RwSignal::new(false);
+    // The canvas's container width in CSS pixels, 0 until it has been laid out.
     let width = RwSignal::new(0.0_f64);
-
-    let measure = move || {
-        if let Some(canvas) = canvas.get_untracked()
-            && let Some(parent) = canvas.parent_element()
-        {
-            width.set(f64::from(parent.client_width()));
-        }
-    };
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resize.remove());
+    follow_container_width(canvas, width);
 
     // A selection outside the focus (a deep link, the keyboard going up) zooms out to show it.
     let (keep_state, draw_state) = (state.clone(), state.clone());
@@ -60,8 +53,10 @@ pub fn FlameGraphView() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
+        // Not laid out yet: the container's first size will come through `width`. (Measuring
+        // and writing `width` here made this effect wake itself for ever while the view was
+        // built off the page, under a `<Suspense>` waiting for another resource.)
         if width.get() == 0.0 {
-            measure();
             return;
         }
         let (focused, selected) = (focus.get(), draw_state.selected.get());
@@ -402,6 +397,39 @@ fn paint(
         context.set_line_width(2.5);
         context.stroke_rect(x + 1.25, y + 1.25, (width - 2.5).max(0.5), LEVEL_PX - 3.5);
     }
+}
+
+/// Keeps `width` at the canvas container's width: a `ResizeObserver` reports it once the
+/// container is laid out (the view may be built before it is in the document, where every width
+/// is 0) and whenever it changes (window, scrollbar, panel). Only a changed, non-zero width is
+/// written, so an unchanged layout wakes nothing.
+fn follow_container_width(canvas: NodeRef<leptos::html::Canvas>, width: RwSignal<f64>) {
+    // The browser objects are not Send: kept in local storage, disconnected on unmount.
+    let kept = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut()>)>);
+    canvas.on_load(move |canvas| {
+        let Some(container) = canvas.parent_element() else {
+            return;
+        };
+        let observed = container.clone();
+        let on_resize = Closure::<dyn FnMut()>::new(move || {
+            let measured = f64::from(observed.client_width());
+            if measured > 0.0 && measured != width.get_untracked() {
+                width.set(measured);
+            }
+        });
+        let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) else {
+            return;
+        };
+        observer.observe(&container);
+        kept.set_value(Some((observer, on_resize)));
+    });
+    on_cleanup(move || {
+        kept.with_value(|kept| {
+            if let Some((observer, _)) = kept {
+                observer.disconnect();
+            }
+        })
+    });
 }
 
 /// The label cut to about `width_px`, with an ellipsis when it was cut.

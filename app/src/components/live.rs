@@ -1,5 +1,6 @@
 //! Live updates on the dashboard: listens to `GET /api/live` (server-sent events) and bumps a
-//! counter that the search depends on, at most once a second, unless paused.
+//! counter that the search depends on, at most once a second, unless paused. Traces that arrive
+//! while paused are caught up with on resuming.
 
 use std::time::Duration;
 
@@ -17,6 +18,14 @@ pub fn subscribe() -> (RwSignal<u64>, RwSignal<bool>) {
     let refresh = RwSignal::new(0u64);
     let paused = RwSignal::new(false);
     let pending = RwSignal::new(false);
+    // A trace arrived while paused: the list is behind until the next refresh.
+    let missed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !paused.get() && missed.get_untracked() {
+            missed.set(false);
+            refresh.update(|count| *count += 1);
+        }
+    });
     let url = match api::saved_token() {
         Some(token) => format!("/api/live?access_token={}", api::encode_component(&token)),
         None => String::from("/api/live"),
@@ -26,7 +35,11 @@ pub fn subscribe() -> (RwSignal<u64>, RwSignal<bool>) {
     };
     let on_trace =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_event: web_sys::MessageEvent| {
-            if paused.get_untracked() || pending.get_untracked() {
+            if paused.get_untracked() {
+                missed.set(true);
+                return;
+            }
+            if pending.get_untracked() {
                 return;
             }
             pending.set(true);

@@ -2,7 +2,9 @@
 //! that shows each file's progress, format and traces, or what is wrong with it.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
+use crate::format::count;
 use crate::upload::{FileState, LoadedFile, UploadedFile, Uploads};
 
 /// The header's file picker (several files at once).
@@ -82,10 +84,18 @@ pub fn DropZone() -> impl IntoView {
     }
 }
 
-/// Every opened file: progress while reading and parsing, then its traces, or its error.
+/// Every opened file: progress while reading and parsing, then its traces, or its error. Sits
+/// above the page; a file opened on its own with one trace opens that trace.
 #[component]
 pub fn UploadsPanel() -> impl IntoView {
     let uploads = Uploads::get();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(trace_id) = uploads.open_now.get() {
+            uploads.open_now.set(None);
+            navigate(&format!("/trace/{trace_id}"), Default::default());
+        }
+    });
     move || {
         let files = uploads.files.get();
         (!files.is_empty()).then(|| {
@@ -147,10 +157,10 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
     let uploads = Uploads::get();
     let n_traces = loaded.traces.len();
     let mut summary = format!(
-        "{}: {} spans in {n_traces} trace{}",
+        "{}: {} in {}",
         loaded.format,
-        loaded.n_spans,
-        if n_traces == 1 { "" } else { "s" }
+        count(loaded.n_spans as u64, "span"),
+        count(n_traces as u64, "trace")
     );
     if loaded.skipped_lines > 0 {
         summary.push_str(&format!(
@@ -162,7 +172,10 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
         summary.push_str("; ids were base64 (shown in hex)");
     }
     if loaded.rejected_spans > 0 {
-        summary.push_str(&format!("; {} spans left out", loaded.rejected_spans));
+        summary.push_str(&format!(
+            "; {} left out",
+            count(loaded.rejected_spans, "span")
+        ));
         if let Some(reason) = &loaded.rejected_reason {
             summary.push_str(&format!(", the first: {reason}"));
         }
@@ -188,7 +201,7 @@ fn LoadedEntry(id: u32, loaded: LoadedFile) -> impl IntoView {
             </button>
         }
         .into_any(),
-        Some(Ok(added)) => view! { <span class="saved">{format!("saved ({added} new spans)")}</span> }.into_any(),
+        Some(Ok(added)) => view! { <span class="saved">{format!("saved ({})", count(added, "new span"))}</span> }.into_any(),
         Some(Err(message)) => view! { <span class="upload-error">{format!("not saved: {message}")}</span> }.into_any(),
     };
     let parse_millis = format!("{:.0}", loaded.parse_millis);

@@ -7,7 +7,7 @@ use crate::perf::mark;
 use leptos_router::hooks::use_params_map;
 use spanview_core::compare::{
     Change, Comparison, ComparisonRow, CriticalPathChange, compare, format_delta,
-    format_delta_percent, render_markdown,
+    format_delta_percent, render_markdown_linked,
 };
 use spanview_core::layout::format_duration;
 
@@ -67,7 +67,8 @@ pub fn ComparePage() -> impl IntoView {
 
 #[component]
 fn ComparisonView(comparison: Comparison) -> impl IntoView {
-    let faster = comparison.delta_nanos < 0;
+    // No change is neither green nor red (issue 24).
+    let (faster, slower) = (comparison.delta_nanos < 0, comparison.delta_nanos > 0);
     // Biggest changes first, a page at a time: two 50,000-span traces give 50,000 rows, and the
     // ones that matter are at the top. The rows stay where they are; only their order is kept.
     let mut by_impact: Vec<u32> = (0..comparison.rows.len() as u32).collect();
@@ -93,7 +94,7 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
             download(
                 "comparison.md",
                 "text/markdown",
-                &render_markdown(comparison),
+                &render_markdown_linked(comparison, origin().as_deref()),
             );
         });
     };
@@ -107,8 +108,32 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
     // where in the request it changed.
     let side_by_side = RwSignal::new(false);
     let aligned = comparison.clone();
+    // A new version of a service is often what explains the change (issue 24).
+    let resource_changes = (!comparison.resource_changes.is_empty()).then(|| {
+        let items = comparison
+            .resource_changes
+            .iter()
+            .map(|change| {
+                view! {
+                    <li>
+                        <span class="service">{change.service.clone()}</span> " "
+                        <span class="key">{change.key.clone()}</span> ": "
+                        <span class="before">{change.before.clone().unwrap_or_else(|| "(none)".into())}</span>
+                        " → "
+                        <span class="after">{change.after.clone().unwrap_or_else(|| "(none)".into())}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="resource-changes" aria-label="Resource changes">
+                <h2>"Resource changes"</h2>
+                <ul>{items}</ul>
+            </section>
+        }
+    });
     view! {
-        <div class="compare-summary" class:faster=faster class:slower=!faster>
+        <div class="compare-summary" class:faster=faster class:slower=slower>
             <div class="big-number">
                 <span class="label">"Total"</span>
                 <span class="value">
@@ -125,6 +150,7 @@ fn ComparisonView(comparison: Comparison) -> impl IntoView {
                 <button on:click=export_json>"Export JSON"</button>
             </div>
         </div>
+        {resource_changes}
         <div class="view-tabs" role="tablist">
             <button role="tab" class="tab" aria-selected=move || (!side_by_side.get()).to_string() on:click=move |_| side_by_side.set(false)>"Changes by impact"</button>
             <button role="tab" class="tab" aria-selected=move || side_by_side.get().to_string() on:click=move |_| side_by_side.set(true)>"Side by side"</button>
@@ -238,4 +264,9 @@ fn ComparisonRowView(row: ComparisonRow) -> impl IntoView {
             <td><ul class="attribute-changes">{changes}{path_note}</ul></td>
         </tr>
     }
+}
+
+/// This spanview's address, for reports that link back to it.
+fn origin() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
 }

@@ -13,6 +13,7 @@ use spanview_core::layout::format_duration;
 use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::download::download;
+use crate::format::count;
 
 /// The comma-separated trace ids of one side in the URL.
 fn ids_of(text: &str) -> Vec<String> {
@@ -51,7 +52,7 @@ pub fn GroupComparePage() -> impl IntoView {
         <section class="page compare-page group-compare-page">
             <h1>"Compare groups of traces"</h1>
             <p class="compare-ids">
-                {move || { let (before, after) = sides(); format!("{} traces before → {} traces after", before.len(), after.len()) }}
+                {move || { let (before, after) = sides(); format!("{} before → {} after", count(before.len() as u64, "trace"), count(after.len() as u64, "trace")) }}
             </p>
             <Suspense fallback=|| view! { <p class="notice">"Comparing the groups…"</p> }>
                 {move || Suspend::new(async move {
@@ -87,15 +88,19 @@ fn median_and_p95(distribution: Option<Distribution>) -> (String, String) {
 
 #[component]
 fn GroupComparisonView(comparison: GroupComparison) -> impl IntoView {
-    let faster = comparison.median_delta_nanos < 0;
+    // No change is neither green nor red (issue 24).
+    let (faster, slower) = (
+        comparison.median_delta_nanos < 0,
+        comparison.median_delta_nanos > 0,
+    );
     let markdown = render_group_markdown(&comparison);
     let json = serde_json::to_string_pretty(&comparison).unwrap_or_default();
     let side_note = |label: &str, d: Distribution, variability: Variability| {
         let class = format!("variability {}", variability_label(variability));
         let text = format!(
-            "{label}: {} ({} traces, p95 {} = {:.1}× median)",
+            "{label}: {} ({}, p95 {} = {:.1}× median)",
             variability_label(variability),
-            d.n,
+            count(d.n as u64, "trace"),
             format_duration(d.p95_nanos),
             d.p95_nanos as f64 / d.median_nanos.max(1) as f64
         );
@@ -108,7 +113,7 @@ fn GroupComparisonView(comparison: GroupComparison) -> impl IntoView {
         .map(|row| view! { <GroupRowView row=row /> })
         .collect_view();
     view! {
-        <div class="compare-summary" class:faster=faster class:slower=!faster>
+        <div class="compare-summary" class:faster=faster class:slower=slower>
             <div class="big-number">
                 <span class="label">"Median"</span>
                 <span class="value">
@@ -178,7 +183,7 @@ fn GroupRowView(row: GroupComparisonRow) -> impl IntoView {
             </td>
             <td class="num">{median_before}</td>
             <td class="num">{median_after}</td>
-            <td class="num delta">{format!("{} ({})", format_delta(row.median_delta_nanos), format_delta_percent(row.median_delta_percent))}</td>
+            <td class="num delta">{format_delta(row.median_delta_nanos)}" "<span class="delta-percent">{format!("({})", format_delta_percent(row.median_delta_percent))}</span></td>
             <td class="num">{p95_before}</td>
             <td class="num">{p95_after}</td>
             <td class="num">{format!("{} → {}", row.traces_before, row.traces_after)}</td>

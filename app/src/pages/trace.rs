@@ -410,6 +410,14 @@ fn TraceHeader() -> impl IntoView {
         |row| format!("{} of its own work", format_duration(row.self_nanos)),
     );
     let has_errors = waterfall.n_errors > 0;
+    let time_zone = crate::components::time_zone::TimeZoneSetting::get();
+    let compare_with = waterfall.rows.first().map(|root| {
+        view! {
+            <crate::components::compare_with::CompareWith trace_id=state.trace.trace_id.to_string()
+                service=root.service.to_string() operation=root.name.to_string() start_nanos=waterfall.window.start_nanos />
+        }
+    });
+    let started_nanos = waterfall.window.start_nanos;
     view! {
         <header class="trace-header">
             <h1>{title}</h1>
@@ -419,9 +427,11 @@ fn TraceHeader() -> impl IntoView {
                 <div><dt>"Services"</dt><dd>{waterfall.services.len()}</dd></div>
                 <div><dt>"Errors"</dt><dd class:has-errors=has_errors>{waterfall.n_errors}</dd></div>
                 <div><dt>"Trace ID"</dt><dd class="mono">{state.trace.trace_id.to_string()}</dd></div>
+                <div><dt>"Started"</dt><dd class="started-at">{move || time_zone.format(started_nanos)}</dd></div>
             </dl>
             <div class="call-outs">{ranked}{busiest}</div>
             <ExportButtons />
+            {compare_with}
         </header>
     }
 }

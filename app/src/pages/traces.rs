@@ -10,7 +10,8 @@ use crate::api;
 use crate::components::api_error::ApiErrorView;
 use crate::components::live::{self, LiveToggle};
 use crate::components::services_overview::ServicesOverviewView;
-use crate::format::{local_time, time_ago};
+use crate::components::time_zone::TimeZoneSetting;
+use crate::format::{count, local_time, time_ago};
 use crate::pages::group_compare::group_compare_href;
 use crate::search::{CUSTOM_RANGE, KINDS, LIMITS, RANGES, STATUSES, SearchForm};
 
@@ -19,6 +20,11 @@ pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let form = Memo::new(move |_| query.with(SearchForm::from_query));
     let (refresh, paused) = live::subscribe();
+    // The list's sort and ticks outlive each result (a live refresh re-renders the list), so
+    // steady traffic does not undo them.
+    let sort = RwSignal::new((SortKey::Start, true));
+    let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
+    let log_scale = RwSignal::new(false);
     let traces = LocalResource::new(move || {
         refresh.track();
         let api_query = form.get().to_api_query(now_unix_nanos());
@@ -34,6 +40,7 @@ pub fn TracesPage() -> impl IntoView {
             <div class="page-title">
                 <h1>"Traces"</h1>
                 <LiveToggle paused=paused />
+                <TraceIdBox />
             </div>
             {move || view! { <SearchFormView initial=form.get() /> }}
             <Transition fallback=|| ()>
@@ -56,7 +63,13 @@ pub fn TracesPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => {
                             view! { <p class="notice">"No trace matches this search."</p> }.into_any()
                         }
-                        Ok(list) => view! { <Results traces=list form=form.get_untracked() /> }.into_any(),
+                        Ok(mut list) => {
+                            // The API was asked for one more than the limit: is there more?
+                            let limit = form.with_untracked(SearchForm::limit);
+                            let more_match = list.len() > limit;
+                            list.truncate(limit);
+                            view! { <Results traces=list more_match=more_match form=form.get_untracked() sort=sort picked=picked log_scale=log_scale /> }.into_any()
+                        }
                         Err(error) => view! { <ApiErrorView error=error /> }.into_any(),
                     }
                 })}
@@ -83,6 +96,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
     let start = RwSignal::new(initial.start.clone());
     let end = RwSignal::new(initial.end.clone());
     let errors_only = RwSignal::new(initial.errors_only);
+    let limit_choices = limit_choices(&initial.limit);
+    let compare_with = initial.compare_with.clone();
     let limit = RwSignal::new(initial.limit);
     let services = LocalResource::new(api::services);
     let operations = LocalResource::new(move || {
@@ -110,6 +125,8 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             end: end.get_untracked(),
             errors_only: errors_only.get_untracked(),
             limit: limit.get_untracked(),
+            // Picking a trace to compare with goes on through new searches.
+            compare_with: compare_with.clone(),
         };
         navigate(&format!("/?{}", form.to_url_query()), Default::default());
     };
@@ -183,7 +200,7 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
             </Show>
             <label>"Limit"
                 <select name="limit" prop:value=move || limit.get() on:change=move |event| limit.set(event_target_value(&event))>
-                    {LIMITS.map(|value| view! { <option value=value>{value}</option> }).collect_view()}
+                    {limit_choices.into_iter().map(|value| { let label = value.clone(); view! { <option value=value>{label}</option> } }).collect_view()}
                 </select>
             </label>
             <label class="inline">
@@ -199,6 +216,54 @@ fn SearchFormView(initial: SearchForm) -> impl IntoView {
                 " (span, resource and event attributes; every term must match), e.g. "
                 <code>r#"exception.message="connection refused" http.status_code!=200"#</code>
             </p>
+        </form>
+    }
+}
+
+/// The first 8 hex digits of a trace id, for a label.
+fn short_id(trace_id: &str) -> String {
+    trace_id.chars().take(8).collect()
+}
+
+/// The limit's choices, with the URL's limit among them when it is another (after "Load more").
+fn limit_choices(current: &str) -> Vec<String> {
+    let mut choices: Vec<String> = LIMITS.iter().map(|limit| limit.to_string()).collect();
+    if let Ok(current) = current.trim().parse::<usize>()
+        && !choices.contains(&current.to_string())
+    {
+        choices.push(current.to_string());
+        spanview_core::sort::by_u64_key(&mut choices, |limit| limit.parse::<u64>().unwrap_or(0));
+    }
+    choices
+}
+
+/// A box to paste a trace id into (32 hex digits, or 16 for a 64-bit id) and open that trace.
+#[component]
+fn TraceIdBox() -> impl IntoView {
+    let navigate = use_navigate();
+    let text = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let typed = text.get_untracked();
+        match typed.trim().parse::<spanview_core::TraceId>() {
+            Ok(trace_id) => {
+                problem.set(None);
+                navigate(&format!("/trace/{trace_id}"), Default::default());
+            }
+            Err(_) => problem.set(Some(String::from(
+                "a trace id is 32 hex digits, or 16 for a 64-bit id",
+            ))),
+        }
+    };
+    view! {
+        <form class="trace-id-box" on:submit=submit aria-label="Open a trace by id">
+            <input type="text" name="traceId" placeholder="Trace id" spellcheck="false" autocomplete="off"
+                aria-label="Trace id (16 or 32 hex digits)"
+                aria-invalid=move || problem.with(Option::is_some).to_string()
+                prop:value=move || text.get() on:input=move |event| text.set(event_target_value(&event)) />
+            <button type="submit">"Go"</button>
+            {move || problem.get().map(|problem| view! { <span class="error" role="alert">{problem}</span> })}
         </form>
     }
 }
@@ -270,13 +335,21 @@ enum SortKey {
 }
 
 #[component]
-fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
-    let sort = RwSignal::new((SortKey::Start, true));
-    // Traces picked for comparison, as (start, id): of two, the older one is "before".
-    let picked: RwSignal<Vec<(u64, String)>> = RwSignal::new(Vec::new());
+fn Results(
+    traces: Vec<TraceSummary>,
+    /// More traces match than the limit lists.
+    more_match: bool,
+    form: SearchForm,
+    sort: RwSignal<(SortKey, bool)>,
+    /// Traces picked for comparison, as (start, id): of two, the older one is "before".
+    picked: RwSignal<Vec<(u64, String)>>,
+    /// The scatter plot's durations on a log scale.
+    log_scale: RwSignal<bool>,
+) -> impl IntoView {
     let before_group = BeforeGroup::get();
     let traces = StoredValue::new(traces);
     let navigate = use_navigate();
+    let load_more_navigate = navigate.clone();
     let open_comparison = {
         let navigate = navigate.clone();
         move |_| {
@@ -304,21 +377,31 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             Default::default(),
         );
     };
+    // Every listed trace picked (picks from an earlier search stay and do not count).
     let all_picked = move || {
-        let n_picked = picked.with(Vec::len);
-        n_picked > 0 && n_picked == traces.with_value(Vec::len)
+        picked.with(|picked| {
+            traces.with_value(|list| {
+                !list.is_empty()
+                    && list.iter().all(|summary| {
+                        let id = summary.trace_id.to_string();
+                        picked.iter().any(|(_, picked_id)| *picked_id == id)
+                    })
+            })
+        })
     };
     let toggle_all = move |event: leptos::ev::Event| {
-        let everything = if event_target_checked(&event) {
+        let checked = event_target_checked(&event);
+        picked.update(|picked| {
             traces.with_value(|list| {
-                list.iter()
-                    .map(|summary| (summary.start_nanos, summary.trace_id.to_string()))
-                    .collect()
+                for summary in list {
+                    let id = summary.trace_id.to_string();
+                    picked.retain(|(_, picked_id)| *picked_id != id);
+                    if checked {
+                        picked.push((summary.start_nanos, id));
+                    }
+                }
             })
-        } else {
-            Vec::new()
-        };
-        picked.set(everything);
+        });
     };
     let n_before = move || before_group.0.with(Vec::len);
     let n_picked = move || picked.with(Vec::len);
@@ -351,18 +434,42 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             </th>
         }
     };
-    let count = match traces.with_value(Vec::len) {
-        1 => String::from("1 trace"),
-        n => format!("{n} traces"),
+    let compare_with = form.compare_with.clone();
+    let n_listed = traces.with_value(Vec::len);
+    let count_text = if more_match {
+        format!("{}; more match", count(n_listed as u64, "trace"))
+    } else {
+        count(n_listed as u64, "trace")
     };
+    // "Load more" doubles the limit (the API lists at most 1000).
+    let load_more = more_match
+        .then(|| {
+            let mut wider = form.clone();
+            let limit = (form.limit() * 2).min(spanview_core::query::MAX_LIMIT);
+            (limit > form.limit()).then(|| {
+                wider.limit = limit.to_string();
+                format!("/?{}", wider.to_url_query())
+            })
+        })
+        .flatten();
     view! {
         <div class="result-bar">
-            <p class="result-count">{count}</p>
+            <p class="result-count">{count_text}</p>
+            {load_more.map(|href| view! {
+                <button class="compare-button load-more" on:click=move |_| load_more_navigate(&href, Default::default())>
+                    "Load more"
+                </button>
+            })}
             <button class="compare-button compare-pair" disabled=move || n_picked() != 2 on:click=open_comparison>
                 {move || match n_picked() {
                     2 => String::from("Compare the 2 selected traces"),
                     n => format!("Select 2 traces to compare ({n} selected)"),
                 }}
+            </button>
+            <button class="compare-button log-scale" aria-pressed=move || log_scale.get().to_string()
+                title="The plot's durations on a logarithmic scale, so that one slow outlier does not flatten the rest"
+                on:click=move |_| log_scale.update(|log| *log = !*log)>
+                "Log scale"
             </button>
             <div class="group-pick" role="group" aria-label="Group comparison">
                 <Show
@@ -374,7 +481,7 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                         </button>
                     }
                 >
-                    <span class="before-group">{move || format!("Before group: {} traces", n_before())}</span>
+                    <span class="before-group">{move || format!("Before group: {}", count(n_before() as u64, "trace"))}</span>
                     <button class="compare-button compare-groups" disabled=move || n_picked() == 0 on:click=open_group_comparison.clone()>
                         {move || format!("Compare with the {} selected", n_picked())}
                     </button>
@@ -382,7 +489,14 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 </Show>
             </div>
         </div>
-        <Scatter traces=traces.get_value() form=form />
+        {(!form.compare_with.is_empty()).then(|| view! {
+            <p class="compare-with-banner" role="status">
+                "Pick the trace to compare with "
+                <a href=format!("/trace/{}", form.compare_with)><code>{short_id(&form.compare_with)}</code></a>
+                ": its row's " <strong>"Compare"</strong> " link opens the comparison."
+            </p>
+        })}
+        <Scatter traces=traces.get_value() form=form log_scale=log_scale />
         <table class="trace-table">
             <thead>
                 <tr>
@@ -401,7 +515,7 @@ fn Results(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 {move || {
                     let list = sorted();
                     let slowest = list.iter().map(TraceSummary::duration_nanos).max().unwrap_or(0).max(1);
-                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest picked=picked /> }).collect_view()
+                    list.into_iter().map(|summary| view! { <TraceRow summary=summary slowest=slowest picked=picked compare_with=compare_with.clone() /> }).collect_view()
                 }}
             </tbody>
         </table>
@@ -413,8 +527,14 @@ fn TraceRow(
     summary: TraceSummary,
     slowest: u64,
     picked: RwSignal<Vec<(u64, String)>>,
+    /// The trace the user is picking one to compare with (empty when not picking).
+    compare_with: String,
 ) -> impl IntoView {
     let trace_id = summary.trace_id.to_string();
+    // Picked from a search: this one is "before", the trace the user came from "after".
+    let compare_link = (!compare_with.is_empty() && compare_with != trace_id).then(|| {
+        view! { <a class="compare-link" href=format!("/compare/{trace_id}/{compare_with}")>"Compare"</a> }
+    });
     let start = summary.start_nanos;
     let id_for_check = trace_id.clone();
     let is_picked = move || picked.with(|picked| picked.iter().any(|(_, id)| *id == id_for_check));
@@ -429,6 +549,7 @@ fn TraceRow(
         });
     };
     let href = format!("/trace/{}", summary.trace_id);
+    let time_zone = TimeZoneSetting::get();
     let (service, name) = match &summary.root {
         Some(root) => (root.service.clone(), root.name.clone()),
         None => (String::new(), String::from("(no spans)")),
@@ -447,6 +568,7 @@ fn TraceRow(
                     " "
                     <span class="name">{name}</span>
                 </a>
+                {compare_link}
             </td>
             <td class="duration">
                 <span class="duration-text">{format_duration(duration)}</span>
@@ -457,7 +579,10 @@ fn TraceRow(
             <td class="services">
                 {summary.services.into_iter().map(|service| view! { <span class="chip">{service}</span> }).collect_view()}
             </td>
-            <td class="started" title=local_time(summary.start_nanos)>{time_ago(summary.start_nanos)}</td>
+            <td class="started">
+                <span class="ago">{time_ago(summary.start_nanos)}</span>
+                <span class="at">{move || time_zone.format_seconds(start)}</span>
+            </td>
         </tr>
     }
 }
@@ -465,7 +590,11 @@ fn TraceRow(
 /// Duration over start time, one dot per trace: the slow ones stand out. Click opens a trace;
 /// dragging across the plot narrows the search to that time range (brushing).
 #[component]
-fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
+fn Scatter(
+    traces: Vec<TraceSummary>,
+    form: SearchForm,
+    log_scale: RwSignal<bool>,
+) -> impl IntoView {
     const WIDTH: f64 = 1000.0;
     const HEIGHT: f64 = 180.0;
     const PAD: f64 = 10.0;
@@ -477,7 +606,48 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
         .max()
         .unwrap_or(0)
         .max(1);
+    let fastest = traces
+        .iter()
+        .map(TraceSummary::duration_nanos)
+        .min()
+        .unwrap_or(0)
+        .max(1);
     let span = (last - first).max(1) as f64;
+    // Where a duration sits, from 0 (bottom) to 1 (top): linear from zero, or logarithmic from
+    // the fastest trace, so that one outlier does not squash every other dot.
+    let height_of = move |duration: u64, log: bool| -> f64 {
+        if log {
+            let (low, high) = ((fastest as f64).ln(), (slowest as f64).ln());
+            if high <= low {
+                0.5
+            } else {
+                ((duration.max(1) as f64).ln() - low) / (high - low)
+            }
+        } else {
+            duration as f64 / slowest as f64
+        }
+    };
+    let time_zone = TimeZoneSetting::get();
+    let (tick_step, ticks) = spanview_core::time_axis::time_ticks(first, last, 6);
+    let spans_days = last - first >= 86_400 * 1_000_000_000;
+    let time_labels = move || {
+        let utc = time_zone.0.get() == crate::components::time_zone::TimeZone::Utc;
+        ticks
+            .iter()
+            .map(|&tick| {
+                let left = if last == first {
+                    50.0
+                } else {
+                    (PAD + (tick - first) as f64 / span * (WIDTH - 2.0 * PAD)) / WIDTH * 100.0
+                };
+                view! {
+                    <span class="time-label" style=format!("left: {left:.2}%")>
+                        {crate::format::axis_time(tick, utc, tick_step, spans_days)}
+                    </span>
+                }
+            })
+            .collect_view()
+    };
     let navigate = use_navigate();
     // Brushing: the plot's x (in viewBox units) where the drag began and where it is now.
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
@@ -521,45 +691,47 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
             })
         })
     };
-    let dots = traces
-        .into_iter()
-        .map(|summary| {
-            let x = if last == first {
-                WIDTH / 2.0
-            } else {
-                PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
-            };
-            let y = HEIGHT
-                - PAD
-                - summary.duration_nanos() as f64 / slowest as f64 * (HEIGHT - 2.0 * PAD);
-            let name = summary
-                .root
-                .as_ref()
-                .map(|root| format!("{}: {}", root.service, root.name))
-                .unwrap_or_default();
-            let tooltip = format!(
-                "{name}\n{} · {} spans · {}",
-                format_duration(summary.duration_nanos()),
-                summary.n_spans,
-                local_time(summary.start_nanos)
-            );
-            let href = format!("/trace/{}", summary.trace_id);
-            let navigate = navigate.clone();
-            let has_errors = summary.n_errors > 0;
-            // A zero-length line with a round cap and a stroke that ignores the plot's scaling:
-            // a round dot however the stretched plot is wide (a circle would be an ellipse).
-            let (x, y) = (format!("{x:.1}"), format!("{y:.1}"));
-            view! {
-                <line
-                    class="dot" class:error=has_errors
-                    x1=x.clone() y1=y.clone() x2=x y2=y
-                    on:click=move |_| navigate(&href, Default::default())
-                >
-                    <title>{tooltip}</title>
-                </line>
-            }
-        })
-        .collect_view();
+    let dots = move || {
+        let log = log_scale.get();
+        traces
+            .iter()
+            .map(|summary| {
+                let x = if last == first {
+                    WIDTH / 2.0
+                } else {
+                    PAD + (summary.start_nanos - first) as f64 / span * (WIDTH - 2.0 * PAD)
+                };
+                let y =
+                    HEIGHT - PAD - height_of(summary.duration_nanos(), log) * (HEIGHT - 2.0 * PAD);
+                let name = summary
+                    .root
+                    .as_ref()
+                    .map(|root| format!("{}: {}", root.service, root.name))
+                    .unwrap_or_default();
+                let tooltip = format!(
+                    "{name}\n{} · {} · {}",
+                    format_duration(summary.duration_nanos()),
+                    count(summary.n_spans, "span"),
+                    local_time(summary.start_nanos)
+                );
+                let href = format!("/trace/{}", summary.trace_id);
+                let navigate = navigate.clone();
+                let has_errors = summary.n_errors > 0;
+                // A zero-length line with a round cap and a stroke that ignores the plot's scaling:
+                // a round dot however the stretched plot is wide (a circle would be an ellipse).
+                let (x, y) = (format!("{x:.1}"), format!("{y:.1}"));
+                view! {
+                    <line
+                        class="dot" class:error=has_errors
+                        x1=x.clone() y1=y.clone() x2=x y2=y
+                        on:click=move |_| navigate(&href, Default::default())
+                    >
+                        <title>{tooltip}</title>
+                    </line>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <div class="scatter" aria-label="Trace duration over time" title="Drag across the plot to narrow the time range">
             <span class="axis-label top">{format_duration(slowest)}</span>
@@ -585,7 +757,8 @@ fn Scatter(traces: Vec<TraceSummary>, form: SearchForm) -> impl IntoView {
                 {brush_rect}
                 {dots}
             </svg>
-            <span class="axis-label bottom">"0"</span>
+            <span class="axis-label bottom">{move || if log_scale.get() { format_duration(fastest) } else { String::from("0") }}</span>
+            <div class="time-axis" aria-label="Start time">{time_labels}</div>
         </div>
     }
 }

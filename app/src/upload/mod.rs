@@ -3,6 +3,7 @@
 //! open in the same trace and comparison views as stored ones: [`load_trace`] looks here first.
 
 pub mod protocol;
+mod saved;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -70,6 +71,8 @@ struct EncodedTrace {
 #[derive(Clone, Copy)]
 pub struct Uploads {
     pub files: RwSignal<Vec<UploadedFile>>,
+    /// A trace to open at once: the only trace of a file opened on its own.
+    pub open_now: RwSignal<Option<String>>,
     /// Traces opened so far, decoded from `encoded` on first use.
     traces: StoredValue<HashMap<String, Arc<Trace>>>,
     /// Every uploaded trace as the worker encoded it: its file's reply and where in it the
@@ -78,16 +81,67 @@ pub struct Uploads {
     /// Each opened file, for "Save to server", which sends it exactly as it was.
     originals: StoredValue<HashMap<u32, web_sys::File>, LocalStorage>,
     next_id: StoredValue<u32>,
+    /// Each opened file's key in the browser's database ([`saved`]), once it has loaded.
+    saved_keys: StoredValue<HashMap<u32, f64>>,
+    /// The files kept from an earlier visit, opened again when the app starts.
+    restore: StoredValue<Restore, LocalStorage>,
+}
+
+/// Files from an earlier visit being opened again: a trace page waits for them before asking
+/// the server (after a reload its trace may be one of theirs).
+#[derive(Default)]
+struct Restore {
+    /// Waiting for the database's list of files.
+    listing: bool,
+    /// Files listed and not yet loaded (or failed).
+    files: std::collections::HashSet<u32>,
+    /// Who waits for the restore to finish.
+    waiters: Vec<futures::channel::oneshot::Sender<()>>,
 }
 
 impl Uploads {
     pub fn provide() {
         provide_context(Self {
             files: RwSignal::new(Vec::new()),
+            open_now: RwSignal::new(None),
             traces: StoredValue::new(HashMap::new()),
             encoded: StoredValue::new(HashMap::new()),
             originals: StoredValue::new_local(HashMap::new()),
             next_id: StoredValue::new(1),
+            saved_keys: StoredValue::new(HashMap::new()),
+            restore: StoredValue::new_local(Restore {
+                listing: true,
+                ..Restore::default()
+            }),
+        });
+        let uploads = Self::get();
+        saved::load_all(move |files| {
+            for (key, file) in files {
+                let id = uploads.open_file(file, false);
+                uploads
+                    .saved_keys
+                    .update_value(|keys| _ = keys.insert(id, key));
+                uploads
+                    .restore
+                    .update_value(|restore| _ = restore.files.insert(id));
+            }
+            // A file that failed at once (no worker) is settled already.
+            let settled: Vec<u32> = uploads.files.with_untracked(|files| {
+                files
+                    .iter()
+                    .filter(|file| {
+                        matches!(file.state, FileState::Loaded(_) | FileState::Failed { .. })
+                    })
+                    .map(|file| file.id)
+                    .collect()
+            });
+            uploads.restore.update_value(|restore| {
+                restore.listing = false;
+                for id in settled {
+                    restore.files.remove(&id);
+                }
+            });
+            uploads.finish_restore_if_done();
         });
         // Once the page has settled (a large trace painted), a format worker is loaded ahead of
         // the first file.
@@ -129,14 +183,57 @@ impl Uploads {
 
     pub fn open_files(&self, files: &web_sys::FileList) {
         crate::perf::mark("spanview:upload-chosen");
+        // One file of one trace opens that trace; of several files the user picks.
+        let alone = files.length() == 1;
         for index in 0..files.length() {
             if let Some(file) = files.get(index) {
-                self.open_file(file);
+                self.open_file(file, alone);
             }
         }
     }
 
+    /// Waits while files from an earlier visit are being opened again; whether it waited.
+    async fn restored(&self) -> bool {
+        let (sender, receiver) = futures::channel::oneshot::channel();
+        let waiting = self.restore.try_update_value(|restore| {
+            let pending = restore.listing || !restore.files.is_empty();
+            if pending {
+                restore.waiters.push(sender);
+            }
+            pending
+        });
+        if waiting != Some(true) {
+            return false;
+        }
+        let _ = receiver.await;
+        true
+    }
+
+    fn finish_restore_if_done(&self) {
+        let waiters = self.restore.try_update_value(|restore| {
+            if restore.listing || !restore.files.is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut restore.waiters)
+            }
+        });
+        for waiter in waiters.unwrap_or_default() {
+            let _ = waiter.send(());
+        }
+    }
+
     fn set_state(&self, id: u32, state: FileState) {
+        let settled = matches!(state, FileState::Loaded(_) | FileState::Failed { .. });
+        if settled
+            && self
+                .restore
+                .try_update_value(|restore| restore.files.remove(&id))
+                == Some(true)
+        {
+            // After the state is set, below: a waiting trace page then finds its trace.
+            let uploads = *self;
+            queue_microtask(move || uploads.finish_restore_if_done());
+        }
         self.files.update(|files| {
             if let Some(file) = files.iter_mut().find(|file| file.id == id) {
                 file.state = state;
@@ -144,8 +241,8 @@ impl Uploads {
         });
     }
 
-    /// Reads one file (reporting progress), then hands its bytes to a parsing worker.
-    fn open_file(&self, file: web_sys::File) {
+    /// Reads one file (reporting progress), then hands its bytes to a parsing worker; its id.
+    fn open_file(&self, file: web_sys::File, alone: bool) -> u32 {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         self.files.update(|files| {
@@ -158,7 +255,7 @@ impl Uploads {
         });
         let Ok(reader) = web_sys::FileReader::new() else {
             self.set_state(id, failed("this browser cannot read files"));
-            return;
+            return id;
         };
         self.originals.update_value(|all| {
             all.insert(id, file.clone());
@@ -166,10 +263,10 @@ impl Uploads {
         let uploads = *self;
         // The parser starts while the file is read.
         let Some(worker) = FormatWorker::start(move |reply| match reply {
-            Ok(reply) => uploads.accept(id, reply),
+            Ok(reply) => uploads.accept(id, reply, alone),
             Err(message) => uploads.set_state(id, FileState::Failed { message }),
         }) else {
-            return;
+            return id;
         };
         worker.on_progress(move |fraction| {
             uploads.files.update(|files| {
@@ -211,6 +308,7 @@ impl Uploads {
         if reader.read_as_array_buffer(&file).is_err() {
             self.set_state(id, failed("the file could not be read"));
         }
+        id
     }
 
     fn parse(&self, id: u32, bytes: &js_sys::Uint8Array, worker: &FormatWorker) {
@@ -222,7 +320,7 @@ impl Uploads {
         worker.send(PARSE, bytes);
     }
 
-    fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>)) {
+    fn accept(&self, id: u32, (reply, bytes): (WorkerReply, Vec<u8>), alone: bool) {
         crate::perf::mark("spanview:upload-parsed");
         warm_up_format_worker();
         match reply {
@@ -262,10 +360,16 @@ impl Uploads {
                         decoded.remove(&trace.trace_id);
                     }
                 });
-                let labels = traces
+                let labels: Vec<(String, String)> = traces
                     .into_iter()
                     .map(|trace| (trace.trace_id, trace.label))
                     .collect();
+                if let [(only_trace, _)] = labels.as_slice()
+                    && alone
+                {
+                    self.open_now.set(Some(only_trace.clone()));
+                }
+                self.keep_in_browser(id);
                 crate::perf::mark("spanview:upload-decoded");
                 self.set_state(
                     id,
@@ -307,7 +411,29 @@ impl Uploads {
         });
     }
 
+    /// Keeps a loaded file in the browser's database until it is closed (once per file).
+    fn keep_in_browser(&self, id: u32) {
+        if self.saved_keys.with_value(|keys| keys.contains_key(&id)) {
+            return;
+        }
+        let Some(file) = self.originals.with_value(|all| all.get(&id).cloned()) else {
+            return;
+        };
+        // Unique and in opening order: milliseconds, and the file's number within them.
+        let key = js_sys::Date::now() + f64::from(id % 1000) / 1000.0;
+        self.saved_keys
+            .update_value(|keys| _ = keys.insert(id, key));
+        saved::keep(key, file);
+    }
+
     pub fn forget(&self, id: u32) {
+        if let Some(key) = self
+            .saved_keys
+            .try_update_value(|keys| keys.remove(&id))
+            .flatten()
+        {
+            saved::forget(key);
+        }
         self.files
             .update(|files| files.retain(|file| file.id != id));
         self.originals.update_value(|all| {
@@ -523,6 +649,12 @@ pub async fn load_trace(uploads: Uploads, trace_id: String) -> Result<Arc<Trace>
         .parse::<spanview_core::TraceId>()
         .map_or(trace_id, |id| id.to_hex());
     if let Some(trace) = uploads.trace(&trace_id) {
+        return Ok(trace);
+    }
+    // After a reload, the files kept from before may hold it once they have loaded again.
+    if uploads.restored().await
+        && let Some(trace) = uploads.trace(&trace_id)
+    {
         return Ok(trace);
     }
     api::trace(&trace_id).await.map(Arc::new)

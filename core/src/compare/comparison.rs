@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::ids::TraceId;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
@@ -79,6 +81,19 @@ pub struct Extent {
     pub end_nanos: u64,
 }
 
+/// A resource attribute of a service in both traces that differs between them
+/// (`checkout-service service.version: 1.4.0 -> 1.5.0`, often what explains a deploy). A
+/// service with several resources (instances) that disagree shows their distinct values joined
+/// by ", ".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceChange {
+    pub service: String,
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comparison {
@@ -91,6 +106,11 @@ pub struct Comparison {
     /// Spans with a `db.statement` attribute.
     pub queries_before: usize,
     pub queries_after: usize,
+    /// The traces compared, for reports that link back to them.
+    pub trace_id_before: TraceId,
+    pub trace_id_after: TraceId,
+    /// Resource attributes changed for the services in both traces, by service and key.
+    pub resource_changes: Vec<ResourceChange>,
     /// In tree order: the first trace's rows, with each row only the second trace has placed
     /// after the rows of its parent's subtree, so that both waterfalls line up. Biggest change
     /// first is [`Comparison::rows_by_impact`].

@@ -10,6 +10,7 @@ mod comparison;
 mod matching;
 pub(crate) mod paths;
 mod report;
+mod resources;
 mod rows;
 #[cfg(test)]
 mod tests;
@@ -22,11 +23,13 @@ use rows::RowContext;
 
 pub(crate) use comparison::delta_percent;
 pub use comparison::{
-    AttributeChange, Change, Comparison, ComparisonRow, CriticalPathChange, Extent,
+    AttributeChange, Change, Comparison, ComparisonRow, CriticalPathChange, Extent, ResourceChange,
 };
 pub use report::{
-    escape_markdown, format_delta, format_delta_percent, render_markdown, render_table,
+    escape_markdown, format_delta, format_delta_percent, render_markdown, render_markdown_linked,
+    render_table,
 };
+pub use resources::resource_changes;
 
 pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
     let mut keys = KeyTable::default();
@@ -69,6 +72,9 @@ pub fn compare(before: &Trace, after: &Trace) -> Option<Comparison> {
         spans_after: after.batch.spans.len(),
         queries_before: count_queries(before),
         queries_after: count_queries(after),
+        trace_id_before: before.trace_id,
+        trace_id_after: after.trace_id,
+        resource_changes: resource_changes(before, after),
         rows,
     })
 }

@@ -23,7 +23,9 @@ pub fn format_delta_percent(percent: Option<f64>) -> String {
 
 /// A plain-text report for terminals: the header, then rows by impact.
 pub fn render_table(comparison: &Comparison) -> String {
-    let mut out = header_lines(comparison).join("\n");
+    let mut lines = header_lines(comparison);
+    lines.extend(resource_change_lines(comparison, |text| text.to_owned()));
+    let mut out = lines.join("\n");
     out.push_str("\n\n");
     let mut lines = vec![[
         "span".to_owned(),
@@ -64,10 +66,26 @@ pub fn render_table(comparison: &Comparison) -> String {
     out
 }
 
-/// A Markdown report for pull requests.
+/// A Markdown report for pull requests, naming both traces.
 pub fn render_markdown(comparison: &Comparison) -> String {
+    render_markdown_linked(comparison, None)
+}
+
+/// [`render_markdown`] whose trace ids link back to spanview at `base_url` (e.g.
+/// `http://localhost:4318`), with a link to the comparison itself.
+pub fn render_markdown_linked(comparison: &Comparison, base_url: Option<&str>) -> String {
+    let (before, after) = (comparison.trace_id_before, comparison.trace_id_after);
     let mut out = String::from("### Trace comparison\n\n");
+    match base_url.map(|base| base.trim_end_matches('/')) {
+        Some(base) => out.push_str(&format!(
+            "- traces: [`{before}`]({base}/trace/{before}) -> [`{after}`]({base}/trace/{after}) ([side by side]({base}/compare/{before}/{after}))\n"
+        )),
+        None => out.push_str(&format!("- traces: `{before}` -> `{after}`\n")),
+    }
     for line in header_lines(comparison) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    for line in resource_change_lines(comparison, escape_markdown) {
         out.push_str(&format!("- {line}\n"));
     }
     out.push_str("\n| span | before | after | change | change % | count | what |\n|---|---:|---:|---:|---:|---:|---|\n");
@@ -135,6 +153,23 @@ fn header_lines(comparison: &Comparison) -> Vec<String> {
             comparison.queries_before, comparison.queries_after
         ),
     ]
+}
+
+/// One line per changed resource attribute; `escape` is applied to the text from the traces.
+fn resource_change_lines(comparison: &Comparison, escape: fn(&str) -> String) -> Vec<String> {
+    comparison
+        .resource_changes
+        .iter()
+        .map(|change| {
+            format!(
+                "resource of {}: {}: {} -> {}",
+                escape(&change.service),
+                escape(&change.key),
+                escape(&one_line(change.before.as_deref().unwrap_or("(none)"))),
+                escape(&one_line(change.after.as_deref().unwrap_or("(none)")))
+            )
+        })
+        .collect()
 }
 
 /// The cells of a report row; `escape` is applied to the text that comes from the spans.

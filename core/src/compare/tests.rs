@@ -1,5 +1,6 @@
 use super::report::row_cells;
 use super::*;
+use crate::model::{AnyValue, KeyValue};
 use crate::scenario;
 use proptest::prelude::*;
 
@@ -107,6 +108,73 @@ fn scenario_pair() -> Comparison {
     let before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);
     let after = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 9_000_000_000);
     compare(&before, &after).unwrap()
+}
+
+/// The pair with `inventory-service` deployed from 1.4.0 to 1.5.0 (and a new pid, ignored).
+fn deployed_pair() -> (Trace, Trace) {
+    let mut before = scenario::slow_order(scenario::SLOW_ORDER_TRACE_ID, 1_000);
+    let mut after = scenario::fixed_order(scenario::FIXED_ORDER_TRACE_ID, 9_000_000_000);
+    for (trace, version, pid) in [(&mut before, "1.4.0", 7_i64), (&mut after, "1.5.0", 8)] {
+        for resource in &mut trace.batch.resources {
+            if resource.service_name() == "inventory-service" {
+                for attribute in &mut resource.attributes {
+                    if attribute.key == "service.version" {
+                        attribute.value = AnyValue::from(version);
+                    }
+                }
+                resource.attributes.push(KeyValue::new("process.pid", pid));
+            }
+        }
+    }
+    (before, after)
+}
+
+#[test]
+fn a_deployed_service_shows_its_version_change() {
+    let (before, after) = deployed_pair();
+    let comparison = compare(&before, &after).unwrap();
+    assert_eq!(
+        comparison.resource_changes,
+        vec![ResourceChange {
+            service: String::from("inventory-service"),
+            key: String::from("service.version"),
+            before: Some(String::from("1.4.0")),
+            after: Some(String::from("1.5.0")),
+        }]
+    );
+    let table = render_table(&comparison);
+    assert!(
+        table.contains("resource of inventory-service: service.version: 1.4.0 -> 1.5.0"),
+        "{table}"
+    );
+    // Identical resources: nothing to show.
+    assert!(scenario_pair().resource_changes.is_empty());
+}
+
+#[test]
+fn the_markdown_report_names_both_traces_and_links_back() {
+    let (before, after) = deployed_pair();
+    let comparison = compare(&before, &after).unwrap();
+    let (before_id, after_id) = (
+        scenario::SLOW_ORDER_TRACE_ID,
+        scenario::FIXED_ORDER_TRACE_ID,
+    );
+    let plain = render_markdown(&comparison);
+    assert!(
+        plain.contains(&format!("- traces: `{before_id}` -> `{after_id}`\n")),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("- resource of inventory-service: service.version: 1.4.0 -> 1.5.0\n"),
+        "{plain}"
+    );
+    let linked = render_markdown_linked(&comparison, Some("http://127.0.0.1:4318/"));
+    assert!(
+        linked.contains(&format!(
+            "- traces: [`{before_id}`](http://127.0.0.1:4318/trace/{before_id}) -> [`{after_id}`](http://127.0.0.1:4318/trace/{after_id}) ([side by side](http://127.0.0.1:4318/compare/{before_id}/{after_id}))\n"
+        )),
+        "{linked}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ try {
   await page.waitForSelector('select[name="service"] option[value="order-service"]', { state: 'attached' });
   await page.selectOption('select[name="service"]', 'order-service');
   await page.fill('input[name="minDuration"]', '2s');
-  await page.click('button[type="submit"]');
+  await page.click('.search-form button[type="submit"]');
   await page.waitForURL(/minDuration=2s/);
   await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 1);
   seen.url = new URL(page.url()).search;

@@ -91,7 +91,7 @@ pub fn SpanDetail(row_idx: u32) -> impl IntoView {
                 {facts.into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view()}
             </dl>
             <h3>"Attributes"</h3>
-            <AttributeTable attributes=span.attributes.clone() />
+            <AttributeTable attributes=span.attributes />
             {has_events.then(|| view! { <h3>"Events"</h3><ul class="events">{events}</ul> })}
             {has_links.then(|| view! { <h3>"Links"</h3><ul class="links">{links}</ul> })}
             <h3>"Resource"</h3>

@@ -168,7 +168,7 @@ pub fn WaterfallView() -> impl IntoView {
                 on:scroll=move |_| measure()
             >
                 <div class="wf-row wf-head" role="row">
-                    <div class="wf-label" role="columnheader">"Span"</div>
+                    <div class="wf-label" role="columnheader">"Span"<crate::components::column_resize::ColumnResizeHandle /></div>
                     <div class="wf-duration" role="columnheader">"Duration"</div>
                     <div class="wf-share" role="columnheader">"% of total"</div>
                     <div class="wf-timeline" role="columnheader"><TimeAxis /></div>
@@ -207,6 +207,20 @@ fn Toolbar() -> impl IntoView {
         "Show the times as recorded: {} span(s) on another clock were moved to fit inside their calling spans",
         state.waterfall.skew.len()
     );
+    // "Expand to depth" shows its depth only while the rows are still expanded to it: after
+    // "Expand all" or a click on a row it goes back to "—" (issue 24).
+    let depth_choice = RwSignal::new(None::<u32>);
+    let collapsed = state.collapsed;
+    let waterfall = state.waterfall.clone();
+    let depth_shown = move || match depth_choice.get() {
+        Some(depth)
+            if collapsed
+                .with(|collapsed| *collapsed == waterfall.rows_to_collapse_for_depth(depth)) =>
+        {
+            depth.to_string()
+        }
+        _ => String::new(),
+    };
     let critical_title = format!(
         "Highlight the spans the trace waited on ({} spans; press c)",
         state.waterfall.facts.n_on_critical_path
@@ -225,12 +239,17 @@ fn Toolbar() -> impl IntoView {
             </button>
             <label>
                 "Expand to depth "
-                <select on:change=move |event| {
-                    if let Ok(depth) = event_target_value(&event).parse::<u32>() {
-                        depth_state.expand_to_depth(depth);
+                <select
+                    prop:value=depth_shown
+                    on:change=move |event| {
+                        let depth = event_target_value(&event).parse::<u32>().ok();
+                        depth_choice.set(depth);
+                        if let Some(depth) = depth {
+                            depth_state.expand_to_depth(depth);
+                        }
                     }
-                }>
-                    <option value="" selected>"—"</option>
+                >
+                    <option value="">"—"</option>
                     {(1..=max_depth.clamp(1, MAX_EXPAND_DEPTH_CHOICES)).map(|depth| view! { <option value=depth.to_string()>{depth}</option> }).collect_view()}
                 </select>
             </label>
