@@ -142,7 +142,9 @@ fn a_large_file_shows_how_far_its_parse_has_come() {
 /// opened on its own that holds one trace opens that trace at once; two files open none.
 #[test]
 fn opened_files_show_above_the_list_and_a_single_trace_opens_at_once() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) =
+        real_fixtures_dir("opened_files_show_above_the_list_and_a_single_trace_opens_at_once")
+    else {
         return;
     };
     let spanview = Spanview::start(&["--demo"]);
@@ -178,7 +180,8 @@ fn opened_files_show_above_the_list_and_a_single_trace_opens_at_once() {
 /// again, a link to a trace only such a file holds opens after a reload, a closed file is gone.
 #[test]
 fn opened_files_are_kept_in_the_browser_until_closed() {
-    let Some(fixtures) = real_fixtures_dir() else {
+    let Some(fixtures) = real_fixtures_dir("opened_files_are_kept_in_the_browser_until_closed")
+    else {
         return;
     };
     let spanview = Spanview::start(&["--demo"]);
