@@ -50,6 +50,21 @@ try {
   await page.click('button[role="tab"] >> text=Side by side');
   await page.waitForSelector('.aligned-row');
   await shot('6-side-by-side');
+  // 7. The flame graph of the slow order: GET /stock's box spans most of the width.
+  await page.goto(`${base}/trace/${slow}?view=flame`);
+  await page.waitForSelector('.flame-graph canvas[data-boxes]');
+  await page.waitForTimeout(300);
+  await shot('7-flame-graph');
+  // 8. The service map of the last hour: calls between the demo's services, with rates and latencies.
+  await page.goto(`${base}/services/map?range=1h`);
+  await page.waitForSelector('.map-node');
+  await page.waitForTimeout(300);
+  await shot('8-service-map');
+  // 9. inventory-service's performance over time, per operation.
+  await page.goto(`${base}/services/inventory-service?range=1h`);
+  await page.waitForSelector('.chart-row');
+  await page.waitForTimeout(300);
+  await shot('9-service-performance');
 } finally {
   await browser.close();
 }
