@@ -20,6 +20,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin parse-bench
 BIN="$ROOT/target/release"
 NODE_CLIENTS="$ROOT/tests/clients/node"
+mkdir -p "$WORK/files"
 "$BIN/parse-bench" --spans "$SPANS" --write-dir "$WORK/files" >/dev/null
 "$BIN/spanview" serve --listen 127.0.0.1:4630 --grpc-listen off --data-dir "$WORK/data" \
     2>"$WORK/spanview.log" &

@@ -107,7 +107,7 @@ async function measure(url) {
       longTasks: window.__longTasks,
       rows: Number(document.querySelector('.waterfall').getAttribute('aria-rowcount')) - 1,
       banner: document.querySelector('.n-plus-one .headline')?.textContent ?? null,
-      // Chromium's JS heap once the view has settled (wasm memory included).
+      // Chromium's JS heap once the view has settled (wasm's linear memory is not counted in it).
       heap: performance.memory ? performance.memory.usedJSHeapSize : null,
     };
   });
