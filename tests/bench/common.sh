@@ -6,6 +6,10 @@ COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core app |
 thousands() {
     sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"
 }
+# The spans/s figure of an `ingest-bench` report line.
+spans_per_second() {
+    sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$1"
+}
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() {
     awk -v ticks="$(getconf CLK_TCK)" '{ print ($14 + $15) / ticks }' "/proc/$1/stat"

@@ -48,7 +48,7 @@ run() {
     output=$("$BIN/ingest-bench" "$url" --encoding "$encoding" --spans "$SPANS" \
         --connections "$CONNECTIONS" --seed "$seed")
     after=$(cpu_seconds "$pid")
-    rate=$(sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$output")
+    rate=$(spans_per_second "$output")
     local cpu_per_million
     cpu_per_million=$(awk -v a="$after" -v b="$before" -v n="$SPANS" 'BEGIN { printf "%.1f", (a - b) * 1e6 / n }')
     local check="—"
@@ -103,7 +103,7 @@ started=$(date +%s.%N)
 before=$(cpu_seconds "$pid")
 output=$("$BIN/ingest-bench" http://127.0.0.1:4620/v1/traces --spans "$PHOENIX_SPANS" \
     --connections "$CONNECTIONS" --seed 1)
-acknowledged=$(sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$output")
+acknowledged=$(spans_per_second "$output")
 stored=0
 for _ in $(seq 1 1200); do
     stored=$(python3 -c 'import sqlite3, sys

@@ -37,7 +37,7 @@ for store in "${STORES[@]}"; do
     pid=$!
     wait_for_port 4620 300
     output=$("$BIN/ingest-bench" http://127.0.0.1:4620/v1/traces --spans "$SPANS" --seed "$seed")
-    INGEST_RATE[$store]=$(sed -E 's/.* ([0-9]+) spans\/s.*/\1/' <<<"$output")
+    INGEST_RATE[$store]=$(spans_per_second "$output")
     n_traces=$(( (SPANS + 511) / 512 * 512 / 8 ))
     if [ "$store" = clickhouse ]; then
         # Merges shrink parts for a while after the writes: measure what a reader will see.

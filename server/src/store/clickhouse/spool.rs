@@ -341,6 +341,21 @@ struct SpoolState {
     next_seq: u64,
 }
 
+/// A spool file's bytes: the magic, each part with its length (u64, little-endian) in front,
+/// and an xxh3 checksum of all that.
+fn file_bytes(parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|part| part.len() + 8).sum();
+    let mut bytes = Vec::with_capacity(MAGIC.len() + len + 8);
+    bytes.extend_from_slice(MAGIC);
+    for part in parts {
+        bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(part);
+    }
+    let checksum = xxh3_64(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
 /// The write-ahead spool: one file per batch in a directory.
 pub struct Spool {
     dir: PathBuf,
@@ -401,22 +416,13 @@ impl Spool {
 
     /// Writes the rows as the newest spool file, durably.
     pub fn append(&self, rows: &Rows) -> Result<(), StoreError> {
-        let mut bytes = Vec::with_capacity(rows.len_bytes() + 32);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&(rows.chunks.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&rows.chunks);
-        bytes.extend_from_slice(&(rows.spans.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&rows.spans);
-        for part in [
-            &rows.operation_minutes[..],
-            &rows.edge_minutes[..],
-            &[SPAN_ROWS_VERSION][..],
-        ] {
-            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(part);
-        }
-        let checksum = xxh3_64(&bytes);
-        bytes.extend_from_slice(&checksum.to_le_bytes());
+        let bytes = file_bytes(&[
+            &rows.chunks,
+            &rows.spans,
+            &rows.operation_minutes,
+            &rows.edge_minutes,
+            &[SPAN_ROWS_VERSION],
+        ]);
         // One writer at a time: the lock also orders the files.
         let mut state = lock(&self.state);
         if state.n_bytes + bytes.len() as u64 > self.max_bytes {
@@ -586,13 +592,7 @@ mod tests {
         // As spanviews before the service aggregates wrote them: chunks and spans only.
         let (old_span_row, new_span_row) = old_and_new_span_row();
         let dir = tempfile::tempdir().unwrap();
-        let mut bytes = MAGIC.to_vec();
-        for part in [&[1u8, 2][..], &old_span_row[..]] {
-            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(part);
-        }
-        let checksum = xxh3_64(&bytes);
-        bytes.extend_from_slice(&checksum.to_le_bytes());
+        let bytes = file_bytes(&[&[1, 2], &old_span_row]);
         fs::write(dir.path().join(format!("{:020}.batch", 0)), bytes).unwrap();
         let spool = Spool::open(dir.path(), 1 << 20).unwrap();
         let oldest = spool.oldest(1);
@@ -611,14 +611,8 @@ mod tests {
         // As spanviews before schema 3 wrote them: four parts, span rows without the columns.
         let (old_span_row, new_span_row) = old_and_new_span_row();
         let dir = tempfile::tempdir().unwrap();
-        let mut bytes = MAGIC.to_vec();
         let two_rows = [old_span_row.clone(), old_span_row].concat();
-        for part in [&[1u8][..], &two_rows[..], &[6u8][..], &[][..]] {
-            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(part);
-        }
-        let checksum = xxh3_64(&bytes);
-        bytes.extend_from_slice(&checksum.to_le_bytes());
+        let bytes = file_bytes(&[&[1], &two_rows, &[6], &[]]);
         fs::write(dir.path().join(format!("{:020}.batch", 0)), bytes).unwrap();
         let spool = Spool::open(dir.path(), 1 << 20).unwrap();
         let oldest = spool.oldest(1);
