@@ -33,7 +33,6 @@ use std::path::PathBuf;
 
 use spanview_core::query::TraceQuery;
 use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
-use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::client::{Client, ClientError, quote};
@@ -241,19 +240,6 @@ impl TraceStore for ClickHouseStore {
             quote(service)
         ))?;
         read_strings(&bytes)
-    }
-
-    fn service_overview(
-        &self,
-        start_after_nanos: Option<u64>,
-        start_before_nanos: Option<u64>,
-    ) -> Result<Vec<ServiceOverview>, StoreError> {
-        read::service_overview(
-            &self.client,
-            &self.layout,
-            start_after_nanos.unwrap_or(0),
-            start_before_nanos.unwrap_or(u64::MAX),
-        )
     }
 
     fn operation_aggregates(

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use spanview_core::query::TraceQuery;
 use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
-use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::chunks::ChunkCodec;
@@ -425,21 +424,6 @@ impl TraceStore for SqliteStore {
             .query_map([service], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(operations)
-    }
-
-    fn service_overview(
-        &self,
-        start_after_nanos: Option<u64>,
-        start_before_nanos: Option<u64>,
-    ) -> Result<Vec<ServiceOverview>, StoreError> {
-        let inner = self.inner();
-        let connection = inner.readers.get()?;
-        read::service_overview(
-            &connection,
-            &inner.codec,
-            start_after_nanos.unwrap_or(0),
-            start_before_nanos.unwrap_or(u64::MAX),
-        )
     }
 
     fn operation_aggregates(
