@@ -12,6 +12,11 @@ fn check_report(report: &str, expected: Expect) {
     expected.assert_eq(&lines.join("\n"));
 }
 
+/// A trace of `specs` (see [`scenario::spans_from_specs`]).
+fn trace(specs: &[scenario::SpanSpec]) -> Trace {
+    scenario::trace_of_spans(scenario::spans_from_specs(specs))
+}
+
 /// The report's lines before its table of rows (plain or Markdown).
 fn report_header(report: &str) -> String {
     let lines: Vec<&str> = report
@@ -23,15 +28,7 @@ fn report_header(report: &str) -> String {
 
 #[test]
 fn spans_entering_and_leaving_the_critical_path_are_named() {
-    use crate::scenario::{SpanSpec, spans_from_specs};
-    let trace = |specs: &[SpanSpec]| Trace {
-        trace_id: crate::TraceId([1; 16]),
-        batch: crate::Batch {
-            resources: vec![Default::default()],
-            scopes: vec![Default::default()],
-            spans: spans_from_specs(specs),
-        },
-    };
+    use crate::scenario::SpanSpec;
     // Two parallel calls: the slower one is what the request waits for.
     let before = trace(&[
         SpanSpec::new(1, None, "GET /page", 0, 100),
@@ -70,15 +67,7 @@ fn spans_entering_and_leaving_the_critical_path_are_named() {
 
 #[test]
 fn rows_line_up_as_one_tree_with_added_spans_under_their_parent() {
-    use crate::scenario::{SpanSpec, spans_from_specs};
-    let trace = |specs: &[SpanSpec]| Trace {
-        trace_id: crate::TraceId([1; 16]),
-        batch: crate::Batch {
-            resources: vec![Default::default()],
-            scopes: vec![Default::default()],
-            spans: spans_from_specs(specs),
-        },
-    };
+    use crate::scenario::SpanSpec;
     let before = trace(&[
         SpanSpec::new(1, None, "GET /page", 0, 100),
         SpanSpec::new(2, Some(1), "load", 0, 60),
@@ -288,7 +277,7 @@ fn inventory_goes_from_2800_to_60_ms_and_says_why() {
 
 #[test]
 fn repeated_siblings_are_compared_as_groups() {
-    use scenario::{SpanSpec, spans_from_specs};
+    use scenario::SpanSpec;
     let mut before_specs = vec![SpanSpec::new(0, None, "GET /products", 0, 4_200)];
     for n in 1..=20u64 {
         before_specs.push(SpanSpec::new(
@@ -303,14 +292,6 @@ fn repeated_siblings_are_compared_as_groups() {
         SpanSpec::new(0, None, "GET /products", 0, 280),
         SpanSpec::new(1, Some(0), "SELECT categories WHERE id=7", 10, 200),
     ];
-    let trace = |specs: &[SpanSpec]| Trace {
-        trace_id: crate::TraceId([1; 16]),
-        batch: crate::Batch {
-            resources: vec![Default::default()],
-            scopes: vec![Default::default()],
-            spans: spans_from_specs(specs),
-        },
-    };
     let comparison = compare(&trace(&before_specs), &trace(&after_specs)).unwrap();
     let query = comparison
         .rows
@@ -472,16 +453,13 @@ proptest! {
     fn a_trace_compared_with_itself_has_no_deltas_and_swapping_negates(
         durations in proptest::collection::vec(1u64..1_000_000, 1..30)
     ) {
-        use scenario::{SpanSpec, spans_from_specs};
+        use scenario::SpanSpec;
         let mut specs = vec![SpanSpec::new(0, None, "root", 0, 10_000_000)];
         for (n, duration) in durations.iter().enumerate() {
             let n = n as u64 + 1;
             specs.push(SpanSpec::new(n, Some(n / 3), "work", n * 100, n * 100 + duration));
         }
-        let trace = Trace {
-            trace_id: crate::TraceId([1; 16]),
-            batch: crate::Batch { resources: vec![Default::default()], scopes: vec![Default::default()], spans: spans_from_specs(&specs) },
-        };
+        let trace = trace(&specs);
         let same = compare(&trace, &trace).unwrap();
         prop_assert_eq!(same.delta_nanos, 0);
         prop_assert!(same.rows.iter().all(|row| row.delta_nanos == 0 && row.change == Change::Matched));
