@@ -12,6 +12,7 @@ use spanview_core::{Batch, SpanId, Trace};
 
 use super::chunks::ChunkCodec;
 use super::rows::TraceRow;
+use super::schema::clamp;
 use crate::store::StoreError;
 
 /// The trace of `row`, spans in start order.
@@ -201,12 +202,6 @@ pub fn service_overview(
         }
     }
     Ok(builder.finish())
-}
-
-/// A u64 time or count as SQLite's i64, saturating at `i64::MAX` (a cast would wrap times at
-/// or past 2^63 ns, year 2262, to negative numbers that sort before every real time).
-pub fn clamp(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
