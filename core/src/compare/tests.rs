@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 /// A report against its snapshot (`UPDATE_EXPECT=1 cargo test` rewrites it), with the padding
 /// at the ends of the table's lines left out.
-fn check_report(report: &str, expected: Expect) {
+fn check_report(report: &str, expected: &Expect) {
     let lines: Vec<&str> = report.lines().map(str::trim_end).collect();
     expected.assert_eq(&lines.join("\n"));
 }
@@ -150,23 +150,23 @@ fn a_deployed_service_shows_its_version_change() {
     );
     check_report(
         &render_table(&comparison),
-        expect![[r#"
-        total: 3200 ms -> 350 ms (-2850 ms, -89.1 %)
-        spans: 10 -> 8
-        queries: 3 -> 2
-        resource of inventory-service: service.version: 1.4.0 -> 1.5.0
+        &expect![[r#"
+            total: 3200 ms -> 350 ms (-2850 ms, -89.1 %)
+            spans: 10 -> 8
+            queries: 3 -> 2
+            resource of inventory-service: service.version: 1.4.0 -> 1.5.0
 
-        span                                   before   after    change  change %   count  what
-        order-service: GET /orders/12345      3200 ms  350 ms  -2850 ms   -89.1 %  1 -> 1
-        mysql: SELECT FROM inventory          2750 ms    8 ms  -2742 ms   -99.7 %  1 -> 1  db.statement: SELECT product_id, quantity, warehouse_id FROM … -> SELECT product_id, quantity, warehouse_id FROM …; db.execution_time_ms: 2700 -> (none); db.rows_examined: 1500000 -> 2; db.rows_returned: 50 -> 2
-        inventory-service: GET /stock         2800 ms   60 ms  -2740 ms   -97.9 %  1 -> 1  db.statement: SELECT * FROM inventory WHERE product_ids IN (1… -> (none); db.rows_affected: 50 -> (none); inventory.cache_hit: false -> true
-        mysql: Query Execution                2700 ms       -  -2700 ms  -100.0 %  1 -> 0  removed
-        mysql: Result Fetch                     50 ms       -    -50 ms  -100.0 %  1 -> 0  removed
-        redis: GET cache:inventory:*            10 ms   50 ms    +40 ms  +400.0 %  1 -> 1  cache.hit: false -> (none); cache.hits: (none) -> 48; cache.misses: (none) -> 2
-        database: SELECT orders                 50 ms   50 ms         0       0 %  1 -> 1
-        user-service: GET /users/6789           80 ms   80 ms         0       0 %  1 -> 1  left the critical path
-        product-service: GET /products/batch   120 ms  120 ms         0       0 %  1 -> 1
-        promotion-service: GET /discounts       60 ms   60 ms         0       0 %  1 -> 1"#]],
+            span                                   before   after    change  change %   count  what
+            order-service: GET /orders/12345      3200 ms  350 ms  -2850 ms   -89.1 %  1 -> 1
+            mysql: SELECT FROM inventory          2750 ms    8 ms  -2742 ms   -99.7 %  1 -> 1  db.statement: SELECT product_id, quantity, warehouse_id FROM … -> SELECT product_id, quantity, warehouse_id FROM …; db.execution_time_ms: 2700 -> (none); db.rows_examined: 1500000 -> 2; db.rows_returned: 50 -> 2
+            inventory-service: GET /stock         2800 ms   60 ms  -2740 ms   -97.9 %  1 -> 1  db.statement: SELECT * FROM inventory WHERE product_ids IN (1… -> (none); db.rows_affected: 50 -> (none); inventory.cache_hit: false -> true
+            mysql: Query Execution                2700 ms       -  -2700 ms  -100.0 %  1 -> 0  removed
+            mysql: Result Fetch                     50 ms       -    -50 ms  -100.0 %  1 -> 0  removed
+            redis: GET cache:inventory:*            10 ms   50 ms    +40 ms  +400.0 %  1 -> 1  cache.hit: false -> (none); cache.hits: (none) -> 48; cache.misses: (none) -> 2
+            database: SELECT orders                 50 ms   50 ms         0       0 %  1 -> 1
+            user-service: GET /users/6789           80 ms   80 ms         0       0 %  1 -> 1  left the critical path
+            product-service: GET /products/batch   120 ms  120 ms         0       0 %  1 -> 1
+            promotion-service: GET /discounts       60 ms   60 ms         0       0 %  1 -> 1"#]],
     );
     // Identical resources: nothing to show.
     assert!(scenario_pair().resource_changes.is_empty());
@@ -178,7 +178,7 @@ fn the_markdown_report_names_both_traces_and_links_back() {
     let comparison = compare(&before, &after).unwrap();
     check_report(
         &render_markdown(&comparison),
-        expect![[r#"
+        &expect![[r#"
         ### Trace comparison
 
         - traces: `4bf92f3577b34da6a3ce929d0e0e4736` -> `4bf92f3577b34da6a3ce929d0e0e4737`
@@ -204,7 +204,7 @@ fn the_markdown_report_names_both_traces_and_links_back() {
     let linked = render_markdown_linked(&comparison, Some("http://127.0.0.1:4318/"));
     check_report(
         &report_header(&linked),
-        expect![[r#"
+        &expect![[r#"
         ### Trace comparison
 
         - traces: [`4bf92f3577b34da6a3ce929d0e0e4736`](http://127.0.0.1:4318/trace/4bf92f3577b34da6a3ce929d0e0e4736) -> [`4bf92f3577b34da6a3ce929d0e0e4737`](http://127.0.0.1:4318/trace/4bf92f3577b34da6a3ce929d0e0e4737) ([side by side](http://127.0.0.1:4318/compare/4bf92f3577b34da6a3ce929d0e0e4736/4bf92f3577b34da6a3ce929d0e0e4737))
@@ -436,10 +436,10 @@ fn reports_lead_with_the_total_and_the_biggest_change() {
     let table = render_table(&comparison);
     check_report(
         &report_header(&table),
-        expect![[r#"
-        total: 3200 ms -> 350 ms (-2850 ms, -89.1 %)
-        spans: 10 -> 8
-        queries: 3 -> 2"#]],
+        &expect![[r#"
+            total: 3200 ms -> 350 ms (-2850 ms, -89.1 %)
+            spans: 10 -> 8
+            queries: 3 -> 2"#]],
     );
     let first_row = table.lines().nth(5).unwrap();
     assert!(
