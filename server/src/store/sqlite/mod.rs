@@ -32,7 +32,7 @@ use self::chunks::ChunkCodec;
 use self::health::WriteHealth;
 use self::open_block::SharedOpenBlock;
 use self::rows::{ServiceNames, trace_row_by_id};
-use self::schema::{SCHEMA, SCHEMA_VERSION};
+use self::schema::{SCHEMA, SCHEMA_VERSION, clamp, open_connection};
 use self::writer::Writer;
 use super::{MinuteRange, StoreError, TraceStore, WriteOutcome};
 
@@ -330,14 +330,6 @@ fn check_version(data_dir: &Path, found: i64, is_new: bool) -> Result<(), StoreE
     Ok(())
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open(path)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-    Ok(connection)
-}
-
 /// `immutable=1`: no locks and no shared-memory file (which a full disk cannot create or grow);
 /// right while no writer of this process has the store open, which is when it is used.
 fn open_read_only_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -456,14 +448,14 @@ impl TraceStore for SqliteStore {
     fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
         self.delete_traces_where(
             "SELECT trace_seq FROM traces WHERE start_ns < ?1",
-            read::clamp(unix_nanos),
+            clamp(unix_nanos),
         )
     }
 
     fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
         self.delete_traces_where(
             "SELECT trace_seq FROM traces ORDER BY start_ns ASC LIMIT ?1",
-            read::clamp(count),
+            clamp(count),
         )
     }
 }

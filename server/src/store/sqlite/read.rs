@@ -157,12 +157,6 @@ fn hash_value(value: &AnyValue, hasher: &mut impl Hasher) {
     }
 }
 
-/// A u64 time or count as SQLite's i64, saturating at `i64::MAX` (a cast would wrap times at
-/// or past 2^63 ns, year 2262, to negative numbers that sort before every real time).
-pub fn clamp(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
