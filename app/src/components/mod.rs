@@ -6,6 +6,7 @@ pub mod compare_with;
 pub mod flame_graph;
 pub mod live;
 pub mod services_overview;
+pub mod show_more_rows;
 pub mod side_by_side;
 pub mod statistics;
 pub mod theme;
