@@ -204,16 +204,20 @@ async fn send(
     }
     let sent = match body {
         Body::Empty => request.send().await,
-        Body::File(file) => request
-            .body(file.clone())
-            .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
-            .send()
-            .await,
-        Body::Json(value) => request
-            .json(&value)
-            .map_err(|error| ApiError::Failed(format!("cannot send the request: {error}")))?
-            .send()
-            .await,
+        Body::File(file) => {
+            request
+                .body(file.clone())
+                .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
+                .send()
+                .await
+        }
+        Body::Json(value) => {
+            request
+                .json(&value)
+                .map_err(|error| ApiError::Failed(format!("cannot send the request: {error}")))?
+                .send()
+                .await
+        }
     };
     let response =
         sent.map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
