@@ -5,6 +5,7 @@ pub mod column_resize;
 pub mod compare_with;
 pub mod flame_graph;
 pub mod live;
+pub mod scatter;
 pub mod services_overview;
 pub mod show_more_rows;
 pub mod side_by_side;
