@@ -471,7 +471,10 @@ impl Drop for FileJob {
         self.reader.set_onprogress(None);
         self.reader.set_onload(None);
         self.reader.set_onerror(None);
-        self.reader.abort();
+        // Still reading: the file was closed first. (A finished reader is left alone.)
+        if self.reader.ready_state() == web_sys::FileReader::LOADING {
+            self.reader.abort();
+        }
     }
 }
 
