@@ -442,6 +442,82 @@ fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
     });
 }
 
+/// A GET's status and body, whatever the status.
+fn get_text(base_url: &str, path: &str) -> (u16, String) {
+    let mut response = ureq::get(&format!("{base_url}{path}"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap_or_else(|error| panic!("GET {path} failed: {error}"));
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn spanview_starts_while_clickhouse_is_unreachable_and_catches_up_when_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut node) = ClickHouseNode::start(
+        "spanview_starts_while_clickhouse_is_unreachable",
+        &dir.path().join("clickhouse"),
+    ) else {
+        return;
+    };
+    // Its port is known and nothing listens on it.
+    node.stop();
+    let args = clickhouse_args(&node.url, "late_server");
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let spanview = Spanview::start_in(&dir.path().join("spanview"), &args);
+
+    let unreachable = format!("ClickHouse at {} is unreachable", node.url);
+    let (status, reason) = get_text(&spanview.base_url, "/readyz");
+    assert_eq!(status, 503);
+    assert!(reason.contains(&unreachable), "{reason}");
+    let (status, body) = get_text(&spanview.base_url, "/api/traces?limit=10");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(&unreachable), "{body}");
+
+    // Ingest is acknowledged meanwhile: from the real SDK's exporter and as OTLP JSON.
+    let provider = SdkTracerProvider::builder()
+        .with_resource(Resource::builder().with_service_name("early-bird").build())
+        .with_simple_exporter(
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(spanview.url("/v1/traces"))
+                .with_protocol(Protocol::HttpBinary)
+                .build()
+                .expect("exporter"),
+        )
+        .build();
+    let tracer = provider.tracer("spanview-e2e-clickhouse");
+    let mut root = tracer
+        .span_builder("GET /before-clickhouse")
+        .with_kind(SpanKind::Server)
+        .start(&tracer);
+    root.set_attribute(KeyValue::new("attempt", 1i64));
+    let sdk_trace_id = root.span_context().trace_id().to_string();
+    root.end();
+    provider.shutdown().expect("flush");
+    post_ok(&spanview, &export_json(6, 0..5, 0, 3));
+    assert_eq!(get_text(&spanview.base_url, "/readyz").0, 503);
+
+    node.resume();
+    wait_for("the spans acknowledged before ClickHouse answered", || {
+        get_text(&spanview.base_url, "/readyz").0 == 200
+            && search(&spanview, "limit=100").len() == 6
+    });
+    assert_eq!(resolved_trace(&spanview, &sdk_trace_id).len(), 1);
+    assert_eq!(resolved_trace(&spanview, &trace_hex(6, 4)).len(), 3);
+    assert_eq!(search(&spanview, "service=early-bird").len(), 1);
+    let log = spanview.log();
+    assert!(log.contains("starting without clickhouse"), "{log}");
+    assert!(log.contains("clickhouse answers: schema ready"), "{log}");
+}
+
 /// The text a reader sees in a rendered page (tags, scripts and styles removed, blanks folded),
 /// without absolute start times: each server loads the demo traces relative to its own start,
 /// so their clock times differ by the milliseconds between the two starts.

@@ -30,7 +30,7 @@ pub enum StoreError {
     ClickHouse(#[from] clickhouse::client::ClientError),
     #[error("the store's writer has stopped")]
     WriterStopped,
-    #[error("the store cannot take writes now: {0}")]
+    #[error("the store is unavailable now: {0}")]
     Unavailable(String),
     #[error("cannot open the store at {path}: {source}")]
     Open {
@@ -99,4 +99,9 @@ pub trait TraceStore: Send + Sync + 'static {
     /// Publishes the store's own health (writable or not, write failures by reason) in
     /// `metrics` from now on; stores without such state report nothing.
     fn report_to(&self, _metrics: std::sync::Arc<crate::metrics::Metrics>) {}
+    /// `Ok` when the store can answer queries now, else why not (`GET /readyz`); a store in
+    /// the process itself always can.
+    fn readiness(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

@@ -55,6 +55,7 @@ fn config(name: &str, cluster: Option<&str>, spool_dir: &Path) -> ClickHouseConf
         password: None,
         spool_dir: spool_dir.to_owned(),
         spool_max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+        start_without_server: false,
     }
 }
 
@@ -259,7 +260,12 @@ fn writes_while_clickhouse_is_away_are_spooled_then_inserted() {
     let batch = conformance::synthetic(10, 0, &|_| 0);
     {
         let spool = Spool::open(&away.spool_dir, 1 << 20).unwrap();
-        let write_path = WritePath::start(Inserter { client, layout }, spool).unwrap();
+        let write_path = WritePath::start(
+            Inserter { client, layout },
+            spool,
+            Arc::new(readiness::SchemaGate::ready()),
+        )
+        .unwrap();
         let prepared = write::prepare(&batch, &Default::default());
         write_path.write(prepared.rows.clone()).unwrap();
         assert!(write_path.is_spooling());
