@@ -400,6 +400,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             &args.cors_origins,
         ));
     store.report_to(state.metrics.clone());
+    // Other spanviews' writes to a shared store (ClickHouse) reach this one's dashboards too.
+    state.live.follow_store(store.clone());
     let main_app = app(state.clone().with_demo_feed(demo_feed));
 
     let mut servers = tokio::task::JoinSet::new();

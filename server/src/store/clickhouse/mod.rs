@@ -19,7 +19,9 @@
 //!   `delete_oldest_traces` removes the oldest hour, however many traces it holds. A trace that
 //!   crosses an hour's end loses its earlier hour first.
 //! - The live view (`updated_traces`) merges this write with what was stored when it was
-//!   prepared; writes made through other spanviews are not pushed.
+//!   prepared; writes made through other spanviews reach it by the live feed's poll
+//!   (`recently_ended_traces`, `api::live`): within a second, for spans that ended in the
+//!   last minute by the server's clock.
 
 pub mod client;
 mod read;
@@ -374,6 +376,18 @@ impl TraceStore for ClickHouseStore {
             let oldest: Vec<u64> = self.hours()?.into_iter().take(1).collect();
             self.drop_hours(&oldest)
         })
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn recently_ended_traces(
+        &self,
+        end_after_nanos: u64,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        self.readable(|| search::recently_ended(&self.client, &self.layout, end_after_nanos, limit))
     }
 
     fn readiness(&self) -> Result<(), String> {

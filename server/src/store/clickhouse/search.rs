@@ -165,3 +165,32 @@ fn candidates(
     }
     Ok(found)
 }
+
+/// The ids of the traces with chunks that ended at or after `end_after_nanos`, latest first
+/// (the live feed's poll). Only chunks that started within the hour before are looked at, so
+/// that the statement reads the newest partitions alone.
+pub fn recently_ended(
+    client: &Client,
+    layout: &Layout,
+    end_after_nanos: u64,
+    limit: usize,
+) -> Result<Vec<TraceSummary>, StoreError> {
+    let bytes = client.query(&format!(
+        "SELECT TraceId, max(EndNs) AS trace_end FROM {}
+          WHERE StartNs >= {} AND EndNs >= {end_after_nanos}
+          GROUP BY TraceId ORDER BY trace_end DESC LIMIT {limit} FORMAT RowBinary",
+        layout.table("chunks"),
+        end_after_nanos.saturating_sub(super::schema::HOUR_NANOS),
+    ))?;
+    let mut reader = RowReader::new(&bytes);
+    let mut found: Vec<TraceId> = Vec::new();
+    while !reader.is_empty() {
+        found.push(TraceId(reader.fixed::<16>()?));
+        reader.u64()?;
+    }
+    let mut stored = stored_traces(client, layout, &found)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|trace_id| stored.remove(&trace_id).map(|trace| trace.summary))
+        .collect())
+}
