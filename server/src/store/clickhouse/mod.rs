@@ -67,6 +67,8 @@ pub struct ClickHouseConfig {
     /// `StoreError::Unavailable`, and the schema is migrated once it answers. Otherwise
     /// (`import`, `compare`) an unreachable server fails [`ClickHouseStore::open`].
     pub start_without_server: bool,
+    /// `--retention-age`: also set as the tables' TTL on servers that have it.
+    pub retention_age_nanos: Option<u64>,
 }
 
 pub struct ClickHouseStore {
@@ -100,13 +102,14 @@ impl ClickHouseStore {
             cluster: config.cluster.clone(),
         };
         let spool = Spool::open(&config.spool_dir, config.spool_max_bytes)?;
-        let (gate, migrator) = match schema::migrate(&client, &layout) {
-            Ok(()) => (Arc::new(SchemaGate::ready()), None),
+        let (gate, migrator) = match schema::prepare(&client, &layout, config.retention_age_nanos) {
+            Ok(extras) => (Arc::new(SchemaGate::ready(extras)), None),
             Err(error) if config.start_without_server && readiness::is_unreachable(&error) => {
                 let gate = Arc::new(SchemaGate::default());
                 let migrator = readiness::migrate_in_background(
                     client.clone(),
                     layout.clone(),
+                    config.retention_age_nanos,
                     gate.clone(),
                     &error,
                 )?;
@@ -266,7 +269,7 @@ impl TraceStore for ClickHouseStore {
     }
 
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        self.readable(|| search::search(&self.client, &self.layout, query))
+        self.readable(|| search::search(&self.client, &self.layout, self.gate.extras(), query))
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {

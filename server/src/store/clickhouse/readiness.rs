@@ -8,32 +8,43 @@
 //! and the replayer waits, and reads fail with `StoreError::Unavailable`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::client::{Client, ClientError};
-use super::schema::{self, Layout};
+use super::schema::{self, Extras, Layout};
 use crate::store::StoreError;
 
 /// The first wait between migration attempts; it doubles up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
-/// Whether the schema is migrated, and if not, why not.
+/// Whether the schema is migrated, and if not, why not; the server's extras once it is.
 #[derive(Default)]
 pub struct SchemaGate {
     ready: AtomicBool,
+    extras: OnceLock<Extras>,
     /// The last migration attempt's failure, for `503` answers and `/readyz`.
     last_error: Mutex<String>,
     stopping: AtomicBool,
 }
 
 impl SchemaGate {
-    pub fn ready() -> Self {
+    pub fn ready(extras: Extras) -> Self {
         let gate = Self::default();
-        gate.ready.store(true, Ordering::SeqCst);
+        gate.open(extras);
         gate
+    }
+
+    fn open(&self, extras: Extras) {
+        let _ = self.extras.set(extras);
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    /// The server's extras (none before the schema is migrated).
+    pub fn extras(&self) -> Extras {
+        self.extras.get().copied().unwrap_or_default()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -90,6 +101,7 @@ pub fn is_unreachable(error: &StoreError) -> bool {
 pub fn migrate_in_background(
     client: Client,
     layout: Layout,
+    retention_age_nanos: Option<u64>,
     gate: Arc<SchemaGate>,
     first_error: &StoreError,
 ) -> Result<JoinHandle<()>, StoreError> {
@@ -113,9 +125,9 @@ pub fn migrate_in_background(
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 n_attempts += 1;
-                match schema::migrate(&client, &layout) {
-                    Ok(()) => {
-                        gate.ready.store(true, Ordering::SeqCst);
+                match schema::prepare(&client, &layout, retention_age_nanos) {
+                    Ok(extras) => {
+                        gate.open(extras);
                         tracing::info!(
                             url = client.url(),
                             n_attempts,
@@ -160,6 +172,6 @@ mod tests {
             ),
             other => panic!("expected unavailable, got {other:?}"),
         }
-        assert!(SchemaGate::ready().check().is_ok());
+        assert!(SchemaGate::ready(Extras::default()).check().is_ok());
     }
 }

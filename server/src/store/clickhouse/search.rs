@@ -20,7 +20,7 @@ use spanview_core::{TraceId, TraceSummary};
 use super::client::{Client, quote};
 use super::read::stored_traces;
 use super::rowbinary::RowReader;
-use super::schema::Layout;
+use super::schema::{ATTRIBUTE_TERMS, Extras, Layout};
 use super::write::{kind_number, status_number};
 use crate::store::StoreError;
 use spanview_core::attribute_filter::Condition;
@@ -32,6 +32,7 @@ const WIDENING: u64 = 16;
 pub fn search(
     client: &Client,
     layout: &Layout,
+    extras: Extras,
     query: &TraceQuery,
 ) -> Result<Vec<TraceSummary>, StoreError> {
     let limit = query.limit.clamp(1, MAX_LIMIT);
@@ -48,7 +49,7 @@ pub fn search(
     let mut sql_limit = limit;
     loop {
         let lower = anchor.saturating_sub(window).max(floor);
-        let found = candidates(client, layout, query, sql_limit, lower)?;
+        let found = candidates(client, layout, extras, query, sql_limit, lower)?;
         let n_found = found.len();
         let mut stored = stored_traces(client, layout, &found)?;
         let mut summaries: Vec<TraceSummary> = found
@@ -78,6 +79,7 @@ pub fn search(
 fn candidates(
     client: &Client,
     layout: &Layout,
+    extras: Extras,
     query: &TraceQuery,
     limit: usize,
     lower: u64,
@@ -114,6 +116,14 @@ fn candidates(
     for filter in &query.attributes {
         let key = quote(&filter.key);
         span_filter(match &filter.condition {
+            // With the skip index, `has` on its expression lets the server skip granules;
+            // the exact condition follows it (`k=v` terms of different pairs can coincide).
+            Condition::Equals(value) if extras.skip_indexes => format!(
+                "has({ATTRIBUTE_TERMS}, {}) AND \
+                 arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
+                quote(&format!("{}={value}", filter.key)),
+                quote(value)
+            ),
             Condition::Equals(value) => format!(
                 "arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
                 quote(value)
