@@ -644,7 +644,7 @@ fn visible_text(dom: &str) -> String {
         .join(" ")
 }
 
-/// `2026-12-07`, `12:35:05.294` or `UTC+00:00`: the parts of an absolute time.
+/// `2026-12-07`, `12:35:05.294`, `5:54:10` or `UTC+00:00`: the parts of an absolute time.
 fn is_clock_time(word: &str) -> bool {
     let digits_and = |separators: &[char]| {
         word.chars().any(|c| c.is_ascii_digit())
@@ -652,7 +652,9 @@ fn is_clock_time(word: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_digit() || separators.contains(&c))
     };
-    word.starts_with("UTC") || (word.len() >= 8 && (digits_and(&['-']) || digits_and(&[':', '.'])))
+    word.starts_with("UTC")
+        || (word.len() >= 8 && digits_and(&['-']))
+        || (word.contains(':') && digits_and(&[':', '.']))
 }
 
 fn rendered_words(dom: &str) -> String {

@@ -4,8 +4,8 @@
 //! This process's own writes are published as they are stored. A store that other spanviews
 //! write to as well (ClickHouse: `TraceStore::is_shared`) is also polled, every
 //! [`POLL_INTERVAL`], for the traces with spans that ended in the last [`POLL_LOOKBACK`]; a
-//! summary is published when it differs from what the previous poll found and from what this
-//! process published since, so each change is pushed about once, whichever spanview stored it.
+//! summary is pushed only when it differs from the last one pushed for its trace (by this
+//! process's writes or by a poll), so each change is pushed once, whichever spanview stored it.
 //! Spans that reach the store more than [`POLL_LOOKBACK`] after they ended (by the server's
 //! clock: old imports, exporters with clocks far behind) are not pushed from other spanviews.
 
@@ -33,20 +33,24 @@ pub const POLL_LOOKBACK: Duration = Duration::from_secs(60);
 /// Most traces one poll reads.
 const POLL_LIMIT: usize = 1000;
 
-/// The changed traces this process published since the last poll (only while polling).
-type Published = Arc<Mutex<Option<HashMap<TraceId, TraceSummary>>>>;
+/// What was last pushed per trace, while polling a shared store: a summary equal to it is not
+/// pushed again, whether this process stored the change or the poll found it first.
+type Pushed = Arc<Mutex<Option<HashMap<TraceId, TraceSummary>>>>;
+
+/// Most traces remembered in [`Pushed`]; past it, it starts afresh (a repeat is harmless).
+const MAX_REMEMBERED: usize = 100_000;
 
 #[derive(Clone)]
 pub struct LiveFeed {
     sender: broadcast::Sender<TraceSummary>,
-    published: Published,
+    pushed: Pushed,
 }
 
 impl Default for LiveFeed {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(CHANNEL_CAPACITY).0,
-            published: Arc::default(),
+            pushed: Arc::default(),
         }
     }
 }
@@ -54,14 +58,12 @@ impl Default for LiveFeed {
 impl LiveFeed {
     /// Tells every open dashboard about changed traces; nobody listening is fine.
     pub fn publish(&self, summaries: Vec<TraceSummary>) {
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut pushed = self.pushed.lock().unwrap_or_else(PoisonError::into_inner);
+        let summaries = match pushed.as_mut() {
+            Some(pushed) => not_pushed_yet(pushed, summaries),
+            None => summaries,
+        };
         for summary in summaries {
-            if let Some(published) = published.as_mut() {
-                published.insert(summary.trace_id, summary.clone());
-            }
             let _ = self.sender.send(summary);
         }
     }
@@ -76,22 +78,16 @@ impl LiveFeed {
         if !store.is_shared() {
             return;
         }
-        *self
-            .published
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(HashMap::new());
+        *self.pushed.lock().unwrap_or_else(PoisonError::into_inner) = Some(HashMap::new());
         let feed = self.clone();
         tokio::spawn(async move {
-            let mut last_poll: HashMap<TraceId, TraceSummary> = HashMap::new();
             let mut failing = false;
             let mut ticks = tokio::time::interval(POLL_INTERVAL);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
                 if feed.sender.receiver_count() == 0 {
-                    // Nobody watches: no statements. A dashboard that connects later gets the
-                    // last minute's traces first.
-                    last_poll.clear();
+                    // Nobody watches: no statements.
                     continue;
                 }
                 let end_after_nanos =
@@ -115,19 +111,14 @@ impl LiveFeed {
                     }
                     Err(_) => continue,
                 };
-                let published = feed
-                    .published
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .as_mut()
-                    .map(std::mem::take)
-                    .unwrap_or_default();
-                let changed = changed_since(&summaries, &last_poll, &published);
-                last_poll = summaries
-                    .into_iter()
-                    .map(|summary| (summary.trace_id, summary))
-                    .collect();
-                for summary in changed {
+                let mut pushed = feed.pushed.lock().unwrap_or_else(PoisonError::into_inner);
+                let Some(pushed) = pushed.as_mut() else {
+                    continue;
+                };
+                // Traces that ended before the window will not be polled again: forget them.
+                let forget_before = end_after_nanos.saturating_sub(POLL_LOOKBACK.as_nanos() as u64);
+                pushed.retain(|_, summary| summary.end_nanos >= forget_before);
+                for summary in not_pushed_yet(pushed, summaries) {
                     let _ = feed.sender.send(summary);
                 }
             }
@@ -135,21 +126,23 @@ impl LiveFeed {
     }
 }
 
-/// The polled summaries that neither the previous poll nor this process's own publishing
-/// showed as they are now, oldest change last as polled (latest first).
-fn changed_since(
-    polled: &[TraceSummary],
-    last_poll: &HashMap<TraceId, TraceSummary>,
-    published: &HashMap<TraceId, TraceSummary>,
+/// The summaries that differ from what was last pushed for their trace, remembered as pushed.
+fn not_pushed_yet(
+    pushed: &mut HashMap<TraceId, TraceSummary>,
+    summaries: Vec<TraceSummary>,
 ) -> Vec<TraceSummary> {
-    polled
-        .iter()
-        .filter(|summary| {
-            last_poll.get(&summary.trace_id) != Some(*summary)
-                && published.get(&summary.trace_id) != Some(*summary)
-        })
-        .cloned()
-        .collect()
+    if pushed.len() > MAX_REMEMBERED {
+        pushed.clear();
+    }
+    let mut changed = Vec::new();
+    for summary in summaries {
+        if pushed.get(&summary.trace_id) == Some(&summary) {
+            continue;
+        }
+        pushed.insert(summary.trace_id, summary.clone());
+        changed.push(summary);
+    }
+    changed
 }
 
 fn unix_nanos_now() -> u64 {
@@ -189,19 +182,24 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_publishes_only_what_neither_the_last_poll_nor_this_process_showed() {
-        let by_id = |summaries: &[TraceSummary]| -> HashMap<TraceId, TraceSummary> {
-            summaries.iter().map(|s| (s.trace_id, s.clone())).collect()
-        };
-        let last_poll = by_id(&[summary(1, 3), summary(2, 1)]);
-        let published = by_id(&[summary(3, 2)]);
-        let polled = [
-            summary(1, 3), // unchanged since the last poll
+    fn a_summary_is_pushed_once_whichever_path_finds_it_first() {
+        let mut pushed = HashMap::new();
+        // This process stored trace 1 (2 spans) and trace 2 (1 span).
+        assert_eq!(
+            not_pushed_yet(&mut pushed, vec![summary(1, 2), summary(2, 1)]).len(),
+            2
+        );
+        let polled = vec![
+            summary(1, 2), // this process's own write, already pushed
             summary(2, 4), // gained spans through another spanview
-            summary(3, 2), // this process's own write, already pushed
-            summary(4, 1), // new through another spanview
+            summary(3, 1), // new through another spanview
         ];
-        let changed = changed_since(&polled, &last_poll, &published);
-        assert_eq!(changed, vec![summary(2, 4), summary(4, 1)]);
+        assert_eq!(
+            not_pushed_yet(&mut pushed, polled.clone()),
+            vec![summary(2, 4), summary(3, 1)]
+        );
+        // The next poll finds the same: nothing new. A local write the poll found first: no repeat.
+        assert!(not_pushed_yet(&mut pushed, polled).is_empty());
+        assert!(not_pushed_yet(&mut pushed, vec![summary(3, 1)]).is_empty());
     }
 }
