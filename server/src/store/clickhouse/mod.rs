@@ -103,7 +103,7 @@ impl ClickHouseStore {
         };
         let spool = Spool::open(&config.spool_dir, config.spool_max_bytes)?;
         let (gate, migrator) = match schema::prepare(&client, &layout, config.retention_age_nanos) {
-            Ok(extras) => (Arc::new(SchemaGate::ready(extras)), None),
+            Ok(_extras) => (Arc::new(SchemaGate::ready()), None),
             Err(error) if config.start_without_server && readiness::is_unreachable(&error) => {
                 let gate = Arc::new(SchemaGate::default());
                 let migrator = readiness::migrate_in_background(
@@ -219,7 +219,13 @@ impl ClickHouseStore {
             Some(cluster) => format!(" ON CLUSTER {cluster}"),
             None => String::new(),
         };
-        for table in ["chunks", "spans", "operation_minutes", "edge_minutes"] {
+        for table in [
+            "chunks",
+            "spans",
+            "attribute_terms",
+            "operation_minutes",
+            "edge_minutes",
+        ] {
             for hour in hours {
                 self.client.execute(&format!(
                     "ALTER TABLE {}{on_cluster} DROP PARTITION {hour}",
@@ -269,7 +275,7 @@ impl TraceStore for ClickHouseStore {
     }
 
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        self.readable(|| search::search(&self.client, &self.layout, self.gate.extras(), query))
+        self.readable(|| search::search(&self.client, &self.layout, query))
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {

@@ -8,43 +8,36 @@
 //! and the replayer waits, and reads fail with `StoreError::Unavailable`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::client::{Client, ClientError};
-use super::schema::{self, Extras, Layout};
+use super::schema::{self, Layout};
 use crate::store::StoreError;
 
 /// The first wait between migration attempts; it doubles up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
-/// Whether the schema is migrated, and if not, why not; the server's extras once it is.
+/// Whether the schema is migrated, and if not, why not.
 #[derive(Default)]
 pub struct SchemaGate {
     ready: AtomicBool,
-    extras: OnceLock<Extras>,
     /// The last migration attempt's failure, for `503` answers and `/readyz`.
     last_error: Mutex<String>,
     stopping: AtomicBool,
 }
 
 impl SchemaGate {
-    pub fn ready(extras: Extras) -> Self {
+    pub fn ready() -> Self {
         let gate = Self::default();
-        gate.open(extras);
+        gate.open();
         gate
     }
 
-    fn open(&self, extras: Extras) {
-        let _ = self.extras.set(extras);
+    fn open(&self) {
         self.ready.store(true, Ordering::SeqCst);
-    }
-
-    /// The server's extras (none before the schema is migrated).
-    pub fn extras(&self) -> Extras {
-        self.extras.get().copied().unwrap_or_default()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -126,8 +119,8 @@ pub fn migrate_in_background(
                 }
                 n_attempts += 1;
                 match schema::prepare(&client, &layout, retention_age_nanos) {
-                    Ok(extras) => {
-                        gate.open(extras);
+                    Ok(_extras) => {
+                        gate.open();
                         tracing::info!(
                             url = client.url(),
                             n_attempts,
@@ -172,6 +165,6 @@ mod tests {
             ),
             other => panic!("expected unavailable, got {other:?}"),
         }
-        assert!(SchemaGate::ready(Extras::default()).check().is_ok());
+        assert!(SchemaGate::ready().check().is_ok());
     }
 }

@@ -16,6 +16,10 @@
 //!   filters; rows written before read as unspecified, and as error or unset as
 //!   `IsError` says. From version 3 on its
 //!   attributes also hold the span's events' attributes.
+//! - `attribute_terms` (version 4): which traces have a span with `Key = Value`, ordered by
+//!   (key, value, start), so that a search for a rare value reads a granule instead of every
+//!   span's attributes. Filled by a materialized view on (local) `spans` inserts, one row per
+//!   distinct attribute of a trace per insert; rows stored before it are copied once.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.
@@ -26,8 +30,8 @@
 //! search's `IN` subqueries can run shard-locally.
 //!
 //! Only what ClickHouse 18.16 has is used, except for the [`Extras`] that `SELECT version()`
-//! finds the server to have: a bloom-filter skip index on the span attributes' `key=value`
-//! terms (added to existing tables at every start when missing), compression codecs on
+//! finds the server to have: a bloom-filter skip index on the span attributes' keys (added to
+//! existing tables at every start when missing), compression codecs on
 //! tables created by such a server, and TTL retention (`--retention-age`, set at every start).
 //! On 18.16 the SQL is exactly what it was before extras existed.
 
@@ -111,8 +115,9 @@ const CHUNK_COLUMNS_WITH_CODECS: &str = "TraceId FixedString(16),
     RootIsTrue UInt8,
     Body String CODEC(ZSTD(1))";
 
-/// `spans` with codecs (start times ascend within a (service, name) run: `Delta`), and the
-/// attribute terms' skip index, whose expression `search` repeats so that the server uses it.
+/// `spans` with codecs (start times ascend within a (service, name) run: `Delta`), and a skip
+/// index on the attribute keys for `has(Attributes.Key, key)` (an attribute that exists);
+/// `key = value` searches use the `attribute_terms` table on every server.
 const SPAN_COLUMNS_WITH_EXTRAS: &str = "Service String,
     Name String,
     StartNs UInt64 CODEC(Delta, ZSTD(1)),
@@ -120,13 +125,7 @@ const SPAN_COLUMNS_WITH_EXTRAS: &str = "Service String,
     TraceId FixedString(16) CODEC(ZSTD(1)),
     IsError UInt8,
     Attributes Nested(Key String, Value String),
-    INDEX attribute_terms arrayMap((k, v) -> concat(k, '=', v), Attributes.Key, Attributes.Value) \
-TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX attribute_keys Attributes.Key TYPE bloom_filter(0.01) GRANULARITY 1";
-
-/// The skip index `attribute_terms`'s expression: a span's attributes as `key=value` strings.
-pub const ATTRIBUTE_TERMS: &str =
-    "arrayMap((k, v) -> concat(k, '=', v), Attributes.Key, Attributes.Value)";
 
 /// A server's release, from `SELECT version()` (`18.16.1`, `26.9.1.5`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,8 +152,8 @@ impl ServerVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Extras {
     /// Skip indexes (`bloom_filter` on arrays, used by `has`): experimental behind a setting
-    /// before 20.1, which spanview does not send (modern servers reject unknown settings); from
-    /// 21.1, so that `has` on an `arrayMap` expression uses the index.
+    /// before 20.1, which spanview does not send (modern servers reject unknown settings); taken
+    /// from 21.1.
     pub skip_indexes: bool,
     /// Column codecs (`Delta`, `ZSTD(level)`): 19.1 on; taken from 20.1.
     pub codecs: bool,
@@ -190,7 +189,20 @@ impl Extras {
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// The attribute-term table's columns (version 4): which traces have a span with `Key = Value`.
+const ATTRIBUTE_TERM_COLUMNS: &str =
+    "Key String, Value String, TraceId FixedString(16), StartNs UInt64";
+
+/// What the materialized view (and the backfill of older rows) takes from `spans`: one row per
+/// distinct attribute of a trace in an insert, at the earliest start of its spans there.
+fn attribute_terms_select(spans: &str) -> String {
+    format!(
+        "SELECT Attributes.Key AS Key, Attributes.Value AS Value, TraceId, min(StartNs) AS StartNs
+           FROM {spans} ARRAY JOIN Attributes GROUP BY Key, Value, TraceId"
+    )
+}
 
 pub(super) fn migration_statements(
     layout: &Layout,
@@ -238,6 +250,31 @@ pub(super) fn migration_statements(
                 ));
             }
         }
+    }
+    if version == 4 {
+        // A rare attribute is found by the primary key of a small table instead of by reading
+        // every span's attributes. Filled by ClickHouse itself from each insert into the
+        // (local) `spans` table, so that spool files and replays need nothing new.
+        let local = layout.local("attribute_terms");
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({ATTRIBUTE_TERM_COLUMNS})
+             ENGINE = {} PARTITION BY intDiv(StartNs, {HOUR_NANOS}) ORDER BY (Key, Value, StartNs)",
+            engine(&local)
+        ));
+        if let Some(cluster) = &layout.cluster {
+            statements.push(format!(
+                "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
+                 ENGINE = Distributed({cluster}, {}, attribute_terms_local, cityHash64(TraceId))",
+                layout.table("attribute_terms"),
+                layout.database
+            ));
+        }
+        statements.push(format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {}.attribute_terms_mv{on_cluster} TO {local}
+             AS {}",
+            layout.database,
+            attribute_terms_select(&layout.local("spans"))
+        ));
     }
     if version == 2 {
         for (name, columns, order) in [
@@ -307,6 +344,17 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
         if version == 3 {
             add_kind_and_status(client, layout)?;
         }
+        if version == 4 {
+            // Rows stored before the view: their terms, once (rows inserted meanwhile may get
+            // theirs twice, which a search's `IN` does not mind). Through the `Distributed`
+            // table on a cluster, which puts each on its trace's shard.
+            client.execute(&format!(
+                "INSERT INTO {} ({}) {}",
+                layout.table("attribute_terms"),
+                "Key, Value, TraceId, StartNs",
+                attribute_terms_select(&layout.table("spans"))
+            ))?;
+        }
         client.execute(&format!(
             "INSERT INTO {migrations} (Version, AppliedAt) VALUES ({version}, now())"
         ))?;
@@ -342,28 +390,22 @@ pub fn prepare(
     Ok(extras)
 }
 
-/// The statements that give an existing `spans` table the attribute skip indexes; parts
+/// The statements that give an existing `spans` table the attribute-key skip index; parts
 /// written before are not indexed (they are read as before) until they merge.
 pub(super) fn skip_index_statements(layout: &Layout) -> Vec<String> {
     let local = layout.local("spans");
     let on_cluster = layout.on_cluster();
-    vec![
-        format!(
-            "ALTER TABLE {local}{on_cluster} ADD INDEX attribute_terms {ATTRIBUTE_TERMS} \
-             TYPE bloom_filter(0.01) GRANULARITY 1"
-        ),
-        format!(
-            "ALTER TABLE {local}{on_cluster} ADD INDEX attribute_keys Attributes.Key \
-             TYPE bloom_filter(0.01) GRANULARITY 1"
-        ),
-    ]
+    vec![format!(
+        "ALTER TABLE {local}{on_cluster} ADD INDEX attribute_keys Attributes.Key \
+         TYPE bloom_filter(0.01) GRANULARITY 1"
+    )]
 }
 
 /// Adds the skip indexes to a `spans` table made before them (by 18.16, or an older spanview).
 fn add_skip_indexes(client: &Client, layout: &Layout) -> Result<(), StoreError> {
     let local = layout.local("spans");
     let text = client.query(&format!("SHOW CREATE TABLE {local} FORMAT TabSeparatedRaw"))?;
-    if String::from_utf8_lossy(&text).contains("attribute_terms") {
+    if String::from_utf8_lossy(&text).contains("attribute_keys") {
         return Ok(());
     }
     for statement in skip_index_statements(layout) {
@@ -382,6 +424,7 @@ pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String>
     for (table, time) in [
         ("chunks", "toDateTime(intDiv(StartNs, 1000000000))"),
         ("spans", "toDateTime(intDiv(StartNs, 1000000000))"),
+        ("attribute_terms", "toDateTime(intDiv(StartNs, 1000000000))"),
         ("operation_minutes", "toDateTime(Minute * 60)"),
         ("edge_minutes", "toDateTime(Minute * 60)"),
     ] {

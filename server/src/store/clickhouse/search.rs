@@ -3,7 +3,8 @@
 //! 1. Which traces: the trace-level filters (start range, duration, errors) over the chunks'
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
 //!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
-//!    same span as them, each attribute term on a span of its own), newest start first. The
+//!    same span as them, each attribute term on a span of its own; `key = value` terms are
+//!    looked up in `attribute_terms` instead, by its primary key), newest start first. The
 //!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
 //!    for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
@@ -20,7 +21,7 @@ use spanview_core::{TraceId, TraceSummary};
 use super::client::{Client, quote};
 use super::read::stored_traces;
 use super::rowbinary::RowReader;
-use super::schema::{ATTRIBUTE_TERMS, Extras, Layout};
+use super::schema::Layout;
 use super::write::{kind_number, status_number};
 use crate::store::StoreError;
 use spanview_core::attribute_filter::Condition;
@@ -32,7 +33,6 @@ const WIDENING: u64 = 16;
 pub fn search(
     client: &Client,
     layout: &Layout,
-    extras: Extras,
     query: &TraceQuery,
 ) -> Result<Vec<TraceSummary>, StoreError> {
     let limit = query.limit.clamp(1, MAX_LIMIT);
@@ -49,7 +49,7 @@ pub fn search(
     let mut sql_limit = limit;
     loop {
         let lower = anchor.saturating_sub(window).max(floor);
-        let found = candidates(client, layout, extras, query, sql_limit, lower)?;
+        let found = candidates(client, layout, query, sql_limit, lower)?;
         let n_found = found.len();
         let mut stored = stored_traces(client, layout, &found)?;
         let mut summaries: Vec<TraceSummary> = found
@@ -79,22 +79,20 @@ pub fn search(
 fn candidates(
     client: &Client,
     layout: &Layout,
-    extras: Extras,
     query: &TraceQuery,
     limit: usize,
     lower: u64,
 ) -> Result<Vec<TraceId>, StoreError> {
     let spans = layout.local("spans");
+    let terms = layout.local("attribute_terms");
     let in_window = if lower > 0 {
         format!(" AND StartNs >= {lower}")
     } else {
         String::new()
     };
     let mut conditions: Vec<String> = vec![format!("1{in_window}")];
-    let mut span_filter = |condition: String| {
-        conditions.push(format!(
-            "TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})"
-        ));
+    let span_filter = |condition: String| {
+        format!("TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})")
     };
     // Service, operation, kind and status hold on one span; each attribute term on its own.
     let mut same_span: Vec<String> = Vec::new();
@@ -111,28 +109,23 @@ fn candidates(
         same_span.push(format!("StatusCode = {}", status_number(status)));
     }
     if !same_span.is_empty() {
-        span_filter(same_span.join(" AND "));
+        conditions.push(span_filter(same_span.join(" AND ")));
     }
     for filter in &query.attributes {
         let key = quote(&filter.key);
-        span_filter(match &filter.condition {
-            // With the skip index, `has` on its expression lets the server skip granules;
-            // the exact condition follows it (`k=v` terms of different pairs can coincide).
-            Condition::Equals(value) if extras.skip_indexes => format!(
-                "has({ATTRIBUTE_TERMS}, {}) AND \
-                 arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
-                quote(&format!("{}={value}", filter.key)),
-                quote(value)
-            ),
+        conditions.push(match &filter.condition {
+            // The term table's primary key: a rare value costs a granule or two, not a read of
+            // every span's attributes.
             Condition::Equals(value) => format!(
-                "arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
+                "TraceId IN (SELECT TraceId FROM {terms} WHERE Key = {key} AND Value = {}{in_window})",
                 quote(value)
             ),
-            Condition::NotEquals(value) => format!(
+            Condition::NotEquals(value) => span_filter(format!(
                 "arrayExists((k, v) -> k = {key} AND v != {}, Attributes.Key, Attributes.Value)",
                 quote(value)
-            ),
-            Condition::Exists => format!("has(Attributes.Key, {key})"),
+            )),
+            // With extras, the `attribute_keys` skip index serves this `has`.
+            Condition::Exists => span_filter(format!("has(Attributes.Key, {key})")),
         });
     }
     let mut having: Vec<String> = vec!["1".to_owned()];

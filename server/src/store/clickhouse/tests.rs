@@ -204,8 +204,9 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
     old_row.u64(root.duration_nanos());
     old_row.fixed(&root.trace_id.0);
     old_row.u8(1);
-    old_row.strings([].into_iter());
-    old_row.strings([].into_iter());
+    // An attribute stored before `attribute_terms` (schema 4): found through its backfill.
+    old_row.strings(["region"].into_iter());
+    old_row.strings(["eu-west"].into_iter());
     client
         .insert(
             &format!(
@@ -232,6 +233,13 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
         search(&|q| q.status = Some(spanview_core::StatusCode::Error)),
         1
     );
+    let attribute = |value: &str| {
+        vec![spanview_core::attribute_filter::AttributeFilter::equals(
+            "region", value,
+        )]
+    };
+    assert_eq!(search(&|q| q.attributes = attribute("eu-west")), 1);
+    assert_eq!(search(&|q| q.attributes = attribute("us-east")), 0);
     // Its kind was not recorded: an older span is of no kind a search names.
     assert_eq!(
         search(&|q| q.kind = Some(spanview_core::SpanKind::Server)),
@@ -266,7 +274,7 @@ fn writes_while_clickhouse_is_away_are_spooled_then_inserted() {
         let write_path = WritePath::start(
             Inserter { client, layout },
             spool,
-            Arc::new(readiness::SchemaGate::ready(schema::Extras::default())),
+            Arc::new(readiness::SchemaGate::ready()),
         )
         .unwrap();
         let prepared = write::prepare(&batch, &Default::default());
@@ -530,13 +538,6 @@ fn the_ddl_on_18_16_has_no_extras_and_on_newer_servers_has_them() {
         new.contains("StartNs UInt64 CODEC(Delta, ZSTD(1))"),
         "{new}"
     );
-    assert!(
-        new.contains(&format!(
-            "INDEX attribute_terms {} TYPE bloom_filter(0.01) GRANULARITY 1",
-            schema::ATTRIBUTE_TERMS
-        )),
-        "{new}"
-    );
     assert!(new.contains("INDEX attribute_keys Attributes.Key TYPE bloom_filter"));
     // 20.x has codecs but its skip indexes are left alone: the plain tables.
     assert_eq!(
@@ -555,7 +556,7 @@ fn the_ddl_on_18_16_has_no_extras_and_on_newer_servers_has_them() {
     };
     assert!(
         schema::skip_index_statements(&clustered)[0]
-            .starts_with("ALTER TABLE db.spans_local ON CLUSTER two ADD INDEX attribute_terms")
+            .starts_with("ALTER TABLE db.spans_local ON CLUSTER two ADD INDEX attribute_keys")
     );
 }
 
@@ -581,12 +582,12 @@ fn the_schema_uses_the_extras_the_server_has() {
         .unwrap();
     let created = String::from_utf8_lossy(&created);
     assert_eq!(
-        created.contains("attribute_terms"),
+        created.contains("attribute_keys"),
         extras.skip_indexes,
         "{created}"
     );
     assert_eq!(created.contains("TTL"), extras.ttl, "{created}");
-    // A rare attribute is found through the index's `has` as through the plain condition.
+    // An attribute value is found (through the `attribute_terms` table).
     store.write(&conformance::synthetic(20, 0, &|_| 0)).unwrap();
     let all = store
         .search(&TraceQuery {
