@@ -4,7 +4,8 @@
 //! [`client`] speaks ClickHouse's HTTP interface, [`schema`] creates and migrates the tables
 //! (single node or cluster), [`write`] prepares a write's rows, [`spool`] inserts them in
 //! batches and keeps them in a local write-ahead spool while ClickHouse cannot take them,
-//! [`read`] and [`search`] answer queries.
+//! [`read`] and [`search`] answer queries, and [`readiness`] lets `serve` start while
+//! ClickHouse does not answer (writes spooled, reads `Unavailable` until the schema is migrated).
 //!
 //! Architecture invariant: `write` returns `Ok` only when the rows are in ClickHouse or fsynced
 //! in the spool (replayed after a crash); never both lost. Reads see spooled rows once they
