@@ -30,7 +30,7 @@ pub enum StoreError {
     ClickHouse(#[from] clickhouse::client::ClientError),
     #[error("the store's writer has stopped")]
     WriterStopped,
-    #[error("the store cannot take writes now: {0}")]
+    #[error("the store is unavailable now: {0}")]
     Unavailable(String),
     #[error("cannot open the store at {path}: {source}")]
     Open {
@@ -118,4 +118,23 @@ pub trait TraceStore: Send + Sync + 'static {
     /// Publishes the store's own health (writable or not, write failures by reason) in
     /// `metrics` from now on; stores without such state report nothing.
     fn report_to(&self, _metrics: std::sync::Arc<crate::metrics::Metrics>) {}
+    /// Whether other spanviews write to this store too: their writes are not pushed to this
+    /// process, so its live feed polls [`TraceStore::recently_ended_traces`].
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// The summaries of up to `limit` traces with spans that ended at or after
+    /// `end_after_nanos`, latest first (empty for a store that is not shared).
+    fn recently_ended_traces(
+        &self,
+        _end_after_nanos: u64,
+        _limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// `Ok` when the store can answer queries now, else why not (`GET /readyz`); a store in
+    /// the process itself always can.
+    fn readiness(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::client::{Client, ClientError};
+use super::readiness::SchemaGate;
 use super::schema::Layout;
 use super::write::{
     CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, SPAN_INSERT_COLUMNS,
@@ -133,6 +134,8 @@ struct Shared {
     queued: Condvar,
     spool: Spool,
     inserter: Inserter,
+    /// Closed until the schema is migrated: then every batch is spooled, none inserted.
+    gate: Arc<SchemaGate>,
     stopping: AtomicBool,
 }
 
@@ -143,12 +146,17 @@ pub struct WritePath {
 }
 
 impl WritePath {
-    pub fn start(inserter: Inserter, spool: Spool) -> Result<Self, StoreError> {
+    pub fn start(
+        inserter: Inserter,
+        spool: Spool,
+        gate: Arc<SchemaGate>,
+    ) -> Result<Self, StoreError> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             queued: Condvar::new(),
             spool,
             inserter,
+            gate,
             stopping: AtomicBool::new(false),
         });
         let mut threads = Vec::new();
@@ -259,7 +267,7 @@ fn run_inserter(shared: &Shared) {
 /// Inserts the rows, or spools them when ClickHouse cannot take them (or others wait before
 /// them in the spool).
 fn store_rows(shared: &Shared, rows: &Rows) -> Result<(), StoreError> {
-    if shared.spool.n_files() == 0 {
+    if shared.spool.n_files() == 0 && shared.gate.is_ready() {
         match shared.inserter.insert(rows) {
             Ok(()) => return Ok(()),
             Err(error) => {
@@ -279,7 +287,11 @@ fn run_replayer(shared: &Shared) {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let files = shared.spool.oldest(MAX_REPLAY_BYTES);
+        let files = if shared.gate.is_ready() {
+            shared.spool.oldest(MAX_REPLAY_BYTES)
+        } else {
+            Vec::new()
+        };
         if files.is_empty() {
             let idle = lock(&shared.spool.state);
             let _ = shared
