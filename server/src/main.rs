@@ -13,7 +13,7 @@ use spanview_core::redact::Redactor;
 use spanview_server::api::origin::OriginPolicy;
 use spanview_server::retention::{self, RetentionPolicy};
 use spanview_server::store::TraceStore;
-use spanview_server::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
+use spanview_server::store::clickhouse::{Acknowledge, ClickHouseConfig, ClickHouseStore};
 use spanview_server::store::sqlite::SqliteStore;
 use spanview_server::{AppState, Limits, app, demo, grpc, import, tls};
 
@@ -197,6 +197,15 @@ enum StoreKind {
     Clickhouse,
 }
 
+/// `--clickhouse-ack`: see `store::clickhouse::Acknowledge`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AckWhen {
+    /// Once ClickHouse took the insert: a search right after the answer finds the spans.
+    Inserted,
+    /// Once in the fsynced spool: answered at disk speed, searchable about a second later.
+    Spooled,
+}
+
 /// Where spans are stored: shared by `serve`, `import` and `compare` (trace ids).
 #[derive(clap::Args)]
 struct StoreArgs {
@@ -228,6 +237,16 @@ struct StoreArgs {
     /// beyond it ingest answers 503 with Retry-After.
     #[arg(long, env = "SPANVIEW_CLICKHOUSE_SPOOL_SIZE", value_parser = retention::parse_bytes, default_value = "1GiB")]
     clickhouse_spool_size: u64,
+    /// When a write is answered: once ClickHouse took the insert, or once the batch is in the
+    /// fsynced spool (durable either way; spooled answers at disk speed and sends ClickHouse
+    /// about two large inserts a second, but searches find the spans about a second later).
+    #[arg(
+        long,
+        env = "SPANVIEW_CLICKHOUSE_ACK",
+        value_enum,
+        default_value = "inserted"
+    )]
+    clickhouse_ack: AckWhen,
 }
 
 impl StoreArgs {
@@ -256,6 +275,10 @@ impl StoreArgs {
                     spool_max_bytes: self.clickhouse_spool_size,
                     start_without_server: serving,
                     retention_age_nanos,
+                    acknowledge: match self.clickhouse_ack {
+                        AckWhen::Inserted => Acknowledge::Inserted,
+                        AckWhen::Spooled => Acknowledge::Spooled,
+                    },
                 };
                 Arc::new(ClickHouseStore::open(&config).with_context(|| {
                     format!("opening the ClickHouse store at {}", self.clickhouse_url)

@@ -325,9 +325,24 @@ fn a_kill_9_during_ingest_loses_no_acknowledged_span() {
     let Some(url) = test_clickhouse_url("a_kill_9_during_ingest") else {
         return;
     };
-    let database = fresh_database(&url, "kill_9", None);
+    kill_9_during_ingest(&url, "kill_9", &[]);
+}
+
+/// `--clickhouse-ack spooled` answers from the spool: what it acknowledged is inserted after the
+/// restart (the spool's replay), and a search finds it once inserted.
+#[test]
+fn a_kill_9_with_spooled_acknowledgements_loses_no_acknowledged_span() {
+    let Some(url) = test_clickhouse_url("a_kill_9_with_spooled_acknowledgements") else {
+        return;
+    };
+    kill_9_during_ingest(&url, "kill_9_spooled", &["--clickhouse-ack", "spooled"]);
+}
+
+fn kill_9_during_ingest(url: &str, name: &str, extra_args: &[&str]) {
+    let database = fresh_database(url, name, None);
     let data = tempfile::tempdir().unwrap();
-    let args = clickhouse_args(&url, &database);
+    let mut args = clickhouse_args(url, &database);
+    args.extend_from_slice(extra_args);
     let spanview = Spanview::start_in(data.path(), &args);
     let acknowledged: Arc<Mutex<Vec<u64>>> = Arc::default();
     let sender = {
@@ -357,6 +372,10 @@ fn a_kill_9_during_ingest_loses_no_acknowledged_span() {
         acknowledged.len()
     );
     let spanview = Spanview::start_in(data.path(), &args);
+    // The spool is replayed in the background after the start.
+    wait_for("the acknowledged traces in ClickHouse", || {
+        search(&spanview, "limit=1000").len() >= acknowledged.len().min(1000)
+    });
     for i in &acknowledged {
         assert_eq!(
             resolved_trace(&spanview, &trace_hex(3, *i)).len(),

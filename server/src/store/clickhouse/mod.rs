@@ -45,6 +45,7 @@ use self::client::{Client, ClientError, quote};
 use self::readiness::SchemaGate;
 use self::rowbinary::RowReader;
 use self::schema::{HOUR_NANOS, Layout};
+pub use self::spool::Acknowledge;
 use self::spool::{Inserter, Spool, WritePath};
 use super::{MinuteRange, StoreError, TraceStore, WriteOutcome};
 
@@ -69,6 +70,8 @@ pub struct ClickHouseConfig {
     pub start_without_server: bool,
     /// `--retention-age`: also set as the tables' TTL on servers that have it.
     pub retention_age_nanos: Option<u64>,
+    /// `--clickhouse-ack`: answer a write once inserted, or once spooled.
+    pub acknowledge: Acknowledge,
 }
 
 pub struct ClickHouseStore {
@@ -124,6 +127,7 @@ impl ClickHouseStore {
             },
             spool,
             gate.clone(),
+            config.acknowledge,
         )?;
         let credentials = (config.user.is_some() || config.password.is_some()).then(|| {
             (

@@ -51,6 +51,10 @@ use crate::store::StoreError;
 
 /// An insert takes at most this many bytes of rows (more when one write alone is larger).
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
+/// With [`Acknowledge::Spooled`], how long the replayer lets spool files gather between
+/// inserts (unless [`MAX_REPLAY_BYTES`] are waiting): about two inserts a second per table,
+/// however many writes come.
+const SPOOLED_INSERT_INTERVAL: Duration = Duration::from_millis(500);
 /// How long the replayer waits after a failed insert before trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 /// Spool files inserted together when draining.
@@ -126,7 +130,24 @@ struct Queue {
     n_bytes: usize,
 }
 
+/// When a write is answered: the trade between acknowledgement latency (and so the ingest rate
+/// of exporters that wait for answers) and how soon a search finds the spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Acknowledge {
+    /// Once ClickHouse took the insert (or, while it cannot, once the batch is spooled): a
+    /// search right after the answer finds the spans.
+    #[default]
+    Inserted,
+    /// Once the batch is in the fsynced spool, always: writes are answered at disk speed and
+    /// ClickHouse gets few large inserts (the replayer's, about two a second), but a search
+    /// finds the spans up to about a second later. Re-sent spans are not looked up while the
+    /// spool holds batches, so an exporter's retry may count twice in the service aggregates
+    /// (traces and searches drop the duplicates).
+    Spooled,
+}
+
 struct Shared {
+    acknowledge: Acknowledge,
     queue: Mutex<Queue>,
     queued: Condvar,
     spool: Spool,
@@ -147,8 +168,10 @@ impl WritePath {
         inserter: Inserter,
         spool: Spool,
         gate: Arc<SchemaGate>,
+        acknowledge: Acknowledge,
     ) -> Result<Self, StoreError> {
         let shared = Arc::new(Shared {
+            acknowledge,
             queue: Mutex::new(Queue::default()),
             queued: Condvar::new(),
             spool,
@@ -255,7 +278,10 @@ fn run_inserter(shared: &Shared) {
 /// Inserts the rows, or spools them when ClickHouse cannot take them (or others wait before
 /// them in the spool).
 fn store_rows(shared: &Shared, rows: &Rows) -> Result<(), StoreError> {
-    if shared.spool.n_files() == 0 && shared.gate.is_ready() {
+    if shared.acknowledge == Acknowledge::Inserted
+        && shared.spool.n_files() == 0
+        && shared.gate.is_ready()
+    {
         match shared.inserter.insert(rows) {
             Ok(()) => return Ok(()),
             Err(error) => {
@@ -308,11 +334,25 @@ fn run_replayer(shared: &Shared) {
                     shared.spool.remove(file);
                 }
                 failing = false;
-                tracing::info!(
-                    files = readable.len(),
-                    left = shared.spool.n_files(),
-                    "spooled batches inserted into clickhouse"
-                );
+                if shared.acknowledge == Acknowledge::Spooled {
+                    tracing::debug!(files = readable.len(), "spooled batches inserted");
+                    // Let the next insert gather: few large inserts are what ClickHouse wants.
+                    let inserted_at = Instant::now();
+                    while inserted_at.elapsed() < SPOOLED_INSERT_INTERVAL
+                        && !shared.stopping.load(Ordering::SeqCst)
+                        && shared.spool.n_bytes() < MAX_REPLAY_BYTES as u64
+                    {
+                        let idle = lock(&shared.spool.state);
+                        let left = SPOOLED_INSERT_INTERVAL.saturating_sub(inserted_at.elapsed());
+                        let _ = shared.spool.wake.wait_timeout(idle, left);
+                    }
+                } else {
+                    tracing::info!(
+                        files = readable.len(),
+                        left = shared.spool.n_files(),
+                        "spooled batches inserted into clickhouse"
+                    );
+                }
             }
             Err(error) => {
                 if !failing {
@@ -412,6 +452,10 @@ impl Spool {
 
     pub fn n_files(&self) -> usize {
         lock(&self.state).files.len()
+    }
+
+    fn n_bytes(&self) -> u64 {
+        lock(&self.state).n_bytes
     }
 
     /// Writes the rows as the newest spool file, durably.

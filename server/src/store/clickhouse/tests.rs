@@ -57,6 +57,7 @@ fn config(name: &str, cluster: Option<&str>, spool_dir: &Path) -> ClickHouseConf
         spool_max_bytes: DEFAULT_SPOOL_MAX_BYTES,
         start_without_server: false,
         retention_age_nanos: None,
+        acknowledge: Acknowledge::Inserted,
     }
 }
 
@@ -275,6 +276,7 @@ fn writes_while_clickhouse_is_away_are_spooled_then_inserted() {
             Inserter { client, layout },
             spool,
             Arc::new(readiness::SchemaGate::ready()),
+            Acknowledge::Inserted,
         )
         .unwrap();
         let prepared = write::prepare(&batch, &Default::default());
@@ -432,6 +434,65 @@ fn concurrent_writes_are_batched_and_all_stored() {
         .unwrap();
     let parts: u64 = String::from_utf8_lossy(&parts).trim().parse().unwrap();
     assert!(parts < 100, "{parts} parts for 100 writes");
+}
+
+/// `--clickhouse-ack spooled`: writes are answered from the spool, every span reaches
+/// ClickHouse soon after, in fewer inserts than writes.
+#[test]
+fn spooled_acknowledgements_reach_clickhouse_in_few_inserts() {
+    if !server_answers("spooled_acknowledgements_reach_clickhouse_in_few_inserts") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = ClickHouseStore::open(&ClickHouseConfig {
+        acknowledge: Acknowledge::Spooled,
+        ..config("spooled_ack", None, dir.path())
+    })
+    .unwrap();
+    std::thread::scope(|scope| {
+        for thread in 0..4u64 {
+            let store = &store;
+            scope.spawn(move || {
+                for write in 0..25u64 {
+                    let first = (thread * 25 + write) * 5;
+                    let batch = conformance::synthetic(5, first, &|_| 0);
+                    assert_eq!(store.write(&batch).unwrap().n_spans_added, 20);
+                }
+            });
+        }
+    });
+    let all_traces = TraceQuery {
+        limit: 1000,
+        ..TraceQuery::default()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut found = store.search(&all_traces).unwrap();
+    while found.len() < 500 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        found = store.search(&all_traces).unwrap();
+    }
+    assert_eq!(
+        found.len(),
+        500,
+        "every acknowledged trace reaches ClickHouse"
+    );
+    assert!(found.iter().all(|summary| summary.n_spans == 4));
+    // The last spool file goes right after its insert returned.
+    while store.write_path.is_spooling() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !store.write_path.is_spooling(),
+        "the spool is empty once inserted"
+    );
+    let inserts = Client::new(&server_url(), None, None)
+        .query(&format!(
+            "SELECT count() FROM system.parts WHERE database = '{}' AND table = 'chunks' FORMAT TabSeparated",
+            database_of("spooled_ack")
+        ))
+        .unwrap();
+    let inserts: u64 = String::from_utf8_lossy(&inserts).trim().parse().unwrap();
+    assert!(inserts < 50, "{inserts} parts for 100 writes");
 }
 
 /// Several spanviews started at once on a new database (a deployment's replicas) all create
