@@ -4,7 +4,10 @@
 # same queries (`query-bench`: trace by id and seven searches, one request after another, HTTP and
 # JSON included). Reports bytes per span on disk and each query's p50/p99 per store.
 #   SQLite      always (a fresh data dir)
-#   ClickHouse  when SPANVIEW_BENCH_CLICKHOUSE_URL is set (a fresh database on that server)
+#   ClickHouse  when SPANVIEW_BENCH_CLICKHOUSE_URL is set (a fresh database on that server);
+#               SPANVIEW_BENCH_CLICKHOUSE_ACK=spooled runs it with `--clickhouse-ack spooled`
+#               (the ingest rate is then the acknowledged one; the queries wait until
+#               ClickHouse holds every span)
 # Prints a Markdown table and appends it, dated with the machine and commit, to
 # docs/benchmarks.md (BENCH_RECORD=0 to only print).
 #
@@ -14,6 +17,7 @@ cd "$(dirname "$0")/../.."
 source tests/bench/common.sh
 SPANS=${1:-1000000}
 CH_URL=${SPANVIEW_BENCH_CLICKHOUSE_URL:-}
+CH_ACK=${SPANVIEW_BENCH_CLICKHOUSE_ACK:-inserted}
 WORK=$(mktemp -d /tmp/spanview-bench-store.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -31,7 +35,8 @@ for store in "${STORES[@]}"; do
     args=(serve --listen 127.0.0.1:4620 --grpc-listen off --data-dir "$WORK/$store")
     database="spanview_bench_$seed"
     if [ "$store" = clickhouse ]; then
-        args+=(--store clickhouse --clickhouse-url "$CH_URL" --clickhouse-database "$database")
+        args+=(--store clickhouse --clickhouse-url "$CH_URL" --clickhouse-database "$database"
+            --clickhouse-ack "$CH_ACK")
     fi
     "$BIN/spanview" "${args[@]}" 2>"$WORK/$store.log" &
     pid=$!
@@ -40,6 +45,12 @@ for store in "${STORES[@]}"; do
     INGEST_RATE[$store]=$(spans_per_second "$output")
     n_traces=$(( (SPANS + 511) / 512 * 512 / 8 ))
     if [ "$store" = clickhouse ]; then
+        # Acknowledged is not yet inserted with --clickhouse-ack spooled: wait for every span.
+        for _ in $(seq 600); do
+            stored=$(curl -sf --data-binary "SELECT count() FROM $database.spans" "$CH_URL")
+            [ "$stored" -ge "$(( n_traces * 8 ))" ] && break
+            sleep 1
+        done
         # Merges shrink parts for a while after the writes: measure what a reader will see.
         sleep 10
         bytes=$(curl -sf --data-binary \
@@ -77,7 +88,7 @@ in traces of 8, \`tests/bench/store.sh\`; queries: p50 / p99 over HTTP, JSON inc
     echo "$header"
     echo "$rule"
     values=(); for s in "${STORES[@]}"; do values+=("$(thousands "${INGEST_RATE[$s]}") spans/s"); done
-    row "ingest (OTLP/HTTP protobuf, 4 connections)" "${values[@]}"
+    row "ingest (OTLP/HTTP protobuf, 4 connections; ClickHouse: --clickhouse-ack $CH_ACK)" "${values[@]}"
     values=(); for s in "${STORES[@]}"; do values+=("${BYTES_PER_SPAN[$s]} B"); done
     row "bytes on disk per span" "${values[@]}"
     for label in "${LABELS[@]}"; do
