@@ -89,14 +89,11 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
         .edges
         .into_iter()
         .map(|edge| {
-            let (x1, y1) = edge.from;
-            let (x2, y2) = edge.to;
-            // A cubic curve, bulging outwards for a call back to an earlier layer.
-            let bend = ((x2 - x1).abs() / 2.0).max(60.0);
+            // The curve the layout placed the label on.
+            let [(c1x, c1y), (c2x, c2y)] = edge.controls;
             let path = format!(
-                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
-                x1 + bend,
-                x2 - bend
+                "M{:.1},{:.1} C{c1x:.1},{c1y:.1} {c2x:.1},{c2y:.1} {:.1},{:.1}",
+                edge.from.0, edge.from.1, edge.to.0, edge.to.1
             );
             let title = format!("{} → {}: {}", edge.caller, edge.callee, edge.label);
             let href = search_href(&form, &edge.caller);
@@ -104,7 +101,7 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
                 <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee on:click=go(href)>
                     <title>{title}</title>
                     <path d=path marker-end="url(#map-arrow)" />
-                    <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1)>{edge.label}</text>
+                    <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1) text-anchor="middle" dominant-baseline="central">{edge.label}</text>
                 </g>
             }
         })
