@@ -6,7 +6,7 @@
 //! the curve: at its midpoint, or slid along it to the nearest place where the label covers no
 //! other label and no node. Where the labels of a busy gap find no such place, the rows move
 //! apart and the labels are placed again; a call across several layers, whose curve may run
-//! through the nodes between, takes the nearest free place above or below its midpoint.
+//! through the nodes between, takes the nearest free place above or below its curve.
 //!
 //! **Invariant:** no two labels overlap, and no label covers a node.
 
@@ -33,6 +33,9 @@ fn label_positions() -> impl Iterator<Item = f64> {
         0.5 + side * f64::from((k + 1) / 2) / 40.0
     })
 }
+/// How many steps of a label's height above or below its curve a label is looked for, before
+/// it takes the first free place above or below the midpoint.
+const NEAR_STEPS: usize = 6;
 /// Row spacings tried, as multiples of the smallest, until every label finds a place.
 const SPACINGS: [f64; 8] = [1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0];
 
@@ -253,8 +256,8 @@ pub fn layout(map: &ServiceMap) -> MapLayout {
 
 /// The edges between placed nodes, each label on its curve where it covers no node and no
 /// label placed before it (the least free to move first). A label that finds no such place
-/// moves up or down from its curve's midpoint to the nearest free place (off the curve, but
-/// over nothing); `false` when that happened to a call to the next layer, which more space
+/// moves up or down from its curve to the nearest free place (off the curve, but over
+/// nothing); `false` when that happened to a call to the next layer, which more space
 /// between the rows would give a place on its curve. (A call across several layers may run
 /// through the nodes between, at their height: more space does not free its curve.)
 fn place_edges(map: &ServiceMap, nodes: &[PlacedNode]) -> (Vec<PlacedEdge>, bool) {
@@ -323,14 +326,22 @@ fn place_edges(map: &ServiceMap, nodes: &[PlacedNode]) -> (Vec<PlacedEdge>, bool
             .find_map(|t| free_at(point_on_curve(edge.from, edge.controls, edge.to, t)));
         let free = on_curve.or_else(|| {
             all_on_curves &= !is_to_next_layer;
-            // Steps of a label's height, alternately below and above the midpoint: a free
-            // place comes before the steps have passed every box taken.
+            // Steps of a label's height below and above the curve's points, nearest first;
+            // then from the midpoint on: a free place comes before those steps have passed
+            // every box taken.
             let step = LABEL_HEIGHT + 2.0 * LABEL_PADDING;
-            let (x, y) = edge.label_at;
-            (1..=2 * (taken.len() + node_boxes.len()) + 2).find_map(|k| {
+            let beside = |(x, y): (f64, f64), k: usize| {
                 let offset = k.div_ceil(2) as f64 * step;
                 let y = if k % 2 == 1 { y + offset } else { y - offset };
                 free_at((x, y)).filter(|(centre, _)| centre.1 >= LABEL_HEIGHT)
+            };
+            let near = (1..=NEAR_STEPS).find_map(|k| {
+                label_positions()
+                    .find_map(|t| beside(point_on_curve(edge.from, edge.controls, edge.to, t), k))
+            });
+            near.or_else(|| {
+                (1..=2 * (taken.len() + node_boxes.len()) + 2)
+                    .find_map(|k| beside(edge.label_at, k))
             })
         });
         if let Some((centre, padded)) = free {
@@ -449,12 +460,16 @@ mod tests {
             .collect();
         let layer_of = |name: &str| placed.nodes.iter().find(|n| n.name == name).unwrap().layer;
         for (i, (edge, a)) in placed.edges.iter().zip(&boxes).enumerate() {
+            let distance = distance_to_curve(edge, edge.label_at);
             if layer_of(&edge.callee) == layer_of(&edge.caller) + 1 {
-                assert!(
-                    distance_to_curve(edge, edge.label_at) < 1.0,
-                    "{edge:?} is off its curve"
-                );
+                assert!(distance < 1.0, "{edge:?} is off its curve");
             }
+            // Off the curve, at most the steps looked at near it.
+            let near = NEAR_STEPS.div_ceil(2) as f64 * (LABEL_HEIGHT + 2.0 * LABEL_PADDING);
+            assert!(
+                distance < near + 1.0,
+                "{edge:?} is {distance} px off its curve"
+            );
             for b in &boxes[i + 1..] {
                 assert!(!overlaps(*a, *b), "labels {a:?} and {b:?} overlap");
             }

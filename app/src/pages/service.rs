@@ -113,6 +113,22 @@ impl Measure {
         }
     }
 
+    /// A value axis's label: as many decimals as its step needs (a rate of a few requests a
+    /// minute has steps of 0.002/s).
+    fn format_tick(self, value: f64, step: f64) -> String {
+        let mut decimals = 0;
+        let mut scaled_step = step;
+        while scaled_step < 0.999 && decimals < 6 {
+            scaled_step *= 10.0;
+            decimals += 1;
+        }
+        match self {
+            Self::Rate => format!("{value:.decimals$}/s"),
+            Self::ErrorRate => format!("{value:.decimals$} %"),
+            Self::P50 | Self::P95 | Self::P99 => format_duration(value as u64),
+        }
+    }
+
     fn class(self) -> &'static str {
         match self {
             Self::Rate => "rate",
@@ -193,7 +209,7 @@ fn Chart(
             let text = if value == 0.0 {
                 String::from("0")
             } else {
-                measures[0].format(value)
+                measures[0].format_tick(value, values[1])
             };
             view! {
                 <line class="grid" x1=PAD_LEFT y1=y.clone() x2=CHART_WIDTH - PAD_RIGHT y2=y.clone() />
@@ -202,7 +218,7 @@ fn Chart(
         })
         .collect_view();
     // Round instants in the dashboard's time zone: minutes over an hour, hours over a day.
-    let spans_days = end - start >= DAY_NANOS;
+    let spans_days = end.saturating_sub(start) >= DAY_NANOS;
     let (tick_step, ticks) = time_ticks(start, end, if spans_days { 3 } else { 5 });
     let time_axis = move || {
         let utc = time_zone.0.get() == TimeZone::Utc;
@@ -277,7 +293,15 @@ fn value_ticks(max: f64, max_steps: u32) -> Vec<f64> {
         1.0
     };
     let raw_step = max / f64::from(max_steps.max(1));
-    let magnitude = 10f64.powf(raw_step.log10().floor());
+    // The power of ten at or below the raw step, by loops: `log10` and `powf` would bring
+    // their code into the page's wasm.
+    let mut magnitude = 1.0;
+    while magnitude > raw_step {
+        magnitude /= 10.0;
+    }
+    while magnitude * 10.0 <= raw_step {
+        magnitude *= 10.0;
+    }
     let step = [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|factor| factor * magnitude)

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use spanview_core::service_map_layout::{MapLayout, NODE_HEIGHT, NODE_WIDTH, layout};
+use spanview_core::service_map_layout::{MapLayout, NODE_HEIGHT, NODE_WIDTH, label_box, layout};
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
@@ -95,12 +95,16 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
                 "M{:.1},{:.1} C{c1x:.1},{c1y:.1} {c2x:.1},{c2y:.1} {:.1},{:.1}",
                 edge.from.0, edge.from.1, edge.to.0, edge.to.1
             );
+            // The panel's colour behind the label, so that the curve it sits on (and any
+            // passing behind) does not run through its text.
+            let (left, top, width, height) = label_box(&edge.label, edge.label_at);
             let title = format!("{} → {}: {}", edge.caller, edge.callee, edge.label);
             let href = search_href(&form, &edge.caller);
             view! {
                 <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee on:click=go(href)>
                     <title>{title}</title>
                     <path d=path marker-end="url(#map-arrow)" />
+                    <rect class="label-bg" x=format!("{left:.1}") y=format!("{top:.1}") width=format!("{width:.1}") height=format!("{height:.1}") rx="3" />
                     <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1) text-anchor="middle" dominant-baseline="central">{edge.label}</text>
                 </g>
             }
