@@ -19,13 +19,15 @@ for (const scheme of ['light', 'dark']) {
   result.edges = await page.$$eval('.map-edge', (edges) => edges.map((e) => ({
     caller: e.getAttribute('data-caller'),
     callee: e.getAttribute('data-callee'),
-    label: e.querySelector('text').textContent,
+    label: document.querySelector(`.map-label[data-caller="${CSS.escape(e.getAttribute('data-caller'))}"][data-callee="${CSS.escape(e.getAttribute('data-callee'))}"] text`).textContent,
   })));
   // The edge labels as drawn: each on its curve (or, for a call across several layers, within
   // 60 px of it), none over another label or a node.
   result.labels = await page.$$eval('.map-edge', (edges) => {
     const name = (e) => `${e.getAttribute('data-caller')} -> ${e.getAttribute('data-callee')}`;
-    const drawn = edges.map((e) => ({ name: name(e), text: e.querySelector('text'), path: e.querySelector('path') }));
+    const labelOf = (e) => document.querySelector(
+      `.map-label[data-caller="${CSS.escape(e.getAttribute('data-caller'))}"][data-callee="${CSS.escape(e.getAttribute('data-callee'))}"] text`);
+    const drawn = edges.map((e) => ({ name: name(e), text: labelOf(e), path: e.querySelector('path') }));
     const boxes = drawn.map((d) => d.text.getBBox());
     const apart = (a, b) => a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5
       || a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5;
