@@ -1,4 +1,5 @@
-//! A typed client for the server's JSON API. Sends the access token, if the user gave one.
+//! A typed client for the server's JSON API: every call goes through [`send`], which adds the
+//! access token (if the user gave one) and turns a failed status into an [`ApiError`].
 
 use serde::Deserialize;
 use spanview_core::formats::compact;
@@ -67,9 +68,7 @@ pub async fn services_overview(
     start: Option<u64>,
     end: Option<u64>,
 ) -> Result<Vec<spanview_core::service_overview::ServiceOverview>, ApiError> {
-    let start = start.map_or_else(String::new, |start| start.to_string());
-    let end = end.map_or_else(String::new, |end| end.to_string());
-    let path = format!("/api/services/overview?start={start}&end={end}");
+    let path = format!("/api/services/overview?{}", range_query(start, end));
     Ok(get_json::<OverviewResponse>(&path).await?.services)
 }
 
@@ -85,17 +84,7 @@ pub async fn trace(trace_id: &str) -> Result<Trace, ApiError> {
     let parsed_id: spanview_core::TraceId = trace_id
         .parse()
         .map_err(|error| ApiError::Failed(format!("invalid trace id {trace_id:?}: {error}")))?;
-    let mut request = gloo_net::http::Request::get(&url).header("Accept", compact::MEDIA_TYPE);
-    if let Some(token) = saved_token() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
-    if !response.ok() {
-        return Err(error_of(&url, response).await);
-    }
+    let response = send(Method::Get, &url, Some(compact::MEDIA_TYPE), Body::Empty).await?;
     let bytes = response
         .binary()
         .await
@@ -142,15 +131,7 @@ pub fn save_token(token: &str) {
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let mut request = gloo_net::http::Request::get(url);
-    if let Some(token) = saved_token() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
-    read_json(url, response).await
+    read_json(url, send(Method::Get, url, None, Body::Empty).await?).await
 }
 
 /// What `POST /api/import` stored.
@@ -163,19 +144,7 @@ pub struct ImportOutcome {
 /// Stores a trace file on the server ("Save to server").
 pub async fn import_file(file: &web_sys::File) -> Result<ImportOutcome, ApiError> {
     let url = "/api/import";
-    // Marks the request as this page's own (as every POST here does): the server refuses
-    // state-changing requests that another site's page could send without a preflight.
-    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
-    if let Some(token) = saved_token() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .body(file.clone())
-        .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
-        .send()
-        .await
-        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
-    read_json(url, response).await
+    read_json(url, send(Method::Post, url, None, Body::File(file)).await?).await
 }
 
 /// Compares two groups of stored traces on the server (`POST /api/compare/groups`).
@@ -184,17 +153,8 @@ pub async fn compare_groups(
     after: &[String],
 ) -> Result<spanview_core::group_compare::GroupComparison, ApiError> {
     let url = "/api/compare/groups";
-    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
-    if let Some(token) = saved_token() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .json(&serde_json::json!({ "before": before, "after": after }))
-        .map_err(|error| ApiError::Failed(format!("cannot send the request: {error}")))?
-        .send()
-        .await
-        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
-    read_json(url, response).await
+    let body = serde_json::json!({ "before": before, "after": after });
+    read_json(url, send(Method::Post, url, None, Body::Json(body)).await?).await
 }
 
 /// Starts the instrumented demo services on the server (`POST /api/demo`); their traces arrive
@@ -206,15 +166,65 @@ pub async fn start_demo() -> Result<(), ApiError> {
         running: bool,
     }
     let url = "/api/demo";
-    let mut request = gloo_net::http::Request::post(url).header("X-Spanview", "1");
+    let response = send(Method::Post, url, None, Body::Empty).await?;
+    read_json::<DemoStatus>(url, response).await.map(|_| ())
+}
+
+enum Method {
+    Get,
+    /// Marked as this page's own (the `X-Spanview` header): the server refuses state-changing
+    /// requests that another site's page could send without a preflight.
+    Post,
+}
+
+enum Body<'a> {
+    Empty,
+    /// A file sent as it is ("Save to server").
+    File(&'a web_sys::File),
+    Json(serde_json::Value),
+}
+
+/// Every API call goes through here: the request with the saved access token, sent; a failed
+/// status becomes the [`ApiError`] its body describes (`Unauthorized` for `401`).
+async fn send(
+    method: Method,
+    url: &str,
+    accept: Option<&str>,
+    body: Body<'_>,
+) -> Result<gloo_net::http::Response, ApiError> {
+    let mut request = match method {
+        Method::Get => gloo_net::http::Request::get(url),
+        Method::Post => gloo_net::http::Request::post(url).header("X-Spanview", "1"),
+    };
+    if let Some(accept) = accept {
+        request = request.header("Accept", accept);
+    }
     if let Some(token) = saved_token() {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
-    read_json::<DemoStatus>(url, response).await.map(|_| ())
+    let sent = match body {
+        Body::Empty => request.send().await,
+        Body::File(file) => {
+            request
+                .body(file.clone())
+                .map_err(|error| ApiError::Failed(format!("cannot send the file: {error}")))?
+                .send()
+                .await
+        }
+        Body::Json(value) => {
+            request
+                .json(&value)
+                .map_err(|error| ApiError::Failed(format!("cannot send the request: {error}")))?
+                .send()
+                .await
+        }
+    };
+    let response =
+        sent.map_err(|error| ApiError::Failed(format!("cannot reach spanview: {error}")))?;
+    if !response.ok() {
+        return Err(error_of(url, response).await);
+    }
+    Ok(response)
 }
 
 /// The error a failed response carries (the API's `{"error": …}` body, or its status).
@@ -231,13 +241,11 @@ async fn error_of(url: &str, response: gloo_net::http::Response) -> ApiError {
     }
 }
 
+/// Decodes a successful response's JSON body.
 async fn read_json<T: serde::de::DeserializeOwned>(
     url: &str,
     response: gloo_net::http::Response,
 ) -> Result<T, ApiError> {
-    if !response.ok() {
-        return Err(error_of(url, response).await);
-    }
     response
         .json::<T>()
         .await

@@ -406,49 +406,36 @@ mod tests {
     #[test]
     fn refuses_bad_input_saying_where() {
         let cases = [
-            (
-                "=5",
-                r#"expected an attribute key at character 1, found '='"#,
-            ),
-            (
-                "a=1 !=5",
-                r#"expected an attribute key at character 5, found '!'"#,
-            ),
-            (
-                "a=",
-                r#"expected a value after "=" at character 3 (write "" for an empty value)"#,
-            ),
-            (
-                "a!=  ",
-                r#"expected a value after "!=" at character 6 (write "" for an empty value)"#,
-            ),
-            ("a!b", r#"expected "!=" at character 2, found a lone "!""#),
-            (
-                r#"db.statement="SELECT *"#,
-                "the quote opened at character 14 is not closed",
-            ),
-            (r#"a="x\"#, "the quote opened at character 3 is not closed"),
-            (
-                r#"a="C:\temp""#,
-                r#"unknown escape "\t" at character 6: inside quotes only \" and \\ are escapes"#,
-            ),
-            (
-                r#"a=b"c""#,
-                r#"unexpected quote at character 4: quote the whole value, as in key="a b""#,
-            ),
-            (
-                r#"a="b"c"#,
-                "expected a space after the closing quote at character 6, found 'c'",
-            ),
-            (
-                "\"a\"=b",
-                r#"expected an attribute key at character 1, found '"'"#,
-            ),
+            "=5",
+            "a=1 !=5",
+            "a=",
+            "a!=  ",
+            "a!b",
+            r#"db.statement="SELECT *"#,
+            r#"a="x\"#,
+            r#"a="C:\temp""#,
+            r#"a=b"c""#,
+            r#"a="b"c"#,
+            "\"a\"=b",
         ];
-        for (text, message) in cases {
+        let mut messages = String::new();
+        for text in cases {
             let error = parse_attribute_filters(text).expect_err(text);
-            assert_eq!(error.to_string(), message, "{text}");
+            messages.push_str(&format!("{:<28} {error}\n", format!("{text:?}")));
         }
+        expect_test::expect![[r#"
+            "=5"                         expected an attribute key at character 1, found '='
+            "a=1 !=5"                    expected an attribute key at character 5, found '!'
+            "a="                         expected a value after "=" at character 3 (write "" for an empty value)
+            "a!=  "                      expected a value after "!=" at character 6 (write "" for an empty value)
+            "a!b"                        expected "!=" at character 2, found a lone "!"
+            "db.statement=\"SELECT *"    the quote opened at character 14 is not closed
+            "a=\"x\\"                    the quote opened at character 3 is not closed
+            "a=\"C:\\temp\""             unknown escape "\t" at character 6: inside quotes only \" and \\ are escapes
+            "a=b\"c\""                   unexpected quote at character 4: quote the whole value, as in key="a b"
+            "a=\"b\"c"                   expected a space after the closing quote at character 6, found 'c'
+            "\"a\"=b"                    expected an attribute key at character 1, found '"'
+        "#]].assert_eq(&messages);
     }
 
     #[test]

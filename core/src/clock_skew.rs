@@ -25,7 +25,6 @@ use rustc_hash::FxHashMap;
 
 use crate::model::{SpanKind, Trace};
 use crate::tree::SpanTree;
-use crate::waterfall::Waterfall;
 
 /// A span moved by the adjustment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +48,23 @@ pub fn find(trace: &Trace) -> Vec<SkewAdjustment> {
     })
 }
 
+/// A trace's spans as tree rows in depth-first order, which is all [`find_in_waterfall`] reads:
+/// `crate::waterfall::Waterfall` implements it (in `waterfall.rs`, which uses this module, so
+/// this module does not name it back).
+pub trait DepthFirstRows {
+    fn n_rows(&self) -> usize;
+    /// The span index of row `row_idx` and the row of its parent.
+    fn span_and_parent(&self, row_idx: usize) -> (u32, Option<u32>);
+}
+
 /// [`find`] over the tree of the trace's recorded waterfall, which the page builds anyway (no
 /// second tree for a trace whose clocks agree).
-pub fn find_in_waterfall(trace: &Trace, waterfall: &Waterfall) -> Vec<SkewAdjustment> {
+pub fn find_in_waterfall(trace: &Trace, waterfall: &impl DepthFirstRows) -> Vec<SkewAdjustment> {
     if has_one_service(trace) {
         return Vec::new();
     }
-    find_over_rows(trace, waterfall.rows.len(), |row| {
-        let row = &waterfall.rows[row];
-        (row.span_idx, row.parent_row)
+    find_over_rows(trace, waterfall.n_rows(), |row_idx| {
+        waterfall.span_and_parent(row_idx)
     })
 }
 
@@ -186,6 +193,7 @@ mod tests {
     use super::*;
     use crate::model::{AnyValue, KeyValue, Resource};
     use crate::scenario::{self, SpanSpec, spans_from_specs};
+    use crate::waterfall::Waterfall;
 
     fn service(name: &str) -> Resource {
         Resource {

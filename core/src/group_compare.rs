@@ -15,7 +15,7 @@ use crate::compare::paths::{KeyId, KeyTable, Side};
 use crate::compare::{delta_percent, escape_markdown, format_delta, format_delta_percent};
 use crate::layout::{format_duration, percent_of};
 use crate::model::Trace;
-use crate::service_overview::percentile;
+use crate::statistics::percentile;
 
 /// A p95 above this many medians makes a side "intermittent".
 const INTERMITTENT_SPREAD: f64 = 2.0;

@@ -23,6 +23,7 @@ pub mod normalize;
 pub mod query;
 pub mod redact;
 pub mod repeated_work;
+pub mod scatter;
 pub mod scenario;
 pub mod service_map_layout;
 pub mod service_metrics;

@@ -588,14 +588,7 @@ mod tests {
                 n * 100 + 50,
             ));
         }
-        let trace = Trace {
-            trace_id: crate::TraceId([1; 16]),
-            batch: crate::Batch {
-                resources: vec![Default::default()],
-                scopes: vec![Default::default()],
-                spans: spans_from_specs(&specs),
-            },
-        };
+        let trace = crate::scenario::trace_of_spans(spans_from_specs(&specs));
         let waterfall = Waterfall::build(&trace).unwrap();
         let findings = detect(&trace, &waterfall);
         assert_eq!(findings.len(), 1);
@@ -677,14 +670,7 @@ mod tests {
                 _ => span.clone(),
             };
         }
-        let trace = Trace {
-            trace_id: crate::TraceId([1; 16]),
-            batch: crate::Batch {
-                resources: vec![Default::default()],
-                scopes: vec![Default::default()],
-                spans,
-            },
-        };
+        let trace = crate::scenario::trace_of_spans(spans);
         let waterfall = Waterfall::build(&trace).unwrap();
         (trace, waterfall)
     }
@@ -754,14 +740,7 @@ mod tests {
                     _ => {}
                 }
             }
-            let trace = Trace {
-                trace_id: crate::TraceId([1; 16]),
-                batch: crate::Batch {
-                    resources: vec![Default::default()],
-                    scopes: vec![Default::default()],
-                    spans,
-                },
-            };
+            let trace = crate::scenario::trace_of_spans(spans);
             let waterfall = Waterfall::build(&trace).unwrap();
             let findings = detect(&trace, &waterfall);
             // In steps (as the page runs it), the same findings.

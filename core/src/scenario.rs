@@ -474,6 +474,19 @@ impl SpanSpec {
     }
 }
 
+/// A trace (id `…01`) of `spans` (from [`spans_from_specs`] or built by hand), with one empty
+/// resource and scope.
+pub fn trace_of_spans(spans: Vec<Span>) -> Trace {
+    Trace {
+        trace_id: TraceId([1; 16]),
+        batch: Batch {
+            resources: vec![Default::default()],
+            scopes: vec![Default::default()],
+            spans,
+        },
+    }
+}
+
 /// Spans of one trace (id `…01`) with resource and scope index 0.
 pub fn spans_from_specs(specs: &[SpanSpec]) -> Vec<Span> {
     let trace_id = TraceId([1; 16]);

@@ -9,8 +9,10 @@
 //!
 //! What counts:
 //!
-//! - A **request** of (service, operation) is a span of kind server or consumer, or a root span
-//!   (no parent): where work entered the service. Internal and client spans are not requests.
+//! - A **request** of (service, operation) is where work entered the service: a span of kind
+//!   server or consumer, a root span (no parent), or a span whose parent, in the same write,
+//!   belongs to another service (instrumentations without server spans, the scenario's database
+//!   services). Other internal and client spans are not requests.
 //! - A **call** (an edge) is a span of kind client or producer; the caller is its service, its
 //!   latency the client span's duration. The callee is, in order: the service of a child span
 //!   of another service in the same write (the server half, when both halves arrived together),
@@ -108,8 +110,11 @@ pub struct Aggregates {
     pub edges: BTreeMap<EdgeKey, Counters>,
 }
 
-fn is_request(span: &Span) -> bool {
-    matches!(span.kind, SpanKind::Server | SpanKind::Consumer) || span.parent_span_id.is_none()
+/// `parent_service`: the service of the span's parent when the parent is in the same write.
+fn is_request(span: &Span, service: &str, parent_service: Option<&str>) -> bool {
+    matches!(span.kind, SpanKind::Server | SpanKind::Consumer)
+        || span.parent_span_id.is_none()
+        || parent_service.is_some_and(|parent| parent != service)
 }
 
 fn is_call(span: &Span) -> bool {
@@ -164,7 +169,14 @@ impl Aggregates {
             };
             let minute = span.start_nanos / MINUTE_NANOS;
             let bucket = bucket_of(span.duration_nanos());
-            if is_request(span) {
+            let parent = span
+                .parent_span_id
+                .and_then(|parent| span_of.get(&(span.trace_id, parent)).copied());
+            if is_request(
+                span,
+                service,
+                parent.map(|(parent_service, _)| parent_service),
+            ) {
                 aggregates.add_operation(
                     OperationKey {
                         minute,
@@ -197,9 +209,7 @@ impl Aggregates {
                     add_edge(service, callee);
                 }
             }
-            if let Some(parent) = span.parent_span_id
-                && let Some(&(parent_service, parent_is_call)) =
-                    span_of.get(&(span.trace_id, parent))
+            if let Some((parent_service, parent_is_call)) = parent
                 && !parent_is_call
                 && parent_service != service
             {
@@ -606,7 +616,9 @@ mod tests {
                 let minute = span.start_nanos / MINUTE_NANOS;
                 let sample = (span.duration_nanos(), span.is_error());
                 let kind = span.kind;
-                if kind == SpanKind::Server || kind == SpanKind::Consumer || span.parent_span_id.is_none() {
+                let parent = batch.spans.iter().find(|parent| Some(parent.span_id) == span.parent_span_id);
+                let entered_from_another_service = parent.is_some_and(|parent| batch.service_of(parent) != service);
+                if kind == SpanKind::Server || kind == SpanKind::Consumer || span.parent_span_id.is_none() || entered_from_another_service {
                     expected_requests.entry((minute, service.clone(), span.name.clone())).or_default().push(sample);
                 }
                 if kind == SpanKind::Client || kind == SpanKind::Producer {
@@ -619,7 +631,6 @@ mod tests {
                         expected_calls.entry((minute, service.clone(), callee)).or_default().push(sample);
                     }
                 }
-                let parent = batch.spans.iter().find(|parent| Some(parent.span_id) == span.parent_span_id);
                 if let Some(parent) = parent {
                     let parent_service = batch.service_of(parent);
                     if !matches!(parent.kind, SpanKind::Client | SpanKind::Producer) && parent_service != service {
@@ -644,18 +655,25 @@ mod tests {
                     let mut durations: Vec<u64> = samples.iter().map(|s| s.0).collect();
                     durations.sort_unstable();
                     for p in [50.0, 95.0, 99.0] {
-                        let exact = crate::service_overview::percentile(&durations, p).unwrap();
+                        let exact = crate::statistics::percentile(&durations, p).unwrap();
                         let read_back = distribution.percentile(p).unwrap();
                         prop_assert_eq!(bucket_of(read_back), bucket_of(exact), "p{} of {:?}", p, key);
                     }
                 }
             }
 
-            // Requests do not depend on how the spans are split into writes.
+            // Split into two writes, a span entered from another service whose parent is in the
+            // other write is not seen as a request (see the module doc): every other request is.
             let split = split.min(all.len());
             let mut parts = Aggregates::of_spans(&batch, &all[..split]);
             parts.merge(Aggregates::of_spans(&batch, &all[split..]));
-            prop_assert_eq!(&parts.operations, &whole.operations);
+            let count = |operations: &BTreeMap<OperationKey, Counters>| operations.values().map(|counters| counters.n).sum::<u64>();
+            let seen_only_whole = batch.spans.iter().enumerate().filter(|&(i, span)| {
+                let by_kind = matches!(span.kind, SpanKind::Server | SpanKind::Consumer) || span.parent_span_id.is_none();
+                let parent = batch.spans.iter().position(|parent| Some(parent.span_id) == span.parent_span_id);
+                !by_kind && parent.is_some_and(|p| batch.service_of(&batch.spans[p]) != batch.service_of(span) && (p < split) != (i < split))
+            }).count() as u64;
+            prop_assert_eq!(count(&parts.operations) + seen_only_whole, count(&whole.operations));
             // (Calls depend on the split by design: see the module doc.)
         }
     }

@@ -64,6 +64,16 @@ pub fn statistics(waterfall: &Waterfall, group_by: GroupBy) -> Vec<StatisticsRow
     rows
 }
 
+/// The nearest-rank percentile of sorted values: the smallest value with at least `p` % of the
+/// values at or below it.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +100,26 @@ mod tests {
         let by_operation = statistics(&waterfall, GroupBy::Operation);
         assert_eq!(by_operation.len(), 10);
         assert_eq!(by_operation[0].operation, "Query Execution");
+    }
+
+    #[test]
+    fn percentile_of_nothing_is_none_and_of_one_is_that_one() {
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percentiles_are_ordered_values_of_the_input(mut values in proptest::collection::vec(0u64..1_000_000, 1..200)) {
+            values.sort_unstable();
+            let p50 = percentile(&values, 50.0).unwrap();
+            let p95 = percentile(&values, 95.0).unwrap();
+            let p99 = percentile(&values, 99.0).unwrap();
+            proptest::prop_assert!(p50 <= p95 && p95 <= p99);
+            proptest::prop_assert!(values.contains(&p50) && values.contains(&p99));
+            let at_or_below = values.iter().filter(|v| **v <= p95).count();
+            proptest::prop_assert!(at_or_below as f64 >= 0.95 * values.len() as f64);
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::self_times;
-use crate::clock_skew::SkewAdjustment;
+use crate::clock_skew::{DepthFirstRows, SkewAdjustment};
 use crate::critical_path::CriticalPath;
 use crate::layout::{Bar, TimeWindow, percent_of};
 use crate::model::{SpanKind, StatusCode, Trace};
@@ -85,6 +85,17 @@ pub struct Facts {
 }
 
 const NO_GROUP: u32 = u32::MAX;
+
+impl DepthFirstRows for Waterfall {
+    fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn span_and_parent(&self, row_idx: usize) -> (u32, Option<u32>) {
+        let row = &self.rows[row_idx];
+        (row.span_idx, row.parent_row)
+    }
+}
 
 impl Waterfall {
     pub fn build(trace: &Trace) -> Option<Self> {

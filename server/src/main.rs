@@ -231,8 +231,14 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The one way every command opens the store.
-    fn open(&self) -> anyhow::Result<Arc<dyn TraceStore>> {
+    /// The one way every command opens the store; `serve` starts without ClickHouse (it
+    /// spools writes until ClickHouse answers), the one-shot commands need it. `serve`'s
+    /// `--retention-age` becomes ClickHouse's TTL where the server has TTL.
+    fn open(
+        &self,
+        serving: bool,
+        retention_age_nanos: Option<u64>,
+    ) -> anyhow::Result<Arc<dyn TraceStore>> {
         let data_dir = &self.data_dir;
         Ok(match self.kind {
             StoreKind::Sqlite => Arc::new(
@@ -248,6 +254,8 @@ impl StoreArgs {
                     password: self.clickhouse_password.clone(),
                     spool_dir: data_dir.join("clickhouse-spool"),
                     spool_max_bytes: self.clickhouse_spool_size,
+                    start_without_server: serving,
+                    retention_age_nanos,
                 };
                 Arc::new(ClickHouseStore::open(&config).with_context(|| {
                     format!("opening the ClickHouse store at {}", self.clickhouse_url)
@@ -317,7 +325,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open(true, args.retention_age)?;
     if args.demo {
         let added = demo::load_scenario(store.as_ref()).context("loading the demo traces")?;
         tracing::info!(traces_added = added, "demo traces loaded");
@@ -398,6 +406,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             &args.cors_origins,
         ));
     store.report_to(state.metrics.clone());
+    // Other spanviews' writes to a shared store (ClickHouse) reach this one's dashboards too.
+    state.live.follow_store(store.clone());
     let main_app = app(state.clone().with_demo_feed(demo_feed));
 
     let mut servers = tokio::task::JoinSet::new();
@@ -540,7 +550,7 @@ fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core:
     let trace_id: spanview_core::TraceId = source
         .parse()
         .map_err(|_| anyhow::anyhow!("{source:?} is neither a file nor a trace id"))?;
-    let store = args.store.open()?;
+    let store = args.store.open(false, None)?;
     store
         .trace(trace_id)?
         .with_context(|| format!("trace {trace_id} is not stored in {}", data_dir.display()))
@@ -548,7 +558,7 @@ fn load_trace(source: &str, args: &CompareArgs) -> anyhow::Result<spanview_core:
 
 /// Imports each file on its own: one bad file is reported and the others are still stored.
 fn import_files(args: &ImportArgs) -> anyhow::Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open(false, None)?;
     let redactor = Redactor::new(&args.redact_keys);
     let mut n_failed = 0;
     for path in &args.files {

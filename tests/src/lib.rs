@@ -10,14 +10,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use serde::Deserialize;
+use anyhow::bail;
 
+pub mod clients;
 pub mod load;
 pub mod skip;
 pub mod tls;
 
+pub use clients::{
+    ExportedSpan, node_export, python_export, rendered_dom, run_node_script, run_node_script_json,
+    run_python_script,
+};
 pub use skip::{real_fixtures_dir, skip_or_fail};
+
+/// The wall clock in nanoseconds since the epoch (traces placed in the dashboard's time range).
+pub fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -175,6 +187,16 @@ impl Spanview {
             .expect("JSON body")
     }
 
+    /// Sends `batch` as an SDK would (OTLP/HTTP protobuf) and checks that it was stored.
+    pub fn export(&self, batch: &spanview_core::Batch) {
+        let body = spanview_core::formats::otlp::encode_protobuf(batch);
+        let response = ureq::post(&self.url("/v1/traces"))
+            .header("Content-Type", "application/x-protobuf")
+            .send(&body[..])
+            .expect("export");
+        assert_eq!(response.status(), 200);
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -230,136 +252,6 @@ fn listening_address(line: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == ':')
         .collect();
     (!address.is_empty()).then(|| format!("{scheme}://{address}"))
-}
-
-/// A span as the JS SDK reported it after exporting.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportedSpan {
-    pub name: String,
-    pub trace_id: String,
-    pub span_id: String,
-    pub parent_span_id: Option<String>,
-}
-
-/// Exports spans with the real `@opentelemetry/exporter-trace-otlp-{http,proto}` (see
-/// `tests/clients/node/export-spans.mjs` for the spec format).
-pub fn node_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpan>> {
-    let client_dir = workspace_root().join("tests/clients/node");
-    if !client_dir
-        .join("node_modules/@opentelemetry/exporter-trace-otlp-http")
-        .exists()
-    {
-        bail!(
-            "npm test clients missing: run `./x test` or `npm ci` in {}",
-            client_dir.display()
-        );
-    }
-    run_client(
-        Command::new("node").arg(client_dir.join("export-spans.mjs")),
-        &client_dir,
-        spec,
-    )
-}
-
-/// Exports spans with the real Python SDK and `opentelemetry-exporter-otlp-proto-http`, gzip
-/// (see `tests/clients/python/export_spans.py` for the spec format).
-pub fn python_export(spec: &serde_json::Value) -> anyhow::Result<Vec<ExportedSpan>> {
-    let client_dir = workspace_root().join("tests/clients/python");
-    let python = client_dir.join(".venv/bin/python");
-    if !python.exists() {
-        bail!(
-            "Python test clients missing: run `./x test` (it creates {})",
-            python.display()
-        );
-    }
-    run_client(
-        Command::new(python).arg(client_dir.join("export_spans.py")),
-        &client_dir,
-        spec,
-    )
-}
-
-/// Runs a script of `tests/clients/python/` with the test venv's Python (which has the PyPI
-/// OpenTelemetry exporters and grpcio) and returns what it printed.
-pub fn run_python_script(script: &str, args: &[&str]) -> String {
-    let client_dir = workspace_root().join("tests/clients/python");
-    let python = client_dir.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "Python test clients missing: run `./x test` (it creates {})",
-        python.display()
-    );
-    let output = Command::new(python)
-        .arg(client_dir.join(script))
-        .args(args)
-        .current_dir(&client_dir)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{script} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Runs an exporter script with the spec in a file and reads the ids it prints.
-fn run_client(
-    command: &mut Command,
-    client_dir: &Path,
-    spec: &serde_json::Value,
-) -> anyhow::Result<Vec<ExportedSpan>> {
-    let spec_file = tempfile::NamedTempFile::new()?;
-    std::fs::write(spec_file.path(), serde_json::to_vec(spec)?)?;
-    let output = command
-        .arg(spec_file.path())
-        .current_dir(client_dir)
-        .output()
-        .context("running the exporter client")?;
-    if !output.status.success() {
-        bail!(
-            "exporter client failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    serde_json::from_slice(&output.stdout).with_context(|| {
-        format!(
-            "unreadable exporter output: {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
-
-/// Runs a script of `tests/clients/node/` (npm `playwright-core` driving the Debian Chromium, or
-/// the OTel JS SDK) and returns what it printed.
-pub fn run_node_script(script: &str, args: &[&str]) -> String {
-    let client_dir = workspace_root().join("tests/clients/node");
-    let output = Command::new("node")
-        .arg(client_dir.join(script))
-        .args(args)
-        .current_dir(&client_dir)
-        .output()
-        .expect("run node");
-    assert!(
-        output.status.success(),
-        "{script} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Like [`run_node_script`], for scripts that print one JSON document of what they saw.
-pub fn run_node_script_json(script: &str, args: &[&str]) -> serde_json::Value {
-    let printed = run_node_script(script, args);
-    serde_json::from_str(&printed)
-        .unwrap_or_else(|error| panic!("{script} printed no JSON ({error}): {printed}"))
-}
-
-/// The DOM of `url` after the app has rendered its data, from real headless Chromium
-/// (`dump-dom.mjs`).
-pub fn rendered_dom(url: &str) -> String {
-    run_node_script("dump-dom.mjs", &[url])
 }
 
 /// 50 distinct names without digits ("op aa", "op ab", …), so that siblings neither fold into

@@ -442,6 +442,197 @@ fn a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() {
     });
 }
 
+/// A GET's status and body, whatever the status.
+fn get_text(base_url: &str, path: &str) -> (u16, String) {
+    let mut response = ureq::get(&format!("{base_url}{path}"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap_or_else(|error| panic!("GET {path} failed: {error}"));
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn spanview_starts_while_clickhouse_is_unreachable_and_catches_up_when_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut node) = ClickHouseNode::start(
+        "spanview_starts_while_clickhouse_is_unreachable",
+        &dir.path().join("clickhouse"),
+    ) else {
+        return;
+    };
+    // Its port is known and nothing listens on it.
+    node.stop();
+    let args = clickhouse_args(&node.url, "late_server");
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let spanview = Spanview::start_in(&dir.path().join("spanview"), &args);
+
+    let unreachable = format!("ClickHouse at {} is unreachable", node.url);
+    let (status, reason) = get_text(&spanview.base_url, "/readyz");
+    assert_eq!(status, 503);
+    assert!(reason.contains(&unreachable), "{reason}");
+    let (status, body) = get_text(&spanview.base_url, "/api/traces?limit=10");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(&unreachable), "{body}");
+
+    // Ingest is acknowledged meanwhile: from the real SDK's exporter and as OTLP JSON.
+    let provider = SdkTracerProvider::builder()
+        .with_resource(Resource::builder().with_service_name("early-bird").build())
+        .with_simple_exporter(
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(spanview.url("/v1/traces"))
+                .with_protocol(Protocol::HttpBinary)
+                .build()
+                .expect("exporter"),
+        )
+        .build();
+    let tracer = provider.tracer("spanview-e2e-clickhouse");
+    let mut root = tracer
+        .span_builder("GET /before-clickhouse")
+        .with_kind(SpanKind::Server)
+        .start(&tracer);
+    root.set_attribute(KeyValue::new("attempt", 1i64));
+    let sdk_trace_id = root.span_context().trace_id().to_string();
+    root.end();
+    provider.shutdown().expect("flush");
+    post_ok(&spanview, &export_json(6, 0..5, 0, 3));
+    assert_eq!(get_text(&spanview.base_url, "/readyz").0, 503);
+
+    node.resume();
+    wait_for("the spans acknowledged before ClickHouse answered", || {
+        get_text(&spanview.base_url, "/readyz").0 == 200
+            && search(&spanview, "limit=100").len() == 6
+    });
+    assert_eq!(resolved_trace(&spanview, &sdk_trace_id).len(), 1);
+    assert_eq!(resolved_trace(&spanview, &trace_hex(6, 4)).len(), 3);
+    assert_eq!(search(&spanview, "service=early-bird").len(), 1);
+    let log = spanview.log();
+    assert!(log.contains("starting without clickhouse"), "{log}");
+    assert!(log.contains("clickhouse answers: schema ready"), "{log}");
+}
+
+/// The summaries `GET /api/live` pushes (server-sent events), read in a thread of their own.
+fn live_events(spanview: &Spanview) -> std::sync::mpsc::Receiver<Value> {
+    use std::io::BufRead;
+    let response = ureq::get(&spanview.url("/api/live"))
+        .config()
+        .timeout_global(None)
+        .build()
+        .call()
+        .expect("GET /api/live");
+    let (sender, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:")
+                && let Ok(summary) = serde_json::from_str::<Value>(data.trim())
+                && sender.send(summary).is_err()
+            {
+                return;
+            }
+        }
+    });
+    events
+}
+
+/// The first pushed summary of `trace_id` with `n_spans` spans, within 30 s.
+fn wait_for_live(events: &std::sync::mpsc::Receiver<Value>, trace_id: &str, n_spans: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let summary = events
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no live event for {trace_id} with {n_spans} spans"));
+        if summary["traceId"] == trace_id && summary["nSpans"] == n_spans {
+            return summary;
+        }
+    }
+}
+
+#[test]
+fn the_live_feed_of_one_spanview_shows_traces_stored_through_another() {
+    let Some(url) = test_clickhouse_url("the_live_feed_of_one_spanview_shows") else {
+        return;
+    };
+    let database = fresh_database(&url, "live", None);
+    let first = Spanview::start(&clickhouse_args(&url, &database));
+    let second = Spanview::start(&clickhouse_args(&url, &database));
+    let on_second = live_events(&second);
+    let on_first = live_events(&first);
+
+    // A trace of now (the feed looks at spans that ended in the last minute), sent by the real
+    // SDK to the first spanview only.
+    let provider = SdkTracerProvider::builder()
+        .with_resource(Resource::builder().with_service_name("frontend").build())
+        .with_simple_exporter(
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(first.url("/v1/traces"))
+                .with_protocol(Protocol::HttpBinary)
+                .build()
+                .expect("exporter"),
+        )
+        .build();
+    let tracer = provider.tracer("spanview-e2e-clickhouse");
+    let root = tracer.span_builder("GET /live").start(&tracer);
+    let trace_id = root.span_context().trace_id().to_string();
+    let context = opentelemetry::Context::current_with_span(root);
+    tracer
+        .span_builder("SELECT live")
+        .start_with_context(&tracer, &context)
+        .end();
+    context.span().end();
+    provider.shutdown().expect("flush");
+
+    // The second spanview stored none of it, and pushes it all the same, whole.
+    let pushed = wait_for_live(&on_second, &trace_id, 2);
+    assert_eq!(pushed["root"]["name"], "GET /live");
+    assert_eq!(pushed["services"], json!(["frontend"]));
+    // The first pushed its own write, and its poll does not push it again unchanged.
+    wait_for_live(&on_first, &trace_id, 2);
+    std::thread::sleep(Duration::from_secs(3));
+    let again: Vec<Value> = on_first
+        .try_iter()
+        .filter(|summary| summary["traceId"] == trace_id.as_str())
+        .collect();
+    assert!(again.is_empty(), "pushed twice: {again:?}");
+
+    // A span added through the second spanview reaches the first one's feed.
+    let root_span_id = resolved_trace(&first, &trace_id)
+        .iter()
+        .find(|span| span["span"]["parentSpanId"].is_null())
+        .map(|span| span["span"]["spanId"].as_str().unwrap().to_owned())
+        .expect("the root span");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let late_span = json!({ "resourceSpans": [{
+        "resource": { "attributes": [
+            { "key": "service.name", "value": { "stringValue": "worker" } }
+        ] },
+        "scopeSpans": [{ "spans": [{
+            "traceId": trace_id,
+            "spanId": "00000000000000aa",
+            "parentSpanId": root_span_id,
+            "name": "late job",
+            "startTimeUnixNano": (now - 1_000_000).to_string(),
+            "endTimeUnixNano": now.to_string(),
+        }] }],
+    }] });
+    post_ok(&second, &late_span.to_string());
+    let pushed = wait_for_live(&on_first, &trace_id, 3);
+    assert_eq!(pushed["services"], json!(["frontend", "worker"]));
+}
+
 /// The text a reader sees in a rendered page (tags, scripts and styles removed, blanks folded),
 /// without absolute start times: each server loads the demo traces relative to its own start,
 /// so their clock times differ by the milliseconds between the two starts.
@@ -453,7 +644,7 @@ fn visible_text(dom: &str) -> String {
         .join(" ")
 }
 
-/// `2026-12-07`, `12:35:05.294` or `UTC+00:00`: the parts of an absolute time.
+/// `2026-12-07`, `12:35:05.294`, `5:54:10` or `UTC+00:00`: the parts of an absolute time.
 fn is_clock_time(word: &str) -> bool {
     let digits_and = |separators: &[char]| {
         word.chars().any(|c| c.is_ascii_digit())
@@ -461,7 +652,9 @@ fn is_clock_time(word: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_digit() || separators.contains(&c))
     };
-    word.starts_with("UTC") || (word.len() >= 8 && (digits_and(&['-']) || digits_and(&[':', '.'])))
+    word.starts_with("UTC")
+        || (word.len() >= 8 && digits_and(&['-']))
+        || (word.contains(':') && digits_and(&[':', '.']))
 }
 
 fn rendered_words(dom: &str) -> String {

@@ -103,16 +103,6 @@ fn a_real_file_compared_with_itself_has_no_change_and_multi_trace_files_are_refu
     assert!(String::from_utf8_lossy(&output.stderr).contains("holds 2 traces"));
 }
 
-/// Posts a trace over OTLP/HTTP protobuf, as an SDK would.
-fn export(spanview: &Spanview, trace: &spanview_core::Trace) {
-    let body = spanview_core::formats::otlp::encode_protobuf(&trace.batch);
-    let response = ureq::post(&spanview.url("/v1/traces"))
-        .header("Content-Type", "application/x-protobuf")
-        .send(&body[..])
-        .expect("export");
-    assert_eq!(response.status(), 200);
-}
-
 fn post_groups(spanview: &Spanview, body: serde_json::Value) -> (u16, serde_json::Value) {
     let mut response = ureq::post(&spanview.url("/api/compare/groups"))
         .config()
@@ -134,16 +124,10 @@ fn groups_of_traces_compare_by_median_and_p95() {
     let second = 1_000_000_000u64;
     let start = 1_700_000_000 * second;
     for n in 1..=2 {
-        export(
-            &spanview,
-            &slow_order(&id(n), start + u64::from(n) * 10 * second),
-        );
+        spanview.export(&slow_order(&id(n), start + u64::from(n) * 10 * second).batch);
     }
     for n in 3..=7 {
-        export(
-            &spanview,
-            &fixed_order(&id(n), start + u64::from(n) * 10 * second),
-        );
+        spanview.export(&fixed_order(&id(n), start + u64::from(n) * 10 * second).batch);
     }
     let (status, json) = post_groups(
         &spanview,

@@ -16,7 +16,9 @@ use spanview_e2e::{Spanview, spanview_bin};
 const TIME_SCALE: &str = "0.1";
 
 /// The demo runs of this file one at a time: the real-time run of the serve test would otherwise
-/// share the two cores with the scaled run whose proportions are measured.
+/// share the two cores with the scaled run whose proportions are measured. This holds under
+/// `cargo test`; under nextest each test is a process of its own, and `.config/nextest.toml`
+/// runs these tests alone.
 static DEMO_RUNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_demo_at_a_time() -> std::sync::MutexGuard<'static, ()> {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use spanview_e2e::{Spanview, skip_or_fail};
+use spanview_e2e::{Spanview, now_nanos, skip_or_fail};
 
 /// Memory an abusive request may leave behind (issue 21: RSS back within 100 MB).
 const RSS_SLACK_KIB: u64 = 100 * 1024;
@@ -102,13 +102,6 @@ fn otlp_json(trace_id: &str, name: &str, start_nanos: u64, attribute: (&str, &st
         }]}]
     }]})
     .to_string()
-}
-
-fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
 }
 
 fn trace_ids(spanview: &Spanview, query: &str) -> Vec<String> {

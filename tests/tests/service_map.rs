@@ -3,14 +3,7 @@
 //! on ClickHouse, with the services, the database peers and the calls between them.
 
 use serde_json::Value;
-use spanview_e2e::{Spanview, clickhouse_query, test_clickhouse_url};
-
-fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
+use spanview_e2e::{Spanview, clickhouse_query, now_nanos, test_clickhouse_url};
 
 /// `(caller, callee, requests)` of every edge.
 fn edges(map: &Value) -> Vec<(String, String, u64)> {

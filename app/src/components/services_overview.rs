@@ -1,6 +1,6 @@
-//! The services overview on the dashboard: per service over the chosen time range, its traces
-//! and spans, error rate, and p50/p95/p99 of its entry spans. A service's name filters the search
-//! to it.
+//! The services overview on the dashboard: per service over the chosen time range, the requests
+//! it received, their error rate and p50/p95/p99 (from the store's per-minute histograms). A
+//! service's name filters the search to it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -22,24 +22,24 @@ fn headline(services: &[ServiceOverview]) -> String {
     let mut parts = Vec::new();
     if let Some(slowest) = services
         .iter()
-        .filter(|row| row.p99_nanos.is_some())
-        .max_by_key(|row| row.p99_nanos)
+        .filter(|row| row.stats.p99_nanos.is_some())
+        .max_by_key(|row| row.stats.p99_nanos)
     {
         parts.push(format!(
             "slowest p99: {} {}",
             slowest.service,
-            format_duration(slowest.p99_nanos.unwrap_or_default())
+            format_duration(slowest.stats.p99_nanos.unwrap_or_default())
         ));
     }
     match services
         .iter()
-        .filter(|row| row.n_errors > 0)
-        .max_by(|a, b| a.error_rate.total_cmp(&b.error_rate))
+        .filter(|row| row.stats.errors > 0)
+        .max_by(|a, b| a.stats.error_rate.total_cmp(&b.stats.error_rate))
     {
         Some(failing) => parts.push(format!(
             "most errors: {} {}",
             failing.service,
-            format_percent(failing.error_rate * 100.0)
+            format_percent(failing.stats.error_rate * 100.0)
         )),
         None => parts.push(String::from("no errors")),
     }
@@ -78,10 +78,9 @@ pub fn ServicesOverviewView(services: Vec<ServiceOverview>, form: SearchForm) ->
                 <thead>
                     <tr>
                         <th>"Service"</th>
-                        <th class="num">"Traces"</th>
-                        <th class="num">"Spans"</th>
+                        <th class="num" title="Server, consumer and root spans, and spans entered from another service">"Requests"</th>
                         <th class="num">"Error rate"</th>
-                        <th class="num" title="Median duration of the requests the service received">"p50"</th>
+                        <th class="num" title="Median duration of the requests the service received (from per-minute histograms: within 12.5 %)">"p50"</th>
                         <th class="num">"p95"</th>
                         <th class="num">"p99"</th>
                     </tr>
@@ -96,8 +95,9 @@ pub fn ServicesOverviewView(services: Vec<ServiceOverview>, form: SearchForm) ->
 fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
     let navigate = use_navigate();
     let latency = |nanos: Option<u64>| nanos.map_or_else(|| String::from("—"), format_duration);
-    let has_errors = row.n_errors > 0;
-    let error_rate = format_percent(row.error_rate * 100.0);
+    let stats = row.stats;
+    let has_errors = stats.errors > 0;
+    let error_rate = format_percent(stats.error_rate * 100.0);
     let filter_form = SearchForm {
         service: row.service.clone(),
         operation: String::new(),
@@ -128,17 +128,16 @@ fn OverviewRow(row: ServiceOverview, form: SearchForm) -> impl IntoView {
                         navigate(&href, Default::default());
                     }
                 >
-                    {row.service.clone()}
+                    {row.service}
                 </a>
                 " "
                 <a class="service-performance-link" href=performance_href title="Rate, errors and latency over time">"over time"</a>
             </td>
-            <td class="num">{row.n_traces}</td>
-            <td class="num">{row.n_spans}</td>
+            <td class="num">{stats.requests}</td>
             <td class="num errors" class:has-errors=has_errors>{error_rate}</td>
-            <td class="num">{latency(row.p50_nanos)}</td>
-            <td class="num">{latency(row.p95_nanos)}</td>
-            <td class="num">{latency(row.p99_nanos)}</td>
+            <td class="num">{latency(stats.p50_nanos)}</td>
+            <td class="num">{latency(stats.p95_nanos)}</td>
+            <td class="num">{latency(stats.p99_nanos)}</td>
         </tr>
     }
 }

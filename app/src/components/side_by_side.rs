@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use spanview_core::compare::{Change, Comparison, ComparisonRow, Extent};
 use spanview_core::layout::format_duration;
 
+use crate::components::show_more_rows::{ROWS_PER_PAGE, ShowMoreRows};
 use crate::components::waterfall::N_SERVICE_COLOURS;
-use crate::pages::compare::{ROWS_PER_PAGE, ShowMoreRows};
 
 #[component]
 pub fn SideBySide(comparison: std::sync::Arc<Comparison>) -> impl IntoView {

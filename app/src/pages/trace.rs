@@ -15,8 +15,8 @@ use crate::after_paint::run_sliced;
 use crate::components::api_error::ApiErrorView;
 use crate::components::flame_graph::FlameGraphView;
 use crate::components::statistics::TraceStatistics;
-use crate::components::waterfall::WaterfallView;
 use crate::components::waterfall::state::WaterfallState;
+use crate::components::waterfall::{SkeletonRows, WaterfallView};
 use crate::perf::mark;
 use crate::upload::protocol::ExportFormat;
 use crate::upload::{Uploads, export_trace, load_trace};
@@ -97,7 +97,7 @@ async fn build_in_slices(trace: &Trace) -> Option<Waterfall> {
 /// fresh page those lookups made up a third of the first layout of a 100,000-span trace).
 #[component]
 fn TraceSkeleton() -> impl IntoView {
-    // All literal, so that it is one static template (rows indented by `INDENT_PX` per level).
+    // The rows are the waterfall's own cells (`SkeletonRows`), so they keep the real layout.
     view! {
         <div class="trace-skeleton" aria-busy="true">
             <header class="trace-header">
@@ -143,94 +143,7 @@ fn TraceSkeleton() -> impl IntoView {
                     <div class="wf-share">"% of total"</div>
                     <div class="wf-timeline"><span class="tick">"0 ms"</span></div>
                 </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 4px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 18px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 18px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 32px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 32px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 18px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 32px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
-                <div class="wf-row skeleton-row">
-                    <div class="wf-label" style="padding-left: 18px">
-                        <span class="toggle-slot"><span class="toggle">"▾"</span></span>
-                        <span class="service">"service"</span>
-                        <span class="name">"operation name"</span>
-                        <span class="child-count">"00"</span>
-                    </div>
-                    <div class="wf-duration">"000.0 ms"</div>
-                    <div class="wf-share"><span class="share-bar"></span><span class="share-text">"00.0 %"</span></div>
-                    <div class="wf-timeline"></div>
-                </div>
+                <SkeletonRows />
             </div>
         </div>
     }

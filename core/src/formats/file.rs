@@ -862,25 +862,111 @@ mod tests {
         assert!(decoded.base64_ids);
         let from_v1 = decode_file(TEMPO_2.as_bytes(), &DecodeLimits::default()).unwrap();
         assert_eq!(decoded.batch, from_v1.batch);
-        let error = decode_file(br#"{"trace": 3}"#, &DecodeLimits::default()).unwrap_err();
-        assert!(
-            error.to_string().starts_with("Grafana Tempo JSON: line 1"),
-            "{error}"
-        );
     }
 
+    /// Every way a file is refused, with what the user is told: the format tried and where.
     #[test]
-    fn broken_tempo_traces_are_refused_by_name() {
-        let error = decode_file(br#"{"batches": 3}"#, &DecodeLimits::default()).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "Grafana Tempo JSON: line 1 column 13: invalid type: integer `3`, expected a sequence"
+    fn unreadable_files_say_what_and_where() {
+        let export = otlp::encode_protobuf(
+            &crate::scenario::n_plus_one_products("4bf92f3577b34da6a3ce929d0e0e4736", 0).batch,
         );
-        let error = decode_file(br#"{"batches": [}"#, &DecodeLimits::default()).unwrap_err();
-        assert!(
-            error.to_string().starts_with("Grafana Tempo JSON: line 1"),
-            "{error}"
-        );
+        let mut not_utf8 = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":""#.to_vec();
+        not_utf8.extend_from_slice(&[0xff, b'"']);
+        let cases: [(&str, &[u8]); 21] = [
+            ("nothing", b""),
+            ("white space", b"  \n"),
+            ("broken gzip", &[0x1f, 0x8b, 8, 0, 1, 2, 3]),
+            ("text", b"hello, world"),
+            ("binary", &[0xff, 0xfe, 0x00, 0x13, 0x37]),
+            ("a cut protobuf export", &export[..export.len() / 2]),
+            ("an object of nothing known", br#"{"name": "x"}"#),
+            ("OTLP metrics", br#"{"resourceMetrics":[]}"#),
+            ("an empty array", b"[]"),
+            ("an array of nothing known", br#"[{"a": 1}]"#),
+            ("broken OTLP JSON", br#"{"resourceSpans":[}"#),
+            ("OTLP JSON not UTF-8", &not_utf8),
+            (
+                "a bad JSON Lines line",
+                b"{\"resourceSpans\":[]}\n{\"resourceSpans\":[}\n",
+            ),
+            (
+                "cut Jaeger JSON",
+                br#"{"data":[{"traceID":"1","spans":[{"traceID":"1","#,
+            ),
+            (
+                "Jaeger JSON without span ids",
+                br#"{"data":[{"traceID":"1","spans":[{"traceID":"1"}]}]}"#,
+            ),
+            ("Zipkin JSON of bad types", br#"[{"traceId":"a","id":7}]"#),
+            ("Tempo batches of a number", br#"{"batches": 3}"#),
+            ("broken Tempo batches", br#"{"batches": [}"#),
+            ("a Tempo v2 trace of a number", br#"{"trace": 3}"#),
+            ("a Jaeger API v3 result of a number", br#"{"result": 3}"#),
+            ("JSON that is not an object", b"42"),
+        ];
+        let mut messages = String::new();
+        for (what, bytes) in cases {
+            let error = decode_file(bytes, &DecodeLimits::default()).unwrap_err();
+            messages.push_str(&format!("{what}:\n    {error}\n"));
+        }
+        let limits = DecodeLimits {
+            max_decompressed_bytes: 10,
+        };
+        let bomb = {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(&[b' '; 100]).unwrap();
+            encoder.finish().unwrap()
+        };
+        let error = decode_file(&bomb, &limits).unwrap_err();
+        messages.push_str(&format!("gzip beyond the limit:\n    {error}\n"));
+        expect_test::expect![[r#"
+            nothing:
+                the file is empty
+            white space:
+                the file is empty
+            broken gzip:
+                gzip: the compressed data is corrupt or truncated (unexpected end of file)
+            text:
+                unknown format (text starting with "hello, world"); expected OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or a Grafana Tempo trace (optionally gzip-compressed)
+            binary:
+                OTLP protobuf: at byte 0: wire type 7 is invalid
+            a cut protobuf export:
+                OTLP protobuf: at byte 263: truncated: 3872 bytes expected, 2847 left
+            an object of nothing known:
+                unknown format (a JSON object without resourceSpans, batches, trace, data or traceID and spans); expected OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or a Grafana Tempo trace (optionally gzip-compressed)
+            OTLP metrics:
+                no trace spans: the file holds OTLP metrics or logs, not traces
+            an empty array:
+                no trace spans: the file holds an empty JSON array
+            an array of nothing known:
+                unknown format (a JSON array of neither Zipkin spans nor Jaeger traces); expected OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or a Grafana Tempo trace (optionally gzip-compressed)
+            broken OTLP JSON:
+                OTLP JSON: line 1 column 19: expected value
+            OTLP JSON not UTF-8:
+                OTLP JSON: line 1 column 53: invalid unicode code point
+            a bad JSON Lines line:
+                OTLP JSON Lines: line 2 column 19: expected value
+            cut Jaeger JSON:
+                Jaeger JSON: line 1 column 48: EOF while parsing a value
+            Jaeger JSON without span ids:
+                Jaeger JSON: line 1 column 48: missing field `spanID`
+            Zipkin JSON of bad types:
+                Zipkin v2 JSON: line 1 column 22: invalid type: integer `7`, expected a string
+            Tempo batches of a number:
+                Grafana Tempo JSON: line 1 column 13: invalid type: integer `3`, expected a sequence
+            broken Tempo batches:
+                Grafana Tempo JSON: line 1 column 14: expected value
+            a Tempo v2 trace of a number:
+                Grafana Tempo JSON: line 1 column 11: invalid type: integer `3`, expected struct TempoTraceJson
+            a Jaeger API v3 result of a number:
+                Jaeger API v3 (OTLP JSON): line 1 column 12: invalid type: integer `3`, expected struct RequestJson
+            JSON that is not an object:
+                unknown format (text starting with "42"); expected OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or a Grafana Tempo trace (optionally gzip-compressed)
+            gzip beyond the limit:
+                gzip: the file inflates beyond the limit of 10 bytes
+        "#]].assert_eq(&messages);
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(protected)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz_get))
         .layer(body_limit)
         .with_state(state)
 }
@@ -88,6 +89,19 @@ pub fn otlp_router(state: AppState) -> Router {
         .layer(body_limit)
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)
+}
+
+/// Whether the store answers queries now (`/healthz` only says the process is up): `503` with
+/// the reason while a ClickHouse store waits for its server.
+async fn readyz_get(State(state): State<AppState>) -> impl IntoResponse {
+    let store = state.store.clone();
+    let readiness = tokio::task::spawn_blocking(move || store.readiness())
+        .await
+        .unwrap_or_else(|join_error| Err(join_error.to_string()));
+    match readiness {
+        Ok(()) => (axum::http::StatusCode::OK, "ready".to_owned()),
+        Err(reason) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, reason),
+    }
 }
 
 async fn metrics_get(State(state): State<AppState>) -> impl IntoResponse {

@@ -43,7 +43,8 @@ pub struct OverviewResponse {
     services: Vec<ServiceOverview>,
 }
 
-/// `GET /api/services/overview?start=&end=`: per service over the traces started in the range.
+/// `GET /api/services/overview?start=&end=`: per service over the minutes the range touches,
+/// from the per-minute aggregates.
 pub async fn services_overview(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
@@ -126,12 +127,7 @@ pub async fn services_map(
     RawQuery(raw_query): RawQuery,
 ) -> Result<Json<ServiceMap>, ApiError> {
     let range = parse_range(raw_query.as_deref(), false)?;
-    let minutes = MinuteRange {
-        start_minute: range.start.unwrap_or(0) / MINUTE_NANOS,
-        end_minute: range.end.unwrap_or(u64::MAX) / MINUTE_NANOS,
-        // One step for the whole range: the store sums every minute.
-        step_minutes: u64::from(u32::MAX),
-    };
+    let minutes = MinuteRange::whole(range.start, range.end);
     let store = state.store.clone();
     let map = blocking(move || {
         let operations = store.operation_aggregates(minutes, None)?;

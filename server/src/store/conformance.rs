@@ -7,6 +7,7 @@
 
 use spanview_core::attribute_filter::AttributeFilter;
 use spanview_core::query::TraceQuery;
+use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{
     AnyValue, Batch, KeyValue, Resource, Scope, Span, SpanId, SpanKind, Status, StatusCode, Trace,
     TraceId, TraceSummary, scenario,
@@ -557,36 +558,45 @@ pub fn late_spans_update_the_summary(store: &dyn TraceStore) {
     assert_eq!(found, vec![after.clone()]);
 }
 
-/// The services overview counts traces, spans, errors and entry spans per service.
+/// The services overview counts each service's requests, errors and latency, from the
+/// per-minute aggregates, over the minutes of the range.
 pub fn overviews_services(store: &dyn TraceStore) {
+    // Ten traces on day 0, ten on day 1; every span is a server span, so a request.
     store.write(&synthetic(10, 0, &same_day)).unwrap();
+    store.write(&synthetic(10, 10, &|_| 1)).unwrap();
+    let counts = |overview: &[ServiceOverview]| -> Vec<(String, u64, u64)> {
+        overview
+            .iter()
+            .map(|row| (row.service.clone(), row.stats.requests, row.stats.errors))
+            .collect()
+    };
     let overview = store.service_overview(None, None).unwrap();
-    let names: Vec<&str> = overview.iter().map(|row| row.service.as_str()).collect();
-    assert_eq!(names, vec!["db", "frontend"]);
-    // db: spans 2 and 3 of each trace, entered from frontend; span 2 fails in traces 0 and 5.
+    // db: spans 2 and 3 of each trace; span 2 fails in traces 0, 5, 10 and 15.
     assert_eq!(
-        (
-            overview[0].n_traces,
-            overview[0].n_spans,
-            overview[0].n_errors
-        ),
-        (10, 20, 2)
+        counts(&overview),
+        vec![("db".into(), 40, 4), ("frontend".into(), 40, 0)]
+    );
+    let day_1 = BASE_NANOS + DAY_NANOS;
+    let first_day = store.service_overview(None, Some(day_1 - 1)).unwrap();
+    assert_eq!(
+        counts(&first_day),
+        vec![("db".into(), 20, 2), ("frontend".into(), 20, 0)]
+    );
+    // frontend's requests of day 0 last about i ms (i = 0..9, twice): p50 within a bucket of
+    // 4 ms.
+    let p50 = first_day[1].stats.p50_nanos.unwrap() as f64;
+    assert!((p50 - 4e6).abs() <= 4e6 * 0.125, "p50 {p50}");
+    let second_day = store.service_overview(Some(day_1), None).unwrap();
+    assert_eq!(
+        counts(&second_day),
+        vec![("db".into(), 20, 2), ("frontend".into(), 20, 0)]
     );
     assert_eq!(
-        (
-            overview[1].n_traces,
-            overview[1].n_spans,
-            overview[1].n_errors
-        ),
-        (10, 20, 0)
+        store
+            .service_overview(Some(day_1 + DAY_NANOS), None)
+            .unwrap(),
+        vec![]
     );
-    // frontend's entry spans are the roots, lasting i ms.
-    assert_eq!(overview[1].p50_nanos, Some(4_000_000));
-    let start_of = |i: u64| BASE_NANOS + i * 1_000_000_000;
-    let some = store
-        .service_overview(Some(start_of(2)), Some(start_of(4)))
-        .unwrap();
-    assert_eq!(some[1].n_traces, 3);
 }
 
 /// Retention by age and by count removes whole traces, oldest first, and nothing else.

@@ -10,7 +10,7 @@ pub mod conformance;
 pub mod sqlite;
 
 use spanview_core::query::TraceQuery;
-use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
+use spanview_core::service_metrics::{Counters, EdgeKey, MINUTE_NANOS, OperationKey};
 use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
@@ -30,7 +30,7 @@ pub enum StoreError {
     ClickHouse(#[from] clickhouse::client::ClientError),
     #[error("the store's writer has stopped")]
     WriterStopped,
-    #[error("the store cannot take writes now: {0}")]
+    #[error("the store is unavailable now: {0}")]
     Unavailable(String),
     #[error("cannot open the store at {path}: {source}")]
     Open {
@@ -62,6 +62,19 @@ pub struct MinuteRange {
     pub step_minutes: u64,
 }
 
+impl MinuteRange {
+    /// The minutes a range of Unix ns touches (open ends when `None`), summed into one step.
+    pub fn whole(start_nanos: Option<u64>, end_nanos: Option<u64>) -> Self {
+        MinuteRange {
+            start_minute: start_nanos.unwrap_or(0) / MINUTE_NANOS,
+            end_minute: end_nanos.unwrap_or(u64::MAX) / MINUTE_NANOS,
+            // Stores round each minute down to a multiple of the step: one step this wide
+            // holds every minute a store can hold.
+            step_minutes: u64::from(u32::MAX),
+        }
+    }
+}
+
 /// Blocking trace storage; async callers use `tokio::task::spawn_blocking`.
 pub trait TraceStore: Send + Sync + 'static {
     /// Stores the batch durably; spans of one trace may come in any number of writes.
@@ -74,13 +87,19 @@ pub trait TraceStore: Send + Sync + 'static {
     fn services(&self) -> Result<Vec<String>, StoreError>;
     /// Every span name seen for `service`, sorted.
     fn operations(&self, service: &str) -> Result<Vec<String>, StoreError>;
-    /// Per service, its traces, spans, error rate and entry-span latency percentiles, over the
-    /// traces that started in the range (Unix ns, both ends inclusive, open when `None`).
+    /// Per service, its requests, error rate and latency percentiles over the minutes the range
+    /// touches (Unix ns, open ends when `None`), from the per-minute aggregates: every store
+    /// answers it the same way, without reading spans.
     fn service_overview(
         &self,
-        start_after_nanos: Option<u64>,
-        start_before_nanos: Option<u64>,
-    ) -> Result<Vec<ServiceOverview>, StoreError>;
+        start_nanos: Option<u64>,
+        end_nanos: Option<u64>,
+    ) -> Result<Vec<ServiceOverview>, StoreError> {
+        let minutes = MinuteRange::whole(start_nanos, end_nanos);
+        let operations = self.operation_aggregates(minutes, None)?;
+        let edges = self.edge_aggregates(minutes)?;
+        Ok(ServiceOverview::from_rows(operations, edges))
+    }
     /// The per-minute request aggregates (`core::service_metrics`) of the range, summed per
     /// step, of one service or all.
     fn operation_aggregates(
@@ -99,4 +118,23 @@ pub trait TraceStore: Send + Sync + 'static {
     /// Publishes the store's own health (writable or not, write failures by reason) in
     /// `metrics` from now on; stores without such state report nothing.
     fn report_to(&self, _metrics: std::sync::Arc<crate::metrics::Metrics>) {}
+    /// Whether other spanviews write to this store too: their writes are not pushed to this
+    /// process, so its live feed polls [`TraceStore::recently_ended_traces`].
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// The summaries of up to `limit` traces with spans that ended at or after
+    /// `end_after_nanos`, latest first (empty for a store that is not shared).
+    fn recently_ended_traces(
+        &self,
+        _end_after_nanos: u64,
+        _limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// `Ok` when the store can answer queries now, else why not (`GET /readyz`); a store in
+    /// the process itself always can.
+    fn readiness(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use spanview_core::layout::{format_duration, format_percent, percent_of};
 
-use super::row::{INDENT_PX, RowEntry, row_top_style};
+use super::row::{RowEntry, label_style, row_top_style};
 use super::state::WaterfallState;
 use super::{N_SERVICE_COLOURS, bar_style};
 
@@ -18,7 +18,7 @@ pub fn GroupRowView(entry: RowEntry, group: u32) -> impl IntoView {
     let members = &waterfall.groups[group as usize];
     let first = &waterfall.rows[row_idx as usize];
     let colour = format!("svc-{}", first.service_idx % N_SERVICE_COLOURS);
-    let label_style = format!("padding-left: {}px", 4 + first.depth * INDENT_PX);
+    let label_style = label_style(first.depth);
     // Wall-clock share (the union of the members' bars), never above 100 %.
     let share = percent_of(members.wall_nanos, waterfall.duration_nanos());
     let share_style = format!("width: {:.2}%", share.min(100.0));

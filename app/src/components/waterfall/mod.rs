@@ -18,6 +18,7 @@ use group_row::GroupRowView;
 use health::HealthList;
 use minimap::Minimap;
 use n_plus_one::NPlusOneBanners;
+pub use row::SkeletonRows;
 use row::{RowEntry, WaterfallRowView};
 use spanview_core::layout::Bar;
 use state::WaterfallState;

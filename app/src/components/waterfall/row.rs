@@ -14,7 +14,7 @@ use super::state::WaterfallState;
 use super::{N_SERVICE_COLOURS, bar_style, mark_style};
 
 /// Indentation per tree level, in pixels.
-pub(super) const INDENT_PX: u32 = 14;
+const INDENT_PX: u32 = 14;
 
 /// What one rendered row shows; rows are keyed by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +38,11 @@ fn format_shift(delta_nanos: i64) -> String {
     format!("{sign}{}", format_duration(delta_nanos.unsigned_abs()))
 }
 
+/// A row's name cell indented to its depth in the tree.
+pub(super) fn label_style(depth: u32) -> String {
+    format!("padding-left: {}px", 4 + depth * INDENT_PX)
+}
+
 /// A row's CSS offset from the top of the waterfall's body.
 pub(super) fn row_top_style(position: u32) -> String {
     format!("top: {}px", f64::from(position) * super::ROW_HEIGHT_PX)
@@ -51,7 +56,6 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
     let span = &state.trace.batch.spans[row.span_idx as usize];
     let window = state.waterfall.window;
     let colour = format!("svc-{}", row.service_idx % N_SERVICE_COLOURS);
-    let label_style = format!("padding-left: {}px", 4 + row.depth * INDENT_PX);
     let share_style = format!("width: {:.2}%", row.percent_of_total);
     let marker = match row.root_kind {
         Some(RootKind::Orphan) => Some(
@@ -152,25 +156,76 @@ pub fn WaterfallRowView(entry: RowEntry) -> impl IntoView {
             title=title
             on:click=move |_| click_state.selected.set(Some(row_idx))
         >
-            <div class="wf-label" role="cell" style=label_style>
-                <span class="toggle-slot">{toggle}</span>
-                {fold_button}
-                <span class=format!("service {colour}")>{row.service.clone()}</span>
-                <span class="name">{row.name.clone()}</span>
-                {marker}
-                {skew_marker}
-                {(row.n_descendants > 0).then(|| view! { <span class="child-count">{row.n_descendants}</span> })}
-            </div>
-            <div class="wf-duration" role="cell">{duration}</div>
-            <div class="wf-share" role="cell">
-                <span class="share-bar"><span style=share_style></span></span>
-                <span class="share-text">{percent}</span>
-            </div>
-            <div class="wf-timeline" role="cell">
-                <span class=format!("bar {colour}") style=bar_style(state.waterfall.bar(row))></span>
-                {critical_segments}
-                {event_marks}
-            </div>
+            {row_cells(
+                row.depth,
+                view! {
+                    <span class="toggle-slot">{toggle}</span>
+                    {fold_button}
+                    <span class=format!("service {colour}")>{row.service.clone()}</span>
+                    <span class="name">{row.name.clone()}</span>
+                    {marker}
+                    {skew_marker}
+                    {(row.n_descendants > 0).then(|| view! { <span class="child-count">{row.n_descendants}</span> })}
+                },
+                duration,
+                share_style,
+                percent,
+                view! {
+                    <span class=format!("bar {colour}") style=bar_style(state.waterfall.bar(row))></span>
+                    {critical_segments}
+                    {event_marks}
+                },
+            )}
         </div>
     }
+}
+
+/// A span row's four cells (name at its depth, duration, share of the total, timeline): the
+/// waterfall's rows and the loading skeleton's ([`SkeletonRows`]) are both made here, so the
+/// skeleton keeps the real rows' layout.
+fn row_cells(
+    depth: u32,
+    label: impl IntoView,
+    duration: String,
+    share_style: String,
+    percent: String,
+    timeline: impl IntoView,
+) -> impl IntoView {
+    view! {
+        <div class="wf-label" role="cell" style=label_style(depth)>
+            {label}
+        </div>
+        <div class="wf-duration" role="cell">{duration}</div>
+        <div class="wf-share" role="cell">
+            <span class="share-bar"><span style=share_style></span></span>
+            <span class="share-text">{percent}</span>
+        </div>
+        <div class="wf-timeline" role="cell">{timeline}</div>
+    }
+}
+
+/// The rows of the trace page's outline while the trace loads: real row cells with placeholder
+/// text (made transparent on grey blocks by the stylesheet), indented like a small trace.
+#[component]
+pub fn SkeletonRows() -> impl IntoView {
+    const DEPTHS: [u32; 8] = [0, 1, 1, 2, 2, 1, 2, 1];
+    DEPTHS
+        .map(|depth| {
+            let label = view! {
+                <span class="toggle-slot"><span class="toggle">"▾"</span></span>
+                <span class="service">"service"</span>
+                <span class="name">"operation name"</span>
+                <span class="child-count">"00"</span>
+            };
+            let cells = row_cells(
+                depth,
+                label,
+                String::from("000.0 ms"),
+                String::from("width: 0%"),
+                String::from("00.0 %"),
+                (),
+            );
+            view! { <div class="wf-row skeleton-row">{cells}</div> }
+        })
+        .collect_view()
 }

@@ -16,34 +16,38 @@ pub fn to_request(batch: &Batch) -> ExportTraceServiceRequest {
     let mut resource_position: HashMap<u32, usize> = HashMap::new();
     let mut scope_position: HashMap<(u32, u32), usize> = HashMap::new();
     for span in &batch.spans {
-        let resource_at = *resource_position
-            .entry(span.resource_idx)
-            .or_insert_with(|| {
+        let resource_at = position(
+            &mut resource_position,
+            span.resource_idx,
+            &mut request.resource_spans,
+            || {
                 let resource = batch
                     .resources
                     .get(span.resource_idx as usize)
                     .cloned()
                     .unwrap_or_default();
-                request.resource_spans.push(proto_trace::ResourceSpans {
+                proto_trace::ResourceSpans {
                     resource: Some(opentelemetry_proto::tonic::resource::v1::Resource {
                         attributes: proto_attributes(&resource.attributes),
                         ..Default::default()
                     }),
                     scope_spans: Vec::new(),
                     schema_url: resource.schema_url,
-                });
-                request.resource_spans.len() - 1
-            });
+                }
+            },
+        );
         let resource_spans = &mut request.resource_spans[resource_at];
-        let scope_at = *scope_position
-            .entry((span.resource_idx, span.scope_idx))
-            .or_insert_with(|| {
+        let scope_at = position(
+            &mut scope_position,
+            (span.resource_idx, span.scope_idx),
+            &mut resource_spans.scope_spans,
+            || {
                 let scope = batch
                     .scopes
                     .get(span.scope_idx as usize)
                     .cloned()
                     .unwrap_or_default();
-                resource_spans.scope_spans.push(proto_trace::ScopeSpans {
+                proto_trace::ScopeSpans {
                     scope: Some(proto_common::InstrumentationScope {
                         name: scope.name,
                         version: scope.version,
@@ -52,14 +56,27 @@ pub fn to_request(batch: &Batch) -> ExportTraceServiceRequest {
                     }),
                     spans: Vec::new(),
                     schema_url: scope.schema_url,
-                });
-                resource_spans.scope_spans.len() - 1
-            });
+                }
+            },
+        );
         resource_spans.scope_spans[scope_at]
             .spans
             .push(proto_span(span));
     }
     request
+}
+
+/// Where `key`'s entry sits in `list`, appending `make()` on the key's first appearance.
+fn position<K: std::hash::Hash + Eq, T>(
+    positions: &mut std::collections::HashMap<K, usize>,
+    key: K,
+    list: &mut Vec<T>,
+    make: impl FnOnce() -> T,
+) -> usize {
+    *positions.entry(key).or_insert_with(|| {
+        list.push(make());
+        list.len() - 1
+    })
 }
 
 /// The batch in the OTLP JSON mapping (hex ids, 64-bit integers as strings): "Export as OTLP".

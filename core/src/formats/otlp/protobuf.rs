@@ -786,17 +786,64 @@ mod tests {
 
     #[test]
     fn errors_name_the_offset_and_the_field() {
-        let body = request_with_span(&[ids(), field(5, &[0xff])].concat());
-        let error = decode(&body).unwrap_err().to_string();
-        assert_eq!(
-            error,
-            format!(
-                "invalid OTLP protobuf at byte {}: Span.name: not UTF-8",
-                body.len() - 1
-            )
-        );
-        let error = decode(&body[..body.len() - 1]).unwrap_err().to_string();
-        assert!(error.contains("truncated"), "{error}");
+        let name_not_utf8 = request_with_span(&[ids(), field(5, &[0xff])].concat());
+        // Span.start_time_unix_nano (fixed64) sent as a varint.
+        let start_as_varint = request_with_span(&[ids(), vec![7 << 3, 1]].concat());
+        // Unknown field 15 (skipped) as groups within groups.
+        let nested_groups = [vec![0x7b; 200], vec![0x7c; 200]].concat();
+        let cases: [(&str, &[u8]); 11] = [
+            ("a span name not UTF-8", &name_not_utf8),
+            (
+                "the same cut by a byte",
+                &name_not_utf8[..name_not_utf8.len() - 1],
+            ),
+            ("a field of wire type 7", &[0x0f]),
+            ("field number 0", &[0x02, 0x00]),
+            (
+                "a field key beyond 32 bits",
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
+            ("a cut varint", &[0x78, 0x80]),
+            (
+                "an 11-byte varint",
+                &[
+                    0x78, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+                ],
+            ),
+            ("a fixed64 sent as a varint", &start_as_varint),
+            ("a group never ended", &[0x7b]),
+            ("a group ended as another", &[0x7b, 0x74]),
+            ("groups nested 200 deep", &nested_groups),
+        ];
+        let mut messages = String::new();
+        for (what, body) in cases {
+            let error = decode(body).unwrap_err();
+            messages.push_str(&format!("{what}:\n    {error}\n"));
+        }
+        expect_test::expect![[r#"
+            a span name not UTF-8:
+                invalid OTLP protobuf at byte 36: Span.name: not UTF-8
+            the same cut by a byte:
+                invalid OTLP protobuf at byte 2: truncated: 35 bytes expected, 34 left
+            a field of wire type 7:
+                invalid OTLP protobuf at byte 0: wire type 7 is invalid
+            field number 0:
+                invalid OTLP protobuf at byte 0: field number 0 is invalid
+            a field key beyond 32 bits:
+                invalid OTLP protobuf at byte 0: field key 68719476735 is out of range
+            a cut varint:
+                invalid OTLP protobuf at byte 1: truncated varint
+            an 11-byte varint:
+                invalid OTLP protobuf at byte 1: varint longer than 64 bits
+            a fixed64 sent as a varint:
+                invalid OTLP protobuf at byte 35: Span.start_time_unix_nano: wire type varint where 64-bit is expected
+            a group never ended:
+                invalid OTLP protobuf at byte 1: group 15 has no end
+            a group ended as another:
+                invalid OTLP protobuf at byte 1: group 15 ends as 14
+            groups nested 200 deep:
+                invalid OTLP protobuf at byte 101: field 15: nested more than 100 deep
+        "#]].assert_eq(&messages);
     }
 
     #[test]

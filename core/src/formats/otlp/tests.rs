@@ -50,21 +50,38 @@ fn rejects_spans_with_bad_ids_and_keeps_the_rest() {
     let decoded = decode_json(payload.as_bytes()).unwrap();
     assert_eq!(decoded.batch.spans.len(), 1);
     assert_eq!(decoded.rejected.count, 1);
-    let reason = decoded.rejected.first_reason.unwrap();
-    assert!(
-        reason.contains("span 0") && reason.contains("span id"),
-        "{reason}"
-    );
+    expect_test::expect![[r#"span 0 ("GET /orders/{id}"): span id "00000000000000000000": expected 16 hex digits or base64 of 8 bytes"#]].assert_eq(&decoded.rejected.first_reason.unwrap());
 }
 
 #[test]
 fn reports_where_json_is_broken() {
-    let error = decode_json(&TWO_SPANS.as_bytes()[..200]).unwrap_err();
-    let message = error.to_string();
-    assert!(
-        message.starts_with("invalid OTLP JSON at line 4 column"),
-        "{message}"
-    );
+    let cases = [
+        ("cut after 200 bytes", TWO_SPANS[..200].to_owned()),
+        ("not JSON", String::from("hello")),
+        (
+            "a start time that is not a number",
+            TWO_SPANS.replace("\"1544712660100000000\"", "\"soon\""),
+        ),
+        (
+            "an id that is not a string",
+            TWO_SPANS.replace("\"EEE19B7EC3C1B174\"", "7"),
+        ),
+    ];
+    let mut messages = String::new();
+    for (what, text) in cases {
+        let error = decode_json(text.as_bytes()).unwrap_err();
+        messages.push_str(&format!("{what}:\n    {error}\n"));
+    }
+    expect_test::expect![[r#"
+        cut after 200 bytes:
+            invalid OTLP JSON at line 4 column 17: EOF while parsing a string
+        not JSON:
+            invalid OTLP JSON at line 1 column 1: expected value
+        a start time that is not a number:
+            invalid OTLP JSON at line 13 column 31: invalid digit found in string
+        an id that is not a string:
+            invalid OTLP JSON at line 4 column 60: invalid type: integer `7`, expected an id as a hex or base64 string
+    "#]].assert_eq(&messages);
 }
 
 /// Spans whose times are at the limits: the first and last are kept, the rest rejected.

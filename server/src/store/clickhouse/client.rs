@@ -15,7 +15,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// No answer: refused, reset, timed out. Writes go to the spool and are retried.
-    #[error("no answer from ClickHouse at {url}: {message}")]
+    #[error("ClickHouse at {url} is unreachable: {message}")]
     Unreachable { url: String, message: String },
     /// ClickHouse answered with an error (its message names the exception and its code).
     #[error("ClickHouse answered {status}: {message}")]

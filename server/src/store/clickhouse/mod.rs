@@ -4,7 +4,8 @@
 //! [`client`] speaks ClickHouse's HTTP interface, [`schema`] creates and migrates the tables
 //! (single node or cluster), [`write`] prepares a write's rows, [`spool`] inserts them in
 //! batches and keeps them in a local write-ahead spool while ClickHouse cannot take them,
-//! [`read`] and [`search`] answer queries.
+//! [`read`] and [`search`] answer queries, and [`readiness`] lets `serve` start while
+//! ClickHouse does not answer (writes spooled, reads `Unavailable` until the schema is migrated).
 //!
 //! Architecture invariant: `write` returns `Ok` only when the rows are in ClickHouse or fsynced
 //! in the spool (replayed after a crash); never both lost. Reads see spooled rows once they
@@ -19,10 +20,13 @@
 //!   `delete_oldest_traces` removes the oldest hour, however many traces it holds. A trace that
 //!   crosses an hour's end loses its earlier hour first.
 //! - The live view (`updated_traces`) merges this write with what was stored when it was
-//!   prepared; writes made through other spanviews are not pushed.
+//!   prepared; writes made through other spanviews reach it by the live feed's poll
+//!   (`recently_ended_traces`, `api::live`): within a second, for spans that ended in the
+//!   last minute by the server's clock.
 
 pub mod client;
 mod read;
+mod readiness;
 mod rowbinary;
 mod schema;
 mod search;
@@ -30,13 +34,15 @@ mod spool;
 mod write;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use spanview_core::query::TraceQuery;
 use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
-use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::client::{Client, ClientError, quote};
+use self::readiness::SchemaGate;
 use self::rowbinary::RowReader;
 use self::schema::{HOUR_NANOS, Layout};
 use self::spool::{Inserter, Spool, WritePath};
@@ -57,18 +63,29 @@ pub struct ClickHouseConfig {
     /// The write-ahead spool's directory (in the data directory).
     pub spool_dir: PathBuf,
     pub spool_max_bytes: u64,
+    /// Start even when ClickHouse does not answer (`serve`): writes are spooled, reads answer
+    /// `StoreError::Unavailable`, and the schema is migrated once it answers. Otherwise
+    /// (`import`, `compare`) an unreachable server fails [`ClickHouseStore::open`].
+    pub start_without_server: bool,
+    /// `--retention-age`: also set as the tables' TTL on servers that have it.
+    pub retention_age_nanos: Option<u64>,
 }
 
 pub struct ClickHouseStore {
     client: Client,
     layout: Layout,
     write_path: WritePath,
+    /// Open once the schema is migrated (at start, or later when ClickHouse was away).
+    gate: Arc<SchemaGate>,
+    migrator: Option<JoinHandle<()>>,
     /// For `remote()` to the cluster's other nodes, which needs them in the statement.
     credentials: Option<(String, String)>,
 }
 
 impl ClickHouseStore {
-    /// Connects, creates or migrates the schema, and starts inserting what the spool holds.
+    /// Connects, creates or migrates the schema, and starts inserting what the spool holds; with
+    /// `start_without_server`, an unreachable ClickHouse defers the migration (see
+    /// [`readiness`]).
     pub fn open(config: &ClickHouseConfig) -> Result<Self, StoreError> {
         let invalid = |message: String| StoreError::ClickHouse(ClientError::Unexpected(message));
         schema::check_identifier("the database name", &config.database).map_err(invalid)?;
@@ -84,14 +101,29 @@ impl ClickHouseStore {
             database: config.database.clone(),
             cluster: config.cluster.clone(),
         };
-        schema::migrate(&client, &layout)?;
         let spool = Spool::open(&config.spool_dir, config.spool_max_bytes)?;
+        let (gate, migrator) = match schema::prepare(&client, &layout, config.retention_age_nanos) {
+            Ok(_extras) => (Arc::new(SchemaGate::ready()), None),
+            Err(error) if config.start_without_server && readiness::is_unreachable(&error) => {
+                let gate = Arc::new(SchemaGate::default());
+                let migrator = readiness::migrate_in_background(
+                    client.clone(),
+                    layout.clone(),
+                    config.retention_age_nanos,
+                    gate.clone(),
+                    &error,
+                )?;
+                (gate, Some(migrator))
+            }
+            Err(error) => return Err(error),
+        };
         let write_path = WritePath::start(
             Inserter {
                 client: client.clone(),
                 layout: layout.clone(),
             },
             spool,
+            gate.clone(),
         )?;
         let credentials = (config.user.is_some() || config.password.is_some()).then(|| {
             (
@@ -103,7 +135,21 @@ impl ClickHouseStore {
             client,
             layout,
             write_path,
+            gate,
+            migrator,
             credentials,
+        })
+    }
+
+    /// `Ok` when reads can be answered: the schema is migrated. A read that finds ClickHouse
+    /// unreachable is `Unavailable` too (`503` with `Retry-After`), not a failure of spanview.
+    fn readable<T>(&self, read: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.gate.check()?;
+        read().map_err(|error| match error {
+            StoreError::ClickHouse(unreachable @ ClientError::Unreachable { .. }) => {
+                StoreError::Unavailable(unreachable.to_string())
+            }
+            other => other,
         })
     }
 
@@ -173,7 +219,13 @@ impl ClickHouseStore {
             Some(cluster) => format!(" ON CLUSTER {cluster}"),
             None => String::new(),
         };
-        for table in ["chunks", "spans", "operation_minutes", "edge_minutes"] {
+        for table in [
+            "chunks",
+            "spans",
+            "attribute_terms",
+            "operation_minutes",
+            "edge_minutes",
+        ] {
             for hour in hours {
                 self.client.execute(&format!(
                     "ALTER TABLE {}{on_cluster} DROP PARTITION {hour}",
@@ -196,7 +248,7 @@ impl TraceStore for ClickHouseStore {
         }
         // What is stored already, to leave re-sent spans out; unknown while ClickHouse is
         // away (reads drop the duplicates that lets in).
-        let stored = if self.write_path.is_spooling() {
+        let stored = if self.write_path.is_spooling() || !self.gate.is_ready() {
             Default::default()
         } else {
             match read::stored_traces(&self.client, &self.layout, &trace_ids) {
@@ -219,41 +271,32 @@ impl TraceStore for ClickHouseStore {
     }
 
     fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, StoreError> {
-        read::trace(&self.client, &self.layout, trace_id)
+        self.readable(|| read::trace(&self.client, &self.layout, trace_id))
     }
 
     fn search(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, StoreError> {
-        search::search(&self.client, &self.layout, query)
+        self.readable(|| search::search(&self.client, &self.layout, query))
     }
 
     fn services(&self) -> Result<Vec<String>, StoreError> {
-        let bytes = self.client.query(&format!(
-            "SELECT DISTINCT Service FROM {} ORDER BY Service FORMAT RowBinary",
-            self.layout.table("spans")
-        ))?;
-        read_strings(&bytes)
+        self.readable(|| {
+            let bytes = self.client.query(&format!(
+                "SELECT DISTINCT Service FROM {} ORDER BY Service FORMAT RowBinary",
+                self.layout.table("spans")
+            ))?;
+            read_strings(&bytes)
+        })
     }
 
     fn operations(&self, service: &str) -> Result<Vec<String>, StoreError> {
-        let bytes = self.client.query(&format!(
-            "SELECT DISTINCT Name FROM {} WHERE Service = {} ORDER BY Name FORMAT RowBinary",
-            self.layout.table("spans"),
-            quote(service)
-        ))?;
-        read_strings(&bytes)
-    }
-
-    fn service_overview(
-        &self,
-        start_after_nanos: Option<u64>,
-        start_before_nanos: Option<u64>,
-    ) -> Result<Vec<ServiceOverview>, StoreError> {
-        read::service_overview(
-            &self.client,
-            &self.layout,
-            start_after_nanos.unwrap_or(0),
-            start_before_nanos.unwrap_or(u64::MAX),
-        )
+        self.readable(|| {
+            let bytes = self.client.query(&format!(
+                "SELECT DISTINCT Name FROM {} WHERE Service = {} ORDER BY Name FORMAT RowBinary",
+                self.layout.table("spans"),
+                quote(service)
+            ))?;
+            read_strings(&bytes)
+        })
     }
 
     fn operation_aggregates(
@@ -265,58 +308,97 @@ impl TraceStore for ClickHouseStore {
             Some(service) => format!(" AND Service = {}", quote(service)),
             None => String::new(),
         };
-        self.summed_aggregates(
-            "operation_minutes",
-            ["Service", "Operation"],
-            range,
-            &service_filter,
-            |minute, service, operation, bucket| OperationKey {
-                minute,
-                service,
-                operation,
-                bucket,
-            },
-        )
+        self.readable(|| {
+            self.summed_aggregates(
+                "operation_minutes",
+                ["Service", "Operation"],
+                range,
+                &service_filter,
+                |minute, service, operation, bucket| OperationKey {
+                    minute,
+                    service,
+                    operation,
+                    bucket,
+                },
+            )
+        })
     }
 
     fn edge_aggregates(&self, range: MinuteRange) -> Result<Vec<(EdgeKey, Counters)>, StoreError> {
-        self.summed_aggregates(
-            "edge_minutes",
-            ["Caller", "Callee"],
-            range,
-            "",
-            |minute, caller, callee, bucket| EdgeKey {
-                minute,
-                caller,
-                callee,
-                bucket,
-            },
-        )
+        self.readable(|| {
+            self.summed_aggregates(
+                "edge_minutes",
+                ["Caller", "Callee"],
+                range,
+                "",
+                |minute, caller, callee, bucket| EdgeKey {
+                    minute,
+                    caller,
+                    callee,
+                    bucket,
+                },
+            )
+        })
     }
 
     fn size_bytes(&self) -> Result<u64, StoreError> {
-        // system.parts is per node: on a cluster, ask every node of it.
-        let parts = self.parts_table()?;
-        let text = self.client.query(&format!(
-            "SELECT sum(bytes) FROM {parts} WHERE database = {} AND active FORMAT TabSeparated",
-            quote(&self.layout.database)
-        ))?;
-        Ok(String::from_utf8_lossy(&text).trim().parse().unwrap_or(0))
+        self.readable(|| {
+            // system.parts is per node: on a cluster, ask every node of it.
+            let parts = self.parts_table()?;
+            let text = self.client.query(&format!(
+                "SELECT sum(bytes) FROM {parts} WHERE database = {} AND active FORMAT TabSeparated",
+                quote(&self.layout.database)
+            ))?;
+            Ok(String::from_utf8_lossy(&text).trim().parse().unwrap_or(0))
+        })
     }
 
     fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
-        let cutoff_hour = unix_nanos / HOUR_NANOS;
-        let mut hours = self.hours()?;
-        hours.retain(|hour| *hour < cutoff_hour);
-        self.drop_hours(&hours)
+        self.readable(|| {
+            let cutoff_hour = unix_nanos / HOUR_NANOS;
+            let mut hours = self.hours()?;
+            hours.retain(|hour| *hour < cutoff_hour);
+            self.drop_hours(&hours)
+        })
     }
 
     fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
         if count == 0 {
             return Ok(0);
         }
-        let oldest: Vec<u64> = self.hours()?.into_iter().take(1).collect();
-        self.drop_hours(&oldest)
+        self.readable(|| {
+            let oldest: Vec<u64> = self.hours()?.into_iter().take(1).collect();
+            self.drop_hours(&oldest)
+        })
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn recently_ended_traces(
+        &self,
+        end_after_nanos: u64,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        self.readable(|| search::recently_ended(&self.client, &self.layout, end_after_nanos, limit))
+    }
+
+    fn readiness(&self) -> Result<(), String> {
+        self.readable(|| Ok(self.client.execute("SELECT 1")?))
+            .map_err(|error| match error {
+                StoreError::Unavailable(reason) => reason,
+                other => other.to_string(),
+            })
+    }
+}
+
+impl Drop for ClickHouseStore {
+    fn drop(&mut self) {
+        self.gate.stop();
+        if let Some(migrator) = self.migrator.take() {
+            let _ = migrator.join();
+        }
     }
 }
 

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashSet as HashSet;
 use spanview_core::formats::compact;
-use spanview_core::service_overview::{OverviewBuilder, ServiceOverview, ServiceSpan};
 use spanview_core::summary::RootSpanInfo;
-use spanview_core::{Batch, SpanId, Trace, TraceId, TraceSummary};
+use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use super::client::{Client, quote_bytes};
 use super::rowbinary::RowReader;
@@ -186,44 +185,4 @@ pub fn trace(
     Ok(traces_from_rows(&bytes)?
         .remove(&trace_id)
         .map(|batch| Trace { trace_id, batch }))
-}
-
-/// The services overview over the traces that started in the range: each trace is read whole,
-/// because whether a span is an entry span depends on its parent's service.
-pub fn service_overview(
-    client: &Client,
-    layout: &Layout,
-    start_after_nanos: u64,
-    start_before_nanos: u64,
-) -> Result<Vec<ServiceOverview>, StoreError> {
-    let bytes = client.query(&format!(
-        "SELECT TraceId, Fingerprints, Body FROM {chunks} WHERE TraceId IN
-           (SELECT TraceId FROM {local} GROUP BY TraceId
-             HAVING min(StartNs) >= {start_after_nanos} AND min(StartNs) <= {start_before_nanos})
-         FORMAT RowBinary",
-        chunks = layout.table("chunks"),
-        local = layout.local("chunks"),
-    ))?;
-    let mut builder = OverviewBuilder::default();
-    for (trace_id, batch) in traces_from_rows(&bytes)? {
-        let service_of: HashMap<SpanId, &str> = batch
-            .spans
-            .iter()
-            .map(|span| (span.span_id, batch.service_of(span)))
-            .collect();
-        for span in &batch.spans {
-            let service = batch.service_of(span);
-            let parent_service = span
-                .parent_span_id
-                .and_then(|parent| service_of.get(&parent));
-            builder.add(ServiceSpan {
-                is_entry: parent_service != Some(&service),
-                service: service.to_owned(),
-                trace_id,
-                duration_nanos: span.duration_nanos(),
-                is_error: span.is_error(),
-            });
-        }
-    }
-    Ok(builder.finish())
 }

@@ -16,6 +16,10 @@
 //!   filters; rows written before read as unspecified, and as error or unset as
 //!   `IsError` says. From version 3 on its
 //!   attributes also hold the span's events' attributes.
+//! - `attribute_terms` (version 4): which traces have a span with `Key = Value`, ordered by
+//!   (key, value, start), so that a search for a rare value reads a granule instead of every
+//!   span's attributes. Filled by a materialized view on (local) `spans` inserts, one row per
+//!   distinct attribute of a trace per insert; rows stored before it are copied once.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.
@@ -25,7 +29,11 @@
 //! table sharded by `cityHash64(TraceId)`, so that a whole trace lives on one shard and a
 //! search's `IN` subqueries can run shard-locally.
 //!
-//! Only what ClickHouse 18.16 has is used (no skip indexes, TTL, codecs, `Map`, `DateTime64`).
+//! Only what ClickHouse 18.16 has is used, except for the [`Extras`] that `SELECT version()`
+//! finds the server to have: a bloom-filter skip index on the span attributes' keys (added to
+//! existing tables at every start when missing), compression codecs on
+//! tables created by such a server, and TTL retention (`--retention-age`, set at every start).
+//! On 18.16 the SQL is exactly what it was before extras existed.
 
 use super::client::{Client, ClientError, quote};
 use crate::store::StoreError;
@@ -93,13 +101,115 @@ const SPAN_COLUMNS: &str = "Service String,
     IsError UInt8,
     Attributes Nested(Key String, Value String)";
 
+/// `chunks` with codecs: ids and bodies are near-random or compressed already (ZSTD(1) is
+/// cheap); times within a trace are close.
+const CHUNK_COLUMNS_WITH_CODECS: &str = "TraceId FixedString(16),
+    StartNs UInt64 CODEC(Delta, ZSTD(1)),
+    EndNs UInt64 CODEC(Delta, ZSTD(1)),
+    Fingerprints Array(UInt64) CODEC(ZSTD(1)),
+    ErrorFingerprints Array(UInt64) CODEC(ZSTD(1)),
+    Services Array(String) CODEC(ZSTD(1)),
+    RootService String CODEC(ZSTD(1)),
+    RootName String CODEC(ZSTD(1)),
+    RootStartNs UInt64 CODEC(Delta, ZSTD(1)),
+    RootIsTrue UInt8,
+    Body String CODEC(ZSTD(1))";
+
+/// `spans` with codecs (start times ascend within a (service, name) run: `Delta`), and a skip
+/// index on the attribute keys for `has(Attributes.Key, key)` (an attribute that exists);
+/// `key = value` searches use the `attribute_terms` table on every server.
+const SPAN_COLUMNS_WITH_EXTRAS: &str = "Service String,
+    Name String,
+    StartNs UInt64 CODEC(Delta, ZSTD(1)),
+    DurationNs UInt64 CODEC(ZSTD(1)),
+    TraceId FixedString(16) CODEC(ZSTD(1)),
+    IsError UInt8,
+    Attributes Nested(Key String, Value String),
+    INDEX attribute_keys Attributes.Key TYPE bloom_filter(0.01) GRANULARITY 1";
+
+/// A server's release, from `SELECT version()` (`18.16.1`, `26.9.1.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServerVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ServerVersion {
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.trim().split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts
+            .next()?
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()?;
+        Some(Self { major, minor })
+    }
+}
+
+/// What a server has beyond 18.16 that spanview uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// Skip indexes (`bloom_filter` on arrays, used by `has`): experimental behind a setting
+    /// before 20.1, which spanview does not send (modern servers reject unknown settings); taken
+    /// from 21.1.
+    pub skip_indexes: bool,
+    /// Column codecs (`Delta`, `ZSTD(level)`): 19.1 on; taken from 20.1.
+    pub codecs: bool,
+    /// Table TTL (19.6 on) with `ttl_only_drop_parts` (a table setting from 20.x); taken from 20.1.
+    pub ttl: bool,
+}
+
+impl Extras {
+    pub fn for_version(version: ServerVersion) -> Self {
+        let at_least = |major, minor| version >= ServerVersion { major, minor };
+        Self {
+            skip_indexes: at_least(21, 1),
+            codecs: at_least(20, 1),
+            ttl: at_least(20, 1),
+        }
+    }
+
+    /// The extras of the server `client` speaks to; none when its version is unreadable.
+    pub fn of_server(client: &Client) -> Result<Self, StoreError> {
+        let text = client.query("SELECT version() FORMAT TabSeparated")?;
+        let text = String::from_utf8_lossy(&text);
+        Ok(match ServerVersion::parse(&text) {
+            Some(version) => Self::for_version(version),
+            None => {
+                tracing::warn!(version = %text.trim(), "unknown clickhouse version: using no extras");
+                Self::default()
+            }
+        })
+    }
+}
+
 /// Tables are partitioned by the hour their rows started in (retention drops whole hours).
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
-pub(super) fn migration_statements(layout: &Layout, version: u32, replicated: bool) -> Vec<String> {
+/// The attribute-term table's columns (version 4): which traces have a span with `Key = Value`.
+const ATTRIBUTE_TERM_COLUMNS: &str =
+    "Key String, Value String, TraceId FixedString(16), StartNs UInt64";
+
+/// What the materialized view (and the backfill of older rows) takes from `spans`: one row per
+/// distinct attribute of a trace in an insert, at the earliest start of its spans there.
+fn attribute_terms_select(spans: &str) -> String {
+    format!(
+        "SELECT Attributes.Key AS Key, Attributes.Value AS Value, TraceId, min(StartNs) AS StartNs
+           FROM {spans} ARRAY JOIN Attributes GROUP BY Key, Value, TraceId"
+    )
+}
+
+pub(super) fn migration_statements(
+    layout: &Layout,
+    version: u32,
+    replicated: bool,
+    extras: Extras,
+) -> Vec<String> {
     let on_cluster = layout.on_cluster();
     let engine_of = |kind: &str, table: &str| {
         if replicated {
@@ -115,9 +225,14 @@ pub(super) fn migration_statements(layout: &Layout, version: u32, replicated: bo
     let mut statements = Vec::new();
     if version == 1 {
         // A trace by id reads one granule of chunks: keep it small, for `Body` is large.
+        let (chunk_columns, span_columns) = match (extras.codecs, extras.skip_indexes) {
+            (true, true) => (CHUNK_COLUMNS_WITH_CODECS, SPAN_COLUMNS_WITH_EXTRAS),
+            // Each extra needs the other's release or a later one (see `Extras`).
+            _ => (CHUNK_COLUMNS, SPAN_COLUMNS),
+        };
         for (name, columns, order, granularity) in [
-            ("chunks", CHUNK_COLUMNS, "TraceId", 256),
-            ("spans", SPAN_COLUMNS, "(Service, Name, StartNs)", 8192),
+            ("chunks", chunk_columns, "TraceId", 256),
+            ("spans", span_columns, "(Service, Name, StartNs)", 8192),
         ] {
             let local = layout.local(name);
             statements.push(format!(
@@ -135,6 +250,31 @@ pub(super) fn migration_statements(layout: &Layout, version: u32, replicated: bo
                 ));
             }
         }
+    }
+    if version == 4 {
+        // A rare attribute is found by the primary key of a small table instead of by reading
+        // every span's attributes. Filled by ClickHouse itself from each insert into the
+        // (local) `spans` table, so that spool files and replays need nothing new.
+        let local = layout.local("attribute_terms");
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({ATTRIBUTE_TERM_COLUMNS})
+             ENGINE = {} PARTITION BY intDiv(StartNs, {HOUR_NANOS}) ORDER BY (Key, Value, StartNs)",
+            engine(&local)
+        ));
+        if let Some(cluster) = &layout.cluster {
+            statements.push(format!(
+                "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
+                 ENGINE = Distributed({cluster}, {}, attribute_terms_local, cityHash64(TraceId))",
+                layout.table("attribute_terms"),
+                layout.database
+            ));
+        }
+        statements.push(format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {}.attribute_terms_mv{on_cluster} TO {local}
+             AS {}",
+            layout.database,
+            attribute_terms_select(&layout.local("spans"))
+        ));
     }
     if version == 2 {
         for (name, columns, order) in [
@@ -169,8 +309,10 @@ pub(super) fn migration_statements(layout: &Layout, version: u32, replicated: bo
     statements
 }
 
-/// Creates the database and brings the schema to [`SCHEMA_VERSION`].
-pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
+/// Creates the database and brings the schema to [`SCHEMA_VERSION`]; returns the server's
+/// extras, which the schema uses where it can.
+pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
+    let extras = Extras::of_server(client)?;
     let on_cluster = layout.on_cluster();
     client.execute(&format!(
         "CREATE DATABASE IF NOT EXISTS {}{on_cluster}",
@@ -196,18 +338,105 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<(), StoreError> {
         None => false,
     };
     for version in found + 1..=SCHEMA_VERSION {
-        for statement in migration_statements(layout, version, replicated) {
+        for statement in migration_statements(layout, version, replicated, extras) {
             client.execute(&statement)?;
         }
         if version == 3 {
             add_kind_and_status(client, layout)?;
+        }
+        if version == 4 {
+            // Rows stored before the view: their terms, once (rows inserted meanwhile may get
+            // theirs twice, which a search's `IN` does not mind). Through the `Distributed`
+            // table on a cluster, which puts each on its trace's shard.
+            client.execute(&format!(
+                "INSERT INTO {} ({}) {}",
+                layout.table("attribute_terms"),
+                "Key, Value, TraceId, StartNs",
+                attribute_terms_select(&layout.table("spans"))
+            ))?;
         }
         client.execute(&format!(
             "INSERT INTO {migrations} (Version, AppliedAt) VALUES ({version}, now())"
         ))?;
         tracing::info!(version, database = %layout.database, "clickhouse schema migrated");
     }
+    if extras.skip_indexes {
+        add_skip_indexes(client, layout)?;
+    }
+    Ok(extras)
+}
+
+/// The longest retention set as a TTL (ten years).
+const MAX_TTL_NANOS: u64 = 10 * 365 * 24 * HOUR_NANOS;
+
+/// Migrates (see [`migrate`]) and, with `retention_age_nanos` on a server with TTL, has
+/// ClickHouse drop rows older than that by itself (spanview's retention runs as well).
+pub fn prepare(
+    client: &Client,
+    layout: &Layout,
+    retention_age_nanos: Option<u64>,
+) -> Result<Extras, StoreError> {
+    let extras = migrate(client, layout)?;
+    // A TTL's `DateTime` ends in 2106: an age that reaches past it would wrap around and drop
+    // everything at once. Such ages are left to spanview's own retention.
+    if let Some(max_age_nanos) = retention_age_nanos
+        && extras.ttl
+        && max_age_nanos <= MAX_TTL_NANOS
+    {
+        for statement in ttl_statements(layout, max_age_nanos) {
+            client.execute(&statement)?;
+        }
+    }
+    Ok(extras)
+}
+
+/// The statements that give an existing `spans` table the attribute-key skip index; parts
+/// written before are not indexed (they are read as before) until they merge.
+pub(super) fn skip_index_statements(layout: &Layout) -> Vec<String> {
+    let local = layout.local("spans");
+    let on_cluster = layout.on_cluster();
+    vec![format!(
+        "ALTER TABLE {local}{on_cluster} ADD INDEX attribute_keys Attributes.Key \
+         TYPE bloom_filter(0.01) GRANULARITY 1"
+    )]
+}
+
+/// Adds the skip indexes to a `spans` table made before them (by 18.16, or an older spanview).
+fn add_skip_indexes(client: &Client, layout: &Layout) -> Result<(), StoreError> {
+    let local = layout.local("spans");
+    let text = client.query(&format!("SHOW CREATE TABLE {local} FORMAT TabSeparatedRaw"))?;
+    if String::from_utf8_lossy(&text).contains("attribute_keys") {
+        return Ok(());
+    }
+    for statement in skip_index_statements(layout) {
+        client.execute(&statement)?;
+    }
+    tracing::info!(table = %local, "clickhouse attribute skip indexes added");
     Ok(())
+}
+
+/// The statements that keep rows for `max_age_nanos` by TTL (whole parts dropped, as hour
+/// partitions age out), on a server with [`Extras::ttl`].
+pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String> {
+    let on_cluster = layout.on_cluster();
+    let seconds = max_age_nanos.div_ceil(1_000_000_000).max(1);
+    let mut statements = Vec::new();
+    for (table, time) in [
+        ("chunks", "toDateTime(intDiv(StartNs, 1000000000))"),
+        ("spans", "toDateTime(intDiv(StartNs, 1000000000))"),
+        ("attribute_terms", "toDateTime(intDiv(StartNs, 1000000000))"),
+        ("operation_minutes", "toDateTime(Minute * 60)"),
+        ("edge_minutes", "toDateTime(Minute * 60)"),
+    ] {
+        let local = layout.local(table);
+        statements.push(format!(
+            "ALTER TABLE {local}{on_cluster} MODIFY SETTING ttl_only_drop_parts = 1"
+        ));
+        statements.push(format!(
+            "ALTER TABLE {local}{on_cluster} MODIFY TTL {time} + INTERVAL {seconds} SECOND"
+        ));
+    }
+    statements
 }
 
 /// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so

@@ -3,7 +3,8 @@
 //! 1. Which traces: the trace-level filters (start range, duration, errors) over the chunks'
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
 //!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
-//!    same span as them, each attribute term on a span of its own), newest start first. The
+//!    same span as them, each attribute term on a span of its own; `key = value` terms are
+//!    looked up in `attribute_terms` instead, by its primary key), newest start first. The
 //!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
 //!    for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
@@ -83,16 +84,15 @@ fn candidates(
     lower: u64,
 ) -> Result<Vec<TraceId>, StoreError> {
     let spans = layout.local("spans");
+    let terms = layout.local("attribute_terms");
     let in_window = if lower > 0 {
         format!(" AND StartNs >= {lower}")
     } else {
         String::new()
     };
     let mut conditions: Vec<String> = vec![format!("1{in_window}")];
-    let mut span_filter = |condition: String| {
-        conditions.push(format!(
-            "TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})"
-        ));
+    let span_filter = |condition: String| {
+        format!("TraceId IN (SELECT TraceId FROM {spans} WHERE {condition}{in_window})")
     };
     // Service, operation, kind and status hold on one span; each attribute term on its own.
     let mut same_span: Vec<String> = Vec::new();
@@ -109,20 +109,23 @@ fn candidates(
         same_span.push(format!("StatusCode = {}", status_number(status)));
     }
     if !same_span.is_empty() {
-        span_filter(same_span.join(" AND "));
+        conditions.push(span_filter(same_span.join(" AND ")));
     }
     for filter in &query.attributes {
         let key = quote(&filter.key);
-        span_filter(match &filter.condition {
+        conditions.push(match &filter.condition {
+            // The term table's primary key: a rare value costs a granule or two, not a read of
+            // every span's attributes.
             Condition::Equals(value) => format!(
-                "arrayExists((k, v) -> k = {key} AND v = {}, Attributes.Key, Attributes.Value)",
+                "TraceId IN (SELECT TraceId FROM {terms} WHERE Key = {key} AND Value = {}{in_window})",
                 quote(value)
             ),
-            Condition::NotEquals(value) => format!(
+            Condition::NotEquals(value) => span_filter(format!(
                 "arrayExists((k, v) -> k = {key} AND v != {}, Attributes.Key, Attributes.Value)",
                 quote(value)
-            ),
-            Condition::Exists => format!("has(Attributes.Key, {key})"),
+            )),
+            // With extras, the `attribute_keys` skip index serves this `has`.
+            Condition::Exists => span_filter(format!("has(Attributes.Key, {key})")),
         });
     }
     let mut having: Vec<String> = vec!["1".to_owned()];
@@ -164,4 +167,33 @@ fn candidates(
         reader.u8()?;
     }
     Ok(found)
+}
+
+/// The ids of the traces with chunks that ended at or after `end_after_nanos`, latest first
+/// (the live feed's poll). Only chunks that started within the hour before are looked at, so
+/// that the statement reads the newest partitions alone.
+pub fn recently_ended(
+    client: &Client,
+    layout: &Layout,
+    end_after_nanos: u64,
+    limit: usize,
+) -> Result<Vec<TraceSummary>, StoreError> {
+    let bytes = client.query(&format!(
+        "SELECT TraceId, max(EndNs) AS trace_end FROM {}
+          WHERE StartNs >= {} AND EndNs >= {end_after_nanos}
+          GROUP BY TraceId ORDER BY trace_end DESC LIMIT {limit} FORMAT RowBinary",
+        layout.table("chunks"),
+        end_after_nanos.saturating_sub(super::schema::HOUR_NANOS),
+    ))?;
+    let mut reader = RowReader::new(&bytes);
+    let mut found: Vec<TraceId> = Vec::new();
+    while !reader.is_empty() {
+        found.push(TraceId(reader.fixed::<16>()?));
+        reader.u64()?;
+    }
+    let mut stored = stored_traces(client, layout, &found)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|trace_id| stored.remove(&trace_id).map(|trace| trace.summary))
+        .collect())
 }

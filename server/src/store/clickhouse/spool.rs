@@ -7,8 +7,13 @@
 //! them. An insert that is retried may store rows twice: reads drop duplicate spans by
 //! fingerprint, so that is harmless.
 //!
-//! Batching: writes queue; the inserter takes everything queued once the first write has waited
-//! [`LINGER`] or [`MAX_BATCH_BYTES`] are queued, and sends one insert per table for them all.
+//! Batching (group commit): writes queue; whenever the inserter is free it takes everything
+//! queued (up to [`MAX_BATCH_BYTES`]) and sends one insert per table for them all, the four
+//! tables at once. A write that finds the inserter idle is inserted at once; the writes that
+//! arrive during an insert go together in the next one, so inserts grow with the load and
+//! ClickHouse sees few large ones exactly when there are many writes. (A fixed wait for company
+//! before each insert, 100 ms until 2026-12-07, only added latency: it capped 4 concurrent
+//! exporters at 14.6k spans/s.)
 //! While the spool holds anything (ClickHouse was unreachable), new batches go to the spool too,
 //! so writes are answered at disk speed during an outage; once the spool is drained, inserts go
 //! straight to ClickHouse again. A full spool fails the write with
@@ -36,6 +41,7 @@ use std::time::{Duration, Instant};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::client::{Client, ClientError};
+use super::readiness::SchemaGate;
 use super::schema::Layout;
 use super::write::{
     CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, SPAN_INSERT_COLUMNS,
@@ -43,10 +49,6 @@ use super::write::{
 };
 use crate::store::StoreError;
 
-/// How long the first queued write waits for others to join its insert: at most about ten
-/// inserts a second per table under light load (ClickHouse makes a part of each insert and
-/// prefers few large ones); under heavy load inserts follow each other at [`MAX_BATCH_BYTES`].
-pub const LINGER: Duration = Duration::from_millis(100);
 /// An insert takes at most this many bytes of rows (more when one write alone is larger).
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
 /// How long the replayer waits after a failed insert before trying again.
@@ -74,46 +76,42 @@ impl Inserter {
         } else {
             &[]
         };
-        if !rows.chunks.is_empty() {
-            self.client.insert(
-                &format!(
-                    "INSERT INTO {} ({CHUNK_INSERT_COLUMNS}) FORMAT RowBinary",
-                    self.layout.table("chunks")
-                ),
-                settings,
-                &rows.chunks,
-            )?;
-        }
-        if !rows.spans.is_empty() {
-            self.client.insert(
-                &format!(
-                    "INSERT INTO {} ({SPAN_INSERT_COLUMNS}) FORMAT RowBinary",
-                    self.layout.table("spans")
-                ),
-                settings,
-                &rows.spans,
-            )?;
-        }
-        for (table, columns, part) in [
+        let tables = [
+            ("chunks", CHUNK_INSERT_COLUMNS, &rows.chunks),
+            ("spans", SPAN_INSERT_COLUMNS, &rows.spans),
             (
                 "operation_minutes",
                 OPERATION_MINUTE_COLUMNS,
                 &rows.operation_minutes,
             ),
             ("edge_minutes", EDGE_MINUTE_COLUMNS, &rows.edge_minutes),
-        ] {
-            if !part.is_empty() {
-                self.client.insert(
-                    &format!(
-                        "INSERT INTO {} ({columns}) FORMAT RowBinary",
-                        self.layout.table(table)
-                    ),
-                    settings,
-                    part,
-                )?;
-            }
-        }
-        Ok(())
+        ];
+        // The tables are independent: insert them side by side, so that a batch takes as long
+        // as its largest insert rather than the sum of four. The batch succeeds only if all do
+        // (a failed batch is spooled whole and inserted again; see the module doc).
+        std::thread::scope(|scope| {
+            let inserts: Vec<_> = tables
+                .into_iter()
+                .filter(|(_, _, part)| !part.is_empty())
+                .map(|(table, columns, part)| {
+                    scope.spawn(move || {
+                        self.client.insert(
+                            &format!(
+                                "INSERT INTO {} ({columns}) FORMAT RowBinary",
+                                self.layout.table(table)
+                            ),
+                            settings,
+                            part,
+                        )
+                    })
+                })
+                .collect();
+            inserts
+                .into_iter()
+                .map(|insert| insert.join().expect("an insert thread panicked"))
+                .collect::<Result<Vec<()>, ClientError>>()
+                .map(drop)
+        })
     }
 }
 
@@ -133,6 +131,8 @@ struct Shared {
     queued: Condvar,
     spool: Spool,
     inserter: Inserter,
+    /// Closed until the schema is migrated: then every batch is spooled, none inserted.
+    gate: Arc<SchemaGate>,
     stopping: AtomicBool,
 }
 
@@ -143,12 +143,17 @@ pub struct WritePath {
 }
 
 impl WritePath {
-    pub fn start(inserter: Inserter, spool: Spool) -> Result<Self, StoreError> {
+    pub fn start(
+        inserter: Inserter,
+        spool: Spool,
+        gate: Arc<SchemaGate>,
+    ) -> Result<Self, StoreError> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             queued: Condvar::new(),
             spool,
             inserter,
+            gate,
             stopping: AtomicBool::new(false),
         });
         let mut threads = Vec::new();
@@ -216,15 +221,6 @@ fn run_inserter(shared: &Shared) {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
-            let first_at = Instant::now();
-            while queue.n_bytes < MAX_BATCH_BYTES && first_at.elapsed() < LINGER {
-                let left = LINGER.saturating_sub(first_at.elapsed());
-                queue = shared
-                    .queued
-                    .wait_timeout(queue, left)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .0;
-            }
             // The oldest writes up to the batch size (at least one); the rest wait their turn.
             let mut n_taken = 0;
             let mut n_bytes = 0;
@@ -259,7 +255,7 @@ fn run_inserter(shared: &Shared) {
 /// Inserts the rows, or spools them when ClickHouse cannot take them (or others wait before
 /// them in the spool).
 fn store_rows(shared: &Shared, rows: &Rows) -> Result<(), StoreError> {
-    if shared.spool.n_files() == 0 {
+    if shared.spool.n_files() == 0 && shared.gate.is_ready() {
         match shared.inserter.insert(rows) {
             Ok(()) => return Ok(()),
             Err(error) => {
@@ -279,7 +275,11 @@ fn run_replayer(shared: &Shared) {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let files = shared.spool.oldest(MAX_REPLAY_BYTES);
+        let files = if shared.gate.is_ready() {
+            shared.spool.oldest(MAX_REPLAY_BYTES)
+        } else {
+            Vec::new()
+        };
         if files.is_empty() {
             let idle = lock(&shared.spool.state);
             let _ = shared

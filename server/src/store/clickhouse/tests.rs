@@ -55,6 +55,8 @@ fn config(name: &str, cluster: Option<&str>, spool_dir: &Path) -> ClickHouseConf
         password: None,
         spool_dir: spool_dir.to_owned(),
         spool_max_bytes: DEFAULT_SPOOL_MAX_BYTES,
+        start_without_server: false,
+        retention_age_nanos: None,
     }
 }
 
@@ -163,7 +165,9 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
         .unwrap();
     let replicated = cluster == Some("one_shard_two_replicas");
     for version in 1..=2 {
-        for statement in schema::migration_statements(&layout, version, replicated) {
+        for statement in
+            schema::migration_statements(&layout, version, replicated, schema::Extras::default())
+        {
             client.execute(&statement).unwrap();
         }
         client
@@ -200,8 +204,9 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
     old_row.u64(root.duration_nanos());
     old_row.fixed(&root.trace_id.0);
     old_row.u8(1);
-    old_row.strings([].into_iter());
-    old_row.strings([].into_iter());
+    // An attribute stored before `attribute_terms` (schema 4): found through its backfill.
+    old_row.strings(["region"].into_iter());
+    old_row.strings(["eu-west"].into_iter());
     client
         .insert(
             &format!(
@@ -228,6 +233,13 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
         search(&|q| q.status = Some(spanview_core::StatusCode::Error)),
         1
     );
+    let attribute = |value: &str| {
+        vec![spanview_core::attribute_filter::AttributeFilter::equals(
+            "region", value,
+        )]
+    };
+    assert_eq!(search(&|q| q.attributes = attribute("eu-west")), 1);
+    assert_eq!(search(&|q| q.attributes = attribute("us-east")), 0);
     // Its kind was not recorded: an older span is of no kind a search names.
     assert_eq!(
         search(&|q| q.kind = Some(spanview_core::SpanKind::Server)),
@@ -259,7 +271,12 @@ fn writes_while_clickhouse_is_away_are_spooled_then_inserted() {
     let batch = conformance::synthetic(10, 0, &|_| 0);
     {
         let spool = Spool::open(&away.spool_dir, 1 << 20).unwrap();
-        let write_path = WritePath::start(Inserter { client, layout }, spool).unwrap();
+        let write_path = WritePath::start(
+            Inserter { client, layout },
+            spool,
+            Arc::new(readiness::SchemaGate::ready()),
+        )
+        .unwrap();
         let prepared = write::prepare(&batch, &Default::default());
         write_path.write(prepared.rows.clone()).unwrap();
         assert!(write_path.is_spooling());
@@ -451,5 +468,152 @@ fn spanviews_started_at_once_on_a_new_database_all_open() {
     assert_eq!(
         String::from_utf8_lossy(&version).trim(),
         schema::SCHEMA_VERSION.to_string()
+    );
+}
+
+#[test]
+fn server_versions_parse_from_select_version() {
+    use schema::ServerVersion;
+    let version = |major, minor| Some(ServerVersion { major, minor });
+    assert_eq!(ServerVersion::parse("18.16.1\n"), version(18, 16));
+    assert_eq!(ServerVersion::parse("26.9.1.5"), version(26, 9));
+    assert_eq!(ServerVersion::parse("21.8.15.7"), version(21, 8));
+    assert_eq!(ServerVersion::parse("23.3-lts"), version(23, 3));
+    assert_eq!(ServerVersion::parse(""), None);
+    assert_eq!(ServerVersion::parse("twenty.one"), None);
+    assert!(version(20, 1) > version(18, 16) && version(21, 1) > version(20, 12));
+}
+
+#[test]
+fn each_server_version_gets_the_extras_it_has_and_18_16_none() {
+    use schema::{Extras, ServerVersion};
+    let extras = |text: &str| Extras::for_version(ServerVersion::parse(text).unwrap());
+    assert_eq!(extras("18.16.1"), Extras::default());
+    assert_eq!(extras("19.17.4"), Extras::default());
+    let twenty = Extras {
+        skip_indexes: false,
+        codecs: true,
+        ttl: true,
+    };
+    assert_eq!(extras("20.1.2.4"), twenty);
+    assert_eq!(extras("20.12.8"), twenty);
+    let all = Extras {
+        skip_indexes: true,
+        codecs: true,
+        ttl: true,
+    };
+    assert_eq!(extras("21.1.9"), all);
+    assert_eq!(extras("26.9.1.5"), all);
+}
+
+#[test]
+fn the_ddl_on_18_16_has_no_extras_and_on_newer_servers_has_them() {
+    use schema::{Extras, ServerVersion};
+    let layout = Layout {
+        database: "db".to_owned(),
+        cluster: None,
+    };
+    let ddl = |extras: Extras| -> String {
+        (1..=schema::SCHEMA_VERSION)
+            .flat_map(|version| schema::migration_statements(&layout, version, false, extras))
+            .collect::<Vec<String>>()
+            .join(";\n")
+    };
+    let old = ddl(Extras::for_version(
+        ServerVersion::parse("18.16.1").unwrap(),
+    ));
+    for modern in [
+        "CODEC",
+        "INDEX",
+        "TTL",
+        "bloom_filter",
+        "ttl_only_drop_parts",
+    ] {
+        assert!(!old.contains(modern), "{modern} in 18.16's DDL:\n{old}");
+    }
+    assert!(old.contains("CREATE TABLE IF NOT EXISTS db.spans (Service String,"));
+
+    let new = ddl(Extras::for_version(ServerVersion::parse("26.9.1").unwrap()));
+    assert!(
+        new.contains("StartNs UInt64 CODEC(Delta, ZSTD(1))"),
+        "{new}"
+    );
+    assert!(new.contains("INDEX attribute_keys Attributes.Key TYPE bloom_filter"));
+    // 20.x has codecs but its skip indexes are left alone: the plain tables.
+    assert_eq!(
+        ddl(Extras::for_version(ServerVersion::parse("20.3.1").unwrap())),
+        old
+    );
+
+    let ttl = schema::ttl_statements(&layout, 7 * 24 * 3_600_000_000_000).join(";\n");
+    assert!(ttl.contains(
+        "ALTER TABLE db.spans MODIFY TTL toDateTime(intDiv(StartNs, 1000000000)) + INTERVAL 604800 SECOND"
+    ), "{ttl}");
+    assert!(ttl.contains("ALTER TABLE db.edge_minutes MODIFY TTL toDateTime(Minute * 60)"));
+    let clustered = Layout {
+        database: "db".to_owned(),
+        cluster: Some("two".to_owned()),
+    };
+    assert!(
+        schema::skip_index_statements(&clustered)[0]
+            .starts_with("ALTER TABLE db.spans_local ON CLUSTER two ADD INDEX attribute_keys")
+    );
+}
+
+/// On a server with extras (the chdb stand-in for 26.9, see the module doc), the tables get
+/// the skip indexes and TTL; on 18.16 they stay plain. Either way the store works the same.
+#[test]
+fn the_schema_uses_the_extras_the_server_has() {
+    if !server_answers("the_schema_uses_the_extras_the_server_has") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config("extras", None, dir.path());
+    // Long enough for the synthetic spans' times (2023: a TTL does drop older rows at once).
+    config.retention_age_nanos = Some(10 * 365 * 24 * 3_600_000_000_000);
+    let store = ClickHouseStore::open(&config).unwrap();
+    let extras = schema::Extras::of_server(&store.client).unwrap();
+    let created = store
+        .client
+        .query(&format!(
+            "SHOW CREATE TABLE {}.spans FORMAT TabSeparatedRaw",
+            config.database
+        ))
+        .unwrap();
+    let created = String::from_utf8_lossy(&created);
+    assert_eq!(
+        created.contains("attribute_keys"),
+        extras.skip_indexes,
+        "{created}"
+    );
+    assert_eq!(created.contains("TTL"), extras.ttl, "{created}");
+    // An attribute value is found (through the `attribute_terms` table).
+    store.write(&conformance::synthetic(20, 0, &|_| 0)).unwrap();
+    let all = store
+        .search(&TraceQuery {
+            limit: 100,
+            ..TraceQuery::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 20);
+    let user_3 = TraceQuery {
+        limit: 100,
+        attributes: vec![spanview_core::attribute_filter::AttributeFilter::equals(
+            "user.id", "3",
+        )],
+        ..TraceQuery::default()
+    };
+    assert_eq!(store.search(&user_3).unwrap().len(), 3);
+    drop(store);
+    // Opening again (the indexes exist now) changes nothing.
+    let store = ClickHouseStore::open(&config).unwrap();
+    assert_eq!(
+        store
+            .search(&TraceQuery {
+                limit: 100,
+                ..TraceQuery::default()
+            })
+            .unwrap(),
+        all
     );
 }

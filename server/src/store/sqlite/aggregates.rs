@@ -8,7 +8,7 @@ use spanview_core::formats::compact;
 use spanview_core::service_metrics::{Aggregates, Counters, EdgeKey, OperationKey};
 
 use super::chunks::ChunkCodec;
-use super::read::clamp;
+use super::schema::clamp;
 use crate::store::{MinuteRange, StoreError};
 
 pub const SCHEMA: &str = "

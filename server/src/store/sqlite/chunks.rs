@@ -218,7 +218,7 @@ fn train_and_store(
 ) -> Result<(i64, Vec<u8>), StoreError> {
     let dictionary =
         zstd::dict::from_samples(samples, DICTIONARY_BYTES).map_err(StoreError::Compression)?;
-    let connection = super::open_connection(store_path)?;
+    let connection = super::schema::open_connection(store_path)?;
     connection.execute("INSERT INTO dictionaries (body) VALUES (?1)", [&dictionary])?;
     Ok((connection.last_insert_rowid(), dictionary))
 }

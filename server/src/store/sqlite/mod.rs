@@ -26,14 +26,13 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use spanview_core::query::TraceQuery;
 use spanview_core::service_metrics::{Counters, EdgeKey, OperationKey};
-use spanview_core::service_overview::ServiceOverview;
 use spanview_core::{Batch, Trace, TraceId, TraceSummary};
 
 use self::chunks::ChunkCodec;
 use self::health::WriteHealth;
 use self::open_block::SharedOpenBlock;
 use self::rows::{ServiceNames, trace_row_by_id};
-use self::schema::{SCHEMA, SCHEMA_VERSION};
+use self::schema::{SCHEMA, SCHEMA_VERSION, clamp, open_connection};
 use self::writer::Writer;
 use super::{MinuteRange, StoreError, TraceStore, WriteOutcome};
 
@@ -331,14 +330,6 @@ fn check_version(data_dir: &Path, found: i64, is_new: bool) -> Result<(), StoreE
     Ok(())
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let connection = Connection::open(path)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-    Ok(connection)
-}
-
 /// `immutable=1`: no locks and no shared-memory file (which a full disk cannot create or grow);
 /// right while no writer of this process has the store open, which is when it is used.
 fn open_read_only_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -427,21 +418,6 @@ impl TraceStore for SqliteStore {
         Ok(operations)
     }
 
-    fn service_overview(
-        &self,
-        start_after_nanos: Option<u64>,
-        start_before_nanos: Option<u64>,
-    ) -> Result<Vec<ServiceOverview>, StoreError> {
-        let inner = self.inner();
-        let connection = inner.readers.get()?;
-        read::service_overview(
-            &connection,
-            &inner.codec,
-            start_after_nanos.unwrap_or(0),
-            start_before_nanos.unwrap_or(u64::MAX),
-        )
-    }
-
     fn operation_aggregates(
         &self,
         range: MinuteRange,
@@ -472,14 +448,14 @@ impl TraceStore for SqliteStore {
     fn delete_traces_started_before(&self, unix_nanos: u64) -> Result<u64, StoreError> {
         self.delete_traces_where(
             "SELECT trace_seq FROM traces WHERE start_ns < ?1",
-            read::clamp(unix_nanos),
+            clamp(unix_nanos),
         )
     }
 
     fn delete_oldest_traces(&self, count: u64) -> Result<u64, StoreError> {
         self.delete_traces_where(
             "SELECT trace_seq FROM traces ORDER BY start_ns ASC LIMIT ?1",
-            read::clamp(count),
+            clamp(count),
         )
     }
 }

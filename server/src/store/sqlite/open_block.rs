@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rusqlite::{Connection, params};
 use rustc_hash::FxHashMap;
 
-use super::read::clamp;
+use super::schema::clamp;
 use super::terms::encode_ascending;
 use crate::store::StoreError;
 

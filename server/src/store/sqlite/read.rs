@@ -1,14 +1,12 @@
 //! Reading traces back: a trace's chunks decompressed, decoded and merged into one batch.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use rusqlite::{Connection, OptionalExtension};
 use rustc_hash::{FxHashMap, FxHasher};
 use spanview_core::formats::compact;
 use spanview_core::model::{AnyValue, KeyValue, Resource, Scope};
-use spanview_core::service_overview::{OverviewBuilder, ServiceOverview, ServiceSpan};
-use spanview_core::{Batch, SpanId, Trace};
+use spanview_core::{Batch, Trace};
 
 use super::chunks::ChunkCodec;
 use super::rows::TraceRow;
@@ -157,56 +155,6 @@ fn hash_value(value: &AnyValue, hasher: &mut impl Hasher) {
         }
         AnyValue::Empty => 7u8.hash(hasher),
     }
-}
-
-/// The services overview over the traces that started in the range: each trace is read whole,
-/// because whether a span is an entry span depends on its parent's service.
-pub fn service_overview(
-    connection: &Connection,
-    codec: &ChunkCodec,
-    start_after_nanos: u64,
-    start_before_nanos: u64,
-) -> Result<Vec<ServiceOverview>, StoreError> {
-    let mut select = connection.prepare_cached(&format!(
-        "SELECT {} FROM traces WHERE start_ns >= ?1 AND start_ns <= ?2",
-        super::rows::TRACE_COLUMNS
-    ))?;
-    let rows = select
-        .query_map(
-            [clamp(start_after_nanos), clamp(start_before_nanos)],
-            TraceRow::from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut builder = OverviewBuilder::default();
-    for row in rows {
-        let trace = assemble(connection, codec, &row)?;
-        let batch = &trace.batch;
-        let service_of: HashMap<SpanId, &str> = batch
-            .spans
-            .iter()
-            .map(|span| (span.span_id, batch.service_of(span)))
-            .collect();
-        for span in &batch.spans {
-            let service = batch.service_of(span);
-            let parent_service = span
-                .parent_span_id
-                .and_then(|parent| service_of.get(&parent));
-            builder.add(ServiceSpan {
-                is_entry: parent_service != Some(&service),
-                service: service.to_owned(),
-                trace_id: trace.trace_id,
-                duration_nanos: span.duration_nanos(),
-                is_error: span.is_error(),
-            });
-        }
-    }
-    Ok(builder.finish())
-}
-
-/// A u64 time or count as SQLite's i64, saturating at `i64::MAX` (a cast would wrap times at
-/// or past 2^63 ns, year 2262, to negative numbers that sort before every real time).
-pub fn clamp(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use spanview_core::summary::RootSpanInfo;
 use spanview_core::{TraceId, TraceSummary};
 
-use super::read::clamp;
+use super::schema::clamp;
 use super::terms::{encode_list, read_varints};
 use crate::store::StoreError;
 

@@ -23,8 +23,30 @@
 //! written blocks' postings rebuilt from its chunks when opened for writing (read-only, it is
 //! searched with the terms it has).
 
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
 /// Bumped on any incompatible change; a store of another version is refused, not guessed at.
 pub const SCHEMA_VERSION: i64 = 4;
+
+/// A connection to the store's file as every reader and the writer use it: WAL, and
+/// `synchronous=FULL` so that a commit is on disk before it is acknowledged.
+pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(connection)
+}
+
+/// A u64 time or count as SQLite's i64, saturating at `i64::MAX` (a cast would wrap times at
+/// or past 2^63 ns, year 2262, to negative numbers that sort before every real time).
+pub fn clamp(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS services (

@@ -24,8 +24,8 @@ use spanview_core::attribute_filter::{AttributeFilter, Condition};
 
 use super::chunks::ChunkCodec;
 use super::open_block::SharedOpenBlock;
-use super::read::clamp;
 use super::rows::{ServiceNames, TRACE_COLUMNS, TraceRow, trace_row_by_seq};
+use super::schema::clamp;
 use super::terms::{self, decode_ascending};
 use crate::store::StoreError;
 
