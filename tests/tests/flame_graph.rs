@@ -122,3 +122,38 @@ fn a_flame_graph_deep_link_draws_beside_compare_with_and_the_time_zone() {
     assert_eq!(seen["hiddenDrawn"], false, "{seen:#}");
     assert_eq!(seen["shownBoxes"], 10, "{seen:#}");
 }
+
+/// Issue 23 (review): concurrent siblings drew over each other. The fixed order calls the user
+/// and product services at once (60-140 ms and 60-180 ms of 350 ms): GET /products/batch is
+/// drawn in a lane of its own under GET /users/6789, and GET /stock's children (from 185 ms)
+/// share that level again, read back by pointing at the canvas in Chromium.
+#[test]
+fn concurrent_siblings_are_drawn_in_lanes_of_their_own() {
+    use spanview_core::scenario::FIXED_ORDER_TRACE_ID;
+    let spanview = Spanview::start(&["--demo"]);
+    let page = spanview.url(&format!("/trace/{FIXED_ORDER_TRACE_ID}"));
+    // Fractions of the 350 ms trace: 100 ms, 160 ms, 210 ms.
+    let probes = [
+        "0.2857@1", "0.2857@2", "0.4571@2", "0.4571@1", "0.6@2", "0.6@3",
+    ];
+    let mut args = vec![page.as_str()];
+    args.extend(probes);
+    let seen = run_node_script_json("flame-graph-lanes.mjs", &args);
+    // Eight spans on three levels: nothing hidden under another box.
+    assert_eq!(seen["boxes"], 8, "{seen:#}");
+    assert_eq!(seen["height"], 60, "{seen:#}");
+    let at = |probe: &str| seen["at"][probe].as_str().map(str::to_owned);
+    let users = "user-service GET /users/6789 80 ms, 22.9 % of the trace self time 80 ms";
+    let products =
+        "product-service GET /products/batch 120 ms, 34.3 % of the trace self time 120 ms";
+    assert_eq!(at("0.2857@1").as_deref(), Some(users), "{seen:#}");
+    assert_eq!(at("0.2857@2").as_deref(), Some(products), "{seen:#}");
+    assert_eq!(at("0.4571@2").as_deref(), Some(products), "{seen:#}");
+    // Between the user call's end (140 ms) and GET /stock (185 ms): the root's own time.
+    assert_eq!(at("0.4571@1"), None, "{seen:#}");
+    assert!(
+        at("0.6@2").is_some_and(|text| text.starts_with("redis GET cache:inventory:*")),
+        "{seen:#}"
+    );
+    assert_eq!(at("0.6@3"), None, "{seen:#}");
+}

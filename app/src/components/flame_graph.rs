@@ -1,6 +1,6 @@
 //! The flame graph tab: the trace as an icicle on one canvas (boxes laid out in
-//! `core::flame_graph`, so a 100,000-span trace draws a few thousand rectangles, no DOM per
-//! span). Click a box to zoom into its subtree, the breadcrumb to zoom back out; hover for the
+//! `core::flame_graph`, concurrent siblings in lanes of their own, so a 100,000-span trace draws
+//! a few thousand rectangles, no DOM per span). Click a box to zoom into its subtree, the breadcrumb to zoom back out; hover for the
 //! span's name, duration and share. The selection and the search are the waterfall's
 //! ([`WaterfallState`]), so both tabs show the same span.
 
@@ -201,7 +201,7 @@ pub fn FlameGraphView() -> impl IntoView {
         {move || truncated.get().then(|| view! {
             <p class="notice">{format!("Only {MAX_LEVELS} levels are drawn: click a deep box to zoom into it.")}</p>
         })}
-        <p class="hint flame-hint">"Width is duration; the empty part under a box is its self time. Click to zoom, Esc to zoom out, arrows to move, Enter to zoom into the selection."</p>
+        <p class="hint flame-hint">"Width is duration; the empty part under a box is its self time. A span running beside an earlier sibling is drawn lower, in a lane of its own. Click to zoom, Esc to zoom out, arrows to move, Enter to zoom into the selection."</p>
     }
 }
 

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use spanview_core::service_map_layout::{MapLayout, NODE_HEIGHT, NODE_WIDTH, layout};
+use spanview_core::service_map_layout::{MapLayout, NODE_HEIGHT, NODE_WIDTH, label_box, layout};
 
 use crate::api;
 use crate::components::api_error::ApiErrorView;
@@ -85,26 +85,40 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
             view! { <a href=href>{service}</a> " " }
         })
         .collect_view();
-    let edges = layout
+    let curves = layout
         .edges
-        .into_iter()
+        .iter()
         .map(|edge| {
-            let (x1, y1) = edge.from;
-            let (x2, y2) = edge.to;
-            // A cubic curve, bulging outwards for a call back to an earlier layer.
-            let bend = ((x2 - x1).abs() / 2.0).max(60.0);
+            // The curve the layout placed the label on.
+            let [(c1x, c1y), (c2x, c2y)] = edge.controls;
             let path = format!(
-                "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
-                x1 + bend,
-                x2 - bend
+                "M{:.1},{:.1} C{c1x:.1},{c1y:.1} {c2x:.1},{c2y:.1} {:.1},{:.1}",
+                edge.from.0, edge.from.1, edge.to.0, edge.to.1
             );
             let title = format!("{} → {}: {}", edge.caller, edge.callee, edge.label);
             let href = search_href(&form, &edge.caller);
             view! {
-                <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee on:click=go(href)>
+                <g class="map-edge" class:has-errors=edge.has_errors data-caller=edge.caller.clone() data-callee=edge.callee.clone() on:click=go(href)>
                     <title>{title}</title>
                     <path d=path marker-end="url(#map-arrow)" />
-                    <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1)>{edge.label}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    // The labels over every curve, each on the panel's colour, so that no curve (its own or
+    // one passing behind) runs through a label's text.
+    let labels = layout
+        .edges
+        .into_iter()
+        .map(|edge| {
+            let (left, top, width, height) = label_box(&edge.label, edge.label_at);
+            let title = format!("{} → {}: {}", edge.caller, edge.callee, edge.label);
+            let href = search_href(&form, &edge.caller);
+            view! {
+                <g class="map-label" data-caller=edge.caller data-callee=edge.callee on:click=go(href)>
+                    <title>{title}</title>
+                    <rect x=format!("{left:.1}") y=format!("{top:.1}") width=format!("{width:.1}") height=format!("{height:.1}") rx="3" />
+                    <text x=format!("{:.1}", edge.label_at.0) y=format!("{:.1}", edge.label_at.1) text-anchor="middle" dominant-baseline="central">{edge.label}</text>
                 </g>
             }
         })
@@ -133,7 +147,8 @@ fn MapView(layout: MapLayout, form: SearchForm) -> impl IntoView {
                         <path d="M0,0 L10,5 L0,10 z" />
                     </marker>
                 </defs>
-                {edges}
+                {curves}
+                {labels}
                 {nodes}
             </svg>
         </div>
