@@ -125,6 +125,7 @@ fn main() -> anyhow::Result<()> {
 
 fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
     let next = AtomicUsize::new(0);
+    let retries = AtomicUsize::new(0);
     let started = Instant::now();
     let seconds_per_batch = options
         .spans_per_second
@@ -132,7 +133,11 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
     std::thread::scope(|scope| {
         for _ in 0..options.n_connections {
             scope.spawn(|| {
-                let agent = ureq::Agent::new_with_defaults();
+                // Statuses are answers here, not errors: a 503 or 429 is retried.
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(idx) else { break };
@@ -142,16 +147,39 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
                             std::thread::sleep(wait);
                         }
                     }
-                    let response = agent
-                        .post(&options.url)
-                        .header("content-type", content_type)
-                        .send(body.as_slice())
-                        .expect("export request");
-                    assert_eq!(response.status(), 200);
+                    // As an OTel exporter does: a 503 or 429 (a full spool, a busy store) is
+                    // sent again after its Retry-After; anything else but 200 is a failure.
+                    loop {
+                        let response = agent
+                            .post(&options.url)
+                            .header("content-type", content_type)
+                            .send(body.as_slice())
+                            .expect("export request");
+                        let status = response.status().as_u16();
+                        if status == 200 {
+                            break;
+                        }
+                        assert!(
+                            status == 503 || status == 429,
+                            "export request answered {status}"
+                        );
+                        let retry_after = response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| value.parse::<u64>().ok())
+                            .unwrap_or(1);
+                        retries.fetch_add(1, Ordering::Relaxed);
+                        std::thread::sleep(std::time::Duration::from_secs(retry_after));
+                    }
                 }
             });
         }
     });
+    let retries = retries.into_inner();
+    if retries > 0 {
+        eprintln!("{retries} requests answered 503/429 and sent again after their Retry-After");
+    }
 }
 
 /// Sends every encoded request over OTLP/gRPC, one HTTP/2 connection per `--connections`.
