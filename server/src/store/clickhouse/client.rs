@@ -25,12 +25,6 @@ pub enum ClientError {
     Unexpected(String),
 }
 
-impl From<super::rowbinary::RowError> for crate::store::StoreError {
-    fn from(error: super::rowbinary::RowError) -> Self {
-        ClientError::Unexpected(error.to_string()).into()
-    }
-}
-
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,

@@ -8,6 +8,14 @@ pub struct RowError {
     pub problem: &'static str,
 }
 
+// Here rather than in `client.rs`, which the store's front names in `StoreError`: a conversion
+// there would make the front and the client import each other.
+impl From<RowError> for crate::store::StoreError {
+    fn from(error: RowError) -> Self {
+        super::client::ClientError::Unexpected(error.to_string()).into()
+    }
+}
+
 #[derive(Default)]
 pub struct RowWriter {
     pub out: Vec<u8>,
