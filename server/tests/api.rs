@@ -717,14 +717,17 @@ async fn import_stores_a_file_and_refuses_a_broken_one_precisely() {
 }
 
 #[tokio::test]
-async fn the_services_overview_gives_counts_error_rates_and_entry_latencies() {
+async fn the_services_overview_gives_requests_error_rates_and_latencies() {
     use spanview_core::scenario::{
         self, FIXED_ORDER_TRACE_ID as FIXED, SLOW_ORDER_TRACE_ID as SLOW,
     };
+    use spanview_core::service_metrics::{bucket_of, bucket_value};
     use spanview_server::store::TraceStore;
+    // The overview reads the per-minute histograms: a percentile is its bucket's middle.
+    let histogram = |nanos: u64| bucket_value(bucket_of(nanos));
     let app = test_app(1 << 20);
     let minute = 60_000_000_000u64;
-    let t0 = 1_800_000_000_000_000_000u64;
+    let t0 = 1_800_000_000_000_000_000u64; // a whole minute
     app.store
         .write(&scenario::slow_order(SLOW, t0).batch)
         .unwrap();
@@ -739,27 +742,25 @@ async fn the_services_overview_gives_counts_error_rates_and_entry_latencies() {
         .iter()
         .find(|row| row["service"] == "inventory-service")
         .unwrap();
-    assert_eq!(inventory["nTraces"], 2);
-    assert_eq!(inventory["nSpans"], 2);
+    assert_eq!(inventory["requests"], 2);
+    assert_eq!(inventory["errors"], 0);
     assert_eq!(inventory["errorRate"], 0.0);
-    // Entry spans of inventory-service: 60 ms (fixed) and 2800 ms (slow).
-    assert_eq!(inventory["p50Nanos"], "60000000");
-    assert_eq!(inventory["p99Nanos"], "2800000000");
-    // mysql's Query Execution has a mysql parent: only SELECT FROM inventory is an entry span.
+    // GET /stock: 60 ms (fixed) and 2800 ms (slow).
+    assert_eq!(inventory["p50Nanos"], histogram(60_000_000));
+    assert_eq!(inventory["p99Nanos"], histogram(2_800_000_000));
+    // mysql's Query Execution has a mysql parent: only SELECT FROM inventory, entered from
+    // inventory-service, is a request.
     let mysql = services
         .iter()
         .find(|row| row["service"] == "mysql")
         .unwrap();
-    assert_eq!(
-        (mysql["nTraces"].as_u64(), mysql["nSpans"].as_u64()),
-        (Some(2), Some(4))
-    );
-    assert_eq!(mysql["p99Nanos"], "2750000000");
+    assert_eq!(mysql["requests"], 2);
+    assert_eq!(mysql["p99Nanos"], histogram(2_750_000_000));
 
-    // The range counts traces that started in it: only the fixed order.
+    // The range counts the minutes it touches: from the fixed order's minute on, only it.
     let (_, body) = send(
         &app,
-        get(&format!("/api/services/overview?start={}", t0 + 1)),
+        get(&format!("/api/services/overview?start={}", t0 + minute)),
     )
     .await;
     let services = json(&body)["services"].as_array().unwrap().clone();
@@ -767,8 +768,8 @@ async fn the_services_overview_gives_counts_error_rates_and_entry_latencies() {
         .iter()
         .find(|row| row["service"] == "inventory-service")
         .unwrap();
-    assert_eq!(inventory["nTraces"], 1);
-    assert_eq!(inventory["p99Nanos"], "60000000");
+    assert_eq!(inventory["requests"], 1);
+    assert_eq!(inventory["p99Nanos"], histogram(60_000_000));
 
     let (status, body) = send(&app, get("/api/services/overview?since=1h")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
