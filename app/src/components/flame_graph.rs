@@ -199,7 +199,7 @@ pub fn FlameGraphView() -> impl IntoView {
             {tooltip}
         </div>
         {move || truncated.get().then(|| view! {
-            <p class="notice">{format!("Only {MAX_LEVELS} levels are drawn: click a deep box to zoom into it.")}</p>
+            <p class="notice">{format!("Only {MAX_LEVELS} levels are drawn: spans below them (a deep trace, or more calls at once than levels) are left out. Zoom into a deep box, or see every span in the waterfall.")}</p>
         })}
         <p class="hint flame-hint">"Width is duration; the empty part under a box is its self time. A span running beside an earlier sibling is drawn lower, in a lane of its own. Click to zoom, Esc to zoom out, arrows to move, Enter to zoom into the selection."</p>
     }
