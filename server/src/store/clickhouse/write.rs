@@ -193,25 +193,14 @@ fn write_span_row(writer: &mut RowWriter, batch: &Batch, span: &Span) {
     writer.u8(status_number(span.status.code));
 }
 
-/// A span kind as its OTLP number, the `Kind` column.
+/// A span kind as its OTLP number, the `Kind` column (core's numbering, 0 to 5).
 pub fn kind_number(kind: SpanKind) -> u8 {
-    match kind {
-        SpanKind::Unspecified => 0,
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
-    }
+    kind.to_otlp() as u8
 }
 
-/// A status code as its OTLP number, the `StatusCode` column.
+/// A status code as its OTLP number, the `StatusCode` column (core's numbering, 0 to 2).
 pub fn status_number(code: StatusCode) -> u8 {
-    match code {
-        StatusCode::Unset => 0,
-        StatusCode::Ok => 1,
-        StatusCode::Error => 2,
-    }
+    code.to_otlp() as u8
 }
 
 /// `spans` rows as spanviews before schema 3 wrote them (no `Kind`, `StatusCode`) in today's

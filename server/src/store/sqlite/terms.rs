@@ -61,25 +61,6 @@ pub struct Shape<'a> {
     pub status: Option<StatusCode>,
 }
 
-fn kind_byte(kind: SpanKind) -> u8 {
-    match kind {
-        SpanKind::Unspecified => 0,
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
-    }
-}
-
-fn status_byte(status: StatusCode) -> u8 {
-    match status {
-        StatusCode::Unset => 0,
-        StatusCode::Ok => 1,
-        StatusCode::Error => 2,
-    }
-}
-
 /// The term of a shape with a kind or a status (without either it would be the service,
 /// operation or name term).
 pub fn shape(shape: Shape<'_>) -> u64 {
@@ -93,8 +74,8 @@ pub fn shape(shape: Shape<'_>) -> u64 {
             &[present],
             shape.service.unwrap_or("").as_bytes(),
             shape.name.unwrap_or("").as_bytes(),
-            &[shape.kind.map_or(0, kind_byte)],
-            &[shape.status.map_or(0, status_byte)],
+            &[shape.kind.map_or(0, |kind| kind.to_otlp() as u8)],
+            &[shape.status.map_or(0, |status| status.to_otlp() as u8)],
         ],
     )
 }
