@@ -123,6 +123,17 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// With `--spans-per-second`, how long batch `idx` waits before it is due; `None` when it is
+/// due already (or the rate is not limited).
+fn pacing_wait(
+    seconds_per_batch: Option<f64>,
+    idx: usize,
+    started: Instant,
+) -> Option<std::time::Duration> {
+    let due = std::time::Duration::from_secs_f64(seconds_per_batch? * idx as f64);
+    due.checked_sub(started.elapsed())
+}
+
 fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
     let next = AtomicUsize::new(0);
     let retries = AtomicUsize::new(0);
@@ -141,11 +152,8 @@ fn send_all(options: &Options, bodies: &[Vec<u8>], content_type: &str) {
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(idx) else { break };
-                    if let Some(seconds) = seconds_per_batch {
-                        let due = std::time::Duration::from_secs_f64(seconds * idx as f64);
-                        if let Some(wait) = due.checked_sub(started.elapsed()) {
-                            std::thread::sleep(wait);
-                        }
+                    if let Some(wait) = pacing_wait(seconds_per_batch, idx, started) {
+                        std::thread::sleep(wait);
                     }
                     // As an OTel exporter does: a 503 or 429 (a full spool, a busy store) is
                     // sent again after its Retry-After; anything else but 200 is a failure.
@@ -211,11 +219,8 @@ fn send_all_grpc(options: &Options, bodies: Vec<Vec<u8>>) -> anyhow::Result<()> 
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(idx) else { break };
-                    if let Some(seconds) = seconds_per_batch {
-                        let due = std::time::Duration::from_secs_f64(seconds * idx as f64);
-                        if let Some(wait) = due.checked_sub(started.elapsed()) {
-                            tokio::time::sleep(wait).await;
-                        }
+                    if let Some(wait) = pacing_wait(seconds_per_batch, idx, started) {
+                        tokio::time::sleep(wait).await;
                     }
                     client.ready().await.context("connection")?;
                     client

@@ -47,7 +47,7 @@ for store in "${STORES[@]}"; do
     if [ "$store" = clickhouse ]; then
         # Acknowledged is not yet inserted with --clickhouse-ack spooled: wait for every span.
         for _ in $(seq 600); do
-            stored=$(curl -sf --data-binary "SELECT count() FROM $database.spans" "$CH_URL")
+            stored=$(curl -sf --data-binary "SELECT count() FROM $database.spans" "$CH_URL" || echo 0)
             [ "$stored" -ge "$(( n_traces * 8 ))" ] && break
             sleep 1
         done
