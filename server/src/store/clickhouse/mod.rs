@@ -226,7 +226,7 @@ impl ClickHouseStore {
         for table in [
             "chunks",
             "spans",
-            "attribute_terms",
+            "attribute_index",
             "operation_minutes",
             "edge_minutes",
         ] {

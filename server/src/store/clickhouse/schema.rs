@@ -20,6 +20,13 @@
 //!   (key, value, start), so that a search for a rare value reads a granule instead of every
 //!   span's attributes. Filled by a materialized view on (local) `spans` inserts, one row per
 //!   distinct attribute of a trace per insert; rows stored before it are copied once.
+//! - `attribute_index` (version 5) replaces `attribute_terms` at a third of its size: the
+//!   same terms, but each names its trace by `cityHash64(TraceId)` (8 bytes, where a 16-byte
+//!   id cost 10 after compression) and its start by the minute (a run of equal numbers within
+//!   a term, where nanoseconds cost 6 bytes a row). A search matches the hashes against the
+//!   chunks of its window; two traces share a hash with a chance of about 1 in 2^64 per pair,
+//!   as with the embedded store's terms. Rows of `attribute_terms` are copied over once, then
+//!   it is dropped.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.
@@ -189,7 +196,7 @@ impl Extras {
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The attribute-term table's columns (version 4): which traces have a span with `Key = Value`.
 const ATTRIBUTE_TERM_COLUMNS: &str =
@@ -200,6 +207,26 @@ const ATTRIBUTE_TERM_COLUMNS: &str =
 fn attribute_terms_select(spans: &str) -> String {
     format!(
         "SELECT Attributes.Key AS Key, Attributes.Value AS Value, TraceId, min(StartNs) AS StartNs
+           FROM {spans} ARRAY JOIN Attributes GROUP BY Key, Value, TraceId"
+    )
+}
+
+/// The attribute index's columns (version 5): which traces, by [`TRACE_HASH`], have a span with
+/// `Key = Value` starting in `Minute` (since the epoch) or later.
+const ATTRIBUTE_INDEX_COLUMNS: &str = "Key String, Value String, Minute UInt32, TraceHash UInt64";
+
+/// How the attribute index names a trace; also the `Distributed` tables' sharding key, so an
+/// index row lives on its trace's shard.
+pub const TRACE_HASH: &str = "cityHash64(TraceId)";
+
+pub const MINUTE_NANOS: u64 = 60_000_000_000;
+
+/// What the attribute index's materialized view takes from `spans`: one row per distinct
+/// attribute of a trace in an insert, at the minute of the earliest start of its spans there.
+fn attribute_index_select(spans: &str) -> String {
+    format!(
+        "SELECT Attributes.Key AS Key, Attributes.Value AS Value,
+                toUInt32(intDiv(min(StartNs), {MINUTE_NANOS})) AS Minute, {TRACE_HASH} AS TraceHash
            FROM {spans} ARRAY JOIN Attributes GROUP BY Key, Value, TraceId"
     )
 }
@@ -276,6 +303,30 @@ pub(super) fn migration_statements(
             attribute_terms_select(&layout.local("spans"))
         ));
     }
+    if version == 5 {
+        // The index that replaces `attribute_terms` (see the module doc); its materialized view
+        // starts before the old rows are copied, so no insert falls between the two.
+        let local = layout.local("attribute_index");
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {local}{on_cluster} ({ATTRIBUTE_INDEX_COLUMNS})
+             ENGINE = {} PARTITION BY intDiv(Minute, 60) ORDER BY (Key, Value, Minute)",
+            engine(&local)
+        ));
+        if let Some(cluster) = &layout.cluster {
+            statements.push(format!(
+                "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
+                 ENGINE = Distributed({cluster}, {}, attribute_index_local, TraceHash)",
+                layout.table("attribute_index"),
+                layout.database
+            ));
+        }
+        statements.push(format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {}.attribute_index_mv{on_cluster} TO {local}
+             AS {}",
+            layout.database,
+            attribute_index_select(&layout.local("spans"))
+        ));
+    }
     if version == 2 {
         for (name, columns, order) in [
             (
@@ -338,22 +389,14 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
         None => false,
     };
     for version in found + 1..=SCHEMA_VERSION {
-        for statement in migration_statements(layout, version, replicated, extras) {
-            client.execute(&statement)?;
-        }
-        if version == 3 {
-            add_kind_and_status(client, layout)?;
-        }
-        if version == 4 {
-            // Rows stored before the view: their terms, once (rows inserted meanwhile may get
-            // theirs twice, which a search's `IN` does not mind). Through the `Distributed`
-            // table on a cluster, which puts each on its trace's shard.
-            client.execute(&format!(
-                "INSERT INTO {} ({}) {}",
-                layout.table("attribute_terms"),
-                "Key, Value, TraceId, StartNs",
-                attribute_terms_select(&layout.table("spans"))
-            ))?;
+        let applied = apply(client, layout, version, replicated, extras);
+        // Version 5 replaces version 4's table: a spanview migrating past both at the same time
+        // may drop it under this one's feet (after making the new one). What this one made
+        // again of it meanwhile, its own version 5 drops.
+        if let Err(error) = applied
+            && !(version == 4 && has_table(client, &layout.table("attribute_index"))?)
+        {
+            return Err(error);
         }
         client.execute(&format!(
             "INSERT INTO {migrations} (Version, AppliedAt) VALUES ({version}, now())"
@@ -364,6 +407,36 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
         add_skip_indexes(client, layout)?;
     }
     Ok(extras)
+}
+
+/// Brings the schema from `version - 1` to `version`.
+fn apply(
+    client: &Client,
+    layout: &Layout,
+    version: u32,
+    replicated: bool,
+    extras: Extras,
+) -> Result<(), StoreError> {
+    for statement in migration_statements(layout, version, replicated, extras) {
+        client.execute(&statement)?;
+    }
+    match version {
+        3 => add_kind_and_status(client, layout)?,
+        4 => {
+            // Rows stored before the view: their terms, once (rows inserted meanwhile may get
+            // theirs twice, which a search's `IN` does not mind). Through the `Distributed`
+            // table on a cluster, which puts each on its trace's shard.
+            client.execute(&format!(
+                "INSERT INTO {} ({}) {}",
+                layout.table("attribute_terms"),
+                "Key, Value, TraceId, StartNs",
+                attribute_terms_select(&layout.table("spans"))
+            ))?;
+        }
+        5 => replace_attribute_terms(client, layout)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The longest retention set as a TTL (ten years).
@@ -424,7 +497,7 @@ pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String>
     for (table, time) in [
         ("chunks", "toDateTime(intDiv(StartNs, 1000000000))"),
         ("spans", "toDateTime(intDiv(StartNs, 1000000000))"),
-        ("attribute_terms", "toDateTime(intDiv(StartNs, 1000000000))"),
+        ("attribute_index", "toDateTime(Minute * 60)"),
         ("operation_minutes", "toDateTime(Minute * 60)"),
         ("edge_minutes", "toDateTime(Minute * 60)"),
     ] {
@@ -437,6 +510,47 @@ pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String>
         ));
     }
     statements
+}
+
+/// Version 5: copies `attribute_terms` into `attribute_index` (whose view already takes new
+/// inserts: rows inserted meanwhile may be there twice, which a search's `IN` does not mind),
+/// then drops it and its view. A spanview migrating at the same time may have dropped it
+/// first: then there is nothing left to copy.
+fn replace_attribute_terms(client: &Client, layout: &Layout) -> Result<(), StoreError> {
+    let on_cluster = layout.on_cluster();
+    let terms = layout.table("attribute_terms");
+    let copied = client.execute(&format!(
+        "INSERT INTO {} (Key, Value, Minute, TraceHash)
+         SELECT Key, Value, toUInt32(intDiv(StartNs, {MINUTE_NANOS})), {TRACE_HASH} FROM {terms}",
+        layout.table("attribute_index")
+    ));
+    if let Err(error) = copied
+        && has_table(client, &terms)?
+    {
+        return Err(error.into());
+    }
+    client.execute(&format!(
+        "DROP TABLE IF EXISTS {}.attribute_terms_mv{on_cluster}",
+        layout.database
+    ))?;
+    if layout.cluster.is_some() {
+        client.execute(&format!("DROP TABLE IF EXISTS {terms}{on_cluster}"))?;
+    }
+    client.execute(&format!(
+        "DROP TABLE IF EXISTS {}{on_cluster}",
+        layout.local("attribute_terms")
+    ))?;
+    Ok(())
+}
+
+fn has_table(client: &Client, table: &str) -> Result<bool, StoreError> {
+    let (database, name) = table.split_once('.').expect("tables are database.name");
+    let text = client.query(&format!(
+        "SELECT count() FROM system.tables WHERE database = {} AND name = {} FORMAT TabSeparated",
+        quote(database),
+        quote(name)
+    ))?;
+    Ok(String::from_utf8_lossy(&text).trim() != "0")
 }
 
 /// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so

@@ -4,7 +4,7 @@
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
 //!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
 //!    same span as them, each attribute term on a span of its own; `key = value` terms are
-//!    looked up in `attribute_terms` instead, by its primary key), newest start first. The
+//!    looked up in `attribute_index` instead, by its primary key), newest start first. The
 //!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
 //!    for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
@@ -21,7 +21,7 @@ use spanview_core::{TraceId, TraceSummary};
 use super::client::{Client, quote};
 use super::read::stored_traces;
 use super::rowbinary::RowReader;
-use super::schema::Layout;
+use super::schema::{Layout, MINUTE_NANOS, TRACE_HASH};
 use super::write::{kind_number, status_number};
 use crate::store::StoreError;
 use spanview_core::attribute_filter::Condition;
@@ -84,7 +84,14 @@ fn candidates(
     lower: u64,
 ) -> Result<Vec<TraceId>, StoreError> {
     let spans = layout.local("spans");
-    let terms = layout.local("attribute_terms");
+    let index = layout.local("attribute_index");
+    // The index's rows know the minute their spans started in: one from `lower`'s minute may
+    // have started before `lower`, and then so did its trace, which `search` drops.
+    let index_window = if lower > 0 {
+        format!(" AND Minute >= {}", lower / MINUTE_NANOS)
+    } else {
+        String::new()
+    };
     let in_window = if lower > 0 {
         format!(" AND StartNs >= {lower}")
     } else {
@@ -114,10 +121,10 @@ fn candidates(
     for filter in &query.attributes {
         let key = quote(&filter.key);
         conditions.push(match &filter.condition {
-            // The term table's primary key: a rare value costs a granule or two, not a read of
-            // every span's attributes.
+            // The index's primary key: a rare value costs a granule or two, not a read of
+            // every span's attributes; its trace hashes are then matched against the chunks'.
             Condition::Equals(value) => format!(
-                "TraceId IN (SELECT TraceId FROM {terms} WHERE Key = {key} AND Value = {}{in_window})",
+                "{TRACE_HASH} IN (SELECT TraceHash FROM {index} WHERE Key = {key} AND Value = {}{index_window})",
                 quote(value)
             ),
             Condition::NotEquals(value) => span_filter(format!(

@@ -205,7 +205,8 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
     old_row.u64(root.duration_nanos());
     old_row.fixed(&root.trace_id.0);
     old_row.u8(1);
-    // An attribute stored before `attribute_terms` (schema 4): found through its backfill.
+    // An attribute stored before `attribute_terms` (schema 4): found through its backfill,
+    // copied into `attribute_index` by schema 5.
     old_row.strings(["region"].into_iter());
     old_row.strings(["eu-west"].into_iter());
     client
@@ -241,6 +242,16 @@ fn schema_2_gains_kind_and_status(name: &str, cluster: Option<&str>) {
     };
     assert_eq!(search(&|q| q.attributes = attribute("eu-west")), 1);
     assert_eq!(search(&|q| q.attributes = attribute("us-east")), 0);
+    // Schema 5 replaced `attribute_terms`.
+    let tables = client
+        .query(&format!(
+            "SELECT name FROM system.tables WHERE database = {} FORMAT TabSeparated",
+            client::quote(&config.database)
+        ))
+        .unwrap();
+    let tables = String::from_utf8_lossy(&tables);
+    assert!(!tables.contains("attribute_terms"), "{tables}");
+    assert!(tables.contains("attribute_index"), "{tables}");
     // Its kind was not recorded: an older span is of no kind a search names.
     assert_eq!(
         search(&|q| q.kind = Some(spanview_core::SpanKind::Server)),
@@ -648,7 +659,7 @@ fn the_schema_uses_the_extras_the_server_has() {
         "{created}"
     );
     assert_eq!(created.contains("TTL"), extras.ttl, "{created}");
-    // An attribute value is found (through the `attribute_terms` table).
+    // An attribute value is found (through the `attribute_index` table).
     store.write(&conformance::synthetic(20, 0, &|_| 0)).unwrap();
     let all = store
         .search(&TraceQuery {
