@@ -1,5 +1,6 @@
 """A ClickHouse HTTP endpoint backed by chdb (in-process ClickHouse, no listener of its own),
-enough for spanview's ClickHouse client: statements in the body or in ?query=, RowBinary data."""
+enough for spanview's ClickHouse client and rotel's ClickHouse exporter (tests/bench/rotel-clickhouse.sh):
+statements in the body or in ?query=, RowBinary data, in one body or chunked, ?database=."""
 import os, sys, tempfile, threading, urllib.parse, re
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 import chdb
@@ -20,8 +21,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         params = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.read_body()
         query = params.get("query", [None])[0]
+        database = params.get("database", [None])[0]
         try:
             with lock:
                 if query is None:
@@ -30,6 +32,8 @@ class Handler(BaseHTTPRequestHandler):
                     m = INSERT.match(query)
                     assert m, "only INSERT ... FORMAT RowBinary comes in the URL"
                     table, columns = m.group(1), [c.strip() for c in m.group(2).split(",")]
+                    if database and "." not in table:
+                        table = f"{database}.{table}"
                     described = sess.query(f"DESCRIBE TABLE {table}", "TabSeparated").bytes().decode()
                     types = {line.split("\t")[0]: line.split("\t")[1] for line in described.splitlines()}
                     structure = ", ".join(f"`{c.strip('`')}` {types[c.strip('`')]}" for c in columns)
@@ -43,6 +47,18 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, out)
         except Exception as error:
             self.answer(500, str(error).encode())
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        parts = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                self.rfile.readline()
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
 
     def answer(self, status, out):
         self.send_response(status)

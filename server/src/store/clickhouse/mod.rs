@@ -24,6 +24,7 @@
 //!   (`recently_ended_traces`, `api::live`): within a second, for spans that ended in the
 //!   last minute by the server's clock.
 
+mod attribute_index;
 pub mod client;
 mod read;
 mod readiness;

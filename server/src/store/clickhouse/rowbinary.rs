@@ -26,6 +26,10 @@ impl RowWriter {
         self.out.push(value);
     }
 
+    pub fn u32(&mut self, value: u32) {
+        self.out.extend_from_slice(&value.to_le_bytes());
+    }
+
     pub fn u64(&mut self, value: u64) {
         self.out.extend_from_slice(&value.to_le_bytes());
     }

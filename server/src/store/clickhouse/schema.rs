@@ -27,6 +27,10 @@
 //!   chunks of its window; two traces share a hash with a chance of about 1 in 2^64 per pair,
 //!   as with the embedded store's terms. Rows of `attribute_terms` are copied over once, then
 //!   it is dropped.
+//! - Version 6 drops `attribute_index`'s materialized view: spanview inserts the index rows
+//!   itself, derived from each insert's `spans` rows (`attribute_index.rs`), which spares
+//!   ClickHouse the view's `ARRAY JOIN` and `GROUP BY`. All spanviews on a database are
+//!   upgraded together: one of schema 5 would store spans without index rows from then on.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.
@@ -196,7 +200,7 @@ impl Extras {
 pub const HOUR_NANOS: u64 = 3_600_000_000_000;
 
 /// The newest schema version this spanview knows.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The attribute-term table's columns (version 4): which traces have a span with `Key = Value`.
 const ATTRIBUTE_TERM_COLUMNS: &str =
@@ -325,6 +329,12 @@ pub(super) fn migration_statements(
              AS {}",
             layout.database,
             attribute_index_select(&layout.local("spans"))
+        ));
+    }
+    if version == 6 {
+        statements.push(format!(
+            "DROP TABLE IF EXISTS {}.attribute_index_mv{on_cluster}",
+            layout.database
         ));
     }
     if version == 2 {

@@ -8,8 +8,8 @@
 //! fingerprint, so that is harmless.
 //!
 //! Batching (group commit): writes queue; whenever the inserter is free it takes everything
-//! queued (up to [`MAX_BATCH_BYTES`]) and sends one insert per table for them all, the four
-//! tables at once. A write that finds the inserter idle is inserted at once; the writes that
+//! queued (up to [`MAX_BATCH_BYTES`]) and sends one insert per table for them all, the five
+//! tables at once (`attribute_index`'s rows derived from the `spans` rows then). A write that finds the inserter idle is inserted at once; the writes that
 //! arrive during an insert go together in the next one, so inserts grow with the load and
 //! ClickHouse sees few large ones exactly when there are many writes. (A fixed wait for company
 //! before each insert, 100 ms until 2026-12-07, only added latency: it capped 4 concurrent
@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::attribute_index::{self, ATTRIBUTE_INDEX_COLUMNS};
 use super::client::{Client, ClientError};
 use super::readiness::SchemaGate;
 use super::schema::Layout;
@@ -80,8 +81,11 @@ impl Inserter {
         } else {
             &[]
         };
+        let index_rows = attribute_index::rows_of_spans(&rows.spans)
+            .map_err(|error| ClientError::Unexpected(error.to_string()))?;
         let tables = [
             ("chunks", CHUNK_INSERT_COLUMNS, &rows.chunks),
+            ("attribute_index", ATTRIBUTE_INDEX_COLUMNS, &index_rows),
             ("spans", SPAN_INSERT_COLUMNS, &rows.spans),
             (
                 "operation_minutes",
@@ -91,7 +95,7 @@ impl Inserter {
             ("edge_minutes", EDGE_MINUTE_COLUMNS, &rows.edge_minutes),
         ];
         // The tables are independent: insert them side by side, so that a batch takes as long
-        // as its largest insert rather than the sum of four. The batch succeeds only if all do
+        // as its largest insert rather than the sum of five. The batch succeeds only if all do
         // (a failed batch is spooled whole and inserted again; see the module doc).
         std::thread::scope(|scope| {
             let inserts: Vec<_> = tables

@@ -543,6 +543,29 @@ fn spanviews_started_at_once_on_a_new_database_all_open() {
     );
 }
 
+/// The index names traces by a hash spanview computes and a search asks ClickHouse for: the
+/// two must agree.
+#[test]
+fn trace_hashes_are_clickhouse_city_hash_64() {
+    if !server_answers("trace_hashes_are_clickhouse_city_hash_64") {
+        return;
+    }
+    let client = Client::new(&server_url(), None, None);
+    for n in [0u64, 1, 42, u64::MAX, 0x0123_4567_89ab_cdef] {
+        let mut trace_id = [0u8; 16];
+        trace_id[..8].copy_from_slice(&n.to_be_bytes());
+        trace_id[8..].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
+        let hex: String = trace_id.iter().map(|b| format!("{b:02X}")).collect();
+        let text = client
+            .query(&format!(
+                "SELECT cityHash64(toFixedString(unhex('{hex}'), 16)) FORMAT TabSeparated"
+            ))
+            .unwrap();
+        let expected: u64 = String::from_utf8_lossy(&text).trim().parse().unwrap();
+        assert_eq!(attribute_index::trace_hash(&trace_id), expected, "{hex}");
+    }
+}
+
 #[test]
 fn server_versions_parse_from_select_version() {
     use schema::ServerVersion;
