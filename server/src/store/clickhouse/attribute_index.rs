@@ -20,10 +20,13 @@ pub fn trace_hash(trace_id: &[u8; 16]) -> u64 {
     ch_cityhash102::cityhash64(trace_id)
 }
 
+/// An attribute of a trace: its id, key and value (slices of the rows it was read from).
+type TraceAttribute<'a> = ([u8; 16], &'a [u8], &'a [u8]);
+
 /// The index rows (`Key, Value, Minute, TraceHash`) of `spans` rows in today's columns
 /// (`write::SPAN_INSERT_COLUMNS`).
 pub fn rows_of_spans(span_rows: &[u8]) -> Result<Vec<u8>, RowError> {
-    let mut first_start: HashMap<([u8; 16], &[u8], &[u8]), u64> = HashMap::default();
+    let mut first_start: HashMap<TraceAttribute, u64> = HashMap::default();
     let mut reader = RowReader::new(span_rows);
     let mut keys: Vec<&[u8]> = Vec::new();
     while !reader.is_empty() {
