@@ -1,11 +1,14 @@
-//! The `attribute_index` rows of an insert (schema 6 on), derived from its `spans` rows: one
-//! row per distinct attribute of a trace in the insert, at the minute of the earliest start of
-//! its spans there, naming the trace by ClickHouse's `cityHash64(TraceId)`.
+//! An insert's span rows split in two (schema 6 on): the `spans` rows without their attributes,
+//! and the `attribute_index` rows, one per distinct attribute of a trace in the insert, at the
+//! minute of the earliest start of its spans there, naming the trace by ClickHouse's
+//! `cityHash64(TraceId)`. Every attribute search (`=`, `!=`, `exists`) reads the index, so the
+//! `spans` table no longer stores attributes (rows from before keep theirs, unread).
 //!
-//! Derived at insert time, not when a write is prepared, so that direct inserts and spool
-//! replays (whose files hold no index rows, whatever spanview wrote them) take one path. Until
-//! schema 6 a materialized view made these rows inside ClickHouse; making them here spares the
-//! server an `ARRAY JOIN` and a `GROUP BY` over every attribute of every insert.
+//! Split at insert time, not when a write is prepared, so that direct inserts and spool
+//! replays (whose files hold whole span rows, whatever spanview wrote them) take one path.
+//! Until schema 6 a materialized view made the index rows inside ClickHouse; making them here
+//! spares the server an `ARRAY JOIN` and a `GROUP BY` over every attribute of every insert,
+//! and the `spans` insert its largest columns.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -13,6 +16,18 @@ use super::rowbinary::{RowError, RowReader, RowWriter};
 use super::schema::MINUTE_NANOS;
 
 pub const ATTRIBUTE_INDEX_COLUMNS: &str = "Key, Value, Minute, TraceHash";
+/// The columns of the `spans` rows [`split`] leaves.
+pub const SPAN_COLUMNS_WITHOUT_ATTRIBUTES: &str =
+    "Service, Name, StartNs, DurationNs, TraceId, IsError, Kind, StatusCode";
+
+/// An insert's span rows, split.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Split {
+    /// In [`SPAN_COLUMNS_WITHOUT_ATTRIBUTES`].
+    pub spans: Vec<u8>,
+    /// In [`ATTRIBUTE_INDEX_COLUMNS`].
+    pub index: Vec<u8>,
+}
 
 /// ClickHouse's `cityHash64` of a trace id (a `FixedString(16)`): how the index, and the
 /// `Distributed` tables' sharding key, name a trace.
@@ -20,28 +35,42 @@ pub fn trace_hash(trace_id: &[u8; 16]) -> u64 {
     ch_cityhash102::cityhash64(trace_id)
 }
 
-/// An attribute of a trace: its id, key and value (slices of the rows it was read from).
-type TraceAttribute<'a> = ([u8; 16], &'a [u8], &'a [u8]);
-
-/// The index rows (`Key, Value, Minute, TraceHash`) of `spans` rows in today's columns
-/// (`write::SPAN_INSERT_COLUMNS`).
-pub fn rows_of_spans(span_rows: &[u8]) -> Result<Vec<u8>, RowError> {
-    let mut first_start: HashMap<TraceAttribute, u64> = HashMap::default();
-    let mut reader = RowReader::new(span_rows);
+/// Splits span rows as a write prepares them (`write::Rows::spans`).
+///
+/// A write's span rows come trace by trace, so attributes are told apart within each run of
+/// rows of one trace: a small map, reused, instead of one over the whole insert. A trace whose
+/// rows come in two runs gets its rows twice, which a search's `IN` does not mind.
+pub fn split(span_rows: &[u8]) -> Result<Split, RowError> {
+    let mut writer = RowWriter {
+        out: Vec::with_capacity(span_rows.len() / 2),
+    };
+    let mut spans = Vec::with_capacity(span_rows.len() / 3);
+    // The current run's trace, and the first start of each of its attributes.
+    let mut run_trace: Option<[u8; 16]> = None;
+    let mut first_start: HashMap<(&[u8], &[u8]), u64> = HashMap::default();
     let mut keys: Vec<&[u8]> = Vec::new();
+    let mut reader = RowReader::new(span_rows);
     while !reader.is_empty() {
+        let row_start = reader.offset();
         reader.bytes()?; // Service
         reader.bytes()?; // Name
         let start = reader.u64()?;
         reader.u64()?; // DurationNs
         let trace_id = reader.fixed::<16>()?;
         reader.u8()?; // IsError
+        spans.extend_from_slice(&span_rows[row_start..reader.offset()]);
+        if run_trace != Some(trace_id) {
+            if let Some(trace) = run_trace {
+                write_run(&mut writer, &trace, &first_start);
+            }
+            first_start.clear();
+            run_trace = Some(trace_id);
+        }
         keys.clear();
         for _ in 0..reader.length()? {
             keys.push(reader.bytes()?);
         }
-        let n_values = reader.length()?;
-        if n_values != keys.len() {
+        if reader.length()? != keys.len() {
             return Err(RowError {
                 offset: reader.offset(),
                 problem: "a span row has attribute keys and values of different counts",
@@ -50,21 +79,34 @@ pub fn rows_of_spans(span_rows: &[u8]) -> Result<Vec<u8>, RowError> {
         for &key in &keys {
             let value = reader.bytes()?;
             first_start
-                .entry((trace_id, key, value))
+                .entry((key, value))
                 .and_modify(|first| *first = (*first).min(start))
                 .or_insert(start);
         }
-        reader.u8()?; // Kind
-        reader.u8()?; // StatusCode
+        spans.push(reader.u8()?); // Kind
+        spans.push(reader.u8()?); // StatusCode
     }
-    let mut writer = RowWriter::default();
-    for ((trace_id, key, value), start) in first_start {
+    if let Some(trace) = run_trace {
+        write_run(&mut writer, &trace, &first_start);
+    }
+    Ok(Split {
+        spans,
+        index: writer.out,
+    })
+}
+
+fn write_run(
+    writer: &mut RowWriter,
+    trace_id: &[u8; 16],
+    first_start: &HashMap<(&[u8], &[u8]), u64>,
+) {
+    let trace_hash = trace_hash(trace_id);
+    for (&(key, value), &start) in first_start {
         writer.bytes(key);
         writer.bytes(value);
         writer.u32((start / MINUTE_NANOS) as u32);
-        writer.u64(trace_hash(&trace_id));
+        writer.u64(trace_hash);
     }
-    Ok(writer.out)
 }
 
 #[cfg(test)]
@@ -116,7 +158,31 @@ mod tests {
             ("user.id".to_owned(), "7".to_owned(), 2, two),
         ];
         expected.sort();
-        assert_eq!(read_rows(&rows_of_spans(&writer.out).unwrap()), expected);
+        let split = split(&writer.out).unwrap();
+        assert_eq!(read_rows(&split.index), expected);
+        // The span rows keep every column but the attributes.
+        let mut reader = RowReader::new(&split.spans);
+        for start in [
+            3 * MINUTE_NANOS + 5,
+            MINUTE_NANOS,
+            2 * MINUTE_NANOS,
+            2 * MINUTE_NANOS,
+        ] {
+            assert_eq!(reader.string().unwrap(), "svc");
+            assert_eq!(reader.string().unwrap(), "op");
+            assert_eq!(reader.u64().unwrap(), start);
+            assert_eq!(reader.u64().unwrap(), 1);
+            reader.fixed::<16>().unwrap();
+            assert_eq!(
+                [
+                    reader.u8().unwrap(),
+                    reader.u8().unwrap(),
+                    reader.u8().unwrap()
+                ],
+                [0, 2, 0]
+            );
+        }
+        assert!(reader.is_empty());
     }
 
     #[test]
@@ -124,7 +190,7 @@ mod tests {
         let mut writer = RowWriter::default();
         span_row(&mut writer, 1, 0, &[("user.id", "7")]);
         let cut = &writer.out[..writer.out.len() - 3];
-        assert!(rows_of_spans(cut).is_err());
-        assert!(rows_of_spans(&[]).unwrap().is_empty());
+        assert!(split(cut).is_err());
+        assert_eq!(split(&[]).unwrap(), Split::default());
     }
 }

@@ -28,9 +28,11 @@
 //!   as with the embedded store's terms. Rows of `attribute_terms` are copied over once, then
 //!   it is dropped.
 //! - Version 6 drops `attribute_index`'s materialized view: spanview inserts the index rows
-//!   itself, derived from each insert's `spans` rows (`attribute_index.rs`), which spares
-//!   ClickHouse the view's `ARRAY JOIN` and `GROUP BY`. All spanviews on a database are
-//!   upgraded together: one of schema 5 would store spans without index rows from then on.
+//!   itself, derived from each insert's span rows (`attribute_index.rs`), which spares
+//!   ClickHouse the view's `ARRAY JOIN` and `GROUP BY`; every attribute search (`=`, `!=`,
+//!   `exists`) reads the index, and new `spans` rows leave their `Attributes` empty (the
+//!   column, and on newer servers its skip index, stay for the rows before). All spanviews on a
+//!   database are upgraded together: one of schema 5 would store spans without index rows.
 //! - `operation_minutes`, `edge_minutes` (version 2): the per-minute service aggregates of
 //!   `core::service_metrics`, counters summed by `SummingMergeTree` (reads still `sum()`, as
 //!   parts merge whenever), filled by spanview's own inserts beside the other two.

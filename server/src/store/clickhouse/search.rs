@@ -3,8 +3,8 @@
 //! 1. Which traces: the trace-level filters (start range, duration, errors) over the chunks'
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
 //!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
-//!    same span as them, each attribute term on a span of its own; `key = value` terms are
-//!    looked up in `attribute_index` instead, by its primary key), newest start first. The
+//!    same span as them) and one per attribute term on `attribute_index` (each on a span of its
+//!    own), newest start first. The
 //!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
 //!    for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
@@ -118,22 +118,19 @@ fn candidates(
     if !same_span.is_empty() {
         conditions.push(span_filter(same_span.join(" AND ")));
     }
+    // Every attribute term is looked up in the index, by its primary key's prefix (`Key`, then
+    // `Value` for `=`): a rare value costs a granule or two, not a read of every span's
+    // attributes. Its trace hashes are then matched against the chunks'.
     for filter in &query.attributes {
         let key = quote(&filter.key);
-        conditions.push(match &filter.condition {
-            // The index's primary key: a rare value costs a granule or two, not a read of
-            // every span's attributes; its trace hashes are then matched against the chunks'.
-            Condition::Equals(value) => format!(
-                "{TRACE_HASH} IN (SELECT TraceHash FROM {index} WHERE Key = {key} AND Value = {}{index_window})",
-                quote(value)
-            ),
-            Condition::NotEquals(value) => span_filter(format!(
-                "arrayExists((k, v) -> k = {key} AND v != {}, Attributes.Key, Attributes.Value)",
-                quote(value)
-            )),
-            // With extras, the `attribute_keys` skip index serves this `has`.
-            Condition::Exists => span_filter(format!("has(Attributes.Key, {key})")),
-        });
+        let term = match &filter.condition {
+            Condition::Equals(value) => format!("Key = {key} AND Value = {}", quote(value)),
+            Condition::NotEquals(value) => format!("Key = {key} AND Value != {}", quote(value)),
+            Condition::Exists => format!("Key = {key}"),
+        };
+        conditions.push(format!(
+            "{TRACE_HASH} IN (SELECT TraceHash FROM {index} WHERE {term}{index_window})"
+        ));
     }
     let mut having: Vec<String> = vec!["1".to_owned()];
     if let Some(after) = query.start_after_nanos {

@@ -40,13 +40,12 @@ use std::time::{Duration, Instant};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::attribute_index::{self, ATTRIBUTE_INDEX_COLUMNS};
+use super::attribute_index::{self, ATTRIBUTE_INDEX_COLUMNS, SPAN_COLUMNS_WITHOUT_ATTRIBUTES};
 use super::client::{Client, ClientError};
 use super::readiness::SchemaGate;
 use super::schema::Layout;
 use super::write::{
-    CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, SPAN_INSERT_COLUMNS,
-    span_rows_from_v1,
+    CHUNK_INSERT_COLUMNS, EDGE_MINUTE_COLUMNS, OPERATION_MINUTE_COLUMNS, Rows, span_rows_from_v1,
 };
 use crate::store::StoreError;
 
@@ -81,12 +80,12 @@ impl Inserter {
         } else {
             &[]
         };
-        let index_rows = attribute_index::rows_of_spans(&rows.spans)
+        let split = attribute_index::split(&rows.spans)
             .map_err(|error| ClientError::Unexpected(error.to_string()))?;
         let tables = [
             ("chunks", CHUNK_INSERT_COLUMNS, &rows.chunks),
-            ("attribute_index", ATTRIBUTE_INDEX_COLUMNS, &index_rows),
-            ("spans", SPAN_INSERT_COLUMNS, &rows.spans),
+            ("spans", SPAN_COLUMNS_WITHOUT_ATTRIBUTES, &split.spans),
+            ("attribute_index", ATTRIBUTE_INDEX_COLUMNS, &split.index),
             (
                 "operation_minutes",
                 OPERATION_MINUTE_COLUMNS,
@@ -318,12 +317,12 @@ fn run_replayer(shared: &Shared) {
                 .wait_timeout(idle, Duration::from_millis(500));
             continue;
         }
-        let mut rows = Rows::default();
+        let mut parts = Vec::new();
         let mut readable = Vec::new();
         for file in files {
             match shared.spool.read(&file) {
                 Ok(part) => {
-                    rows.append(&part);
+                    parts.push(part);
                     readable.push(file);
                 }
                 Err(error) => {
@@ -332,6 +331,8 @@ fn run_replayer(shared: &Shared) {
                 }
             }
         }
+        let rows = Rows::concat(&parts);
+        drop(parts);
         match shared.inserter.insert(&rows) {
             Ok(()) => {
                 for file in &readable {

@@ -3,9 +3,9 @@
 //! span, both in `RowBinary`; and the rows the write adds to the per-minute service aggregates
 //! (`core::service_metrics`), summed by the tables' SummingMergeTree engine.
 //!
-//! A `spans` row's attributes are what `core::attribute_filter` searches: the span's own, its
-//! resource's and its events' (scalar values up to 256 bytes, as text), in one `Nested` column,
-//! so one `arrayExists` answers a term.
+//! A span row's attributes are what `core::attribute_filter` searches: the span's own, its
+//! resource's and its events' (scalar values up to 256 bytes, as text); the insert turns them
+//! into `attribute_index` rows (`attribute_index.rs`).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use spanview_core::attribute_filter::for_each_searchable;
@@ -21,15 +21,16 @@ pub const CHUNK_INSERT_COLUMNS: &str = "TraceId, StartNs, EndNs, Fingerprints, \
     ErrorFingerprints, Services, RootService, RootName, RootStartNs, RootIsTrue, Body";
 pub const OPERATION_MINUTE_COLUMNS: &str = "Minute, Service, Operation, Bucket, N, NErrors";
 pub const EDGE_MINUTE_COLUMNS: &str = "Minute, Caller, Callee, Bucket, N, NErrors";
-/// `Kind` and `StatusCode` (schema 3) come last, so that a row of an older spanview (in a spool
-/// file) becomes a row of these columns by appending them ([`span_rows_from_v1`]).
-pub const SPAN_INSERT_COLUMNS: &str = "Service, Name, StartNs, DurationNs, TraceId, IsError, \
-    `Attributes.Key`, `Attributes.Value`, Kind, StatusCode";
 
 /// Rows ready for `INSERT ... FORMAT RowBinary`; several writes concatenate into one insert.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Rows {
     pub chunks: Vec<u8>,
+    /// One row per span: `Service, Name, StartNs, DurationNs, TraceId, IsError,
+    /// Attributes.Key, Attributes.Value, Kind, StatusCode`, which the insert splits into the
+    /// `spans` and `attribute_index` tables' rows (`attribute_index::split`). `Kind` and
+    /// `StatusCode` (schema 3) come last, so that a row of an older spanview (in a spool file)
+    /// becomes one of these by appending them ([`span_rows_from_v1`]).
     pub spans: Vec<u8>,
     pub operation_minutes: Vec<u8>,
     pub edge_minutes: Vec<u8>,
@@ -41,6 +42,23 @@ impl Rows {
             + self.spans.len()
             + self.operation_minutes.len()
             + self.edge_minutes.len()
+    }
+
+    /// The rows of `parts` one after another, in buffers sized once.
+    pub fn concat(parts: &[Rows]) -> Rows {
+        let sized = |part: fn(&Rows) -> &Vec<u8>| {
+            Vec::with_capacity(parts.iter().map(|rows| part(rows).len()).sum())
+        };
+        let mut all = Rows {
+            chunks: sized(|rows| &rows.chunks),
+            spans: sized(|rows| &rows.spans),
+            operation_minutes: sized(|rows| &rows.operation_minutes),
+            edge_minutes: sized(|rows| &rows.edge_minutes),
+        };
+        for part in parts {
+            all.append(part);
+        }
+        all
     }
 
     pub fn append(&mut self, other: &Rows) {
