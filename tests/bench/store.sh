@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/spanview-bench-store.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin ingest-bench --bin query-bench
-BIN="$ROOT/target/release"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 STORES=(sqlite)
 [ -n "$CH_URL" ] && STORES+=(clickhouse)
