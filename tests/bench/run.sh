@@ -4,6 +4,8 @@
 #   ingest   spanview (HTTP protobuf, HTTP JSON, gRPC; durable) vs rotel (receive only) and Phoenix
 #   store    bytes per span, trace by id and search latency, SQLite and ClickHouse (when
 #            SPANVIEW_BENCH_CLICKHOUSE_URL names a server)
+#   clickhouse ingest  rotel's ClickHouse exporter vs spanview into the same current ClickHouse
+#            (chdb-core behind chdb_http.py), 1M spans, two rounds
 #   ui       headless Chromium on 1k to 1M-span traces; the bundle size
 #   upload   parse throughput native vs the wasm worker; a 50 MB file from chosen to painted
 #   soak     (--full only) an hour at 10k spans/s, memory and disk every minute
@@ -22,6 +24,7 @@ section() {
 }
 section ingest; tests/bench/ingest.sh "$SPANS"
 section store; tests/bench/store.sh "$SPANS"
+section "clickhouse ingest"; tests/bench/clickhouse-ingest.sh 1000000 2
 section ui; tests/bench/ui.sh
 section upload; tests/bench/upload.sh
 if [ "$FULL" = 1 ]; then
