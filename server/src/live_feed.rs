@@ -54,6 +54,11 @@ impl Default for LiveFeed {
 impl LiveFeed {
     /// Tells every open dashboard about changed traces; nobody listening is fine.
     pub fn publish(&self, summaries: Vec<TraceSummary>) {
+        if self.sender.receiver_count() == 0 {
+            // Nobody watches (and the poll sends nothing meanwhile): a dashboard that opens
+            // later asks for the list itself.
+            return;
+        }
         let mut pushed = self.pushed.lock().unwrap_or_else(PoisonError::into_inner);
         let summaries = match pushed.as_mut() {
             Some(pushed) => not_pushed_yet(pushed, summaries),

@@ -109,7 +109,9 @@ pub fn prepare(
     let mut updated_traces = Vec::new();
     let mut scratch = Vec::new();
     let no_fingerprints = HashSet::default();
-    let mut aggregates = Aggregates::default();
+    // Every trace's kept spans, for the aggregates (one pass for the write: they key spans by
+    // trace and span id).
+    let mut all_kept: Vec<usize> = Vec::with_capacity(batch.spans.len());
     for (trace_id, indices) in group_by_trace(batch) {
         let already = stored
             .get(&trace_id)
@@ -153,7 +155,7 @@ pub fn prepare(
             write_span_row(&mut span_writer, batch, &batch.spans[idx]);
         }
         n_spans_added += kept.len() as u64;
-        aggregates.merge(Aggregates::of_spans(batch, &kept));
+        all_kept.extend_from_slice(&kept);
         updated_traces.push(match stored.get(&trace_id) {
             Some(before) => {
                 let mut merged = before.summary.clone();
@@ -165,6 +167,7 @@ pub fn prepare(
     }
     rows.chunks = chunk_writer.out;
     rows.spans = span_writer.out;
+    let aggregates = Aggregates::of_spans(batch, &all_kept);
     let mut operation_writer = RowWriter::default();
     for (key, counters) in &aggregates.operations {
         operation_writer.u64(key.minute);
