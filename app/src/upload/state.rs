@@ -82,6 +82,9 @@ pub struct Uploads {
     next_id: StoredValue<u32>,
     /// Each opened file's key in the browser's database ([`saved`]), once it has loaded.
     saved_keys: StoredValue<HashMap<u32, f64>>,
+    /// When each file was opened (ms since the epoch): its key's order, whichever file loads
+    /// first.
+    opened_at: StoredValue<HashMap<u32, f64>>,
     /// The files kept from an earlier visit, opened again when the app starts.
     restore: StoredValue<Restore, LocalStorage>,
 }
@@ -109,6 +112,7 @@ impl Uploads {
             jobs: StoredValue::new_local(HashMap::new()),
             next_id: StoredValue::new(1),
             saved_keys: StoredValue::new(HashMap::new()),
+            opened_at: StoredValue::new(HashMap::new()),
             restore: StoredValue::new_local(Restore {
                 listing: true,
                 ..Restore::default()
@@ -251,6 +255,8 @@ impl Uploads {
     fn open_file(&self, file: web_sys::File, alone: bool) -> u32 {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
+        let now = js_sys::Date::now();
+        self.opened_at.update_value(|all| _ = all.insert(id, now));
         self.files.update(|files| {
             files.push(UploadedFile {
                 id,
@@ -433,8 +439,13 @@ impl Uploads {
         let Some(file) = self.originals.with_value(|all| all.get(&id).cloned()) else {
             return;
         };
-        // Unique and in opening order: milliseconds, and the file's number within them.
-        let key = js_sys::Date::now() + f64::from(id % 1000) / 1000.0;
+        // Unique and in opening order: the millisecond it was opened in, and the file's number
+        // within it (files opened together load in any order).
+        let opened_at = self
+            .opened_at
+            .with_value(|all| all.get(&id).copied())
+            .unwrap_or_else(js_sys::Date::now);
+        let key = opened_at + f64::from(id % 1000) / 1000.0;
         self.saved_keys
             .update_value(|keys| _ = keys.insert(id, key));
         saved::keep(key, file);
@@ -453,6 +464,7 @@ impl Uploads {
         self.originals.update_value(|all| {
             all.remove(&id);
         });
+        self.opened_at.update_value(|all| _ = all.remove(&id));
         // A file closed while it is read or parsed: its reader and worker stop.
         self.jobs.update_value(|jobs| _ = jobs.remove(&id));
     }

@@ -17,11 +17,24 @@ const loadedFiles = async (count) => {
   }, count, { timeout: 30_000 });
   return page.$$eval('.uploads-panel .upload', (entries) => entries.map((entry) => entry.dataset.fileName));
 };
+// The browser's database holds `count` files. Keeping and forgetting commit asynchronously: a
+// reload within milliseconds of a file loading or closing (as the script's would be) can cut
+// them off, so the script waits for them before reloading.
+const keptFiles = (count) => page.waitForFunction((count) => new Promise((resolve) => {
+  const open = indexedDB.open('spanview', 1);
+  open.onerror = () => resolve(false);
+  open.onsuccess = () => {
+    const counting = open.result.transaction('opened-files').objectStore('opened-files').count();
+    counting.onerror = () => { open.result.close(); resolve(false); };
+    counting.onsuccess = () => { open.result.close(); resolve(counting.result === count); };
+  };
+}), count, { timeout: 10_000 });
 try {
   await page.goto(base + '/');
   await page.waitForSelector('tr.trace-row');
   await page.setInputFiles('.open-files input', [oneTraceFile, otherFile]);
   seen.opened = await loadedFiles(2);
+  await keptFiles(2);
   await page.reload();
   seen.afterReload = await loadedFiles(2);
   // Straight to a trace that only a kept file holds.
@@ -31,6 +44,7 @@ try {
   if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/upload-kept.png` });
   // Close the one-trace file: it stays closed after a reload, and its trace is gone.
   await page.locator(`.upload[data-file-name="${oneTraceFile.split('/').pop()}"] .forget`).click();
+  await keptFiles(1);
   await page.goto(base + '/');
   await page.waitForSelector('tr.trace-row');
   seen.afterClose = await loadedFiles(1);
