@@ -959,9 +959,9 @@ mod tests {
             broken Tempo batches:
                 Grafana Tempo JSON: line 1 column 14: expected value
             a Tempo v2 trace of a number:
-                Grafana Tempo JSON: line 1 column 11: invalid type: integer `3`, expected struct TempoTraceJson
+                Grafana Tempo JSON: line 1 column 11: invalid type: integer `3`, expected a Grafana Tempo trace: an object of "batches" or "resourceSpans"
             a Jaeger API v3 result of a number:
-                Jaeger API v3 (OTLP JSON): line 1 column 12: invalid type: integer `3`, expected struct RequestJson
+                Jaeger API v3 (OTLP JSON): line 1 column 12: invalid type: integer `3`, expected an OTLP request: an object of "resourceSpans"
             JSON that is not an object:
                 unknown format (text starting with "42"); expected OTLP JSON, OTLP JSON Lines, OTLP protobuf, Jaeger JSON, Zipkin v2 JSON or a Grafana Tempo trace (optionally gzip-compressed)
             gzip beyond the limit:

@@ -21,6 +21,7 @@ use crate::model::{
 use super::otlp::RejectedSpans;
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(expecting = "a Jaeger trace: an object of \"traceID\", \"spans\" and \"processes\"")]
 #[serde(rename_all = "camelCase")]
 pub struct JaegerTrace {
     #[serde(rename = "traceID", default)]
@@ -32,6 +33,9 @@ pub struct JaegerTrace {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(
+    expecting = "a Jaeger span: an object of \"traceID\", \"spanID\", \"operationName\" and the rest"
+)]
 #[serde(rename_all = "camelCase")]
 pub struct JaegerSpan {
     #[serde(rename = "traceID")]
@@ -59,6 +63,7 @@ pub struct JaegerSpan {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(expecting = "a Jaeger reference: an object of \"refType\", \"traceID\" and \"spanID\"")]
 #[serde(rename_all = "camelCase")]
 pub struct JaegerReference {
     pub ref_type: String,
@@ -69,6 +74,7 @@ pub struct JaegerReference {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(expecting = "a Jaeger process: an object of \"serviceName\" and \"tags\"")]
 #[serde(rename_all = "camelCase")]
 pub struct JaegerProcess {
     pub service_name: String,
@@ -77,6 +83,7 @@ pub struct JaegerProcess {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(expecting = "a Jaeger tag: an object of \"key\", \"type\" and \"value\"")]
 pub struct JaegerTag {
     pub key: String,
     #[serde(rename = "type", default = "string_type")]
@@ -85,6 +92,7 @@ pub struct JaegerTag {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(expecting = "a Jaeger log: an object of \"timestamp\" and \"fields\"")]
 pub struct JaegerLog {
     pub timestamp: u64,
     #[serde(default, deserialize_with = "null_as_default")]

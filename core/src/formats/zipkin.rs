@@ -25,6 +25,7 @@ use super::jaeger::{parse_span_id, parse_trace_id};
 use super::otlp::RejectedSpans;
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "a Zipkin span: an object of \"traceId\", \"id\", \"name\" and the rest")]
 #[serde(rename_all = "camelCase")]
 pub struct ZipkinSpan {
     pub trace_id: String,
@@ -54,6 +55,7 @@ pub struct ZipkinSpan {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(expecting = "a Zipkin endpoint: an object of \"serviceName\" and addresses")]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     #[serde(default)]
@@ -67,6 +69,7 @@ pub struct Endpoint {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "a Zipkin annotation: an object of \"timestamp\" and \"value\"")]
 pub struct Annotation {
     pub timestamp: u64,
     pub value: String,

@@ -32,7 +32,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess, Unexpected, Visitor};
 
 use super::decoded::Decoded;
 use super::ids::{link_ids, span_ids};
@@ -44,6 +44,7 @@ use crate::model::{
 };
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "an OTLP request: an object of \"resourceSpans\"")]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct RequestJson {
     resource_spans: Vec<ResourceSpansJson>,
@@ -53,6 +54,7 @@ pub(crate) struct RequestJson {
 /// (API v1, often pre-1.0, with base64 ids and enum names), or under `resourceSpans` inside
 /// the v2 API's `{"trace": …}`.
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a Grafana Tempo trace: an object of \"batches\" or \"resourceSpans\"")]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct TempoTraceJson {
     batches: Vec<ResourceSpansJson>,
@@ -61,12 +63,14 @@ pub(crate) struct TempoTraceJson {
 
 /// Tempo's API v2 answer to "trace by id": `{"trace": {"resourceSpans": …}, "status": …}`.
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a Grafana Tempo API v2 answer: an object with a \"trace\"")]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct TempoTraceV2Json {
     pub(crate) trace: TempoTraceJson,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "resource spans: an object of \"resource\" and \"scopeSpans\"")]
 #[serde(rename_all = "camelCase", default)]
 struct ResourceSpansJson {
     resource: Option<ResourceJson>,
@@ -78,12 +82,14 @@ struct ResourceSpansJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a resource: an object of \"attributes\"")]
 #[serde(rename_all = "camelCase", default)]
 struct ResourceJson {
     attributes: Vec<KeyValueJson>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "scope spans: an object of \"scope\" and \"spans\"")]
 #[serde(rename_all = "camelCase", default)]
 struct ScopeSpansJson {
     scope: Option<ScopeJson>,
@@ -95,6 +101,7 @@ struct ScopeSpansJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a scope: an object of \"name\", \"version\" and \"attributes\"")]
 #[serde(rename_all = "camelCase", default)]
 struct ScopeJson {
     name: String,
@@ -103,6 +110,7 @@ struct ScopeJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a span: an object of \"traceId\", \"spanId\", \"name\" and the rest")]
 #[serde(rename_all = "camelCase", default)]
 struct SpanJson {
     trace_id: JsonId<16>,
@@ -124,6 +132,7 @@ struct SpanJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "an event: an object of \"timeUnixNano\", \"name\" and \"attributes\"")]
 #[serde(rename_all = "camelCase", default)]
 struct EventJson {
     time_unix_nano: U64,
@@ -132,6 +141,7 @@ struct EventJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a link: an object of \"traceId\", \"spanId\" and \"attributes\"")]
 #[serde(rename_all = "camelCase", default)]
 struct LinkJson {
     trace_id: JsonId<16>,
@@ -141,6 +151,7 @@ struct LinkJson {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a status: an object of \"code\" and \"message\"")]
 #[serde(rename_all = "camelCase", default)]
 struct StatusJson {
     message: String,
@@ -149,6 +160,7 @@ struct StatusJson {
 
 /// An attribute: `key` is required, a missing `value` is empty.
 #[derive(Deserialize)]
+#[serde(expecting = "an attribute: an object of \"key\" and \"value\"")]
 struct KeyValueJson {
     key: String,
     #[serde(default)]
@@ -184,10 +196,15 @@ impl<'de> Deserialize<'de> for U64 {
                 Ok(U64(value))
             }
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<U64, E> {
-                u64::try_from(value).map(U64).map_err(E::custom)
+                u64::try_from(value)
+                    .map(U64)
+                    .map_err(|_| E::invalid_value(Unexpected::Signed(value), &self))
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<U64, E> {
-                value.parse().map(U64).map_err(E::custom)
+                value
+                    .parse()
+                    .map(U64)
+                    .map_err(|_| E::invalid_value(Unexpected::Str(value), &self))
             }
         }
         deserializer.deserialize_any(U64Visitor)
@@ -348,13 +365,18 @@ fn deserialize_enum<'de, D: de::Deserializer<'de>>(
     impl Visitor<'_> for EnumVisitor {
         type Value = i32;
         fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-            write!(formatter, "a {} as a number or a name", self.what)
+            write!(
+                formatter,
+                "a {} as a 32-bit number or one of {}",
+                self.what,
+                self.names.join(", ")
+            )
         }
         fn visit_i64<E: de::Error>(self, value: i64) -> Result<i32, E> {
-            i32::try_from(value).map_err(E::custom)
+            i32::try_from(value).map_err(|_| E::invalid_value(Unexpected::Signed(value), &self))
         }
         fn visit_u64<E: de::Error>(self, value: u64) -> Result<i32, E> {
-            i32::try_from(value).map_err(E::custom)
+            i32::try_from(value).map_err(|_| E::invalid_value(Unexpected::Unsigned(value), &self))
         }
         fn visit_str<E: de::Error>(self, name: &str) -> Result<i32, E> {
             match self.names.iter().position(|known| *known == name) {
@@ -439,10 +461,15 @@ impl<'de> Deserialize<'de> for I64 {
                 Ok(I64(value))
             }
             fn visit_u64<E: de::Error>(self, value: u64) -> Result<I64, E> {
-                i64::try_from(value).map(I64).map_err(E::custom)
+                i64::try_from(value)
+                    .map(I64)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(value), &self))
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<I64, E> {
-                value.parse().map(I64).map_err(E::custom)
+                value
+                    .parse()
+                    .map(I64)
+                    .map_err(|_| E::invalid_value(Unexpected::Str(value), &self))
             }
         }
         deserializer.deserialize_any(I64Visitor)
@@ -451,12 +478,14 @@ impl<'de> Deserialize<'de> for I64 {
 
 /// `{"values": [...]}` of an `arrayValue`.
 #[derive(Deserialize)]
+#[serde(expecting = "an array value: an object of \"values\"")]
 struct ArrayJson {
     values: Vec<AnyValueOrEmpty>,
 }
 
 /// `{"values": [...]}` of a `kvlistValue`.
 #[derive(Deserialize)]
+#[serde(expecting = "a key-value list: an object of \"values\"")]
 struct KvListJson {
     values: Vec<KeyValueJson>,
 }
@@ -715,6 +744,25 @@ mod tests {
     }
 
     #[test]
+    fn a_json_array_is_no_request() {
+        for (body, position) in [
+            ("[]", "line 1 column 1"),
+            ("\n  [{\"resourceSpans\": []}]", "line 2 column 3"),
+        ] {
+            let error = otlp::decode_json(body.as_bytes()).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "invalid OTLP JSON at {position}: a JSON array where an OTLP request is an \
+                     object of \"resourceSpans\""
+                )
+            );
+        }
+        // An object, however empty, is a request (of nothing).
+        assert!(otlp::decode_json(b" {}").unwrap().batch.spans.is_empty());
+    }
+
+    #[test]
     fn unknown_enum_names_fail_the_request_with_the_name_and_the_known_ones() {
         let mut messages = String::new();
         for field in [
@@ -733,7 +781,7 @@ mod tests {
             "status":{"code":"ERROR"}:
                 invalid OTLP JSON at line 1 column 152: unknown status code "ERROR": expected a number or one of STATUS_CODE_UNSET, STATUS_CODE_OK, STATUS_CODE_ERROR
             "kind":4294967296:
-                invalid OTLP JSON at line 1 column 145: out of range integral type conversion attempted
+                invalid OTLP JSON at line 1 column 145: invalid value: integer `4294967296`, expected a span kind as a 32-bit number or one of SPAN_KIND_UNSPECIFIED, SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER
         "#]].assert_eq(&messages);
     }
 

@@ -30,6 +30,23 @@ pub(crate) use json::CONVERSION_UNITS;
 
 /// Decodes an `ExportTraceServiceRequest` in the OTLP JSON mapping.
 pub fn decode_json(bytes: &[u8]) -> Result<Decoded, OtlpError> {
+    // A request is an object: serde would also read a struct from an array of its fields in
+    // order, and take `[]` for an empty request.
+    if let Some(at) = bytes.iter().position(|byte| !byte.is_ascii_whitespace())
+        && bytes[at] == b'['
+    {
+        let line = 1 + bytes[..at].iter().filter(|&&byte| byte == b'\n').count();
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |i| i + 1);
+        return Err(OtlpError::Json {
+            line,
+            column: at - line_start + 1,
+            message: "a JSON array where an OTLP request is an object of \"resourceSpans\""
+                .to_owned(),
+        });
+    }
     // Straight into the model (see `json`): what the generated types accept, with far fewer
     // allocations.
     let request: json::RequestJson =
@@ -63,6 +80,7 @@ pub(crate) fn decode_tempo_v2_json(bytes: &[u8]) -> Result<Decoded, serde_json::
 /// Jaeger's API v3 `GetTrace` response: an OTLP JSON request under `result`.
 pub(crate) fn decode_jaeger_v3_json(bytes: &[u8]) -> Result<Decoded, serde_json::Error> {
     #[derive(Deserialize)]
+    #[serde(expecting = "a Jaeger API v3 answer: an object with a \"result\"")]
     struct GetTraceResponse {
         result: json::RequestJson,
     }

@@ -78,7 +78,7 @@ fn reports_where_json_is_broken() {
         not JSON:
             invalid OTLP JSON at line 1 column 1: expected value
         a start time that is not a number:
-            invalid OTLP JSON at line 13 column 31: invalid digit found in string
+            invalid OTLP JSON at line 13 column 31: invalid value: string "soon", expected an unsigned 64-bit integer, as a number or a string
         an id that is not a string:
             invalid OTLP JSON at line 4 column 60: invalid type: integer `7`, expected an id as a hex or base64 string
     "#]].assert_eq(&messages);
