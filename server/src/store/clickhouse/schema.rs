@@ -401,7 +401,17 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
         None => false,
     };
     for version in found + 1..=SCHEMA_VERSION {
-        let applied = apply(client, layout, version, replicated, extras);
+        // Spanviews starting at once run the same DDL side by side, and a statement may meet a
+        // table another is still making or dropping: the statements are idempotent, so a
+        // version that fails runs again (a few times) before the start fails.
+        let mut applied = apply(client, layout, version, replicated, extras);
+        for _ in 0..MIGRATION_ATTEMPTS - 1 {
+            if applied.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            applied = apply(client, layout, version, replicated, extras);
+        }
         // Version 5 replaces version 4's table: a spanview migrating past both at the same time
         // may drop it under this one's feet (after making the new one). What this one made
         // again of it meanwhile, its own version 5 drops.
@@ -420,6 +430,9 @@ pub fn migrate(client: &Client, layout: &Layout) -> Result<Extras, StoreError> {
     }
     Ok(extras)
 }
+
+/// How many times a migration version runs before a failure fails the start.
+const MIGRATION_ATTEMPTS: usize = 3;
 
 /// Brings the schema from `version - 1` to `version`.
 fn apply(
@@ -531,15 +544,22 @@ pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String>
 fn replace_attribute_terms(client: &Client, layout: &Layout) -> Result<(), StoreError> {
     let on_cluster = layout.on_cluster();
     let terms = layout.table("attribute_terms");
-    let copied = client.execute(&format!(
+    let copy = format!(
         "INSERT INTO {} (Key, Value, Minute, TraceHash)
          SELECT Key, Value, toUInt32(intDiv(StartNs, {MINUTE_NANOS})), {TRACE_HASH} FROM {terms}",
         layout.table("attribute_index")
-    ));
-    if let Err(error) = copied
-        && has_table(client, &terms)?
-    {
-        return Err(error.into());
+    );
+    // The table may be dropped under the copy, and made again by a third spanview still at
+    // version 4 (which its own version 5 then drops): copy what is there, a few times at most.
+    let mut attempts = 0;
+    while let Err(error) = client.execute(&copy) {
+        attempts += 1;
+        if !has_table(client, &terms)? {
+            break;
+        }
+        if attempts == 3 {
+            return Err(error.into());
+        }
     }
     client.execute(&format!(
         "DROP TABLE IF EXISTS {}.attribute_terms_mv{on_cluster}",
