@@ -4,9 +4,8 @@
 //!    time ranges grouped by trace id, restricted by one `IN` subquery per span-level filter on
 //!    `spans` (service and operation are the primary key's prefix; kind and status hold on the
 //!    same span as them) and one per attribute term on `attribute_index` (each on a span of its
-//!    own), newest start first. The
-//!    subqueries name the shard-local table: a trace lives on one shard, so each shard answers
-//!    for its own traces.
+//!    own), newest start first. The subqueries name the shard-local table: a trace lives on one
+//!    shard, so each shard answers for its own traces.
 //! 2. Their summaries, folded from their chunk rows (`read::stored_traces`).
 //!
 //! Searches want the newest traces, so the first statement looks at a window of recent rows
