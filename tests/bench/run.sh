@@ -9,7 +9,8 @@
 #   ui       headless Chromium on 1k to 1M-span traces; the bundle size
 #   upload   parse throughput native vs the wasm worker; a 50 MB file from chosen to painted
 #   soak     (--full only) an hour at 10k spans/s, memory and disk every minute
-# Quick mode (the default) runs 1M spans for ingest and store, under 15 minutes on 2 cores;
+# Quick mode (the default) runs 1M spans for ingest, store and the ClickHouse ingest, about 20
+# minutes on 2 cores (the ClickHouse ingest section alone about 5, with `inserted` at ~10k spans/s);
 # --full runs 10M for ingest and store, and the soak.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
