@@ -78,6 +78,20 @@ impl Layout {
             None => self.table(name),
         }
     }
+
+    /// On a cluster, the statement that puts the `Distributed` table `name` in front of every
+    /// node's `name_local`, sharded by `sharding_key`; nothing on a single node.
+    fn distributed_table(&self, name: &str, sharding_key: &str) -> Option<String> {
+        let cluster = self.cluster.as_ref()?;
+        Some(format!(
+            "CREATE TABLE IF NOT EXISTS {}{} AS {}
+             ENGINE = Distributed({cluster}, {}, {name}_local, {sharding_key})",
+            self.table(name),
+            self.on_cluster(),
+            self.local(name),
+            self.database
+        ))
+    }
 }
 
 /// Database, table and cluster names go into SQL unquoted: keep them to plain identifiers.
@@ -274,14 +288,7 @@ pub(super) fn migration_statements(
                  SETTINGS index_granularity = {granularity}",
                 engine(&local)
             ));
-            if let Some(cluster) = &layout.cluster {
-                statements.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
-                     ENGINE = Distributed({cluster}, {}, {name}_local, cityHash64(TraceId))",
-                    layout.table(name),
-                    layout.database
-                ));
-            }
+            statements.extend(layout.distributed_table(name, TRACE_HASH));
         }
     }
     if version == 4 {
@@ -294,14 +301,7 @@ pub(super) fn migration_statements(
              ENGINE = {} PARTITION BY intDiv(StartNs, {HOUR_NANOS}) ORDER BY (Key, Value, StartNs)",
             engine(&local)
         ));
-        if let Some(cluster) = &layout.cluster {
-            statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
-                 ENGINE = Distributed({cluster}, {}, attribute_terms_local, cityHash64(TraceId))",
-                layout.table("attribute_terms"),
-                layout.database
-            ));
-        }
+        statements.extend(layout.distributed_table("attribute_terms", TRACE_HASH));
         statements.push(format!(
             "CREATE MATERIALIZED VIEW IF NOT EXISTS {}.attribute_terms_mv{on_cluster} TO {local}
              AS {}",
@@ -318,14 +318,7 @@ pub(super) fn migration_statements(
              ENGINE = {} PARTITION BY intDiv(Minute, 60) ORDER BY (Key, Value, Minute)",
             engine(&local)
         ));
-        if let Some(cluster) = &layout.cluster {
-            statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
-                 ENGINE = Distributed({cluster}, {}, attribute_index_local, TraceHash)",
-                layout.table("attribute_index"),
-                layout.database
-            ));
-        }
+        statements.extend(layout.distributed_table("attribute_index", "TraceHash"));
         statements.push(format!(
             "CREATE MATERIALIZED VIEW IF NOT EXISTS {}.attribute_index_mv{on_cluster} TO {local}
              AS {}",
@@ -359,14 +352,7 @@ pub(super) fn migration_statements(
                  ENGINE = {} PARTITION BY intDiv(Minute, 60) ORDER BY {order}",
                 engine_of("SummingMergeTree", &local)
             ));
-            if let Some(cluster) = &layout.cluster {
-                statements.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {}{on_cluster} AS {local}
-                     ENGINE = Distributed({cluster}, {}, {name}_local, rand())",
-                    layout.table(name),
-                    layout.database
-                ));
-            }
+            statements.extend(layout.distributed_table(name, "rand()"));
         }
     }
     statements
@@ -544,22 +530,17 @@ pub(super) fn ttl_statements(layout: &Layout, max_age_nanos: u64) -> Vec<String>
 fn replace_attribute_terms(client: &Client, layout: &Layout) -> Result<(), StoreError> {
     let on_cluster = layout.on_cluster();
     let terms = layout.table("attribute_terms");
-    let copy = format!(
+    let copied = client.execute(&format!(
         "INSERT INTO {} (Key, Value, Minute, TraceHash)
          SELECT Key, Value, toUInt32(intDiv(StartNs, {MINUTE_NANOS})), {TRACE_HASH} FROM {terms}",
         layout.table("attribute_index")
-    );
-    // The table may be dropped under the copy, and made again by a third spanview still at
-    // version 4 (which its own version 5 then drops): copy what is there, a few times at most.
-    let mut attempts = 0;
-    while let Err(error) = client.execute(&copy) {
-        attempts += 1;
-        if !has_table(client, &terms)? {
-            break;
-        }
-        if attempts == 3 {
-            return Err(error.into());
-        }
+    ));
+    // Dropped under the copy: nothing left to copy. Made again meanwhile by a spanview still
+    // at version 4: the error, and `migrate` runs this version again.
+    if let Err(error) = copied
+        && has_table(client, &terms)?
+    {
+        return Err(error.into());
     }
     client.execute(&format!(
         "DROP TABLE IF EXISTS {}.attribute_terms_mv{on_cluster}",
@@ -573,16 +554,6 @@ fn replace_attribute_terms(client: &Client, layout: &Layout) -> Result<(), Store
         layout.local("attribute_terms")
     ))?;
     Ok(())
-}
-
-fn has_table(client: &Client, table: &str) -> Result<bool, StoreError> {
-    let (database, name) = table.split_once('.').expect("tables are database.name");
-    let text = client.query(&format!(
-        "SELECT count() FROM system.tables WHERE database = {} AND name = {} FORMAT TabSeparated",
-        quote(database),
-        quote(name)
-    ))?;
-    Ok(String::from_utf8_lossy(&text).trim() != "0")
 }
 
 /// Version 3: `Kind` and `StatusCode` on `spans`. 18.16 has no `ADD COLUMN IF NOT EXISTS`, so
@@ -609,28 +580,43 @@ fn add_kind_and_status(client: &Client, layout: &Layout) -> Result<(), StoreErro
             return Err(error.into());
         }
     }
-    if let Some(cluster) = &layout.cluster {
+    if let Some(create) = layout.distributed_table("spans", TRACE_HASH) {
         let distributed = layout.table("spans");
         if !has_column(client, &distributed, "StatusCode")? {
             client.execute(&format!("DROP TABLE IF EXISTS {distributed}{on_cluster}"))?;
-            client.execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {distributed}{on_cluster} AS {local}
-                 ENGINE = Distributed({cluster}, {}, spans_local, cityHash64(TraceId))",
-                layout.database
-            ))?;
+            client.execute(&create)?;
         }
     }
     Ok(())
 }
 
+fn has_table(client: &Client, table: &str) -> Result<bool, StoreError> {
+    let (database, name) = table.split_once('.').expect("tables are database.name");
+    catalog_has(
+        client,
+        "tables",
+        &format!("database = {} AND name = {}", quote(database), quote(name)),
+    )
+}
+
 fn has_column(client: &Client, table: &str, column: &str) -> Result<bool, StoreError> {
     let (database, name) = table.split_once('.').expect("tables are database.name");
+    catalog_has(
+        client,
+        "columns",
+        &format!(
+            "database = {} AND table = {} AND name = {}",
+            quote(database),
+            quote(name),
+            quote(column)
+        ),
+    )
+}
+
+/// Whether the server's `system.{catalog}` has a row where `condition` holds.
+fn catalog_has(client: &Client, catalog: &str, condition: &str) -> Result<bool, StoreError> {
     let text = client.query(&format!(
-        "SELECT count() FROM system.columns WHERE database = {} AND table = {} AND name = {} \
-         FORMAT TabSeparated",
-        quote(database),
-        quote(name),
-        quote(column)
+        "SELECT count() FROM system.{catalog} WHERE {condition} FORMAT TabSeparated"
     ))?;
     Ok(String::from_utf8_lossy(&text).trim() != "0")
 }
