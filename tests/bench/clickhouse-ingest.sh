@@ -20,7 +20,6 @@ cd "$(dirname "$0")/../.."
 source tests/bench/common.sh
 SPANS=${1:-1000000}
 ROUNDS=${2:-2}
-ROTEL_VERSION=0.0.1a15
 CHDB_VERSION=26.9.0
 PORT=18190
 WORK=$(mktemp -d /tmp/spanview-bench-chingest.XXXXXX)
@@ -28,17 +27,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin ingest-bench
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-VENV="$ROOT/.tools/bench-venv"
-if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "rotel==$ROTEL_VERSION"
-fi
-ROTEL=$("$VENV/bin/python" -c 'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')
+ROTEL=$(rotel_agent)
 CHDB_VENV="$ROOT/.tools/chdb-venv"
-if ! "$CHDB_VENV/bin/python" -c "import chdb" 2>/dev/null; then
-    python3 -m venv "$CHDB_VENV"
-    "$CHDB_VENV/bin/pip" install -q --disable-pip-version-check "chdb-core==$CHDB_VERSION"
-fi
+venv_with "$CHDB_VENV" chdb "chdb-core==$CHDB_VERSION"
 "$CHDB_VENV/bin/python" server/src/store/clickhouse/chdb_http.py "$PORT" "$WORK/chdb" >"$WORK/chdb.log" 2>&1 &
 wait_for_port "$PORT" 600
 CH_URL=http://127.0.0.1:$PORT

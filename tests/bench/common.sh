@@ -2,6 +2,22 @@
 ROOT=$(pwd)
 COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- server core app || echo "+changes")
 
+# venv_with DIR MODULE PACKAGE: a virtualenv in DIR whose python imports MODULE, PACKAGE
+# installed into it from PyPI when it does not yet.
+venv_with() {
+    if ! "$1/bin/python" -c "import $2" 2>/dev/null; then
+        python3 -m venv "$1"
+        "$1/bin/pip" install -q --disable-pip-version-check "$3"
+    fi
+}
+ROTEL_VERSION=0.0.1a15
+# The path of PyPI rotel's agent binary (installed into .tools/bench-venv when missing).
+rotel_agent() {
+    venv_with "$ROOT/.tools/bench-venv" rotel "rotel==$ROTEL_VERSION" >&2
+    "$ROOT/.tools/bench-venv/bin/python" -c \
+        'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))'
+}
+
 # 1234567 -> 1,234,567
 thousands() {
     sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"

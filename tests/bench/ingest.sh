@@ -18,24 +18,15 @@ cd "$(dirname "$0")/../.."
 source tests/bench/common.sh
 SPANS=${1:-1000000}
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
-ROTEL_VERSION=0.0.1a15
 WORK=$(mktemp -d /tmp/spanview-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release -q -p spanview --bin spanview -p spanview-e2e --bin ingest-bench --bin query-bench
 BIN="$ROOT/target/release"
-VENV="$ROOT/.tools/bench-venv"
-if ! "$VENV/bin/python" -c "import rotel" 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "rotel==$ROTEL_VERSION"
-fi
-ROTEL=$("$VENV/bin/python" -c 'import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')
+ROTEL=$(rotel_agent)
 PHOENIX_VERSION=20.26.1
 PHOENIX_VENV="$ROOT/.tools/phoenix-venv"
-if ! "$PHOENIX_VENV/bin/python" -c "import phoenix" 2>/dev/null; then
-    python3 -m venv "$PHOENIX_VENV"
-    "$PHOENIX_VENV/bin/pip" install -q --disable-pip-version-check "arize-phoenix==$PHOENIX_VERSION"
-fi
+venv_with "$PHOENIX_VENV" phoenix "arize-phoenix==$PHOENIX_VERSION"
 PHOENIX_SPANS=${PHOENIX_SPANS:-10240}
 
 ROWS=()
